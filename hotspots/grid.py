@@ -1,0 +1,255 @@
+"""H3 gridding: events to per-cell counts, and the cells covering a study area.
+
+Points are indexed with h3ronpy (vectorised H3 v4 in Rust); counts are
+grouped with pandas on integer cell ids. Cell ids are returned as H3 strings
+(``"89195..."``), the form every H3 tool and QGIS plugin reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hotspots.errors import ParameterError
+
+__all__ = [
+    "H3_RESOLUTIONS",
+    "latlng_to_cells",
+    "events_to_cells",
+    "boundary_to_cells",
+    "cells_to_polygons",
+    "cells_to_int",
+]
+
+H3_RESOLUTIONS = range(7, 12)
+
+
+def _check_resolution(resolution: int) -> int:
+    if isinstance(resolution, bool) or int(resolution) != resolution or resolution not in H3_RESOLUTIONS:
+        raise ParameterError(
+            f"resolution must be an integer 7-11 (9: ~174 m edge; 10: ~66 m; 11: ~25 m); got {resolution!r}"
+        )
+    return int(resolution)
+
+
+def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, *, resolution: int = 9) -> np.ndarray:
+    """H3 cells (``uint64``) of WGS84 points, vectorised.
+
+    Parameters
+    ----------
+    lat, lng : ndarray of float, shape (n,)
+        Degrees (EPSG:4326).
+    resolution : int, default 9
+        H3 resolution, 7-11.
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+
+    Raises
+    ------
+    ParameterError
+        If the resolution is outside 7-11, or the values are not degrees.
+
+    Examples
+    --------
+    >>> import numpy as np, h3
+    >>> c = latlng_to_cells(np.array([51.3813]), np.array([-2.3590]), resolution=9)
+    >>> h3.int_to_str(int(c[0])) == h3.latlng_to_cell(51.3813, -2.3590, 9)
+    True
+    """
+    from h3ronpy.vector import coordinates_to_cells
+
+    resolution = _check_resolution(resolution)
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    lng = np.ascontiguousarray(lng, dtype=np.float64)
+    if len(lat) != len(lng):
+        raise ParameterError(f"lat and lng must have the same length; got {len(lat)} and {len(lng)}")
+    if len(lat) and (np.nanmax(np.abs(lat)) > 90 or np.nanmax(np.abs(lng)) > 180):
+        raise ParameterError(
+            "lat/lng must be WGS84 degrees; got values beyond +-90/+-180 (metres from EPSG:27700?): "
+            "pass the lat/lng columns, not x/y"
+        )
+    if not len(lat):
+        return np.zeros(0, dtype=np.uint64)
+    return np.asarray(coordinates_to_cells(lat, lng, resolution)).astype(np.uint64, copy=False)
+
+
+def _cells_to_str(cells: np.ndarray) -> np.ndarray:
+    """uint64 cells to H3's string form (lower-case hex), vectorised."""
+    from h3ronpy import cells_to_string
+
+    if not len(cells):
+        return np.array([], dtype=object)
+    import pyarrow as pa
+
+    return pa.array(cells_to_string(np.ascontiguousarray(cells, dtype=np.uint64))).to_numpy(zero_copy_only=False)
+
+
+def cells_to_int(cells) -> np.ndarray:
+    """H3 cell strings to ``uint64``, vectorised; raises on an invalid id."""
+    from h3ronpy import cells_parse
+
+    arr = np.asarray(cells, dtype=object)
+    if not len(arr):
+        return np.zeros(0, dtype=np.uint64)
+    try:
+        return np.asarray(cells_parse(arr)).astype(np.uint64, copy=False)
+    except ValueError as exc:
+        raise ParameterError(f"not an H3 cell id: {exc}") from None
+
+
+def events_to_cells(
+    events: pd.DataFrame,
+    *,
+    resolution: int = 9,
+    by: Sequence[str] = ("source", "month"),
+    weight: str | None = None,
+    lat_col: str = "lat",
+    lng_col: str = "lng",
+) -> pd.DataFrame:
+    """Count events per H3 cell, per group (source, month, ...).
+
+    Parameters
+    ----------
+    events : DataFrame
+        One row per event with WGS84 ``lat``/``lng`` columns.
+    resolution : int, default 9
+        H3 resolution, 7-11.
+    by : sequence of str, default ("source", "month")
+        Columns to count within (e.g. add ``"crime_type"``); empty for totals.
+    weight : str, optional
+        Numeric column to sum as ``weight`` (harm weight, say); rows with a
+        missing weight count as 0 in ``weight`` and still count in ``count``.
+    lat_col, lng_col : str
+        Coordinate columns.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``h3_cell`` (str), the ``by`` columns, ``count`` (int64) and
+        ``weight`` (float64, only when ``weight`` is given); one row per
+        occupied (cell, group). ``count`` sums to ``len(events)``.
+
+    Raises
+    ------
+    ParameterError
+        On a missing column or a resolution outside 7-11.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"lat": [51.3813, 51.3813, 51.45], "lng": [-2.359, -2.359, -2.58],
+    ...                    "source": "police_uk"})
+    >>> events_to_cells(ev, by=["source"])["count"].tolist()
+    [2, 1]
+    """
+    by = list(by)
+    missing = [c for c in [lat_col, lng_col, *by, *([weight] if weight else [])] if c not in events.columns]
+    if missing:
+        raise ParameterError(
+            f"events has no column(s) {', '.join(missing)}; available: {', '.join(map(str, events.columns))}"
+        )
+    cells = latlng_to_cells(events[lat_col].to_numpy(), events[lng_col].to_numpy(), resolution=resolution)
+    frame = pd.DataFrame({"_cell": cells})
+    for c in by:
+        frame[c] = events[c].to_numpy()
+    agg: dict[str, tuple[str, str]] = {"count": ("_cell", "size")}
+    if weight:
+        frame["_w"] = pd.to_numeric(events[weight], errors="coerce").fillna(0.0).to_numpy()
+        agg["weight"] = ("_w", "sum")
+    out = frame.groupby(["_cell", *by], observed=True, sort=True).agg(**agg).reset_index()
+    out.insert(0, "h3_cell", _cells_to_str(out.pop("_cell").to_numpy()))
+    out["count"] = out["count"].astype(np.int64)
+    return out
+
+
+def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:
+    """Every H3 cell that intersects a boundary: the study area, not just occupied cells.
+
+    Cells that only touch the edge are included, so every point inside the
+    boundary falls in a returned cell (no holes, no lost edge events).
+
+    Parameters
+    ----------
+    boundary : shapely Polygon/MultiPolygon or GeoSeries/GeoDataFrame
+        The study area. A GeoSeries/GeoDataFrame is unioned and reprojected
+        to WGS84; a bare shapely geometry must already be in WGS84 degrees.
+    resolution : int, default 9
+        H3 resolution, 7-11.
+
+    Returns
+    -------
+    ndarray of str
+        Sorted, unique H3 cell ids.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> cells = boundary_to_cells(box(-2.37, 51.37, -2.35, 51.39), resolution=9)
+    >>> 20 < len(cells) < 60
+    True
+    """
+    import shapely
+    from h3ronpy import ContainmentMode
+    from h3ronpy.vector import geometry_to_cells
+
+    resolution = _check_resolution(resolution)
+    geom = boundary
+    if hasattr(boundary, "crs"):
+        if boundary.crs is None:
+            raise ParameterError("boundary has no CRS; set it (e.g. .set_crs('EPSG:27700')) before gridding")
+        series = boundary.geometry if hasattr(boundary, "geometry") else boundary
+        geom = shapely.union_all(series.to_crs("EPSG:4326").to_numpy())
+    if geom is None or shapely.is_empty(geom):
+        raise ParameterError("boundary is empty; give the force or study-area polygon")
+    xmin, ymin, xmax, ymax = shapely.bounds(geom)
+    if max(abs(xmin), abs(xmax)) > 180 or max(abs(ymin), abs(ymax)) > 90:
+        raise ParameterError(
+            "boundary coordinates are not degrees (EPSG:27700 metres?); pass a GeoSeries with its CRS "
+            "or reproject to EPSG:4326"
+        )
+    parts = shapely.get_parts(shapely.make_valid(geom))
+    parts = parts[shapely.get_type_id(parts) == 3]  # polygons only
+    found = [
+        np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.IntersectsBoundary))
+        for p in parts
+    ]
+    cells = np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
+    return _cells_to_str(cells)
+
+
+def cells_to_polygons(cells, *, crs: str = "EPSG:4326"):
+    """Hexagon polygons for H3 cell ids, as a GeoSeries.
+
+    Parameters
+    ----------
+    cells : array-like of str
+        H3 cell ids.
+    crs : str, default "EPSG:4326"
+        Output CRS (polygons are built in WGS84 and reprojected).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+
+    Examples
+    --------
+    >>> import h3
+    >>> poly = cells_to_polygons([h3.latlng_to_cell(51.38, -2.36, 9)])
+    >>> poly.geom_type.tolist()
+    ['Polygon']
+    """
+    import geopandas as gpd
+    import shapely
+    from h3ronpy.vector import cells_to_wkb_polygons
+
+    import pyarrow as pa
+
+    ints = cells_to_int(cells)
+    wkb = pa.array(cells_to_wkb_polygons(ints)).to_numpy(zero_copy_only=False) if len(ints) else []
+    geoms = shapely.from_wkb(np.asarray(wkb, dtype=object))
+    gs = gpd.GeoSeries(geoms, crs="EPSG:4326")
+    return gs if crs == "EPSG:4326" else gs.to_crs(crs)

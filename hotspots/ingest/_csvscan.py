@@ -1,0 +1,375 @@
+"""Byte-level CSV kernels (private).
+
+These numba kernels work on one *block* of a CSV file held as a ``uint8``
+array whose lines are complete. A record is exactly one physical line: a
+quoted field that contains a line break is reported as malformed rather than
+joined to the next line, which keeps line numbers exact and lets blocks be cut
+at any newline. police.uk never writes multi-line fields.
+
+Everything here takes and returns plain numpy arrays; no pandas, no I/O.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+COMMA = 44
+QUOTE = 34
+SPACE = 32
+TAB = 9
+CR = 13
+LF = 10
+
+# line status codes returned by ``_split_fields``
+LINE_OK = 0
+LINE_BAD_QUOTE = 1
+LINE_BLANK = 2
+
+# number status codes returned by ``_parse_floats``
+NUM_OK = 0
+NUM_EMPTY = 1
+NUM_INVALID = 2
+NUM_SLOW = 3  # syntactically valid but outside the exact fast path
+
+_POW10 = np.array([10.0**i for i in range(23)], dtype=np.float64)
+
+
+def _line_spans(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of every line in ``buf`` (end excludes LF and CR)."""
+    nl = np.flatnonzero(buf == LF)
+    n = len(buf)
+    has_tail = n > 0 and (len(nl) == 0 or nl[-1] != n - 1)
+    ends = np.concatenate([nl, [n]]) if has_tail else nl.copy()
+    starts = np.empty_like(ends)
+    if len(ends):
+        starts[0] = 0
+        starts[1:] = nl[: len(ends) - 1] + 1
+    nonempty = ends > starts
+    crlf = np.zeros(len(ends), dtype=bool)
+    crlf[nonempty] = buf[ends[nonempty] - 1] == CR
+    ends = ends - crlf
+    return starts.astype(np.int64), ends.astype(np.int64)
+
+
+@nb.njit(cache=True, nogil=True)
+def _split_fields(buf, starts, ends, ncols):
+    """Split each line into fields (RFC 4180 quoting, one line per record).
+
+    Returns ``fstart, fend`` of shape (n, ncols) holding the byte span of each
+    field's content (inside the quotes for a quoted field), ``fesc`` (n, ncols)
+    set where a quoted field holds doubled quotes, ``nfields`` (n,) the number
+    of fields found (may exceed ``ncols``) and ``status`` (n,).
+    """
+    n = len(starts)
+    fstart = np.zeros((n, ncols), dtype=np.int64)
+    fend = np.zeros((n, ncols), dtype=np.int64)
+    fesc = np.zeros((n, ncols), dtype=np.uint8)
+    nfields = np.zeros(n, dtype=np.int32)
+    status = np.zeros(n, dtype=np.uint8)
+    for i in range(n):
+        s = starts[i]
+        e = ends[i]
+        blank = True
+        for p in range(s, e):
+            c = buf[p]
+            if c != SPACE and c != TAB:
+                blank = False
+                break
+        if blank:
+            status[i] = LINE_BLANK
+            continue
+        pos = s
+        k = 0
+        while True:
+            esc = 0
+            if pos < e and buf[pos] == QUOTE:
+                j = pos + 1
+                closed = False
+                while j < e:
+                    if buf[j] == QUOTE:
+                        if j + 1 < e and buf[j + 1] == QUOTE:
+                            esc = 1
+                            j += 2
+                            continue
+                        closed = True
+                        break
+                    j += 1
+                if not closed:
+                    status[i] = LINE_BAD_QUOTE
+                    break
+                fs = pos + 1
+                fe = j
+                pos = j + 1
+                if pos < e and buf[pos] != COMMA:
+                    status[i] = LINE_BAD_QUOTE
+                    break
+            else:
+                j = pos
+                while j < e and buf[j] != COMMA:
+                    j += 1
+                fs = pos
+                fe = j
+                pos = j
+            if k < ncols:
+                fstart[i, k] = fs
+                fend[i, k] = fe
+                fesc[i, k] = esc
+            k += 1
+            if pos >= e:
+                break
+            pos += 1  # skip the comma; a trailing comma gives a final empty field
+            if pos >= e:
+                if k < ncols:
+                    fstart[i, k] = e
+                    fend[i, k] = e
+                k += 1
+                break
+        nfields[i] = k
+    return fstart, fend, fesc, nfields, status
+
+
+@nb.njit(cache=True, nogil=True)
+def _strip(buf, s, e):
+    while s < e and (buf[s] == SPACE or buf[s] == TAB):
+        s += 1
+    while e > s and (buf[e - 1] == SPACE or buf[e - 1] == TAB):
+        e -= 1
+    return s, e
+
+
+@nb.njit(cache=True, nogil=True)
+def _parse_floats(buf, s_arr, e_arr, pow10):
+    """Parse decimal numbers exactly (Clinger's fast path) with a status each.
+
+    Values with more than 15 significant digits or a decimal exponent beyond
+    +-22 get ``NUM_SLOW`` and must be parsed by the caller with ``float()``.
+    """
+    n = len(s_arr)
+    out = np.full(n, np.nan)
+    st = np.zeros(n, dtype=np.uint8)
+    for i in range(n):
+        s, e = _strip(buf, s_arr[i], e_arr[i])
+        if s == e:
+            st[i] = NUM_EMPTY
+            continue
+        p = s
+        neg = False
+        if buf[p] == 45 or buf[p] == 43:  # - +
+            neg = buf[p] == 45
+            p += 1
+        mant = 0
+        ndig = 0
+        nsig = 0
+        frac = 0
+        seen_dot = False
+        ok = True
+        while p < e:
+            c = buf[p]
+            if 48 <= c <= 57:
+                ndig += 1
+                if nsig > 0 or c != 48:
+                    nsig += 1
+                if nsig <= 18:
+                    mant = mant * 10 + (c - 48)
+                    if seen_dot:
+                        frac += 1
+                elif not seen_dot:
+                    frac -= 1  # dropped integer digit: shift the exponent
+            elif c == 46 and not seen_dot:  # .
+                seen_dot = True
+            else:
+                break
+            p += 1
+        if ndig == 0:
+            ok = False
+        exp = 0
+        if ok and p < e and (buf[p] == 101 or buf[p] == 69):  # e E
+            p += 1
+            eneg = False
+            if p < e and (buf[p] == 45 or buf[p] == 43):
+                eneg = buf[p] == 45
+                p += 1
+            nexp = 0
+            while p < e and 48 <= buf[p] <= 57:
+                if exp < 100000:
+                    exp = exp * 10 + (buf[p] - 48)
+                nexp += 1
+                p += 1
+            if nexp == 0:
+                ok = False
+            if eneg:
+                exp = -exp
+        if not ok or p != e:
+            st[i] = NUM_INVALID
+            continue
+        e10 = exp - frac
+        if nsig > 15 or e10 > 22 or e10 < -22:
+            st[i] = NUM_SLOW
+            continue
+        v = float(mant)
+        if e10 >= 0:
+            v = v * pow10[e10]
+        else:
+            v = v / pow10[-e10]
+        out[i] = -v if neg else v
+    return out, st
+
+
+@nb.njit(cache=True, nogil=True)
+def _parse_months(buf, s_arr, e_arr):
+    """Parse ``YYYY-MM`` into months since 1970-01; -1 where invalid."""
+    n = len(s_arr)
+    out = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        s, e = _strip(buf, s_arr[i], e_arr[i])
+        if e - s != 7 or buf[s + 4] != 45:
+            continue
+        ok = True
+        for p in (s, s + 1, s + 2, s + 3, s + 5, s + 6):
+            if buf[p] < 48 or buf[p] > 57:
+                ok = False
+        if not ok:
+            continue
+        year = (
+            (buf[s] - 48) * 1000 + (buf[s + 1] - 48) * 100 + (buf[s + 2] - 48) * 10 + (buf[s + 3] - 48)
+        )
+        month = (buf[s + 5] - 48) * 10 + (buf[s + 6] - 48)
+        if month < 1 or month > 12 or year < 1970:
+            continue
+        out[i] = (year - 1970) * 12 + month - 1
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _hash_fields(buf, s_arr, e_arr):
+    """64-bit hash (FNV-1a + splitmix64 finaliser) of each stripped field; 0 when empty."""
+    n = len(s_arr)
+    out = np.zeros(n, dtype=np.uint64)
+    for i in range(n):
+        s, e = _strip(buf, s_arr[i], e_arr[i])
+        if s == e:
+            continue
+        h = np.uint64(14695981039346656037)
+        for p in range(s, e):
+            h = (h ^ np.uint64(buf[p])) * np.uint64(1099511628211)
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        h = h ^ (h >> np.uint64(31))
+        if h == 0:
+            h = np.uint64(1)
+        out[i] = h
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather(buf, s_arr, e_arr, esc, strip):
+    """Copy spans of ``buf`` into one contiguous buffer (Arrow string layout).
+
+    Doubled quotes are collapsed where ``esc`` is set; surrounding spaces and
+    tabs are removed when ``strip`` is true. Returns ``(offsets int32, data)``.
+    """
+    n = len(s_arr)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    total = 0
+    for i in range(n):
+        s = s_arr[i]
+        e = e_arr[i]
+        if strip:
+            s, e = _strip(buf, s, e)
+        total += e - s
+    data = np.empty(total, dtype=np.uint8)
+    o = 0
+    for i in range(n):
+        s = s_arr[i]
+        e = e_arr[i]
+        if strip:
+            s, e = _strip(buf, s, e)
+        if esc[i]:
+            p = s
+            while p < e:
+                data[o] = buf[p]
+                o += 1
+                if buf[p] == QUOTE and p + 1 < e and buf[p + 1] == QUOTE:
+                    p += 2
+                else:
+                    p += 1
+        else:
+            for p in range(s, e):
+                data[o] = buf[p]
+                o += 1
+        offsets[i + 1] = o
+    return offsets, data[:o]
+
+
+@nb.njit(cache=True, nogil=True)
+def _utf8_invalid_lines(buf, starts, ends):
+    """Indices of lines that are not valid UTF-8."""
+    n = len(starts)
+    bad = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        p = starts[i]
+        e = ends[i]
+        while p < e:
+            c = buf[p]
+            if c < 0x80:
+                p += 1
+                continue
+            if 0xC2 <= c <= 0xDF:
+                need = 1
+                lo = 0x80
+                hi = 0xBF
+            elif 0xE0 <= c <= 0xEF:
+                need = 2
+                lo = 0xA0 if c == 0xE0 else 0x80
+                hi = 0x9F if c == 0xED else 0xBF
+            elif 0xF0 <= c <= 0xF4:
+                need = 3
+                lo = 0x90 if c == 0xF0 else 0x80
+                hi = 0x8F if c == 0xF4 else 0xBF
+            else:
+                bad[i] = True
+                break
+            if p + need >= e:
+                bad[i] = True
+                break
+            c1 = buf[p + 1]
+            if c1 < lo or c1 > hi:
+                bad[i] = True
+                break
+            for q in range(p + 2, p + need + 1):
+                if buf[q] < 0x80 or buf[q] > 0xBF:
+                    bad[i] = True
+                    break
+            if bad[i]:
+                break
+            p += need + 1
+    return np.flatnonzero(bad)
+
+
+@nb.njit(cache=True, nogil=True)
+def _strip_spans(buf, s_arr, e_arr):
+    """Spans with surrounding spaces and tabs removed."""
+    n = len(s_arr)
+    s_out = np.empty(n, dtype=np.int64)
+    e_out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        s_out[i], e_out[i] = _strip(buf, s_arr[i], e_arr[i])
+    return s_out, e_out
+
+
+@nb.njit(cache=True, nogil=True)
+def _mix_keys(id_hash, month):
+    """Combine an ID hash with a month into one nonzero key; 0 where the ID is empty."""
+    n = len(id_hash)
+    out = np.zeros(n, dtype=np.uint64)
+    for i in range(n):
+        h = id_hash[i]
+        if h == 0:
+            continue
+        h = h ^ (np.uint64(month[i] + 1) * np.uint64(0x9E3779B97F4A7C15))
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        h = h ^ (h >> np.uint64(31))
+        out[i] = h if h != 0 else np.uint64(1)
+    return out

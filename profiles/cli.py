@@ -1,0 +1,135 @@
+"""``safer-spaces`` command line: thin wrappers over the package functions.
+
+Exit codes: 0 done (rows may have been quarantined: see the summary);
+1 done, but an input file was damaged (truncated) and rows after the damage
+are missing; 2 nothing done: unusable input, config or parameters. Problems
+with the data are reported in one line naming the file, line and fix, never
+as a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from hotspots.errors import SaferSpacesError
+
+log = logging.getLogger("safer_spaces")
+
+EXIT_OK = 0
+EXIT_DAMAGED = 1
+EXIT_UNUSABLE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="safer-spaces",
+        description="VAWG hotspot analysis and force problem profiles from police.uk, RMS, StreetSafe and partner data.",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.add_argument("--progress", choices=["auto", "on", "off"], default="auto", help="progress bars (auto: when a terminal)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="read source data into events, quarantine and reconciliation")
+    ing_sub = ing.add_subparsers(dest="source", required=True)
+    puk = ing_sub.add_parser("police-uk", help="police.uk street-level CSVs (.csv, .csv.gz, folders of months)")
+    puk.add_argument("paths", nargs="+", type=Path, help="files or folders; later = newer download vintage")
+    puk.add_argument("--out", required=True, type=Path, help="output folder")
+    puk.add_argument("--boundary", type=Path, help="force boundary (GeoJSON/GPKG/CSV-WKT): flag events outside it")
+
+    prof = sub.add_parser("profile", help="build a force's outputs from its config")
+    prof.add_argument("config", type=Path, help="force config TOML, e.g. configs/avon-and-somerset.toml")
+    prof.add_argument("--out", required=True, type=Path, help="output folder")
+    return p
+
+
+def _progress(flag: str) -> bool | None:
+    return {"auto": None, "on": True, "off": False}[flag]
+
+
+def _print_ingest_summary(rec: dict, out: Path) -> int:
+    """Print counts (never row contents) and return the exit code."""
+    print(
+        f"police.uk: {rec['rows_read']:,} rows read = {rec['rows_accepted']:,} accepted + "
+        f"{rec['rows_quarantined']:,} quarantined ({len(rec['files'])} files)"
+    )
+    for reason, n in rec["by_reason"].items():
+        print(f"  quarantined {n:>9,}  {reason}")
+    if rec.get("rows_outside_boundary"):
+        print(f"  kept, flagged outside the force boundary: {rec['rows_outside_boundary']:,}")
+    code = EXIT_OK
+    for f in rec["files"]:
+        if f["truncated"]:
+            log.warning("%s: %s; rows after line %s are missing. Fix: re-download the file", f["file"], f["truncated"], f"{f['rows_read'] + f['blank_lines'] + 1:,}")
+            code = EXIT_DAMAGED
+        if f["rows_recoded_from_cp1252"]:
+            log.warning("%s: %s rows were not UTF-8 and were read as Windows-1252 (Excel); check place names", f["file"], f"{f['rows_recoded_from_cp1252']:,}")
+    for force, cov in rec["coverage"].items():
+        if cov["missing_months"]:
+            log.warning(
+                "%s: no data for %s between %s and %s; these months are reported as missing, not estimated",
+                force, ", ".join(cov["missing_months"]), cov["first_month"], cov["last_month"],
+            )
+    if rec["rows_quarantined"]:
+        log.warning("%s rows quarantined: see %s (file, line, reason, fix)", f"{rec['rows_quarantined']:,}", out / "quarantine.csv")
+    return code
+
+
+def _cmd_ingest(args) -> int:
+    from hotspots.io import write_ingest_outputs
+    from hotspots.ingest.police_uk import read_police_uk
+
+    boundary = None
+    if args.boundary:
+        import shapely
+
+        from hotspots.boundaries import read_boundary
+
+        boundary = shapely.union_all(read_boundary(args.boundary).geometry.to_numpy())
+    res = read_police_uk(args.paths, boundary=boundary, progress=_progress(args.progress))
+    write_ingest_outputs(res, args.out)
+    code = _print_ingest_summary(res.reconciliation, args.out)
+    print(f"wrote {args.out}/events.parquet, quarantine.csv, reconciliation.json")
+    return code
+
+
+def _cmd_profile(args) -> int:
+    from hotspots.config import load_config
+    from profiles.force_profile import run
+
+    cfg = load_config(args.config)
+    result = run(cfg, out_dir=args.out, progress=_progress(args.progress))
+    code = _print_ingest_summary(result["reconciliation"], args.out)
+    print(f"wrote {args.out}/index.html (open it in a browser)")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``safer-spaces`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("pyogrio", "fiona", "matplotlib", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        if args.command == "ingest":
+            return _cmd_ingest(args)
+        if args.command == "profile":
+            return _cmd_profile(args)
+    except SaferSpacesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        print(f"error: {exc.filename}: {exc.strerror}. Fix: check the path and its permissions", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return EXIT_UNUSABLE  # unreachable: argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

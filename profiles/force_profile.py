@@ -1,0 +1,166 @@
+"""Build a force's outputs from its config (the ``safer-spaces profile`` command).
+
+For now: ingest the police.uk data, grid it into H3 cells over the whole
+force area, and write an HTML page with a map of VAWG-relevant crime per
+hexagon and the reconciliation. Later issues grow this into the full problem
+profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots.boundaries import read_boundary
+from hotspots.config import Config, config_to_dict
+from hotspots.grid import _cells_to_str, boundary_to_cells, cells_to_int, cells_to_polygons, events_to_cells
+from hotspots.ingest.police_uk import read_police_uk
+from hotspots.io import write_ingest_outputs, write_json
+
+__all__ = ["run", "study_area_grid"]
+
+
+def study_area_grid(events: pd.DataFrame, study_cells: np.ndarray, *, resolution: int, interest: tuple[str, ...]):
+    """Per-cell counts over the whole study area (zeros included).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Events inside the force area, with ``lat``, ``lng``, ``crime_type``.
+    study_cells : ndarray of str
+        Every cell of the force area (:func:`hotspots.grid.boundary_to_cells`).
+    resolution : int
+        H3 resolution.
+    interest : tuple of str
+        Crime types counted in ``count_interest``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``h3_cell``, ``count_all``, ``count_interest``, one ``count_<type>``
+        per type of interest, ``geometry`` (WGS84 hexagons). Totals equal the
+        number of events given.
+    """
+    import geopandas as gpd
+
+    long = events_to_cells(events, resolution=resolution, by=["crime_type"])
+    long["crime_type"] = long["crime_type"].astype(str)
+    wide = long.pivot_table(index="h3_cell", columns="crime_type", values="count", aggfunc="sum", fill_value=0)
+    study_int = cells_to_int(study_cells)
+    wide.index = cells_to_int(wide.index.to_numpy())
+    cells_int = np.union1d(study_int, wide.index.to_numpy())
+    wide = wide.reindex(cells_int, fill_value=0)
+    cells = _cells_to_str(cells_int)
+    out = pd.DataFrame({"h3_cell": cells, "count_all": wide.sum(axis=1).to_numpy()})
+    for t in interest:
+        out[_slug(t)] = wide[t].to_numpy() if t in wide.columns else 0
+    out["count_interest"] = out[[_slug(t) for t in interest]].sum(axis=1)
+    out["in_study_area"] = np.isin(cells_int, study_int)
+    return gpd.GeoDataFrame(out, geometry=cells_to_polygons(cells).to_numpy(), crs="EPSG:4326")
+
+
+def _slug(name: str) -> str:
+    return "count_" + "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_").replace("__", "_")
+
+
+def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None) -> dict:
+    """Ingest, grid and map a force's police.uk data; returns what was written.
+
+    Parameters
+    ----------
+    cfg : Config
+        Loaded force config.
+    out_dir : path
+        Output folder (created).
+    progress : bool, optional
+        Progress bars; by default when stderr is a terminal.
+
+    Returns
+    -------
+    dict
+        ``reconciliation`` and ``outputs`` (paths).
+    """
+    from profiles.page import render_demo_page
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    res_h3 = cfg.grid.h3_resolution
+    boundary = read_boundary(cfg.data.boundary) if cfg.data.boundary else None
+    area = shapely.union_all(boundary.geometry.to_numpy()) if boundary is not None else None
+
+    result = read_police_uk(cfg.data.police_uk, boundary=area, progress=progress)
+    outputs = {k: str(v) for k, v in write_ingest_outputs(result, out).items()}
+    rec = result.reconciliation
+
+    ev = result.events.select(["lat", "lng", "source", "month", "crime_type", "in_force_area"]).to_pandas()
+    if area is not None:
+        ev = ev[ev["in_force_area"].fillna(False).astype(bool)]
+        study = boundary_to_cells(boundary, resolution=res_h3)
+    else:
+        study = np.unique(events_to_cells(ev, resolution=res_h3, by=[])["h3_cell"].to_numpy())
+    interest = cfg.offences.crime_types_of_interest
+
+    monthly = events_to_cells(ev, resolution=res_h3, by=["source", "month", "crime_type"])
+    monthly["month"] = monthly["month"].astype(str)
+    p_monthly = out / f"counts_h3r{res_h3}_monthly.parquet"
+    monthly.to_parquet(p_monthly, index=False)
+
+    grid = study_area_grid(ev, study, resolution=res_h3, interest=interest)
+    p_grid = out / f"grid_h3r{res_h3}.parquet"
+    grid.to_parquet(p_grid, index=False)
+    p_geojson = out / f"grid_h3r{res_h3}.geojson"
+    grid[grid["count_all"] > 0].to_file(p_geojson, driver="GeoJSON")
+    outputs.update(counts_monthly=str(p_monthly), grid=str(p_grid), grid_geojson=str(p_geojson))
+
+    marking = cfg.force.security_classification
+    title = f"{' / '.join(interest)}: police.uk crimes per H3 cell (res {res_h3}), {_period(rec)}"
+    outputs.update(
+        render_demo_page(
+            cfg,
+            grid=grid,
+            boundary=boundary,
+            reconciliation=rec,
+            map_title=title,
+            out_dir=out,
+            n_grid_events=len(ev),
+        )
+    )
+    run_record = {
+        "tool": "safer-spaces",
+        "version": _version(),
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "security_classification": marking,
+        "config": config_to_dict(cfg),
+        "inputs": [{"file": f["path"], "sha256": f["sha256"]} for f in rec["files"]],
+        "grid": {
+            "h3_resolution": res_h3,
+            "study_area_cells": int(len(study)),
+            "events_gridded": int(len(ev)),
+            "events_outside_force_area": rec.get("rows_outside_boundary"),
+            "count_all_total": int(grid["count_all"].sum()),
+        },
+        "outputs": outputs,
+    }
+    outputs["run"] = str(write_json(run_record, out / "run.json"))
+    return {"reconciliation": rec, "outputs": outputs, "run": run_record}
+
+
+def _period(rec: dict) -> str:
+    cov = next(iter(rec["coverage"].values()), None)
+    return f"{cov['first_month']} to {cov['last_month']}" if cov else "no data"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("safer-spaces")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,138 @@
+"""Maps of H3 counts: an interactive folium map and a static PNG.
+
+The only module that imports folium or matplotlib. Classes are quantile
+breaks of the non-zero counts (so a few extreme cells do not wash the map
+out), always printed in the legend.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["count_breaks", "hex_count_map", "hex_count_png"]
+
+# ColorBrewer YlOrRd, 6 classes
+PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
+    """Upper class limits for non-zero counts: quantiles, made unique and integer.
+
+    Examples
+    --------
+    >>> count_breaks(np.array([1, 1, 2, 3, 5, 8, 13, 100]), n_classes=4).tolist()
+    [1, 3, 10, 100]
+    """
+    c = np.asarray(counts, dtype=float)
+    c = c[c > 0]
+    if not len(c):
+        return np.array([1])
+    q = np.quantile(c, np.linspace(0, 1, n_classes + 1)[1:])
+    return np.unique(np.ceil(q).astype(int))
+
+
+def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
+
+
+def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], boundary=None):
+    """Folium map of hexagons coloured by ``value``.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Hexagons (any CRS; reprojected to WGS84) with ``value`` and ``tooltip_fields``.
+    value : str
+        Count column to colour by; zero cells are not drawn.
+    title : str
+        Legend caption.
+    tooltip_fields : list of str
+        Columns shown on hover.
+    boundary : GeoDataFrame, optional
+        Drawn as an outline.
+
+    Returns
+    -------
+    folium.Map
+    """
+    import branca.colormap as cm
+    import folium
+
+    g = cells[cells[value] > 0].to_crs("EPSG:4326")
+    breaks = count_breaks(g[value].to_numpy())
+    colours = list(PALETTE[-len(breaks) :]) if len(breaks) < len(PALETTE) else list(PALETTE)
+    cls = _classify(g[value].to_numpy(), breaks)
+    g = g.assign(_fill=np.array(colours, dtype=object)[cls])
+    g["geometry"] = g.geometry.set_precision(1e-5)
+    minx, miny, maxx, maxy = g.total_bounds if len(g) else (-2.7, 51.3, -2.4, 51.5)
+    m = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if boundary is not None:
+        folium.GeoJson(
+            boundary.to_crs("EPSG:4326").simplify(0.0005).__geo_interface__,
+            name="force boundary",
+            style_function=lambda _: {"color": "#333333", "weight": 2, "fill": False},
+        ).add_to(m)
+    folium.GeoJson(
+        g[[*tooltip_fields, "_fill", "geometry"]].__geo_interface__,
+        name=title,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_fill"],
+            "color": f["properties"]["_fill"],
+            "weight": 0.3,
+            "fillOpacity": 0.75,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=tooltip_fields),
+    ).add_to(m)
+    lows = np.concatenate([[1], breaks[:-1] + 1])
+    legend = cm.StepColormap(
+        colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=title
+    )
+    legend.add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.get_root().html.add_child(
+        folium.Element(
+            "<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->"
+        )
+    )
+    return m
+
+
+def hex_count_png(
+    cells, path: str | os.PathLike, *, value: str, title: str, boundary=None, marking: str = "OFFICIAL"
+) -> Path:
+    """Static PNG of the same classed hexagon map, in British National Grid."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    path = Path(path)
+    g = cells[cells[value] > 0].to_crs("EPSG:27700")
+    breaks = count_breaks(g[value].to_numpy())
+    colours = list(PALETTE[-len(breaks) :]) if len(breaks) < len(PALETTE) else list(PALETTE)
+    cls = _classify(g[value].to_numpy(), breaks)
+    fig, ax = plt.subplots(figsize=(10, 9), dpi=110)
+    if boundary is not None:
+        boundary.to_crs("EPSG:27700").boundary.plot(ax=ax, color="#555555", linewidth=0.6)
+    g.plot(ax=ax, color=np.array(colours, dtype=object)[cls], linewidth=0)
+    lows = np.concatenate([[1], breaks[:-1] + 1])
+    handles = [
+        Patch(color=c, label=f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}")
+        for c, lo, hi in zip(colours, lows, breaks, strict=True)
+    ]
+    ax.legend(handles=handles, title="count per cell", loc="lower right", fontsize=8)
+    ax.set_title(title, fontsize=11)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    fig.text(0.5, 0.985, marking, ha="center", va="top", fontsize=10, weight="bold")
+    fig.text(0.5, 0.01, f"{marking}  |  Contains public sector information licensed under the Open "
+             "Government Licence v3.0 (data.police.uk)", ha="center", fontsize=7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
