@@ -138,6 +138,41 @@ def _strip(buf, s, e):
     return s, e
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _load_word(buf, p, e):
+    """Up to 8 bytes from ``p`` (not past ``e``) as one little-endian integer."""
+    w = np.uint64(0)
+    n = min(8, e - p)
+    for q in range(n):
+        w |= np.uint64(buf[p + q]) << np.uint64(8 * q)
+    return w
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _hash_span(buf, s, e):
+    """64-bit hash of a byte span, eight bytes per step (never 0)."""
+    h = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(e - s)
+    p = s
+    while p < e:
+        w = _load_word(buf, p, e)
+        h = (h ^ w) * np.uint64(0xBF58476D1CE4E5B9)
+        h = h ^ (h >> np.uint64(31))
+        p += 8
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0x94D049BB133111EB)
+    h = h ^ (h >> np.uint64(29))
+    return h if h != 0 else np.uint64(1)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _same_span(buf, s, e, s2, e2):
+    if e - s != e2 - s2:
+        return False
+    for q in range(e - s):
+        if buf[s + q] != buf[s2 + q]:
+            return False
+    return True
+
+
 @nb.njit(cache=True, nogil=True)
 def _parse_floats(buf, s_arr, e_arr, pow10):
     """Parse decimal numbers exactly (Clinger's fast path) with a status each.
@@ -243,22 +278,13 @@ def _parse_months(buf, s_arr, e_arr):
 
 @nb.njit(cache=True, nogil=True)
 def _hash_fields(buf, s_arr, e_arr):
-    """64-bit hash (FNV-1a + splitmix64 finaliser) of each stripped field; 0 when empty."""
+    """64-bit hash of each stripped field; 0 when empty."""
     n = len(s_arr)
     out = np.zeros(n, dtype=np.uint64)
     for i in range(n):
         s, e = _strip(buf, s_arr[i], e_arr[i])
-        if s == e:
-            continue
-        h = np.uint64(14695981039346656037)
-        for p in range(s, e):
-            h = (h ^ np.uint64(buf[p])) * np.uint64(1099511628211)
-        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        h = h ^ (h >> np.uint64(31))
-        if h == 0:
-            h = np.uint64(1)
-        out[i] = h
+        if s < e:
+            out[i] = _hash_span(buf, s, e)
     return out
 
 
@@ -271,20 +297,22 @@ def _gather(buf, s_arr, e_arr, esc, strip):
     """
     n = len(s_arr)
     offsets = np.zeros(n + 1, dtype=np.int32)
+    ss = np.empty(n, dtype=np.int64)
+    ee = np.empty(n, dtype=np.int64)
     total = 0
     for i in range(n):
         s = s_arr[i]
         e = e_arr[i]
         if strip:
             s, e = _strip(buf, s, e)
+        ss[i] = s
+        ee[i] = e
         total += e - s
     data = np.empty(total, dtype=np.uint8)
     o = 0
     for i in range(n):
-        s = s_arr[i]
-        e = e_arr[i]
-        if strip:
-            s, e = _strip(buf, s, e)
+        s = ss[i]
+        e = ee[i]
         if esc[i]:
             p = s
             while p < e:
@@ -295,7 +323,7 @@ def _gather(buf, s_arr, e_arr, esc, strip):
                 else:
                     p += 1
         else:
-            for p in range(s, e):
+            for p in range(s, e):  # a byte loop beats slice assignment for short strings
                 data[o] = buf[p]
                 o += 1
         offsets[i + 1] = o
@@ -373,3 +401,107 @@ def _mix_keys(id_hash, month):
         h = h ^ (h >> np.uint64(31))
         out[i] = h if h != 0 else np.uint64(1)
     return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _dict_encode(buf, s_arr, e_arr):
+    """Dictionary-encode byte spans with a growing open-addressing hash table.
+
+    Equal spans get equal codes; codes number the distinct values in order of
+    first appearance. Hash hits are confirmed byte by byte, so a hash
+    collision can never merge two different values. The table starts small
+    and doubles at half load, so low-cardinality columns stay in cache.
+
+    Returns
+    -------
+    codes : int32 (n,)
+    first : int64 (k,) index of the first span holding each code
+    """
+    n = len(s_arr)
+    cap = 1024
+    table = np.full(cap, -1, dtype=np.int64)  # code per slot
+    code_hash = np.empty(max(n, 1), dtype=np.uint64)
+    codes = np.empty(n, dtype=np.int32)
+    first = np.empty(max(n, 1), dtype=np.int64)
+    k = 0
+    for i in range(n):
+        s = s_arr[i]
+        e = e_arr[i]
+        h = _hash_span(buf, s, e)
+        mask = np.uint64(cap - 1)
+        slot = h & mask
+        while True:
+            c = table[slot]
+            if c < 0:
+                table[slot] = k
+                code_hash[k] = h
+                first[k] = i
+                codes[i] = k
+                k += 1
+                if 2 * k > cap:  # grow and rehash
+                    cap *= 2
+                    table = np.full(cap, -1, dtype=np.int64)
+                    m2 = np.uint64(cap - 1)
+                    for c2 in range(k):
+                        sl = code_hash[c2] & m2
+                        while table[sl] >= 0:
+                            sl = (sl + np.uint64(1)) & m2
+                        table[sl] = c2
+                break
+            if code_hash[c] == h:
+                j = first[c]
+                same = _same_span(buf, s, e, s_arr[j], e_arr[j])
+                if same:
+                    codes[i] = c
+                    break
+            slot = (slot + np.uint64(1)) & mask
+    return codes, first[:k]
+
+
+@nb.njit(cache=True, nogil=True)
+def _max_byte(buf):
+    """Largest byte value (0 for an empty buffer); >= 0x80 means non-ASCII text."""
+    m = 0
+    for i in range(len(buf)):
+        if buf[i] > m:
+            m = buf[i]
+    return m
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather_ids(buf, s_arr, e_arr, line_no, prefix):
+    """Arrow string layout of IDs: the stripped span, or ``prefix + "#" + line`` where it is empty."""
+    n = len(s_arr)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    digits = np.empty(20, dtype=np.uint8)
+    total = 0
+    for i in range(n):
+        s, e = _strip(buf, s_arr[i], e_arr[i])
+        total += (e - s) if e > s else len(prefix) + 21
+    data = np.empty(total, dtype=np.uint8)
+    o = 0
+    for i in range(n):
+        s, e = _strip(buf, s_arr[i], e_arr[i])
+        if e > s:
+            for p in range(s, e):
+                data[o] = buf[p]
+                o += 1
+        else:
+            for p in range(len(prefix)):
+                data[o] = prefix[p]
+                o += 1
+            data[o] = 35  # '#'
+            o += 1
+            v = line_no[i]
+            nd = 0
+            while True:
+                digits[nd] = 48 + v % 10
+                nd += 1
+                v //= 10
+                if v == 0:
+                    break
+            for q in range(nd - 1, -1, -1):
+                data[o] = digits[q]
+                o += 1
+        offsets[i + 1] = o
+    return offsets, data[:o]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 
 from hotspots.errors import InputFileError
@@ -106,7 +107,7 @@ def iter_line_blocks(
     path : str or Path
         A ``.csv`` or ``.csv.gz`` file (gzip is detected from the content).
     state : FileReadState
-        Filled in as the file is read (hash, truncation, line endings).
+        Filled in as the file is read (hash, truncation, size).
     block_bytes : int, default 32 MiB
         Approximate size of a block of decoded text.
 
@@ -116,41 +117,82 @@ def iter_line_blocks(
         If the file is UTF-16 encoded.
     """
     path = Path(path)
-    carry = b""
+    with open(path, "rb") as fh:
+        state.compressed = fh.read(2) == _GZIP_MAGIC
+    source = _gzip_blocks(path, state, block_bytes) if state.compressed else _plain_blocks(path, state, block_bytes)
     first = True
-    pending: list[bytes] = []
-    pending_len = 0
-    for chunk in _raw_chunks(path, state):
+    carry = np.zeros(0, dtype=np.uint8)
+    for data, eof in source:
+        if len(carry):
+            data = np.concatenate([carry, data])
         if first:
             first = False
-            if chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            head = data[:3].tobytes()
+            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 raise InputFileError(
                     str(path),
                     "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
                     "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
                 )
-            if chunk.startswith(_UTF8_BOM):
+            if head == _UTF8_BOM:
                 state.bom = True
-                chunk = chunk[len(_UTF8_BOM) :]
+                data = data[3:]
+        if eof:
+            yield data, True
+            return
+        cut = _last_lf(data)
+        if cut < 0:  # no line break yet: keep reading
+            carry = data.copy()
+            continue
+        yield data[: cut + 1], False
+        carry = data[cut + 1 :].copy()
+
+
+@nb.njit(cache=True, nogil=True)
+def _last_lf(buf):
+    for i in range(len(buf) - 1, -1, -1):
+        if buf[i] == 10:
+            return i
+    return -1
+
+
+def _plain_blocks(path: Path, state: FileReadState, block_bytes: int) -> Iterator[tuple[np.ndarray, bool]]:
+    """Read straight into numpy blocks; the SHA-256 runs on another thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as fh, ThreadPoolExecutor(1) as hasher:
+        pending = []
+        while True:
+            block = np.empty(block_bytes, dtype=np.uint8)
+            view = memoryview(block)
+            filled = 0
+            while filled < block_bytes:
+                n = fh.readinto(view[filled:])
+                if not n:
+                    break
+                filled += n
+            data = block[:filled]
+            state.bytes_on_disk += filled
+            pending.append(hasher.submit(digest.update, data))  # sha256 releases the GIL
+            if len(pending) > 4:
+                pending.pop(0).result()
+            eof = filled < block_bytes
+            yield data, eof
+            if eof:
+                break
+        for f in pending:
+            f.result()
+    state.sha256 = digest.hexdigest()
+
+
+def _gzip_blocks(path: Path, state: FileReadState, block_bytes: int) -> Iterator[tuple[np.ndarray, bool]]:
+    pending: list[bytes] = []
+    size = 0
+    for chunk in _raw_chunks(path, state):
         pending.append(chunk)
-        pending_len += len(chunk)
-        if pending_len < block_bytes:
-            continue
-        data = carry + b"".join(pending)
-        pending, pending_len = [], 0
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            carry = data
-            continue
-        carry = data[cut + 1 :]
-        yield _count_endings(np.frombuffer(data[: cut + 1], dtype=np.uint8), state), False
-    data = carry + b"".join(pending)
-    yield _count_endings(np.frombuffer(data, dtype=np.uint8), state), True
-
-
-def _count_endings(buf: np.ndarray, state: FileReadState) -> np.ndarray:
-    nl = np.flatnonzero(buf == 10)
-    crlf = int(np.count_nonzero(buf[nl[nl > 0] - 1] == 13))
-    state.crlf_lines += crlf
-    state.lf_lines += len(nl) - crlf
-    return buf
+        size += len(chunk)
+        if size >= block_bytes:
+            yield np.frombuffer(b"".join(pending), dtype=np.uint8), False
+            pending, size = [], 0
+    yield np.frombuffer(b"".join(pending), dtype=np.uint8), True

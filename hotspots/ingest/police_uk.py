@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -73,7 +74,9 @@ _OUT_NAMES = {
     "Last outcome category": "outcome",
     "Context": "context",
 }
-_DICT_COLUMNS = ("reported_by", "force", "location", "lsoa_code", "lsoa_name", "crime_type", "outcome", "context")
+# low-cardinality columns are dictionary-encoded as they are read; places stay plain strings
+# (tens of thousands of values per block, where a hash table costs more than a copy)
+_DICT_COLUMNS = ("reported_by", "force", "crime_type", "outcome", "context")
 
 #: Reason code -> (name, fix shown to the user). Order is the order of checks.
 QUARANTINE_REASONS: dict[str, str] = {
@@ -235,15 +238,19 @@ class _SeenIds:
             kline[hit] = ls[pos[hit]]
         return found, kfile, kline
 
-    def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray) -> None:
+    def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """Add one file's keys; returns the keys that occur more than once in it."""
         o = np.argsort(h, kind="stable")
-        self.parts.append((h[o], f[o], line[o]))
+        hs = h[o]
+        self.parts.append((hs, f[o], line[o]))
+        repeated = np.unique(hs[1:][hs[1:] == hs[:-1]])
         if len(self.parts) > 8:
             hs = np.concatenate([p[0] for p in self.parts])
             fs = np.concatenate([p[1] for p in self.parts])
             ls = np.concatenate([p[2] for p in self.parts])
             o = np.argsort(hs, kind="stable")
             self.parts = [(hs[o], fs[o], ls[o])]
+        return repeated
 
 
 def _string_array(buf, s, e, esc, *, strip=True, valid=None) -> pa.Array:
@@ -253,9 +260,37 @@ def _string_array(buf, s, e, esc, *, strip=True, valid=None) -> pa.Array:
     if valid is not None:
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
         null_count = int(len(valid) - np.count_nonzero(valid))
-    return pa.StringArray.from_buffers(
-        len(s), pa.py_buffer(offsets), pa.py_buffer(data), bitmap, null_count
-    )
+    return pa.StringArray.from_buffers(len(s), pa.py_buffer(offsets), pa.py_buffer(data), bitmap, null_count)
+
+
+def _dictionary_array(buf, s, e, esc) -> pa.DictionaryArray:
+    """Dictionary-encode spans without materialising a string per row."""
+    s, e = k._strip_spans(buf, s, e)
+    codes, first = k._dict_encode(buf, s, e)
+    values = _string_array(buf, s[first], e[first], esc[first], strip=False)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), values)
+
+
+def unique_points(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct coordinate pairs: ``codes`` per point and the index of each pair's first point.
+
+    police.uk snaps every crime to one of a fixed set of map points, so there
+    are far fewer distinct points than rows; projecting or indexing the
+    distinct points and broadcasting is exact and much faster. Pairs are keyed
+    to 1e-6 degrees (police.uk's precision) by a hash table, then checked for
+    exact equality; points that differ below 1e-6 degrees get their own code.
+    """
+    key = np.rint(lat * 1e6).astype(np.int64) * 400_000_000 + np.rint(lng * 1e6).astype(np.int64)
+    codes, _ = pd.factorize(key)
+    first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    exact = (lng[first][codes] == lng) & (lat[first][codes] == lat)
+    if not exact.all():  # sub-1e-6-degree differences (force RMS data): give them their own codes
+        extra = np.flatnonzero(~exact)
+        codes = codes.copy()
+        codes[extra] = len(first) + np.arange(len(extra))
+        first = np.concatenate([first, extra])
+    return codes.astype(np.int64), first
 
 
 def _recode_cp1252(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -272,61 +307,119 @@ def _recode_cp1252(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, bad: n
     return np.frombuffer(b"".join(pieces), dtype=np.uint8)
 
 
+@dataclass
+class _Block:
+    """What one block of lines produced (built in a worker thread)."""
+
+    counts: np.ndarray
+    blank_lines: int
+    recoded: int
+    crlf: int
+    lf: int
+    accepted: dict | None
+    quarantined: dict | None
+    new_keys: tuple[np.ndarray, np.ndarray]
+
+
 class _FileReader:
     """Reads one file into accepted column chunks and quarantine chunks."""
 
-    def __init__(self, path: Path, file_idx: int, seen: _SeenIds, transformer, names: list[str]):
+    def __init__(self, path: Path, file_idx: int, seen: _SeenIds, names: list[str]):
         self.path = path
         self.file_idx = file_idx
         self.seen = seen
-        self.transformer = transformer
         self.names = names  # display names of all files, by index
         self.state = FileReadState(path)
-        self.accepted: list[dict[str, object]] = []
-        self.quarantined: list[dict[str, object]] = []
+        self.accepted: list[dict] = []
+        self.quarantined: list[dict] = []
         self.counts = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
         self.blank_lines = 0
         self.recoded = 0
         self.layout: dict[str, int | None] = {}
         self.ncols = 0
         self.new_keys: list[tuple[np.ndarray, np.ndarray]] = []
+        self.force_months: dict[tuple[str, int], int] = {}
+        self.shared_keys = np.zeros(0, dtype=np.uint64)
 
-    def read(self, block_bytes: int, progress=None) -> None:
+    @property
+    def months(self) -> list[int]:
+        """Months (since 1970-01) of the accepted rows, sorted."""
+        return sorted({m for _, m in self.force_months})
+
+    def read(self, block_bytes: int, pool) -> None:
+        """Read the file; blocks are processed by ``pool`` (a thread pool) in order."""
+        from collections import deque
+
         line0 = 1
         header_done = False
+        pending: deque = deque()
         for buf, is_last in iter_line_blocks(self.path, self.state, block_bytes=block_bytes):
-            if progress is not None:
-                progress(len(buf))
             if not header_done:
                 if len(buf) == 0 or not buf.any():
                     raise InputFileError(str(self.path), "file is empty", "re-download the file")
                 header, off = _split_header(buf)
                 self.layout = _header_layout(self.path, header)
                 self.ncols = len(header)
+                if off > len(buf):
+                    off = len(buf)
+                if buf[off - 1] == 10:
+                    if off >= 2 and buf[off - 2] == 13:
+                        self.state.crlf_lines += 1
+                    else:
+                        self.state.lf_lines += 1
                 buf = buf[off:]
                 line0 = 2
                 header_done = True
-            line0 = self._block(buf, line0, truncated_tail=is_last and self.state.truncated is not None)
+            n_lines = int(np.count_nonzero(buf == 10)) + int(len(buf) > 0 and buf[-1] != 10)
+            tail = is_last and self.state.truncated is not None and len(buf) > 0 and buf[-1] != 10
+            pending.append(pool.submit(self._block, buf, line0, tail))
+            line0 += n_lines
+            while len(pending) > 2:
+                self._merge(pending.popleft().result())
+        while pending:
+            self._merge(pending.popleft().result())
         if not header_done:
             raise InputFileError(str(self.path), "file is empty", "re-download the file")
 
-    def _block(self, buf: np.ndarray, line0: int, truncated_tail: bool) -> int:
+    def _merge(self, b: _Block) -> None:
+        self.counts += b.counts
+        self.blank_lines += b.blank_lines
+        self.recoded += b.recoded
+        self.state.crlf_lines += b.crlf
+        self.state.lf_lines += b.lf
+        if b.accepted is not None:
+            self.accepted.append(b.accepted)
+            for fm, n in b.accepted.pop("force_months").items():
+                self.force_months[fm] = self.force_months.get(fm, 0) + n
+        if b.quarantined is not None:
+            self.quarantined.append(b.quarantined)
+        if len(b.new_keys[0]):
+            self.new_keys.append(b.new_keys)
+
+    def _block(self, buf: np.ndarray, line0: int, truncated_tail: bool) -> _Block:
         starts, ends = k._line_spans(buf)
         n_lines = len(starts)
+        counts = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
+        empty_keys = (np.zeros(0, np.uint64), np.zeros(0, np.int64))
         if n_lines == 0:
-            return line0
-        bad_utf8 = k._utf8_invalid_lines(buf, starts, ends)
-        if len(bad_utf8):
-            buf = _recode_cp1252(buf, starts, ends, bad_utf8)
-            starts, ends = k._line_spans(buf)
-            self.recoded += len(bad_utf8)
+            return _Block(counts, 0, 0, 0, 0, None, None, empty_keys)
+        term = buf[ends[ends < len(buf)]]  # the byte after each line's content: CR of CRLF, or LF
+        crlf = int(np.count_nonzero(term == 13))
+        lf = int(np.count_nonzero(term == 10))
+        recoded = 0
+        if k._max_byte(buf) >= 0x80:
+            bad_utf8 = k._utf8_invalid_lines(buf, starts, ends)
+            if len(bad_utf8):
+                buf = _recode_cp1252(buf, starts, ends, bad_utf8)
+                starts, ends = k._line_spans(buf)
+                recoded = len(bad_utf8)
         line_no = line0 + np.arange(n_lines, dtype=np.int64)
         fs, fe, fesc, nf, status = k._split_fields(buf, starts, ends, self.ncols)
 
         is_row = status != k.LINE_BLANK
-        if truncated_tail and buf[-1] != 10:
+        if truncated_tail:
             is_row[-1] = True  # a partial line is a (damaged) row even if it is blank so far
-        self.blank_lines += int(n_lines - np.count_nonzero(is_row))
+        blank = int(n_lines - np.count_nonzero(is_row))
         rows = np.flatnonzero(is_row)
         reason = np.zeros(len(rows), dtype=np.int8)
 
@@ -334,13 +427,11 @@ class _FileReader:
             reason[(reason == 0) & mask] = _R[name]
 
         flag(status[rows] == k.LINE_BAD_QUOTE, "malformed_quotes")
-        if truncated_tail and buf[-1] != 10:
+        if truncated_tail:
             tail = np.zeros(len(rows), dtype=bool)
             tail[-1] = True
             flag(tail, "truncated_file")
         flag(nf[rows] != self.ncols, "wrong_field_count")
-
-        col = {c: self.layout[c] for c in POLICE_UK_COLUMNS}
         lay = self.layout
 
         def span(name: str, r: np.ndarray):
@@ -379,18 +470,17 @@ class _FileReader:
             dup_file[cand[found]] = kf[found]
             dup_line[cand[found]] = kl[found]
         keep = cand[reason[cand] == 0]
-        self.new_keys.append((key[keep], line_no[rows[keep]]))
 
-        self.counts += np.bincount(reason, minlength=len(self.counts))
-        self._collect_quarantine(buf, starts, ends, rows, reason, line_no, nf, dup_file, dup_line)
+        counts += np.bincount(reason, minlength=len(counts))
+        quarantined = self._quarantine_chunk(buf, starts, ends, rows, reason, line_no, nf, dup_file, dup_line)
         ok = reason == 0
-        self._collect_accepted(buf, fs, fe, fesc, rows[ok], line_no, lng[ok], lat[ok], month[ok], key[ok], col)
-        return line0 + n_lines
+        accepted = self._accepted_chunk(buf, fs, fe, fesc, rows[ok], line_no, lng[ok], lat[ok], month[ok], key[ok])
+        return _Block(counts, blank, recoded, crlf, lf, accepted, quarantined, (key[keep], line_no[rows[keep]]))
 
-    def _collect_quarantine(self, buf, starts, ends, rows, reason, line_no, nf, dup_file, dup_line) -> None:
+    def _quarantine_chunk(self, buf, starts, ends, rows, reason, line_no, nf, dup_file, dup_line) -> dict | None:
         q = np.flatnonzero(reason != 0)
         if not len(q):
-            return
+            return None
         r = rows[q]
         raw = _string_array(buf, starts[r], ends[r], np.zeros(len(r), np.uint8), strip=False)
         codes = reason[q]
@@ -403,28 +493,35 @@ class _FileReader:
             detail[dd] = [
                 f"kept {self.names[f]} line {ln}" for f, ln in zip(dup_file[q[dd]], dup_line[q[dd]], strict=True)
             ]
-        self.quarantined.append(
-            {"line": line_no[r], "code": codes, "raw": raw, "detail": pa.array(detail, pa.string())}
-        )
+        return {"line": line_no[r], "code": codes, "raw": raw, "detail": pa.array(detail, pa.string())}
 
-    def _collect_accepted(self, buf, fs, fe, fesc, r, line_no, lng, lat, month, key, col) -> None:
+    def _accepted_chunk(self, buf, fs, fe, fesc, r, line_no, lng, lat, month, key) -> dict | None:
         if not len(r):
-            return
+            return None
         chunk: dict[str, object] = {}
         for name in POLICE_UK_COLUMNS:
             out = _OUT_NAMES[name]
             if name in ("Longitude", "Latitude", "Month"):
                 continue
-            j = col[name]
+            j = self.layout[name]
             if j is None:
-                chunk[out] = pa.nulls(len(r), pa.string())
-                continue
-            valid = key != 0 if name == "Crime ID" else None
-            arr = _string_array(buf, fs[r, j], fe[r, j], fesc[r, j], valid=valid)
-            chunk[out] = arr.dictionary_encode() if out in _DICT_COLUMNS else arr
-        x, y = self.transformer.transform(lng, lat)
-        chunk.update(lng=lng, lat=lat, x=np.asarray(x), y=np.asarray(y), month=month, line=line_no[r], key=key)
-        self.accepted.append(chunk)
+                chunk[out] = pa.DictionaryArray.from_arrays(pa.nulls(len(r), pa.int32()), pa.array([], pa.string()))
+            elif out in _DICT_COLUMNS:
+                chunk[out] = _dictionary_array(buf, fs[r, j], fe[r, j], fesc[r, j])
+            else:
+                valid = key != 0 if name == "Crime ID" else None
+                chunk[out] = _string_array(buf, fs[r, j], fe[r, j], fesc[r, j], valid=valid)
+        j = self.layout["Crime ID"]
+        prefix = np.frombuffer(self.names[self.file_idx].encode("utf-8"), dtype=np.uint8)
+        offsets, data = k._gather_ids(buf, fs[r, j], fe[r, j], line_no[r], prefix)
+        chunk["event_id"] = pa.LargeStringArray.from_buffers(len(r), pa.py_buffer(offsets), pa.py_buffer(data))
+        chunk.update(lng=lng, lat=lat, month=month, line=line_no[r], key=key)
+        # (force, month) pairs for the coverage table, from the small dictionary
+        fc = chunk["force"]
+        vc = pd.Series(fc.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 100_000 + month).value_counts()
+        fdict = fc.dictionary.to_pylist()
+        chunk["force_months"] = {(fdict[p // 100_000], int(p % 100_000)): int(n) for p, n in vc.items()}
+        return chunk
 
 
 def _concat(chunks: list[dict[str, object]], key: str):
@@ -440,6 +537,7 @@ def read_police_uk(
     boundary=None,
     block_bytes: int = 1 << 25,
     progress: bool | None = None,
+    threads: int | None = None,
 ) -> IngestResult:
     """Read police.uk street-level CSVs into events, quarantine and a reconciliation.
 
@@ -455,6 +553,8 @@ def read_police_uk(
         Decoded bytes per processing block (bounds peak memory).
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
+    threads : int, optional
+        Worker threads for blocks (default: number of CPUs, at most 4).
 
     Returns
     -------
@@ -474,27 +574,29 @@ def read_police_uk(
     >>> r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]  # doctest: +SKIP
     True
     """
-    from pyproj import Transformer
+    from concurrent.futures import ThreadPoolExecutor
 
     files, skipped = discover_police_uk_files(paths)
     names = _display_names(files)
-    transformer = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     seen = _SeenIds()
     sizes = [f.stat().st_size for f in files]
     bar = _progress_bar(sum(sizes), progress)
     readers: list[_FileReader] = []
+    n_threads = threads or min(4, os.cpu_count() or 1)
     try:
-        # newest vintage first, so that older copies of a Crime ID are the ones quarantined
-        for idx in reversed(range(len(files))):
-            rd = _FileReader(files[idx], idx, seen, transformer, names)
-            rd.read(block_bytes, progress=None)
-            if rd.new_keys:  # only now: repeats inside one file are not vintages
-                keys = np.concatenate([a for a, _ in rd.new_keys])
-                seen.add(keys, np.full(len(keys), idx, np.int32), np.concatenate([b for _, b in rd.new_keys]))
-                rd.new_keys = []
-            if bar is not None:
-                bar.update(sizes[idx])
-            readers.append(rd)
+        with ThreadPoolExecutor(n_threads) as pool:
+            # newest vintage first, so that older copies of a Crime ID are the ones quarantined
+            for idx in reversed(range(len(files))):
+                rd = _FileReader(files[idx], idx, seen, names)
+                rd.read(block_bytes, pool)
+                if rd.new_keys:  # only now: repeats inside one file are not vintages
+                    keys = np.concatenate([a for a, _ in rd.new_keys])
+                    lines = np.concatenate([b for _, b in rd.new_keys])
+                    rd.shared_keys = seen.add(keys, np.full(len(keys), idx, np.int32), lines)
+                    rd.new_keys = []
+                if bar is not None:
+                    bar.update(sizes[idx])
+                readers.append(rd)
     finally:
         if bar is not None:
             bar.close()
@@ -529,6 +631,7 @@ def _progress_bar(total: int, progress: bool | None):
 
 def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> pa.Table:
     from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
+    from pyproj import Transformer
 
     chunks = []
     file_ids = []
@@ -536,56 +639,58 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         for c in rd.accepted:
             chunks.append(c)
             file_ids.append(np.full(len(c["line"]), rd.file_idx, dtype=np.int32))
+        rd.accepted = []
     if not chunks:
         return _empty_events()
     lng = _concat(chunks, "lng")
     lat = _concat(chunks, "lat")
-    line = _concat(chunks, "line")
     file_idx = np.concatenate(file_ids)
-    month = _concat(chunks, "month")
 
-    q = np.rint(lat * 1e6).astype(np.int64) + 90_000_000
-    snap = q * 400_000_000 + (np.rint(lng * 1e6).astype(np.int64) + 180_000_000)
-    uniq, inv, counts = np.unique(snap, return_inverse=True, return_counts=True)
-    n_at = counts[inv].astype(np.int32)
-
-    x = _concat(chunks, "x")
-    y = _concat(chunks, "y")
+    # police.uk points are shared map points: project (and test against the boundary)
+    # each distinct point once, then broadcast
+    codes, first = unique_points(lng, lat)
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    ux, uy = (np.asarray(v) for v in tr.transform(lng[first], lat[first]))
+    x = ux[codes]
+    y = uy[codes]
+    snap_u = (np.rint(lat[first] * 1e6).astype(np.int64) + 90_000_000) * 400_000_000 + (
+        np.rint(lng[first] * 1e6).astype(np.int64) + 180_000_000
+    )
+    snap = snap_u[codes]
+    snap_codes, _ = pd.factorize(snap_u)  # sub-1e-6-degree variants share their snap point
+    n_at = np.bincount(snap_codes, weights=np.bincount(codes, minlength=len(first)))[snap_codes][codes]
     if boundary is not None:
         import shapely
 
-        first = np.zeros(len(uniq), dtype=np.int64)
-        first[inv[::-1]] = np.arange(len(inv))[::-1]
         shapely.prepare(boundary)
-        inside_u = shapely.contains_xy(boundary, x[first], y[first])
-        in_area = pa.array(inside_u[inv])
+        in_area = pa.array(shapely.contains_xy(boundary, ux, uy)[codes])
     else:
         in_area = pa.nulls(len(lng), pa.bool_())
 
-    crime_id = _concat(chunks, "crime_id").combine_chunks()
-    file_names = pa.array(names, pa.string())
-    src_file = pa.DictionaryArray.from_arrays(pa.array(file_idx, pa.int32()), file_names)
-    where = pc.binary_join_element_wise(
-        pc.take(file_names, pa.array(file_idx)), pa.array(line).cast(pa.string()), "#"
-    )
     # police.uk occasionally publishes two rows with one Crime ID in one file (different
     # places or outcomes): both are kept, flagged, and given ids that stay unique
     key = _concat(chunks, "key")
-    shared = np.zeros(len(key), dtype=bool)
-    has_key = np.flatnonzero(key != 0)
-    _, kinv, kcnt = np.unique(key[has_key], return_inverse=True, return_counts=True)
-    shared[has_key] = kcnt[kinv] > 1
-    event_id = pc.if_else(
-        pa.array(shared), pc.binary_join_element_wise(crime_id, where, "@"), pc.coalesce(crime_id, where)
-    )
+    shared_keys = np.concatenate([rd.shared_keys for rd in readers])
+    shared = np.isin(key, shared_keys) if len(shared_keys) else np.zeros(len(key), dtype=bool)
+    event_id = _concat(chunks, "event_id")
+    if shared.any():
+        file_names = pa.array(names, pa.large_string())
+        where = pc.binary_join_element_wise(
+            pc.take(file_names, pa.array(file_idx[shared])), pa.array(_concat(chunks, "line")[shared]).cast(pa.large_string()),
+            pa.scalar("#", pa.large_string()),
+        )
+        ids = pc.binary_join_element_wise(
+            pc.filter(event_id, pa.array(shared)), where, pa.scalar("@", pa.large_string())
+        )
+        full = np.asarray(event_id.to_numpy(), dtype=object)  # rare: only files with repeated Crime IDs
+        full[shared] = ids.to_numpy(zero_copy_only=False)
+        event_id = pa.array(full, pa.large_string())
 
     cols = {
         "event_id": event_id,
-        "source": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(len(lng), np.int32)), pa.array(["police_uk"])
-        ),
-        "crime_id": crime_id,
-        "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(month, pa.int64())),
+        "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(lng), np.int32)), pa.array(["police_uk"])),
+        "crime_id": _concat(chunks, "crime_id"),
+        "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(_concat(chunks, "month"), pa.int64())),
         "reported_by": _concat(chunks, "reported_by"),
         "force": _concat(chunks, "force"),
         "lng": lng,
@@ -599,14 +704,13 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         "outcome": _concat(chunks, "outcome"),
         "context": _concat(chunks, "context"),
         "snap_point_id": snap,
-        "n_at_location": n_at,
+        "n_at_location": n_at.astype(np.int32),
         "crime_id_shared": shared,
         "in_force_area": in_area,
-        "source_file": src_file,
-        "source_line": line,
+        "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx, pa.int32()), pa.array(names, pa.string())),
+        "source_line": _concat(chunks, "line"),
     }
-    table = pa.table(cols)
-    return table.unify_dictionaries().combine_chunks()
+    return pa.table(cols).unify_dictionaries()
 
 
 def _empty_events() -> pa.Table:
@@ -615,7 +719,7 @@ def _empty_events() -> pa.Table:
     d = pa.dictionary(pa.int32(), pa.string())
     schema = pa.schema(
         [
-            ("event_id", pa.string()),
+            ("event_id", pa.large_string()),
             ("source", d),
             ("crime_id", pa.string()),
             ("month", ArrowPeriodType("M")),
@@ -625,9 +729,9 @@ def _empty_events() -> pa.Table:
             ("lat", pa.float64()),
             ("x", pa.float64()),
             ("y", pa.float64()),
-            ("location", d),
-            ("lsoa_code", d),
-            ("lsoa_name", d),
+            ("location", pa.string()),
+            ("lsoa_code", pa.string()),
+            ("lsoa_name", pa.string()),
             ("crime_type", d),
             ("outcome", d),
             ("context", d),
@@ -681,7 +785,7 @@ def _reconcile(readers, names, skipped, events: pa.Table, has_boundary: bool) ->
         c = rd.counts
         tot += c
         st = rd.state
-        months = sorted({int(m) for ch in rd.accepted for m in np.unique(ch["month"])})
+        months = rd.months
         files.append(
             {
                 "file": names[rd.file_idx],
@@ -702,23 +806,22 @@ def _reconcile(readers, names, skipped, events: pa.Table, has_boundary: bool) ->
             }
         )
     coverage = {}
-    if events.num_rows:
-        import pandas as pd
-
-        df = pd.DataFrame(
-            {"force": events["force"].to_pandas().astype(str), "m": events["month"].combine_chunks().storage.to_numpy()}
-        )
-        for force, g in df.groupby("force", observed=True):
-            ms = np.unique(g["m"].to_numpy())
-            full = np.arange(ms.min(), ms.max() + 1)
-            missing = np.setdiff1d(full, ms)
-            coverage[force] = {
-                "first_month": _month_label(int(ms.min())),
-                "last_month": _month_label(int(ms.max())),
-                "months_present": len(ms),
-                "missing_months": [_month_label(int(m)) for m in missing],
-                "events": len(g),
-            }
+    per_force: dict[str, dict[int, int]] = {}
+    for rd in readers:
+        for (force, m), n in rd.force_months.items():
+            per_force.setdefault(force, {})
+            per_force[force][m] = per_force[force].get(m, 0) + n
+    for force, months in sorted(per_force.items()):
+        ms = np.array(sorted(months))
+        missing = np.setdiff1d(np.arange(ms.min(), ms.max() + 1), ms)
+        coverage[force] = {
+            "first_month": _month_label(int(ms.min())),
+            "last_month": _month_label(int(ms.max())),
+            "months_present": len(ms),
+            "missing_months": [_month_label(int(m)) for m in missing],
+            "events": int(sum(months.values())),
+            "events_by_month": {_month_label(int(m)): months[m] for m in ms},
+        }
     outside = None
     if has_boundary and events.num_rows:
         outside = int(pc.sum(pc.invert(events["in_force_area"])).as_py() or 0)

@@ -1,0 +1,93 @@
+"""The command line: clear one-line errors, exit codes, no tracebacks, no row contents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import HEADER, PUK_DIR, ROOT, cid, puk_row, write_puk
+
+
+def _run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "profiles.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def _no_traceback(p):
+    assert "Traceback" not in p.stdout + p.stderr
+
+
+def test_wrong_header_names_file_line_columns_and_fix(tmp_path):
+    bad = tmp_path / "outcomes.csv"
+    bad.write_text("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+                   "Outcome type\n", encoding="utf-8")
+    p = _run("ingest", "police-uk", bad, "--out", tmp_path / "out")
+    _no_traceback(p)
+    assert p.returncode == 2
+    line = p.stderr.strip()
+    assert line.count("\n") == 0
+    assert "outcomes.csv line 1" in line and "Crime type" in line and "Fix:" in line
+    assert not (tmp_path / "out" / "events.parquet").exists()  # nothing half-written
+
+
+def test_quarantined_rows_exit_zero_and_never_echo_row_contents(tmp_path):
+    secret = "On or near Secret Lane"
+    f = write_puk(tmp_path / "m.csv", [puk_row(cid(1), lat="notanumber", location=secret), puk_row(cid(2))])
+    p = _run("ingest", "police-uk", f, "--out", tmp_path / "out")
+    _no_traceback(p)
+    assert p.returncode == 0
+    assert "2 rows read = 1 accepted + 1 quarantined" in p.stdout
+    assert "bad_coordinates" in p.stdout and "quarantine.csv" in p.stderr
+    for text in (secret, "notanumber", cid(1)):
+        assert text not in p.stdout + p.stderr
+    rec = json.loads((tmp_path / "out" / "reconciliation.json").read_text())
+    assert rec["rows_read"] == rec["rows_accepted"] + rec["rows_quarantined"] == 2
+    assert (tmp_path / "out" / "quarantine.csv").read_text().count("\n") == 2
+
+
+def test_truncated_gzip_exit_one_and_says_redownload(tmp_path):
+    src = PUK_DIR / "2023-02" / "2023-02-avon-and-somerset-street.csv.gz"
+    bad = tmp_path / "2023-02-avon-and-somerset-street.csv.gz"
+    bad.write_bytes(src.read_bytes()[:200_000])
+    p = _run("ingest", "police-uk", bad, "--out", tmp_path / "out")
+    _no_traceback(p)
+    assert p.returncode == 1
+    assert "2023-02-avon-and-somerset-street.csv.gz" in p.stderr and "re-download" in p.stderr
+
+
+@pytest.mark.parametrize(
+    "setup, expect",
+    [
+        ("missing", "no such file"),
+        ("empty", "file is empty"),
+        ("utf16", "UTF-16"),
+    ],
+)
+def test_unusable_inputs_exit_two(tmp_path, setup, expect):
+    f = tmp_path / "x.csv"
+    if setup == "empty":
+        f.write_bytes(b"")
+    elif setup == "utf16":
+        f.write_bytes((HEADER + "\n").encode("utf-16"))
+    p = _run("ingest", "police-uk", f, "--out", tmp_path / "out")
+    _no_traceback(p)
+    assert p.returncode == 2 and expect in p.stderr and "x.csv" in p.stderr and "Fix:" in p.stderr
+
+
+def test_bad_config_exit_two_names_key(tmp_path):
+    cfg = tmp_path / "f.toml"
+    cfg.write_text('[force]\nname="x"\nslug="x"\n[data]\npolice_uk=["a"]\nboundry="b"\n', encoding="utf-8")
+    p = _run("profile", cfg, "--out", tmp_path / "out")
+    _no_traceback(p)
+    assert p.returncode == 2 and "unknown key 'data.boundry'" in p.stderr and "f.toml" in p.stderr
+
+
+def test_boundary_option_flags_outside(tmp_path):
+    rows = [puk_row(cid(1)), puk_row(cid(2), lng="-3.9", lat="50.5")]
+    f = write_puk(tmp_path / "b.csv", rows)
+    p = _run("ingest", "police-uk", f, "--out", tmp_path / "out", "--boundary",
+             ROOT / "data" / "boundaries" / "la" / "boundary_bathandnortheastsomerset.geojson")
+    _no_traceback(p)
+    assert p.returncode == 0 and "outside the force boundary: 1" in p.stdout
