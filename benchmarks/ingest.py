@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -32,10 +31,26 @@ HEADER = (
     "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
     "Crime type,Last outcome category,Context\n"
 )
-TYPES = ["Violence and sexual offences", "Anti-social behaviour", "Public order", "Criminal damage and arson",
-         "Shoplifting", "Other theft", "Vehicle crime", "Burglary", "Drugs", "Robbery"]
-OUTCOMES = ["Investigation complete; no suspect identified", "Unable to prosecute suspect", "Under investigation",
-            "Status update unavailable", "Court result unavailable", ""]
+TYPES = [
+    "Violence and sexual offences",
+    "Anti-social behaviour",
+    "Public order",
+    "Criminal damage and arson",
+    "Shoplifting",
+    "Other theft",
+    "Vehicle crime",
+    "Burglary",
+    "Drugs",
+    "Robbery",
+]
+OUTCOMES = [
+    "Investigation complete; no suspect identified",
+    "Unable to prosecute suspect",
+    "Under investigation",
+    "Status update unavailable",
+    "Court result unavailable",
+    "",
+]
 
 
 def make_synthetic(path: Path, n: int, seed: int = 1) -> Path:
@@ -65,8 +80,20 @@ def make_synthetic(path: Path, n: int, seed: int = 1) -> Path:
             ctype = np.array(TYPES)[rng.integers(0, len(TYPES), m)]
             outc = np.array(OUTCOMES)[rng.integers(0, len(OUTCOMES), m)]
             force = "Avon and Somerset Constabulary"
-            cols = [ids, month, np.full(m, force), np.full(m, force), lng, lat, loc, lsoa, lsoan, ctype, outc,
-                    np.full(m, "")]
+            cols = [
+                ids,
+                month,
+                np.full(m, force),
+                np.full(m, force),
+                lng,
+                lat,
+                loc,
+                lsoa,
+                lsoan,
+                ctype,
+                outc,
+                np.full(m, ""),
+            ]
             line = cols[0].astype(object)
             for c in cols[1:]:
                 line = line + "," + c.astype(object)
@@ -78,16 +105,22 @@ def make_synthetic(path: Path, n: int, seed: int = 1) -> Path:
 def _child_ours(paths: list[str], resolution: int) -> dict:
     from hotspots.grid import events_to_cells
     from hotspots.ingest.police_uk import read_police_uk
+    from hotspots.io import events_to_frame
 
     t0 = time.perf_counter()
     res = read_police_uk(paths, progress=False)
     t1 = time.perf_counter()
-    ev = res.events.select(["lat", "lng", "source", "month"]).to_pandas()
+    ev = events_to_frame(res.events, ["lat", "lng", "source", "month"])
     cells = events_to_cells(ev, resolution=resolution, by=["source", "month"])
     t2 = time.perf_counter()
     assert cells["count"].sum() == res.reconciliation["rows_accepted"]
-    return {"rows": res.reconciliation["rows_read"], "accepted": res.reconciliation["rows_accepted"],
-            "ingest_s": t1 - t0, "grid_s": t2 - t1, "total_s": t2 - t0}
+    return {
+        "rows": res.reconciliation["rows_read"],
+        "accepted": res.reconciliation["rows_accepted"],
+        "ingest_s": t1 - t0,
+        "grid_s": t2 - t1,
+        "total_s": t2 - t0,
+    }
 
 
 def _child_peer(path: str, nrows: int, resolution: int) -> dict:
@@ -110,12 +143,13 @@ def _child_peer(path: str, nrows: int, resolution: int) -> dict:
 def _measure(kind: str, *args) -> dict:
     """Run one measurement in a fresh process; add its peak RSS."""
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r); import benchmarks.ingest as b; "
-        "r = b._child_%s(*json.loads(sys.argv[1])); "
+        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); import benchmarks.ingest as b; "
+        f"r = b._child_{kind}(*json.loads(sys.argv[1])); "
         "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
-    ) % (str(ROOT), kind)
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(list(args))], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(list(args))], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -129,9 +163,11 @@ def main() -> None:
 
     _measure("ours", [str(ROOT / "data" / "policeuk" / "avon-and-somerset" / "2023-01")], args.resolution)  # warm JIT
     bundled = _measure("ours", [str(ROOT / "data" / "policeuk" / "avon-and-somerset")], args.resolution)
-    print(f"bundled 22 months (gz): {bundled['rows']:,} rows in {bundled['total_s']:.2f} s "
-          f"(ingest {bundled['ingest_s']:.2f} s + grid {bundled['grid_s']:.2f} s) = "
-          f"{bundled['rows'] / bundled['total_s']:,.0f} rows/s; peak {bundled['peak_rss_mb']:,.0f} MB")
+    print(
+        f"bundled 22 months (gz): {bundled['rows']:,} rows in {bundled['total_s']:.2f} s "
+        f"(ingest {bundled['ingest_s']:.2f} s + grid {bundled['grid_s']:.2f} s) = "
+        f"{bundled['rows'] / bundled['total_s']:,.0f} rows/s; peak {bundled['peak_rss_mb']:,.0f} MB"
+    )
 
     synth = CACHE / f"synthetic_{args.rows}.csv"
     if not synth.exists():
@@ -139,16 +175,22 @@ def main() -> None:
         make_synthetic(synth, args.rows)
         print(f"generated {synth.name} ({synth.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t:.1f} s")
     ours = _measure("ours", [str(synth)], args.resolution)
-    print(f"synthetic {ours['rows']:,} rows ({synth.stat().st_size / 1e9:.2f} GB CSV): {ours['total_s']:.2f} s "
-          f"(ingest {ours['ingest_s']:.2f} s + grid {ours['grid_s']:.2f} s) = "
-          f"{ours['rows'] / ours['total_s']:,.0f} rows/s; peak {ours['peak_rss_mb']:,.0f} MB "
-          f"[targets: >= 1,000,000 rows/s, < 2,048 MB]")
+    print(
+        f"synthetic {ours['rows']:,} rows ({synth.stat().st_size / 1e9:.2f} GB CSV): {ours['total_s']:.2f} s "
+        f"(ingest {ours['ingest_s']:.2f} s + grid {ours['grid_s']:.2f} s) = "
+        f"{ours['rows'] / ours['total_s']:,.0f} rows/s; peak {ours['peak_rss_mb']:,.0f} MB "
+        f"[targets: >= 1,000,000 rows/s, < 2,048 MB]"
+    )
     peer = _measure("peer", str(synth), args.peer_rows, args.resolution)
     peer_rate = peer["rows"] / peer["total_s"]
-    print(f"peer (pandas read_csv + geopandas to_crs + h3 per row), first {peer['rows']:,} rows: "
-          f"{peer['total_s']:.2f} s = {peer_rate:,.0f} rows/s; peak {peer['peak_rss_mb']:,.0f} MB")
-    print(f"speed-up vs peer: {ours['rows'] / ours['total_s'] / peer_rate:.1f}x "
-          "(peer does no validation, quarantine, de-duplication or reconciliation)")
+    print(
+        f"peer (pandas read_csv + geopandas to_crs + h3 per row), first {peer['rows']:,} rows: "
+        f"{peer['total_s']:.2f} s = {peer_rate:,.0f} rows/s; peak {peer['peak_rss_mb']:,.0f} MB"
+    )
+    print(
+        f"speed-up vs peer: {ours['rows'] / ours['total_s'] / peer_rate:.1f}x "
+        "(peer does no validation, quarantine, de-duplication or reconciliation)"
+    )
 
 
 if __name__ == "__main__":

@@ -73,9 +73,7 @@ class GridConfig:
 
     def __post_init__(self) -> None:
         if self.h3_resolution not in H3_RESOLUTIONS:
-            raise ConfigError(
-                f"grid.h3_resolution must be 7-11 (9 is ~174 m edge, 10 ~66 m); got {self.h3_resolution}"
-            )
+            raise ConfigError(f"grid.h3_resolution must be 7-11 (9 is ~174 m edge, 10 ~66 m); got {self.h3_resolution}")
 
 
 @dataclass(frozen=True, kw_only=True)

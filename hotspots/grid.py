@@ -21,6 +21,7 @@ __all__ = [
     "boundary_to_cells",
     "cells_to_polygons",
     "cells_to_int",
+    "unique_points",
 ]
 
 H3_RESOLUTIONS = range(7, 12)
@@ -152,18 +153,64 @@ def events_to_cells(
         raise ParameterError(
             f"events has no column(s) {', '.join(missing)}; available: {', '.join(map(str, events.columns))}"
         )
-    cells = latlng_to_cells(events[lat_col].to_numpy(), events[lng_col].to_numpy(), resolution=resolution)
-    frame = pd.DataFrame({"_cell": cells})
+    lat = np.ascontiguousarray(events[lat_col].to_numpy(dtype=np.float64))
+    lng = np.ascontiguousarray(events[lng_col].to_numpy(dtype=np.float64))
+    # index each distinct point once (police.uk rows share anonymised map points), then broadcast
+    pt_codes, first = unique_points(lng, lat)
+    ucells = latlng_to_cells(lat[first], lng[first], resolution=resolution)
+    cell_codes, cell_values = pd.factorize(ucells, sort=True)
+    combined = cell_codes[pt_codes].astype(np.int64)
+    levels: list[tuple[int, object]] = []
     for c in by:
-        frame[c] = events[c].to_numpy()
-    agg: dict[str, tuple[str, str]] = {"count": ("_cell", "size")}
+        codes, values = pd.factorize(events[c], sort=True, use_na_sentinel=False)
+        combined = combined * len(values) + codes
+        levels.append((len(values), values))
+    inverse, groups = pd.factorize(combined, sort=True)
+    out = {}
+    rest = groups
+    for (n, values), c in zip(reversed(levels), reversed(by), strict=True):
+        rest, code = np.divmod(rest, n)
+        out[c] = values.take(code) if hasattr(values, "take") else np.asarray(values)[code]
+    frame = pd.DataFrame({"h3_cell": _cells_to_str(cell_values[rest].astype(np.uint64))})
+    for c in by:
+        frame[c] = out[c]
+    frame["count"] = np.bincount(inverse, minlength=len(groups)).astype(np.int64)
     if weight:
-        frame["_w"] = pd.to_numeric(events[weight], errors="coerce").fillna(0.0).to_numpy()
-        agg["weight"] = ("_w", "sum")
-    out = frame.groupby(["_cell", *by], observed=True, sort=True).agg(**agg).reset_index()
-    out.insert(0, "h3_cell", _cells_to_str(out.pop("_cell").to_numpy()))
-    out["count"] = out["count"].astype(np.int64)
-    return out
+        w = pd.to_numeric(events[weight], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+        frame["weight"] = np.bincount(inverse, weights=w, minlength=len(groups))
+    return frame
+
+
+def unique_points(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct coordinate pairs: a code per point and the index of each pair's first point.
+
+    police.uk snaps every crime to one of a fixed set of map points, so there
+    are far fewer distinct points than rows; projecting or indexing the
+    distinct points and broadcasting is exact and much faster. Pairs are keyed
+    to 1e-6 degrees (police.uk's precision) with a hash table, then checked for
+    exact equality; points that differ below 1e-6 degrees get their own code.
+
+    Examples
+    --------
+    >>> codes, first = unique_points(np.array([1.0, 2.0, 1.0]), np.array([5.0, 5.0, 5.0]))
+    >>> codes.tolist(), first.tolist()
+    ([0, 1, 0], [0, 1])
+    """
+    lng = np.asarray(lng, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    if not len(lng):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = np.rint(lat * 1e6).astype(np.int64) * 400_000_000 + np.rint(lng * 1e6).astype(np.int64)
+    codes, _ = pd.factorize(key)
+    first = np.zeros(codes.max() + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    exact = (lng[first][codes] == lng) & (lat[first][codes] == lat)
+    if not exact.all():  # sub-1e-6-degree differences (force RMS data): give them their own codes
+        extra = np.flatnonzero(~exact)
+        codes = codes.copy()
+        codes[extra] = len(first) + np.arange(len(extra))
+        first = np.concatenate([first, extra])
+    return codes.astype(np.int64), first
 
 
 def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:
@@ -214,8 +261,7 @@ def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:
     parts = shapely.get_parts(shapely.make_valid(geom))
     parts = parts[shapely.get_type_id(parts) == 3]  # polygons only
     found = [
-        np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.IntersectsBoundary))
-        for p in parts
+        np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.IntersectsBoundary)) for p in parts
     ]
     cells = np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
     return _cells_to_str(cells)
@@ -243,10 +289,9 @@ def cells_to_polygons(cells, *, crs: str = "EPSG:4326"):
     ['Polygon']
     """
     import geopandas as gpd
+    import pyarrow as pa
     import shapely
     from h3ronpy.vector import cells_to_wkb_polygons
-
-    import pyarrow as pa
 
     ints = cells_to_int(cells)
     wkb = pa.array(cells_to_wkb_polygons(ints)).to_numpy(zero_copy_only=False) if len(ints) else []

@@ -20,6 +20,7 @@ __all__ = [
     "points_to_wkb",
     "write_points_geoparquet",
     "read_events",
+    "events_to_frame",
     "write_ingest_outputs",
     "write_json",
 ]
@@ -99,10 +100,45 @@ def write_points_geoparquet(
     return path
 
 
-def read_events(path: str | os.PathLike, *, columns: list[str] | None = None):
-    """Read an ``events.parquet`` written by the ingest into a GeoDataFrame.
+def events_to_frame(table: pa.Table, columns: list[str] | None = None):
+    """Arrow events to pandas, fast: ``month`` becomes ``period[M]`` without boxing each value.
 
-    ``month`` comes back as ``period[M]``; string columns as categoricals.
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Events as returned by an ingest (or read from ``events.parquet``).
+    columns : list of str, optional
+        Subset to convert.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Dictionary columns become categoricals.
+    """
+    import pandas as pd
+
+    if columns is not None:
+        table = table.select(columns)
+    month = None
+    if "month" in table.column_names and isinstance(table.schema.field("month").type, pa.ExtensionType):
+        storage = pa.chunked_array([c.storage for c in table["month"].chunks], pa.int64())
+        month = storage.to_numpy()
+        table = table.drop_columns(["month"])
+    df = table.to_pandas()
+    if month is not None:
+        pos = columns.index("month") if columns is not None else None
+        arr = pd.arrays.PeriodArray(month, dtype=pd.PeriodDtype("M"))
+        if pos is None or pos >= len(df.columns):
+            df["month"] = arr
+        else:
+            df.insert(pos, "month", arr)
+    return df
+
+
+def read_events(path: str | os.PathLike, *, columns: list[str] | None = None):
+    """Read an ``events.parquet`` written by the ingest into a GeoDataFrame (EPSG:27700).
+
+    ``month`` comes back as ``period[M]``; dictionary columns as categoricals.
 
     Examples
     --------
@@ -111,10 +147,16 @@ def read_events(path: str | os.PathLike, *, columns: list[str] | None = None):
     27700
     """
     import geopandas as gpd
+    import shapely
+    from pyproj import CRS
 
-    if columns is not None and "geometry" not in columns:
-        columns = [*columns, "geometry"]
-    return gpd.read_parquet(path, columns=columns)
+    cols = None if columns is None else [c for c in columns if c != "geometry"] + ["geometry"]
+    table = pq.read_table(path, columns=cols)
+    meta = json.loads((table.schema.metadata or {}).get(b"geo", b"{}") or b"{}")
+    crs = meta.get("columns", {}).get("geometry", {}).get("crs")
+    geom = shapely.from_wkb(table["geometry"].to_numpy())
+    df = events_to_frame(table.drop_columns(["geometry"]))
+    return gpd.GeoDataFrame(df, geometry=geom, crs=CRS.from_json_dict(crs) if crs else None)
 
 
 def write_json(obj: dict, path: str | os.PathLike) -> Path:

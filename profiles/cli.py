@@ -26,10 +26,13 @@ EXIT_UNUSABLE = 2
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="safer-spaces",
-        description="VAWG hotspot analysis and force problem profiles from police.uk, RMS, StreetSafe and partner data.",
+        description="VAWG hotspot analysis and force problem profiles from police.uk, RMS, StreetSafe and "
+        "partner data.",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
-    p.add_argument("--progress", choices=["auto", "on", "off"], default="auto", help="progress bars (auto: when a terminal)")
+    p.add_argument(
+        "--progress", choices=["auto", "on", "off"], default="auto", help="progress bars (auto: when a terminal)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="read source data into events, quarantine and reconciliation")
@@ -62,24 +65,40 @@ def _print_ingest_summary(rec: dict, out: Path) -> int:
     code = EXIT_OK
     for f in rec["files"]:
         if f["truncated"]:
-            log.warning("%s: %s; rows after line %s are missing. Fix: re-download the file", f["file"], f["truncated"], f"{f['rows_read'] + f['blank_lines'] + 1:,}")
+            log.warning(
+                "%s: %s; rows after line %s are missing. Fix: re-download the file",
+                f["file"],
+                f["truncated"],
+                f"{f['rows_read'] + f['blank_lines'] + 1:,}",
+            )
             code = EXIT_DAMAGED
         if f["rows_recoded_from_cp1252"]:
-            log.warning("%s: %s rows were not UTF-8 and were read as Windows-1252 (Excel); check place names", f["file"], f"{f['rows_recoded_from_cp1252']:,}")
+            log.warning(
+                "%s: %s rows were not UTF-8 and were read as Windows-1252 (Excel); check place names",
+                f["file"],
+                f"{f['rows_recoded_from_cp1252']:,}",
+            )
     for force, cov in rec["coverage"].items():
         if cov["missing_months"]:
             log.warning(
                 "%s: no data for %s between %s and %s; these months are reported as missing, not estimated",
-                force, ", ".join(cov["missing_months"]), cov["first_month"], cov["last_month"],
+                force,
+                ", ".join(cov["missing_months"]),
+                cov["first_month"],
+                cov["last_month"],
             )
     if rec["rows_quarantined"]:
-        log.warning("%s rows quarantined: see %s (file, line, reason, fix)", f"{rec['rows_quarantined']:,}", out / "quarantine.csv")
+        log.warning(
+            "%s rows quarantined: see %s (file, line, reason, fix)",
+            f"{rec['rows_quarantined']:,}",
+            out / "quarantine.csv",
+        )
     return code
 
 
 def _cmd_ingest(args) -> int:
-    from hotspots.io import write_ingest_outputs
     from hotspots.ingest.police_uk import read_police_uk
+    from hotspots.io import write_ingest_outputs
 
     boundary = None
     if args.boundary:

@@ -21,7 +21,7 @@ from hotspots.boundaries import read_boundary
 from hotspots.config import Config, config_to_dict
 from hotspots.grid import _cells_to_str, boundary_to_cells, cells_to_int, cells_to_polygons, events_to_cells
 from hotspots.ingest.police_uk import read_police_uk
-from hotspots.io import write_ingest_outputs, write_json
+from hotspots.io import events_to_frame, write_ingest_outputs, write_json
 
 __all__ = ["run", "study_area_grid"]
 
@@ -98,7 +98,7 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     outputs = {k: str(v) for k, v in write_ingest_outputs(result, out).items()}
     rec = result.reconciliation
 
-    ev = result.events.select(["lat", "lng", "source", "month", "crime_type", "in_force_area"]).to_pandas()
+    ev = events_to_frame(result.events, ["lat", "lng", "source", "month", "crime_type", "in_force_area"])
     if area is not None:
         ev = ev[ev["in_force_area"].fillna(False).astype(bool)]
         study = boundary_to_cells(boundary, resolution=res_h3)
@@ -134,7 +134,7 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     run_record = {
         "tool": "safer-spaces",
         "version": _version(),
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "security_classification": marking,
         "config": config_to_dict(cfg),

@@ -88,15 +88,11 @@ def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], b
         tooltip=folium.GeoJsonTooltip(fields=tooltip_fields),
     ).add_to(m)
     lows = np.concatenate([[1], breaks[:-1] + 1])
-    legend = cm.StepColormap(
-        colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=title
-    )
+    legend = cm.StepColormap(colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=title)
     legend.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().html.add_child(
-        folium.Element(
-            "<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->"
-        )
+        folium.Element("<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->")
     )
     return m
 
@@ -130,8 +126,14 @@ def hex_count_png(
     ax.set_axis_off()
     ax.set_aspect("equal")
     fig.text(0.5, 0.985, marking, ha="center", va="top", fontsize=10, weight="bold")
-    fig.text(0.5, 0.01, f"{marking}  |  Contains public sector information licensed under the Open "
-             "Government Licence v3.0 (data.police.uk)", ha="center", fontsize=7)
+    fig.text(
+        0.5,
+        0.01,
+        f"{marking}  |  Contains public sector information licensed under the Open "
+        "Government Licence v3.0 (data.police.uk)",
+        ha="center",
+        fontsize=7,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

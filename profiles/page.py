@@ -34,13 +34,13 @@ def render_demo_page(
     interest = list(cfg.offences.crime_types_of_interest)
     slug_cols = [c for c in grid.columns if c.startswith("count_") and c not in ("count_all", "count_interest")]
     tooltip = ["h3_cell", "count_interest", *slug_cols, "count_all"]
-    m = hex_count_map(grid, value="count_interest", title="VAWG-relevant crimes per cell", tooltip_fields=tooltip,
-                      boundary=boundary)
+    m = hex_count_map(
+        grid, value="count_interest", title="VAWG-relevant crimes per cell", tooltip_fields=tooltip, boundary=boundary
+    )
     map_file = f"map_interest_h3r{res}.html"
     m.save(str(out_dir / map_file))
     png_file = f"map_interest_h3r{res}.png"
-    hex_count_png(grid, out_dir / png_file, value="count_interest", title=map_title, boundary=boundary,
-                  marking=marking)
+    hex_count_png(grid, out_dir / png_file, value="count_interest", title=map_title, boundary=boundary, marking=marking)
     top = grid.sort_values(["count_interest", "count_all"], ascending=False).head(15)
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"])
@@ -49,7 +49,7 @@ def render_demo_page(
         marking=marking,
         handling=cfg.force.handling,
         force=cfg.force.name,
-        created=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=_version(),
         config_file=str(cfg.source_file),
         map_title=map_title,

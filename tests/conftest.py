@@ -17,17 +17,48 @@ HEADER = (
 )
 
 
-def puk_row(crime_id="", month="2024-01", lng="-2.359463", lat="51.381912", location="On or near High Street",
-            lsoa="E01014370", crime_type="Violence and sexual offences", outcome="Under investigation",
-            context=""):
+def puk_row(
+    crime_id="",
+    month="2024-01",
+    lng="-2.359463",
+    lat="51.381912",
+    location="On or near High Street",
+    lsoa="E01014370",
+    crime_type="Violence and sexual offences",
+    outcome="Under investigation",
+    context="",
+):
     """One police.uk line (no newline)."""
     force = "Avon and Somerset Constabulary"
-    return ",".join([crime_id, month, force, force, lng, lat, location, lsoa, "Bath and North East Somerset 010A",
-                     crime_type, outcome, context])
+    return ",".join(
+        [
+            crime_id,
+            month,
+            force,
+            force,
+            lng,
+            lat,
+            location,
+            lsoa,
+            "Bath and North East Somerset 010A",
+            crime_type,
+            outcome,
+            context,
+        ]
+    )
 
 
-def write_puk(path: Path, rows: list[str], *, header: str = HEADER, newline: str = "\n", encoding: str = "utf-8",
-              bom: bool = False, gz: bool = False, trailing_newline: bool = True) -> Path:
+def write_puk(
+    path: Path,
+    rows: list[str],
+    *,
+    header: str = HEADER,
+    newline: str = "\n",
+    encoding: str = "utf-8",
+    bom: bool = False,
+    gz: bool = False,
+    trailing_newline: bool = True,
+) -> Path:
     """Write a police.uk-style file exactly as asked (line endings, encoding, BOM, gzip)."""
     text = newline.join([header, *rows]) + (newline if trailing_newline else "")
     data = text.encode(encoding)

@@ -11,8 +11,9 @@ from conftest import HEADER, PUK_DIR, ROOT, cid, puk_row, write_puk
 
 
 def _run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "profiles.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "profiles.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def _no_traceback(p):
@@ -21,8 +22,10 @@ def _no_traceback(p):
 
 def test_wrong_header_names_file_line_columns_and_fix(tmp_path):
     bad = tmp_path / "outcomes.csv"
-    bad.write_text("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
-                   "Outcome type\n", encoding="utf-8")
+    bad.write_text(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n",
+        encoding="utf-8",
+    )
     p = _run("ingest", "police-uk", bad, "--out", tmp_path / "out")
     _no_traceback(p)
     assert p.returncode == 2
@@ -87,7 +90,14 @@ def test_bad_config_exit_two_names_key(tmp_path):
 def test_boundary_option_flags_outside(tmp_path):
     rows = [puk_row(cid(1)), puk_row(cid(2), lng="-3.9", lat="50.5")]
     f = write_puk(tmp_path / "b.csv", rows)
-    p = _run("ingest", "police-uk", f, "--out", tmp_path / "out", "--boundary",
-             ROOT / "data" / "boundaries" / "la" / "boundary_bathandnortheastsomerset.geojson")
+    p = _run(
+        "ingest",
+        "police-uk",
+        f,
+        "--out",
+        tmp_path / "out",
+        "--boundary",
+        ROOT / "data" / "boundaries" / "la" / "boundary_bathandnortheastsomerset.geojson",
+    )
     _no_traceback(p)
     assert p.returncode == 0 and "outside the force boundary: 1" in p.stdout

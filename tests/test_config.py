@@ -46,13 +46,16 @@ def test_relative_paths_resolve_against_config_folder(tmp_path):
 @pytest.mark.parametrize(
     "text, match",
     [
-        (GOOD.replace("h3_resolution", "h3_resolutoin"), r"force\.toml: unknown key 'grid\.h3_resolutoin' \(did you mean 'h3_resolution'"),
+        (
+            GOOD.replace("h3_resolution", "h3_resolutoin"),
+            r"force\.toml: unknown key 'grid\.h3_resolutoin' \(did you mean 'h3_resolution'",
+        ),
         (GOOD + "\n[colours]\nx = 1\n", r"force\.toml: unknown key 'colours'"),
         (GOOD.replace("h3_resolution = 10", "h3_resolution = 13"), r"h3_resolution must be 7-11"),
         (GOOD.replace("h3_resolution = 10", 'h3_resolution = "9"'), r"'grid\.h3_resolution' must be int"),
         (GOOD.replace('police_uk = ["puk"]', 'police_uk = "puk"'), r"'data\.police_uk' must be a list"),
         (GOOD.replace('slug = "test"\n', ""), r"missing required key 'force\.slug'"),
-        (GOOD.replace('[force]', '[force]\nsecurity_classification = "SECRETISH"'), "must be one of"),
+        (GOOD.replace("[force]", '[force]\nsecurity_classification = "SECRETISH"'), "must be one of"),
         ("[force\n", "not valid TOML"),
     ],
 )

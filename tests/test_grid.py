@@ -34,8 +34,17 @@ def test_hand_checked_cell():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(st.tuples(st.floats(50.8, 51.6), st.floats(-3.5, -2.2), st.sampled_from(["a", "b"]),
-                       st.sampled_from(["2024-01", "2024-02"]), st.floats(0, 10)), min_size=1, max_size=60),
+    st.lists(
+        st.tuples(
+            st.floats(50.8, 51.6),
+            st.floats(-3.5, -2.2),
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["2024-01", "2024-02"]),
+            st.floats(0, 10),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
     st.sampled_from([7, 9, 11]),
 )
 def test_counts_conserved_and_match_h3py(rows, res):
@@ -43,7 +52,7 @@ def test_counts_conserved_and_match_h3py(rows, res):
     out = events_to_cells(ev, resolution=res, weight="w")
     assert out["count"].sum() == len(ev)
     assert out["weight"].sum() == pytest.approx(ev["w"].sum())
-    expect = ev.assign(h3_cell=[h3.latlng_to_cell(a, b, res) for a, b in zip(ev.lat, ev.lng)])
+    expect = ev.assign(h3_cell=[h3.latlng_to_cell(a, b, res) for a, b in zip(ev.lat, ev.lng, strict=True)])
     expect = expect.groupby(["h3_cell", "source", "month"]).size().rename("n").reset_index()
     merged = out.merge(expect, on=["h3_cell", "source", "month"], how="outer")
     assert (merged["count"] == merged["n"]).all()

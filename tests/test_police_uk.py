@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import shutil
 
 import numpy as np
@@ -69,8 +68,23 @@ def test_all_bundled_months_reconcile_and_report_gaps():
 
 def test_columns_types_and_projection(month_file):
     ev = read_police_uk([month_file]).events.to_pandas()
-    for col in ["event_id", "source", "force", "month", "crime_type", "outcome", "lsoa_code", "lng", "lat", "x", "y",
-                "snap_point_id", "n_at_location", "source_file", "source_line"]:
+    for col in [
+        "event_id",
+        "source",
+        "force",
+        "month",
+        "crime_type",
+        "outcome",
+        "lsoa_code",
+        "lng",
+        "lat",
+        "x",
+        "y",
+        "snap_point_id",
+        "n_at_location",
+        "source_file",
+        "source_line",
+    ]:
         assert col in ev.columns
     assert str(ev["month"].dtype) == "period[M]"
     assert (ev["source"] == "police_uk").all()
@@ -214,7 +228,7 @@ def test_truncated_gzip_keeps_what_it_can(tmp_path, month_file):
     "content, match",
     [
         (b"", "empty"),
-        ("Crime ID,Month,Longitude\n1,2,3\n".encode(), "missing column.*Latitude.*Fix:"),
+        (b"Crime ID,Month,Longitude\n1,2,3\n", "missing column.*Latitude.*Fix:"),
         (HEADER.encode("utf-16"), "UTF-16"),
         (b"PK\x03\x04\x00\x00binary", "binary|missing column"),
     ],
@@ -234,10 +248,17 @@ def test_missing_path_refused(tmp_path):
 
 
 def test_two_vintages_newest_kept(tmp_path):
-    old_rows = [puk_row(cid(1), outcome="Under investigation"), puk_row(cid(2), outcome="Under investigation"),
-                puk_row(crime_type="Anti-social behaviour")]
-    new_rows = [puk_row(cid(1), outcome="Offender given a caution"), puk_row(cid(2), outcome="Court result unavailable"),
-                puk_row(cid(3)), puk_row(crime_type="Anti-social behaviour")]
+    old_rows = [
+        puk_row(cid(1), outcome="Under investigation"),
+        puk_row(cid(2), outcome="Under investigation"),
+        puk_row(crime_type="Anti-social behaviour"),
+    ]
+    new_rows = [
+        puk_row(cid(1), outcome="Offender given a caution"),
+        puk_row(cid(2), outcome="Court result unavailable"),
+        puk_row(cid(3)),
+        puk_row(crime_type="Anti-social behaviour"),
+    ]
     old = write_puk(tmp_path / "dl-2024-03" / "2024-01" / "2024-01-avon-and-somerset-street.csv", old_rows)
     new = write_puk(tmp_path / "dl-2024-06" / "2024-01" / "2024-01-avon-and-somerset-street.csv", new_rows)
     res = read_police_uk([tmp_path])  # folder: sorted path order, dl-2024-06 is newer
@@ -259,7 +280,9 @@ def test_two_vintages_newest_kept(tmp_path):
 
 
 def test_same_id_in_one_file_is_kept_and_flagged(tmp_path):
-    f = write_puk(tmp_path / "s.csv", [puk_row(cid(7), location="On or near A"), puk_row(cid(7), location="On or near B")])
+    f = write_puk(
+        tmp_path / "s.csv", [puk_row(cid(7), location="On or near A"), puk_row(cid(7), location="On or near B")]
+    )
     res = read_police_uk([f])
     assert res.reconciliation["rows_accepted"] == 2
     ev = res.events.to_pandas()

@@ -18,8 +18,9 @@ from profiles.force_profile import run
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("profile")
     cfg_text = (ROOT / "configs" / "avon-and-somerset.toml").read_text(encoding="utf-8")
-    cfg_text = cfg_text.replace('police_uk = ["../data/policeuk/avon-and-somerset"]',
-                                'police_uk = ["PUK/2023-01", "PUK/2023-03"]')
+    cfg_text = cfg_text.replace(
+        'police_uk = ["../data/policeuk/avon-and-somerset"]', 'police_uk = ["PUK/2023-01", "PUK/2023-03"]'
+    )
     cfg_text = cfg_text.replace("../data", str(DATA)).replace("PUK", str(DATA / "policeuk" / "avon-and-somerset"))
     p = tmp / "force.toml"
     p.write_text(cfg_text, encoding="utf-8")
@@ -30,9 +31,18 @@ def built(tmp_path_factory):
 
 def test_outputs_written(built):
     out, _ = built
-    for name in ["events.parquet", "quarantine.csv", "reconciliation.json", "grid_h3r9.parquet", "grid_h3r9.geojson",
-                 "counts_h3r9_monthly.parquet", "index.html", "map_interest_h3r9.html", "map_interest_h3r9.png",
-                 "run.json"]:
+    for name in [
+        "events.parquet",
+        "quarantine.csv",
+        "reconciliation.json",
+        "grid_h3r9.parquet",
+        "grid_h3r9.geojson",
+        "counts_h3r9_monthly.parquet",
+        "index.html",
+        "map_interest_h3r9.html",
+        "map_interest_h3r9.png",
+        "run.json",
+    ]:
         assert (out / name).stat().st_size > 0, name
 
 

@@ -266,9 +266,7 @@ def _parse_months(buf, s_arr, e_arr):
                 ok = False
         if not ok:
             continue
-        year = (
-            (buf[s] - 48) * 1000 + (buf[s + 1] - 48) * 100 + (buf[s + 2] - 48) * 10 + (buf[s + 3] - 48)
-        )
+        year = (buf[s] - 48) * 1000 + (buf[s + 1] - 48) * 100 + (buf[s + 2] - 48) * 10 + (buf[s + 3] - 48)
         month = (buf[s + 5] - 48) * 10 + (buf[s + 6] - 48)
         if month < 1 or month > 12 or year < 1970:
             continue

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hotspots.errors import InputFileError
+from hotspots.grid import unique_points
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest.blocks import FileReadState, iter_line_blocks
 
@@ -81,14 +82,23 @@ _DICT_COLUMNS = ("reported_by", "force", "crime_type", "outcome", "context")
 #: Reason code -> (name, fix shown to the user). Order is the order of checks.
 QUARANTINE_REASONS: dict[str, str] = {
     "malformed_quotes": "a quoted field is not closed on the same line; fix the quotes in the file or re-download it",
-    "wrong_field_count": "the row does not have the header's number of fields (a stray comma?); fix the row or re-download the file",
+    "wrong_field_count": (
+        "the row does not have the header's number of fields (a stray comma?); fix the row or re-download the file"
+    ),
     "truncated_file": "the file ends part-way through this row; re-download the file",
-    "no_coordinates": "police.uk gives no location for this crime (more than 20 km from any map point); it cannot be mapped, and is counted here so totals still reconcile",
+    "no_coordinates": (
+        "police.uk gives no location for this crime (more than 20 km from any map point); it cannot be mapped, "
+        "and is counted here so totals still reconcile"
+    ),
     "bad_coordinates": "Longitude or Latitude is not a number; correct the cell or remove the row",
-    "coordinates_out_of_range": "Longitude/Latitude are outside Great Britain (swapped columns, or 0,0?); correct the cells or remove the row",
+    "coordinates_out_of_range": (
+        "Longitude/Latitude are outside Great Britain (swapped columns, or 0,0?); correct the cells or remove the row"
+    ),
     "bad_month": "Month is not YYYY-MM; correct the cell (spreadsheets often rewrite it as a date)",
     "missing_crime_type": "Crime type is blank; correct the cell or remove the row",
-    "duplicate_crime_id": "the same Crime ID is in a newer download (see detail); nothing to fix, the newer copy was kept",
+    "duplicate_crime_id": (
+        "the same Crime ID is in a newer download (see detail); nothing to fix, the newer copy was kept"
+    ),
 }
 _REASON_NAMES = list(QUARANTINE_REASONS)
 _R = {name: i + 1 for i, name in enumerate(_REASON_NAMES)}  # 0 = accepted
@@ -269,28 +279,6 @@ def _dictionary_array(buf, s, e, esc) -> pa.DictionaryArray:
     codes, first = k._dict_encode(buf, s, e)
     values = _string_array(buf, s[first], e[first], esc[first], strip=False)
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), values)
-
-
-def unique_points(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct coordinate pairs: ``codes`` per point and the index of each pair's first point.
-
-    police.uk snaps every crime to one of a fixed set of map points, so there
-    are far fewer distinct points than rows; projecting or indexing the
-    distinct points and broadcasting is exact and much faster. Pairs are keyed
-    to 1e-6 degrees (police.uk's precision) by a hash table, then checked for
-    exact equality; points that differ below 1e-6 degrees get their own code.
-    """
-    key = np.rint(lat * 1e6).astype(np.int64) * 400_000_000 + np.rint(lng * 1e6).astype(np.int64)
-    codes, _ = pd.factorize(key)
-    first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    exact = (lng[first][codes] == lng) & (lat[first][codes] == lat)
-    if not exact.all():  # sub-1e-6-degree differences (force RMS data): give them their own codes
-        extra = np.flatnonzero(~exact)
-        codes = codes.copy()
-        codes[extra] = len(first) + np.arange(len(extra))
-        first = np.concatenate([first, extra])
-    return codes.astype(np.int64), first
 
 
 def _recode_cp1252(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -676,7 +664,8 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
     if shared.any():
         file_names = pa.array(names, pa.large_string())
         where = pc.binary_join_element_wise(
-            pc.take(file_names, pa.array(file_idx[shared])), pa.array(_concat(chunks, "line")[shared]).cast(pa.large_string()),
+            pc.take(file_names, pa.array(file_idx[shared])),
+            pa.array(_concat(chunks, "line")[shared]).cast(pa.large_string()),
             pa.scalar("#", pa.large_string()),
         )
         ids = pc.binary_join_element_wise(
@@ -768,8 +757,10 @@ def _assemble_quarantine(readers: list[_FileReader], names: list[str]) -> pa.Tab
             )
     if not parts:
         return pa.table(
-            {k_: pa.array([], pa.int64() if k_ == "line" else pa.string())
-             for k_ in ("file", "line", "reason", "detail", "fix", "raw")}
+            {
+                k_: pa.array([], pa.int64() if k_ == "line" else pa.string())
+                for k_ in ("file", "line", "reason", "detail", "fix", "raw")
+            }
         )
     return pa.concat_tables(parts)
 
