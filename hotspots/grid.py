@@ -22,6 +22,7 @@ __all__ = [
     "cells_to_polygons",
     "cells_to_int",
     "unique_points",
+    "snap_key",
 ]
 
 H3_RESOLUTIONS = range(7, 12)
@@ -161,11 +162,20 @@ def events_to_cells(
     cell_codes, cell_values = pd.factorize(ucells, sort=True)
     combined = cell_codes[pt_codes].astype(np.int64)
     levels: list[tuple[int, object]] = []
+    size = len(cell_values)
     for c in by:
-        codes, values = pd.factorize(events[c], sort=True, use_na_sentinel=False)
+        codes, values = _group_codes(events[c])
         combined = combined * len(values) + codes
         levels.append((len(values), values))
-    inverse, groups = pd.factorize(combined, sort=True)
+        size *= max(len(values), 1)
+    if size <= max(4 * len(combined), 1 << 20):  # dense key space: count by bincount, no hashing
+        dense = np.bincount(combined, minlength=size)
+        groups = np.flatnonzero(dense)
+        remap = np.zeros(size, dtype=np.int64)
+        remap[groups] = np.arange(len(groups))
+        inverse = remap[combined]
+    else:
+        inverse, groups = pd.factorize(combined, sort=True)
     out = {}
     rest = groups
     for (n, values), c in zip(reversed(levels), reversed(by), strict=True):
@@ -181,14 +191,52 @@ def events_to_cells(
     return frame
 
 
-def unique_points(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def snap_key(lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """int64 key of a point to 1e-6 degrees (police.uk's precision): stable across runs.
+
+    Examples
+    --------
+    >>> int(snap_key(np.array([-2.359463]), np.array([51.381912]))[0])
+    56552764977640537
+    """
+    return (np.rint(lat * 1e6).astype(np.int64) + 90_000_000) * 400_000_000 + (
+        np.rint(lng * 1e6).astype(np.int64) + 180_000_000
+    )
+
+
+def _group_codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and sorted values of a grouping column (categoricals and periods without hashing)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cat = col.cat
+        if not (cat.codes.to_numpy() < 0).any():
+            order = np.argsort(cat.categories.to_numpy(dtype=object).astype(str), kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            return rank[cat.codes.to_numpy()], cat.categories[order]
+    if isinstance(col.dtype, pd.PeriodDtype) and not col.isna().any():
+        ords = col.array.asi8
+        lo = ords.min() if len(ords) else 0
+        span = (ords.max() - lo + 1) if len(ords) else 0
+        if span <= 100_000:
+            present = np.zeros(span, dtype=bool)
+            present[ords - lo] = True
+            used = np.flatnonzero(present)
+            remap = np.zeros(span, dtype=np.int64)
+            remap[used] = np.arange(len(used))
+            return remap[ords - lo], pd.PeriodIndex.from_ordinals(used + lo, freq=col.dtype.freq)
+    codes, values = pd.factorize(col, sort=True, use_na_sentinel=False)
+    return codes.astype(np.int64), values
+
+
+def unique_points(lng: np.ndarray, lat: np.ndarray, *, key: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct coordinate pairs: a code per point and the index of each pair's first point.
 
     police.uk snaps every crime to one of a fixed set of map points, so there
     are far fewer distinct points than rows; projecting or indexing the
     distinct points and broadcasting is exact and much faster. Pairs are keyed
-    to 1e-6 degrees (police.uk's precision) with a hash table, then checked for
-    exact equality; points that differ below 1e-6 degrees get their own code.
+    to 1e-6 degrees (police.uk's precision, :func:`snap_key`, or ``key`` when
+    already computed) with a hash table, then checked for exact equality;
+    points that differ below 1e-6 degrees get their own code.
 
     Examples
     --------
@@ -200,10 +248,9 @@ def unique_points(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     lat = np.asarray(lat, dtype=np.float64)
     if not len(lng):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    key = np.rint(lat * 1e6).astype(np.int64) * 400_000_000 + np.rint(lng * 1e6).astype(np.int64)
-    codes, _ = pd.factorize(key)
-    first = np.zeros(codes.max() + 1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    from hotspots._kernels import _factorize_int64
+
+    codes, first = _factorize_int64(np.ascontiguousarray(snap_key(lng, lat) if key is None else key, dtype=np.int64))
     exact = (lng[first][codes] == lng) & (lat[first][codes] == lat)
     if not exact.all():  # sub-1e-6-degree differences (force RMS data): give them their own codes
         extra = np.flatnonzero(~exact)

@@ -111,6 +111,7 @@ def test_blank_crime_id_rows_are_valid(tmp_path):
     assert res.reconciliation["rows_accepted"] == 2
     ids = res.events["event_id"].to_pylist()
     assert ids == ["a.csv#2", cid(1)]
+    assert res.events["has_crime_id"].to_pylist() == [False, True]
 
 
 BROKEN = [
@@ -217,7 +218,9 @@ def test_truncated_gzip_keeps_what_it_can(tmp_path, month_file):
     n = len(part)
     # a clean prefix of the real file: same lines, same content
     assert part["source_line"].tolist() == full["source_line"].tolist()[:n]
-    assert part["crime_id"].tolist() == full["crime_id"].tolist()[:n]
+    assert part["has_crime_id"].tolist() == full["has_crime_id"].tolist()[:n]
+    ids = part.loc[part.has_crime_id, "event_id"].str.split("@").str[0].tolist()
+    assert ids == full.loc[full.has_crime_id, "event_id"].str.split("@").str[0].tolist()[: len(ids)]
     assert part["outcome"].astype(str).tolist() == full["outcome"].astype(str).tolist()[:n]
     q = res.quarantine.to_pandas()
     if "truncated_file" in rec["by_reason"]:  # the partial last line is quarantined, never half-accepted
@@ -287,6 +290,7 @@ def test_same_id_in_one_file_is_kept_and_flagged(tmp_path):
     assert res.reconciliation["rows_accepted"] == 2
     ev = res.events.to_pandas()
     assert ev["crime_id_shared"].all() and ev["event_id"].nunique() == 2
+    assert ev["event_id"].tolist() == [f"{cid(7)}@s.csv#2", f"{cid(7)}@s.csv#3"]
 
 
 def test_same_id_in_different_months_is_not_a_vintage(tmp_path):

@@ -139,27 +139,14 @@ def _strip(buf, s, e):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _load_word(buf, p, e):
-    """Up to 8 bytes from ``p`` (not past ``e``) as one little-endian integer."""
-    w = np.uint64(0)
-    n = min(8, e - p)
-    for q in range(n):
-        w |= np.uint64(buf[p + q]) << np.uint64(8 * q)
-    return w
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
 def _hash_span(buf, s, e):
-    """64-bit hash of a byte span, eight bytes per step (never 0)."""
-    h = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(e - s)
-    p = s
-    while p < e:
-        w = _load_word(buf, p, e)
-        h = (h ^ w) * np.uint64(0xBF58476D1CE4E5B9)
-        h = h ^ (h >> np.uint64(31))
-        p += 8
-    h = (h ^ (h >> np.uint64(30))) * np.uint64(0x94D049BB133111EB)
-    h = h ^ (h >> np.uint64(29))
+    """64-bit hash of a byte span (FNV-1a, then a splitmix64 finaliser); never 0."""
+    h = np.uint64(14695981039346656037)
+    for p in range(s, e):
+        h = (h ^ np.uint64(buf[p])) * np.uint64(1099511628211)
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    h = h ^ (h >> np.uint64(31))
     return h if h != 0 else np.uint64(1)
 
 
@@ -422,9 +409,15 @@ def _dict_encode(buf, s_arr, e_arr):
     codes = np.empty(n, dtype=np.int32)
     first = np.empty(max(n, 1), dtype=np.int64)
     k = 0
+    prev = -1
     for i in range(n):
         s = s_arr[i]
         e = e_arr[i]
+        if prev >= 0:  # police.uk columns often repeat the previous row's value (force, context)
+            j = first[prev]
+            if _same_span(buf, s, e, s_arr[j], e_arr[j]):
+                codes[i] = prev
+                continue
         h = _hash_span(buf, s, e)
         mask = np.uint64(cap - 1)
         slot = h & mask
@@ -435,6 +428,7 @@ def _dict_encode(buf, s_arr, e_arr):
                 code_hash[k] = h
                 first[k] = i
                 codes[i] = k
+                prev = k
                 k += 1
                 if 2 * k > cap:  # grow and rehash
                     cap *= 2
@@ -451,6 +445,7 @@ def _dict_encode(buf, s_arr, e_arr):
                 same = _same_span(buf, s, e, s_arr[j], e_arr[j])
                 if same:
                     codes[i] = c
+                    prev = c
                     break
             slot = (slot + np.uint64(1)) & mask
     return codes, first[:k]

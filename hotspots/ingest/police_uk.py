@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hotspots.errors import InputFileError
-from hotspots.grid import unique_points
+from hotspots.grid import snap_key, unique_points
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest.blocks import FileReadState, iter_line_blocks
 
@@ -125,9 +125,11 @@ class IngestResult:
     Attributes
     ----------
     events : pyarrow.Table
-        One row per accepted crime. Columns: ``event_id`` (the Crime ID, or
-        ``<file name>#<line>`` where police.uk gives none), ``source``,
-        ``crime_id``, ``month`` (pandas ``period[M]``), ``reported_by``,
+        One row per accepted crime. Columns: ``event_id`` (police.uk's Crime ID;
+        ``<file name>#<line>`` for rows without one, such as anti-social
+        behaviour; ``<Crime ID>@<file name>#<line>`` for the rare Crime IDs that
+        police.uk repeats within one file), ``has_crime_id``, ``source``,
+        ``month`` (pandas ``period[M]``), ``reported_by``,
         ``force``, ``lng``, ``lat`` (WGS84 degrees), ``x``, ``y`` (EPSG:27700
         metres), ``location``, ``lsoa_code``, ``lsoa_name``, ``crime_type``,
         ``outcome``, ``context``, ``snap_point_id`` (int64 key of the
@@ -230,37 +232,40 @@ def _split_header(buf: np.ndarray) -> tuple[list[str], int]:
 
 
 class _SeenIds:
-    """Crime ID hashes already accepted, with where they were accepted."""
+    """(Crime ID, Month) keys of files already read, with where they were accepted.
+
+    Each file's keys are kept unsorted until a later file needs a lookup, so
+    a single-file ingest never pays for the sort.
+    """
 
     def __init__(self) -> None:
+        self.raw: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
+    def index(self) -> None:
+        """Sort the keys added so far for lookups (main thread, between files)."""
+        if not self.raw:
+            return
+        hs = np.concatenate([p[0] for p in self.parts] + [p[0] for p in self.raw])
+        fs = np.concatenate([p[1] for p in self.parts] + [p[1] for p in self.raw])
+        ls = np.concatenate([p[2] for p in self.parts] + [p[2] for p in self.raw])
+        o = np.argsort(hs, kind="stable")
+        self.parts = [(hs[o], fs[o], ls[o])]
+        self.raw = []
+
     def lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        found = np.zeros(len(h), dtype=bool)
-        kfile = np.full(len(h), -1, dtype=np.int32)
-        kline = np.zeros(len(h), dtype=np.int64)
-        for hs, fs, ls in self.parts:
-            pos = np.searchsorted(hs, h)
-            pos[pos == len(hs)] = 0
-            hit = (hs[pos] == h) & ~found if len(hs) else np.zeros(len(h), dtype=bool)
-            found |= hit
-            kfile[hit] = fs[pos[hit]]
-            kline[hit] = ls[pos[hit]]
-        return found, kfile, kline
+        """For each key: found?, and the file index and line that hold it (call ``index()`` first)."""
+        hs, fs, ls = self.parts[0]
+        pos = np.searchsorted(hs, h)
+        pos[pos == len(hs)] = 0
+        found = hs[pos] == h
+        return found, np.where(found, fs[pos], -1).astype(np.int32), np.where(found, ls[pos], 0)
 
     def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray) -> np.ndarray:
         """Add one file's keys; returns the keys that occur more than once in it."""
-        o = np.argsort(h, kind="stable")
-        hs = h[o]
-        self.parts.append((hs, f[o], line[o]))
-        repeated = np.unique(hs[1:][hs[1:] == hs[:-1]])
-        if len(self.parts) > 8:
-            hs = np.concatenate([p[0] for p in self.parts])
-            fs = np.concatenate([p[1] for p in self.parts])
-            ls = np.concatenate([p[2] for p in self.parts])
-            o = np.argsort(hs, kind="stable")
-            self.parts = [(hs[o], fs[o], ls[o])]
-        return repeated
+        self.raw.append((h, f, line))
+        hs = np.sort(h)
+        return np.unique(hs[1:][hs[1:] == hs[:-1]])
 
 
 def _string_array(buf, s, e, esc, *, strip=True, valid=None) -> pa.Array:
@@ -362,7 +367,7 @@ class _FileReader:
             tail = is_last and self.state.truncated is not None and len(buf) > 0 and buf[-1] != 10
             pending.append(pool.submit(self._block, buf, line0, tail))
             line0 += n_lines
-            while len(pending) > 2:
+            while len(pending) > 6:
                 self._merge(pending.popleft().result())
         while pending:
             self._merge(pending.popleft().result())
@@ -489,26 +494,33 @@ class _FileReader:
         chunk: dict[str, object] = {}
         for name in POLICE_UK_COLUMNS:
             out = _OUT_NAMES[name]
-            if name in ("Longitude", "Latitude", "Month"):
-                continue
+            if name in ("Longitude", "Latitude", "Month", "Crime ID"):
+                continue  # the Crime ID goes into event_id below
             j = self.layout[name]
             if j is None:
                 chunk[out] = pa.DictionaryArray.from_arrays(pa.nulls(len(r), pa.int32()), pa.array([], pa.string()))
             elif out in _DICT_COLUMNS:
                 chunk[out] = _dictionary_array(buf, fs[r, j], fe[r, j], fesc[r, j])
             else:
-                valid = key != 0 if name == "Crime ID" else None
-                chunk[out] = _string_array(buf, fs[r, j], fe[r, j], fesc[r, j], valid=valid)
+                chunk[out] = _string_array(buf, fs[r, j], fe[r, j], fesc[r, j])
         j = self.layout["Crime ID"]
         prefix = np.frombuffer(self.names[self.file_idx].encode("utf-8"), dtype=np.uint8)
         offsets, data = k._gather_ids(buf, fs[r, j], fe[r, j], line_no[r], prefix)
         chunk["event_id"] = pa.LargeStringArray.from_buffers(len(r), pa.py_buffer(offsets), pa.py_buffer(data))
-        chunk.update(lng=lng, lat=lat, month=month, line=line_no[r], key=key)
+        chunk.update(lng=lng, lat=lat, month=month, line=line_no[r], key=key, snap=snap_key(lng, lat))
         # (force, month) pairs for the coverage table, from the small dictionary
         fc = chunk["force"]
-        vc = pd.Series(fc.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 100_000 + month).value_counts()
+        fcodes = fc.indices.to_numpy(zero_copy_only=False)
         fdict = fc.dictionary.to_pylist()
-        chunk["force_months"] = {(fdict[p // 100_000], int(p % 100_000)): int(n) for p, n in vc.items()}
+        force_months: dict[tuple[str, int], int] = {}
+        for f, fname in enumerate(fdict):  # a file names one or two forces: loop over those, not rows
+            m = month[fcodes == f]
+            if len(m):
+                lo = int(m.min())
+                for off, n in enumerate(np.bincount(m - lo)):
+                    if n:
+                        force_months[(fname, lo + off)] = int(n)
+        chunk["force_months"] = force_months
         return chunk
 
 
@@ -523,7 +535,7 @@ def read_police_uk(
     paths: Sequence[str | os.PathLike],
     *,
     boundary=None,
-    block_bytes: int = 1 << 25,
+    block_bytes: int = 1 << 22,
     progress: bool | None = None,
     threads: int | None = None,
 ) -> IngestResult:
@@ -537,8 +549,9 @@ def read_police_uk(
     boundary : shapely geometry, optional
         Force area in EPSG:27700. Events outside it are kept and get
         ``in_force_area = False``.
-    block_bytes : int, default 32 MiB
-        Decoded bytes per processing block (bounds peak memory).
+    block_bytes : int, default 4 MiB
+        Decoded bytes per processing block: small enough that every pass over
+        a block stays in the CPU cache (measured fastest on 2 cores).
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
     threads : int, optional
@@ -581,6 +594,8 @@ def read_police_uk(
                     keys = np.concatenate([a for a, _ in rd.new_keys])
                     lines = np.concatenate([b for _, b in rd.new_keys])
                     rd.shared_keys = seen.add(keys, np.full(len(keys), idx, np.int32), lines)
+                    if idx > 0:  # an older file follows: it will look these keys up
+                        seen.index()
                     rd.new_keys = []
                 if bar is not None:
                     bar.update(sizes[idx])
@@ -636,15 +651,13 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
 
     # police.uk points are shared map points: project (and test against the boundary)
     # each distinct point once, then broadcast
-    codes, first = unique_points(lng, lat)
+    snap = _concat(chunks, "snap")
+    codes, first = unique_points(lng, lat, key=snap)
     tr = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     ux, uy = (np.asarray(v) for v in tr.transform(lng[first], lat[first]))
     x = ux[codes]
     y = uy[codes]
-    snap_u = (np.rint(lat[first] * 1e6).astype(np.int64) + 90_000_000) * 400_000_000 + (
-        np.rint(lng[first] * 1e6).astype(np.int64) + 180_000_000
-    )
-    snap = snap_u[codes]
+    snap_u = snap[first]
     snap_codes, _ = pd.factorize(snap_u)  # sub-1e-6-degree variants share their snap point
     n_at = np.bincount(snap_codes, weights=np.bincount(codes, minlength=len(first)))[snap_codes][codes]
     if boundary is not None:
@@ -678,7 +691,7 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
     cols = {
         "event_id": event_id,
         "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(lng), np.int32)), pa.array(["police_uk"])),
-        "crime_id": _concat(chunks, "crime_id"),
+        "has_crime_id": key != 0,
         "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(_concat(chunks, "month"), pa.int64())),
         "reported_by": _concat(chunks, "reported_by"),
         "force": _concat(chunks, "force"),
@@ -710,7 +723,7 @@ def _empty_events() -> pa.Table:
         [
             ("event_id", pa.large_string()),
             ("source", d),
-            ("crime_id", pa.string()),
+            ("has_crime_id", pa.bool_()),
             ("month", ArrowPeriodType("M")),
             ("reported_by", d),
             ("force", d),
