@@ -51,3 +51,35 @@ def _factorize_int64(keys):
                 break
             slot = (slot + np.uint64(1)) & mask
     return codes, first[:k]
+
+
+@nb.njit(cache=True, nogil=True)
+def _snap_keys(lng, lat):
+    """int64 key per point: latitude and longitude rounded to 1e-6 degrees, packed."""
+    n = len(lng)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = (np.int64(np.rint(lat[i] * 1e6)) + 90_000_000) * 400_000_000 + (
+            np.int64(np.rint(lng[i] * 1e6)) + 180_000_000
+        )
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _inexact(lng, lat, first, codes):
+    """Indices of points whose coordinates differ from their code's first point."""
+    n = len(codes)
+    bad = np.zeros(n, dtype=np.bool_)
+    m = 0
+    for i in range(n):
+        j = first[codes[i]]
+        if lng[j] != lng[i] or lat[j] != lat[i]:
+            bad[i] = True
+            m += 1
+    out = np.empty(m, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if bad[i]:
+            out[k] = i
+            k += 1
+    return out

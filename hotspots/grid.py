@@ -165,7 +165,8 @@ def events_to_cells(
     size = len(cell_values)
     for c in by:
         codes, values = _group_codes(events[c])
-        combined = combined * len(values) + codes
+        combined *= len(values)
+        combined += codes
         levels.append((len(values), values))
         size *= max(len(values), 1)
     if size <= max(4 * len(combined), 1 << 20):  # dense key space: count by bincount, no hashing
@@ -199,9 +200,9 @@ def snap_key(lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
     >>> int(snap_key(np.array([-2.359463]), np.array([51.381912]))[0])
     56552764977640537
     """
-    return (np.rint(lat * 1e6).astype(np.int64) + 90_000_000) * 400_000_000 + (
-        np.rint(lng * 1e6).astype(np.int64) + 180_000_000
-    )
+    from hotspots._kernels import _snap_keys
+
+    return _snap_keys(np.ascontiguousarray(lng, dtype=np.float64), np.ascontiguousarray(lat, dtype=np.float64))
 
 
 def _group_codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -244,20 +245,18 @@ def unique_points(lng: np.ndarray, lat: np.ndarray, *, key: np.ndarray | None = 
     >>> codes.tolist(), first.tolist()
     ([0, 1, 0], [0, 1])
     """
-    lng = np.asarray(lng, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
+    lng = np.ascontiguousarray(lng, dtype=np.float64)
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
     if not len(lng):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    from hotspots._kernels import _factorize_int64
+    from hotspots._kernels import _factorize_int64, _inexact
 
     codes, first = _factorize_int64(np.ascontiguousarray(snap_key(lng, lat) if key is None else key, dtype=np.int64))
-    exact = (lng[first][codes] == lng) & (lat[first][codes] == lat)
-    if not exact.all():  # sub-1e-6-degree differences (force RMS data): give them their own codes
-        extra = np.flatnonzero(~exact)
-        codes = codes.copy()
+    extra = _inexact(lng, lat, first, codes)
+    if len(extra):  # sub-1e-6-degree differences (force RMS data): give them their own codes
         codes[extra] = len(first) + np.arange(len(extra))
         first = np.concatenate([first, extra])
-    return codes.astype(np.int64), first
+    return codes, first
 
 
 def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:

@@ -124,7 +124,7 @@ def events_to_frame(table: pa.Table, columns: list[str] | None = None):
         storage = pa.chunked_array([c.storage for c in table["month"].chunks], pa.int64())
         month = storage.to_numpy()
         table = table.drop_columns(["month"])
-    df = table.to_pandas()
+    df = table.to_pandas(split_blocks=True)  # no consolidation copy of numeric columns
     if month is not None:
         pos = columns.index("month") if columns is not None else None
         arr = pd.arrays.PeriodArray(month, dtype=pd.PeriodDtype("M"))

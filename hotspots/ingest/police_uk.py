@@ -525,7 +525,8 @@ class _FileReader:
 
 
 def _concat(chunks: list[dict[str, object]], key: str):
-    vals = [c[key] for c in chunks]
+    """Join one column of all chunks, releasing the chunk copies as it goes (bounds peak memory)."""
+    vals = [c.pop(key) for c in chunks]
     if isinstance(vals[0], np.ndarray):
         return np.concatenate(vals)
     return pa.chunked_array(vals)
@@ -607,6 +608,7 @@ def read_police_uk(
     events = _assemble_events(readers, names, boundary)
     quarantine = _assemble_quarantine(readers, names)
     recon = _reconcile(readers, names, skipped, events, boundary is not None)
+    pa.default_memory_pool().release_unused()  # hand block buffers back to the OS
     return IngestResult(events=events, quarantine=quarantine, reconciliation=recon)
 
 
@@ -648,6 +650,7 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
     lng = _concat(chunks, "lng")
     lat = _concat(chunks, "lat")
     file_idx = np.concatenate(file_ids)
+    line = _concat(chunks, "line")
 
     # police.uk points are shared map points: project (and test against the boundary)
     # each distinct point once, then broadcast
@@ -659,7 +662,8 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
     y = uy[codes]
     snap_u = snap[first]
     snap_codes, _ = pd.factorize(snap_u)  # sub-1e-6-degree variants share their snap point
-    n_at = np.bincount(snap_codes, weights=np.bincount(codes, minlength=len(first)))[snap_codes][codes]
+    n_at_u = np.bincount(snap_codes, weights=np.bincount(codes, minlength=len(first)))[snap_codes]
+    n_at = n_at_u.astype(np.int32)[codes]
     if boundary is not None:
         import shapely
 
@@ -678,7 +682,7 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         file_names = pa.array(names, pa.large_string())
         where = pc.binary_join_element_wise(
             pc.take(file_names, pa.array(file_idx[shared])),
-            pa.array(_concat(chunks, "line")[shared]).cast(pa.large_string()),
+            pa.array(line[shared]).cast(pa.large_string()),
             pa.scalar("#", pa.large_string()),
         )
         ids = pc.binary_join_element_wise(
@@ -706,11 +710,11 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         "outcome": _concat(chunks, "outcome"),
         "context": _concat(chunks, "context"),
         "snap_point_id": snap,
-        "n_at_location": n_at.astype(np.int32),
+        "n_at_location": n_at,
         "crime_id_shared": shared,
         "in_force_area": in_area,
         "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx, pa.int32()), pa.array(names, pa.string())),
-        "source_line": _concat(chunks, "line"),
+        "source_line": line,
     }
     return pa.table(cols).unify_dictionaries()
 
