@@ -35,21 +35,42 @@ NUM_SLOW = 3  # syntactically valid but outside the exact fast path
 _POW10 = np.array([10.0**i for i in range(23)], dtype=np.float64)
 
 
-def _line_spans(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end offsets of every line in ``buf`` (end excludes LF and CR)."""
-    nl = np.flatnonzero(buf == LF)
-    n = len(buf)
-    has_tail = n > 0 and (len(nl) == 0 or nl[-1] != n - 1)
-    ends = np.concatenate([nl, [n]]) if has_tail else nl.copy()
-    starts = np.empty_like(ends)
-    if len(ends):
-        starts[0] = 0
-        starts[1:] = nl[: len(ends) - 1] + 1
-    nonempty = ends > starts
-    crlf = np.zeros(len(ends), dtype=bool)
-    crlf[nonempty] = buf[ends[nonempty] - 1] == CR
-    ends = ends - crlf
-    return starts.astype(np.int64), ends.astype(np.int64)
+@nb.njit(cache=True, nogil=True)
+def _count_lines(buf):
+    """Number of lines: line feeds, plus one for a last line without one."""
+    n = 0
+    for i in range(len(buf)):
+        if buf[i] == LF:
+            n += 1
+    if len(buf) and buf[len(buf) - 1] != LF:
+        n += 1
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def _line_spans(buf):
+    """Start and end offsets of every line in ``buf`` (end excludes LF and a CR before it)."""
+    n = _count_lines(buf)
+    starts = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    k = 0
+    s = 0
+    for i in range(len(buf)):
+        if buf[i] == LF:
+            e = i
+            if e > s and buf[e - 1] == CR:
+                e -= 1
+            starts[k] = s
+            ends[k] = e
+            k += 1
+            s = i + 1
+    if s < len(buf):
+        e = len(buf)
+        if buf[e - 1] == CR:
+            e -= 1
+        starts[k] = s
+        ends[k] = e
+    return starts, ends
 
 
 @nb.njit(cache=True, nogil=True)

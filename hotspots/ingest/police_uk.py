@@ -231,6 +231,18 @@ def _split_header(buf: np.ndarray) -> tuple[list[str], int]:
     return fields, end + 1
 
 
+def _check_header(path: Path) -> None:
+    """Refuse an empty, UTF-16 or non-police.uk file from its first line, before any data is read."""
+    state = FileReadState(path)
+    for buf, _ in iter_line_blocks(path, state, block_bytes=1 << 16):
+        if len(buf) == 0 or not buf.any():
+            break
+        header, _ = _split_header(buf)
+        _header_layout(path, header)
+        return
+    raise InputFileError(str(path), "file is empty", "re-download the file")
+
+
 class _SeenIds:
     """(Crime ID, Month) keys of files already read, with where they were accepted.
 
@@ -311,7 +323,7 @@ class _Block:
     lf: int
     accepted: dict | None
     quarantined: dict | None
-    new_keys: tuple[np.ndarray, np.ndarray]
+    buf: np.ndarray | None = None  # kept until merged, for the rare vintage duplicate
 
 
 class _FileReader:
@@ -339,23 +351,17 @@ class _FileReader:
         """Months (since 1970-01) of the accepted rows, sorted."""
         return sorted({m for _, m in self.force_months})
 
-    def read(self, block_bytes: int, pool) -> None:
-        """Read the file; blocks are processed by ``pool`` (a thread pool) in order."""
-        from collections import deque
-
+    def read(self, block_bytes: int, pool):
+        """Read the file, submitting blocks to ``pool``; yields their futures in order."""
         line0 = 1
         header_done = False
-        pending: deque = deque()
         for buf, is_last in iter_line_blocks(self.path, self.state, block_bytes=block_bytes):
             if not header_done:
-                if len(buf) == 0 or not buf.any():
-                    raise InputFileError(str(self.path), "file is empty", "re-download the file")
                 header, off = _split_header(buf)
                 self.layout = _header_layout(self.path, header)
                 self.ncols = len(header)
-                if off > len(buf):
-                    off = len(buf)
-                if buf[off - 1] == 10:
+                off = min(off, len(buf))
+                if off and buf[off - 1] == 10:
                     if off >= 2 and buf[off - 2] == 13:
                         self.state.crlf_lines += 1
                     else:
@@ -363,39 +369,72 @@ class _FileReader:
                 buf = buf[off:]
                 line0 = 2
                 header_done = True
-            n_lines = int(np.count_nonzero(buf == 10)) + int(len(buf) > 0 and buf[-1] != 10)
+            n_lines = k._count_lines(buf)
             tail = is_last and self.state.truncated is not None and len(buf) > 0 and buf[-1] != 10
-            pending.append(pool.submit(self._block, buf, line0, tail))
+            yield pool.submit(self._block, buf, line0, tail)
             line0 += n_lines
-            while len(pending) > 6:
-                self._merge(pending.popleft().result())
-        while pending:
-            self._merge(pending.popleft().result())
-        if not header_done:
-            raise InputFileError(str(self.path), "file is empty", "re-download the file")
 
-    def _merge(self, b: _Block) -> None:
+    def merge(self, b: _Block) -> None:
+        """Fold one processed block in (main thread, in file order)."""
         self.counts += b.counts
         self.blank_lines += b.blank_lines
         self.recoded += b.recoded
         self.state.crlf_lines += b.crlf
         self.state.lf_lines += b.lf
-        if b.accepted is not None:
-            self.accepted.append(b.accepted)
-            for fm, n in b.accepted.pop("force_months").items():
-                self.force_months[fm] = self.force_months.get(fm, 0) + n
         if b.quarantined is not None:
             self.quarantined.append(b.quarantined)
-        if len(b.new_keys[0]):
-            self.new_keys.append(b.new_keys)
+        acc = b.accepted
+        if acc is None:
+            return
+        if self.seen.parts:
+            self._drop_older_vintages(b)
+        s_, e_ = acc.pop("_s"), acc.pop("_e")
+        del s_, e_
+        fm = acc.pop("force_months")
+        if len(acc["line"]):
+            self.accepted.append(acc)
+            for k_, n in fm.items():
+                self.force_months[k_] = self.force_months.get(k_, 0) + n
+            has = acc["key"] != 0
+            self.new_keys.append((acc["key"][has], acc["line"][has]))
+
+    def _drop_older_vintages(self, b: _Block) -> None:
+        """Quarantine accepted rows whose (Crime ID, Month) a newer file already holds."""
+        acc = b.accepted
+        key = acc["key"]
+        cand = np.flatnonzero(key != 0)
+        found, kf, kl = self.seen.lookup(key[cand])
+        if not found.any():
+            return
+        dup = np.zeros(len(key), dtype=bool)
+        dup[cand[found]] = True
+        raw = _string_array(b.buf, acc["_s"][dup], acc["_e"][dup], np.zeros(int(dup.sum()), np.uint8), strip=False)
+        detail = [f"kept {self.names[f]} line {ln}" for f, ln in zip(kf[found], kl[found], strict=True)]
+        code = _R["duplicate_crime_id"]
+        self.quarantined.append(
+            {
+                "line": acc["line"][dup],
+                "code": np.full(int(dup.sum()), code, dtype=np.int8),
+                "raw": raw,
+                "detail": pa.array(detail, pa.string()),
+            }
+        )
+        self.counts[0] -= int(dup.sum())
+        self.counts[code] += int(dup.sum())
+        keep = ~dup
+        keep_pa = pa.array(keep)
+        for name, col in list(acc.items()):
+            if name == "force_months":
+                continue
+            acc[name] = col[keep] if isinstance(col, np.ndarray) else col.filter(keep_pa)
+        acc["force_months"] = _force_months(acc["force"], acc["month"])
 
     def _block(self, buf: np.ndarray, line0: int, truncated_tail: bool) -> _Block:
         starts, ends = k._line_spans(buf)
         n_lines = len(starts)
         counts = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
-        empty_keys = (np.zeros(0, np.uint64), np.zeros(0, np.int64))
         if n_lines == 0:
-            return _Block(counts, 0, 0, 0, 0, None, None, empty_keys)
+            return _Block(counts, 0, 0, 0, 0, None, None)
         term = buf[ends[ends < len(buf)]]  # the byte after each line's content: CR of CRLF, or LF
         crlf = int(np.count_nonzero(term == 13))
         lf = int(np.count_nonzero(term == 10))
@@ -452,25 +491,19 @@ class _FileReader:
         ct_s, ct_e = k._strip_spans(buf, *span("Crime type", rows))
         flag(ct_e <= ct_s, "missing_crime_type")
 
-        # duplicates: the same (Crime ID, Month) in a newer download already read
+        # the same (Crime ID, Month) in a newer download is found when the block is merged
         key = k._mix_keys(k._hash_fields(buf, *span("Crime ID", rows)), month)
-        cand = np.flatnonzero((reason == 0) & (key != 0))
-        dup_file = np.full(len(rows), -1, dtype=np.int32)
-        dup_line = np.zeros(len(rows), dtype=np.int64)
-        if len(cand) and self.seen.parts:
-            found, kf, kl = self.seen.lookup(key[cand])
-            reason[cand[found]] = _R["duplicate_crime_id"]
-            dup_file[cand[found]] = kf[found]
-            dup_line[cand[found]] = kl[found]
-        keep = cand[reason[cand] == 0]
 
         counts += np.bincount(reason, minlength=len(counts))
-        quarantined = self._quarantine_chunk(buf, starts, ends, rows, reason, line_no, nf, dup_file, dup_line)
+        quarantined = self._quarantine_chunk(buf, starts, ends, rows, reason, line_no, nf)
         ok = reason == 0
         accepted = self._accepted_chunk(buf, fs, fe, fesc, rows[ok], line_no, lng[ok], lat[ok], month[ok], key[ok])
-        return _Block(counts, blank, recoded, crlf, lf, accepted, quarantined, (key[keep], line_no[rows[keep]]))
+        if accepted is not None:
+            accepted["_s"] = starts[rows[ok]]
+            accepted["_e"] = ends[rows[ok]]
+        return _Block(counts, blank, recoded, crlf, lf, accepted, quarantined, buf)
 
-    def _quarantine_chunk(self, buf, starts, ends, rows, reason, line_no, nf, dup_file, dup_line) -> dict | None:
+    def _quarantine_chunk(self, buf, starts, ends, rows, reason, line_no, nf) -> dict | None:
         q = np.flatnonzero(reason != 0)
         if not len(q):
             return None
@@ -481,11 +514,6 @@ class _FileReader:
         wf = codes == _R["wrong_field_count"]
         if wf.any():
             detail[wf] = [f"{n} fields, header has {self.ncols}" for n in nf[r[wf]]]
-        dd = codes == _R["duplicate_crime_id"]
-        if dd.any():
-            detail[dd] = [
-                f"kept {self.names[f]} line {ln}" for f, ln in zip(dup_file[q[dd]], dup_line[q[dd]], strict=True)
-            ]
         return {"line": line_no[r], "code": codes, "raw": raw, "detail": pa.array(detail, pa.string())}
 
     def _accepted_chunk(self, buf, fs, fe, fesc, r, line_no, lng, lat, month, key) -> dict | None:
@@ -508,20 +536,22 @@ class _FileReader:
         offsets, data = k._gather_ids(buf, fs[r, j], fe[r, j], line_no[r], prefix)
         chunk["event_id"] = pa.LargeStringArray.from_buffers(len(r), pa.py_buffer(offsets), pa.py_buffer(data))
         chunk.update(lng=lng, lat=lat, month=month, line=line_no[r], key=key, snap=snap_key(lng, lat))
-        # (force, month) pairs for the coverage table, from the small dictionary
-        fc = chunk["force"]
-        fcodes = fc.indices.to_numpy(zero_copy_only=False)
-        fdict = fc.dictionary.to_pylist()
-        force_months: dict[tuple[str, int], int] = {}
-        for f, fname in enumerate(fdict):  # a file names one or two forces: loop over those, not rows
-            m = month[fcodes == f]
-            if len(m):
-                lo = int(m.min())
-                for off, n in enumerate(np.bincount(m - lo)):
-                    if n:
-                        force_months[(fname, lo + off)] = int(n)
-        chunk["force_months"] = force_months
+        chunk["force_months"] = _force_months(chunk["force"], month)
         return chunk
+
+
+def _force_months(force: pa.DictionaryArray, month: np.ndarray) -> dict[tuple[str, int], int]:
+    """Rows per (force, month), for the coverage table; loops over the few forces, not rows."""
+    codes = force.indices.to_numpy(zero_copy_only=False)
+    out: dict[tuple[str, int], int] = {}
+    for f, name in enumerate(force.dictionary.to_pylist()):
+        m = month[codes == f]
+        if len(m):
+            lo = int(m.min())
+            for off, n in enumerate(np.bincount(m - lo)):
+                if n:
+                    out[(name, lo + off)] = int(n)
+    return out
 
 
 def _concat(chunks: list[dict[str, object]], key: str):
@@ -576,6 +606,7 @@ def read_police_uk(
     >>> r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]  # doctest: +SKIP
     True
     """
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     files, skipped = discover_police_uk_files(paths)
@@ -585,22 +616,38 @@ def read_police_uk(
     bar = _progress_bar(sum(sizes), progress)
     readers: list[_FileReader] = []
     n_threads = threads or min(4, os.cpu_count() or 1)
+    for f in files:  # refuse unusable files before reading any data
+        _check_header(f)
+    pending: deque = deque()
+
+    def drain(limit: int) -> None:
+        while len(pending) > limit:
+            rd, fut = pending.popleft()
+            if fut is not None:
+                rd.merge(fut.result())
+                continue
+            if rd.new_keys:  # file done: its keys now supersede older vintages
+                keys = np.concatenate([a for a, _ in rd.new_keys])
+                lines = np.concatenate([b for _, b in rd.new_keys])
+                rd.shared_keys = seen.add(keys, np.full(len(keys), rd.file_idx, np.int32), lines)
+                rd.new_keys = []
+                if rd.file_idx > 0:  # an older file follows and will look these keys up
+                    seen.index()
+            if bar is not None:
+                bar.update(sizes[rd.file_idx])
+
     try:
         with ThreadPoolExecutor(n_threads) as pool:
-            # newest vintage first, so that older copies of a Crime ID are the ones quarantined
+            # newest vintage first, so that older copies of a Crime ID are the ones quarantined;
+            # blocks of consecutive files overlap in the pool, merges happen in file order
             for idx in reversed(range(len(files))):
                 rd = _FileReader(files[idx], idx, seen, names)
-                rd.read(block_bytes, pool)
-                if rd.new_keys:  # only now: repeats inside one file are not vintages
-                    keys = np.concatenate([a for a, _ in rd.new_keys])
-                    lines = np.concatenate([b for _, b in rd.new_keys])
-                    rd.shared_keys = seen.add(keys, np.full(len(keys), idx, np.int32), lines)
-                    if idx > 0:  # an older file follows: it will look these keys up
-                        seen.index()
-                    rd.new_keys = []
-                if bar is not None:
-                    bar.update(sizes[idx])
                 readers.append(rd)
+                for fut in rd.read(block_bytes, pool):
+                    pending.append((rd, fut))
+                    drain(8)
+                pending.append((rd, None))
+            drain(0)
     finally:
         if bar is not None:
             bar.close()
