@@ -233,14 +233,26 @@ def _split_header(buf: np.ndarray) -> tuple[list[str], int]:
 
 def _check_header(path: Path) -> None:
     """Refuse an empty, UTF-16 or non-police.uk file from its first line, before any data is read."""
-    state = FileReadState(path)
-    for buf, _ in iter_line_blocks(path, state, block_bytes=1 << 16):
-        if len(buf) == 0 or not buf.any():
-            break
-        header, _ = _split_header(buf)
-        _header_layout(path, header)
-        return
-    raise InputFileError(str(path), "file is empty", "re-download the file")
+    import zlib
+
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(head, 1 << 20)
+        except zlib.error:
+            raise InputFileError(str(path), "gzip data is corrupt from the start", "re-download the file") from None
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputFileError(
+            str(path),
+            "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
+            "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
+        )
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    if not head.strip(b"\r\n\t \x00"):
+        raise InputFileError(str(path), "file is empty", "re-download the file")
+    header, _ = _split_header(np.frombuffer(head, dtype=np.uint8))
+    _header_layout(path, header)
 
 
 class _SeenIds:
