@@ -23,7 +23,7 @@ from hotspots.grid import _cells_to_str, boundary_to_cells, cells_to_int, cells_
 from hotspots.ingest.police_uk import read_police_uk
 from hotspots.io import events_to_frame, write_ingest_outputs, write_json
 
-__all__ = ["run", "study_area_grid"]
+__all__ = ["run", "study_area_grid", "describe_cells"]
 
 
 def study_area_grid(events: pd.DataFrame, study_cells: np.ndarray, *, resolution: int, interest: tuple[str, ...]):
@@ -65,6 +65,46 @@ def study_area_grid(events: pd.DataFrame, study_cells: np.ndarray, *, resolution
     return gpd.GeoDataFrame(out, geometry=cells_to_polygons(cells).to_numpy(), crs="EPSG:4326")
 
 
+def describe_cells(events: pd.DataFrame, cells, *, resolution: int) -> pd.DataFrame:
+    """The main police.uk map point and LSOA of each given cell, from its events.
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``lat``, ``lng``, ``location``, ``lsoa_name`` of the events to describe.
+    cells : array-like of str
+        H3 cells wanted.
+    resolution : int
+        H3 resolution of ``cells``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``h3_cell``: ``top_location``, ``top_location_share`` (of
+        the cell's events), ``top_lsoa_name``.
+    """
+    from hotspots.grid import latlng_to_cells
+
+    cell_of = _cells_to_str(latlng_to_cells(events["lat"].to_numpy(), events["lng"].to_numpy(), resolution=resolution))
+    df = pd.DataFrame(
+        {"h3_cell": cell_of, "location": events["location"].astype(str), "lsoa": events["lsoa_name"].astype(str)}
+    )
+    df = df[df["h3_cell"].isin(set(cells))]
+    loc = df.groupby(["h3_cell", "location"]).size().rename("n").reset_index()
+    loc = loc.sort_values(["h3_cell", "n", "location"], ascending=[True, False, True])
+    first = loc.drop_duplicates("h3_cell").set_index("h3_cell")
+    share = first["n"] / df.groupby("h3_cell").size()
+    lsoa = df.groupby(["h3_cell", "lsoa"]).size().rename("n").reset_index()
+    lsoa = lsoa.sort_values(["h3_cell", "n", "lsoa"], ascending=[True, False, True]).drop_duplicates("h3_cell")
+    return pd.DataFrame(
+        {
+            "top_location": first["location"],
+            "top_location_share": share,
+            "top_lsoa_name": lsoa.set_index("h3_cell")["lsoa"],
+        }
+    )
+
+
 def _slug(name: str) -> str:
     return "count_" + "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_").replace("__", "_")
 
@@ -98,7 +138,9 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     outputs = {k: str(v) for k, v in write_ingest_outputs(result, out).items()}
     rec = result.reconciliation
 
-    ev = events_to_frame(result.events, ["lat", "lng", "source", "month", "crime_type", "in_force_area"])
+    ev = events_to_frame(
+        result.events, ["lat", "lng", "source", "month", "crime_type", "location", "lsoa_name", "in_force_area"]
+    )
     if area is not None:
         ev = ev[ev["in_force_area"].fillna(False).astype(bool)]
         study = boundary_to_cells(boundary, resolution=res_h3)
@@ -118,12 +160,17 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     grid[grid["count_all"] > 0].to_file(p_geojson, driver="GeoJSON")
     outputs.update(counts_monthly=str(p_monthly), grid=str(p_grid), grid_geojson=str(p_geojson))
 
+    top = grid.sort_values(["count_interest", "count_all"], ascending=False).head(15)
+    top = top.join(
+        describe_cells(ev[ev["crime_type"].isin(interest)], top["h3_cell"], resolution=res_h3), on="h3_cell"
+    )
     marking = cfg.force.security_classification
     title = f"{' / '.join(interest)}: police.uk crimes per H3 cell (res {res_h3}), {_period(rec)}"
     outputs.update(
         render_demo_page(
             cfg,
             grid=grid,
+            top=top,
             boundary=boundary,
             reconciliation=rec,
             map_title=title,

@@ -24,7 +24,7 @@ CREDITS = (
 
 
 def render_demo_page(
-    cfg: Config, *, grid, boundary, reconciliation: dict, map_title: str, out_dir: Path, n_grid_events: int
+    cfg: Config, *, grid, top, boundary, reconciliation: dict, map_title: str, out_dir: Path, n_grid_events: int
 ) -> dict[str, str]:
     """Write ``index.html`` with its map files; returns the paths written."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -41,7 +41,6 @@ def render_demo_page(
     m.save(str(out_dir / map_file))
     png_file = f"map_interest_h3r{res}.png"
     hex_count_png(grid, out_dir / png_file, value="count_interest", title=map_title, boundary=boundary, marking=marking)
-    top = grid.sort_values(["count_interest", "count_all"], ascending=False).head(15)
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"])
     )

@@ -69,6 +69,7 @@ def test_grid_totals_and_gaps(built):
     html = (out / "index.html").read_text(encoding="utf-8")
     assert html.count("OFFICIAL") >= 2 and "Missing months: 2023-02" in html
     assert "Open Government Licence v3.0" in html
+    assert "main map point" in html and "On or near" in html  # top cells are described by place
     monthly = pd.read_parquet(out / "counts_h3r9_monthly.parquet")
     assert monthly["count"].sum() == len(inside)
 
