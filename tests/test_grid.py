@@ -114,3 +114,32 @@ def test_boundary_coverage_has_no_holes():
 def test_boundary_in_metres_without_crs_refused():
     with pytest.raises(ParameterError, match="not degrees"):
         boundary_to_cells(shapely.box(370000, 160000, 371000, 161000), resolution=9)
+
+
+def test_unique_points_exact_even_below_police_uk_precision():
+    from hotspots.grid import unique_points
+
+    lng = np.array([-2.5, -2.5, -2.5000000001, -2.4, -2.5])
+    lat = np.array([51.4, 51.4, 51.4, 51.4, 51.4])
+    codes, first = unique_points(lng, lat)
+    # same key to 1e-6 degrees, but not the same float: must not be merged
+    assert codes[0] == codes[1] == codes[4] and codes[2] != codes[0] and codes[3] not in (codes[0], codes[2])
+    assert (lng[first][codes] == lng).all() and (lat[first][codes] == lat).all()
+
+
+def test_groups_by_period_and_category_match_pandas():
+    rng = np.random.default_rng(3)
+    n = 2000
+    ev = pd.DataFrame(
+        {
+            "lat": rng.uniform(51.3, 51.5, n).round(3),
+            "lng": rng.uniform(-2.7, -2.5, n).round(3),
+            "month": pd.PeriodIndex.from_ordinals(rng.integers(640, 660, n), freq="M"),
+            "crime_type": pd.Categorical(rng.choice(["b", "a", "c"], n), categories=["c", "b", "a", "unused"]),
+        }
+    )
+    out = events_to_cells(ev, resolution=8, by=["month", "crime_type"])
+    ref = ev.assign(h3_cell=[h3.latlng_to_cell(a, b, 8) for a, b in zip(ev.lat, ev.lng, strict=True)])
+    ref = ref.groupby(["h3_cell", "month", "crime_type"], observed=True).size().rename("n").reset_index()
+    merged = out.merge(ref, on=["h3_cell", "month", "crime_type"], how="outer")
+    assert len(merged) == len(out) == len(ref) and (merged["count"] == merged["n"]).all()

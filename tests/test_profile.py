@@ -81,3 +81,24 @@ def test_run_record_echoes_config_and_hashes(built):
     assert run_rec["config"]["offences"]["definition_version"] == "police-uk-categories-v1"
     assert all(len(i["sha256"]) == 64 for i in run_rec["inputs"])
     assert run_rec["security_classification"] == "OFFICIAL"
+
+
+def test_describe_cells_hand_case():
+    import h3
+
+    from profiles.force_profile import describe_cells
+
+    ev = pd.DataFrame(
+        {
+            "lat": [51.3813, 51.3813, 51.3813, 51.45],
+            "lng": [-2.3590, -2.3590, -2.3590, -2.58],
+            "location": ["On or near Nightclub", "On or near Nightclub", "On or near High Street", "On or near Park"],
+            "lsoa_name": ["Bath 010A", "Bath 010A", "Bath 010A", "Bristol 032B"],
+        }
+    )
+    cell = h3.latlng_to_cell(51.3813, -2.3590, 9)
+    d = describe_cells(ev, [cell], resolution=9)
+    assert d.loc[cell, "top_location"] == "On or near Nightclub"
+    assert d.loc[cell, "top_location_share"] == pytest.approx(2 / 3)
+    assert d.loc[cell, "top_lsoa_name"] == "Bath 010A"
+    assert len(d) == 1
