@@ -23,7 +23,7 @@ __all__ = ["FileReadState", "iter_line_blocks"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
-_RAW_CHUNK = 1 << 22  # 4 MiB of file bytes per read
+_RAW_CHUNK = 1 << 20  # 1 MiB of compressed bytes per read
 
 
 @dataclass
@@ -50,57 +50,82 @@ class FileReadState:
         return "LF" if self.lf_lines else "none"
 
 
-def _raw_chunks(path: Path, state: FileReadState) -> Iterator[bytes]:
-    """Yield decoded (decompressed) bytes; sets ``state.truncated`` on damage."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        head = fh.read(2)
-        fh.seek(0)
-        state.compressed = head == _GZIP_MAGIC
-        decomp = zlib.decompressobj(wbits=31) if state.compressed else None
-        while True:
-            chunk = fh.read(_RAW_CHUNK)
-            if not chunk:
-                break
-            digest.update(chunk)
-            state.bytes_on_disk += len(chunk)
-            if decomp is None:
-                yield chunk
-                continue
-            data = chunk
-            while data:
-                try:
-                    out = decomp.decompress(data)
-                except zlib.error as exc:
-                    state.truncated = f"gzip data is corrupt ({exc})"
-                    data = b""
+class _Source:
+    """File bytes (decompressed when gzip) through ``readinto``; hashes the file as read."""
+
+    def __init__(self, path: Path, state: FileReadState):
+        self.state = state
+        self.fh = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by close())
+        self.digest = hashlib.sha256()
+        state.compressed = self.fh.read(2) == _GZIP_MAGIC
+        self.fh.seek(0)
+        self.decomp = zlib.decompressobj(wbits=31) if state.compressed else None
+        self.pending_in = b""  # compressed bytes not yet decompressed
+        self.eof_raw = False
+
+    def _read_raw(self, n: int) -> bytes:
+        raw = self.fh.read(n)
+        if raw:
+            self.digest.update(raw)  # releases the GIL for large buffers
+            self.state.bytes_on_disk += len(raw)
+        else:
+            self.eof_raw = True
+        return raw
+
+    def readinto(self, view: memoryview) -> int:
+        """Fill ``view`` as far as possible; 0 only at the end of the data."""
+        if self.decomp is None:
+            n = self.fh.readinto(view)
+            if n:
+                self.digest.update(view[:n])
+                self.state.bytes_on_disk += n
+            return n or 0
+        filled = 0
+        while filled < len(view) and self.state.truncated is None:
+            if not self.pending_in:
+                if self.eof_raw:
                     break
-                if out:
-                    yield out
-                if decomp.eof and decomp.unused_data[:2] == _GZIP_MAGIC:
-                    data = decomp.unused_data  # multi-member gzip: start the next member
-                    decomp = zlib.decompressobj(wbits=31)
-                else:
-                    data = b""
-            if state.truncated:
+                self.pending_in = self._read_raw(_RAW_CHUNK)
+                if not self.pending_in:
+                    break
+            try:
+                out = self.decomp.decompress(self.pending_in, len(view) - filled)
+            except zlib.error as exc:
+                self.state.truncated = f"gzip data is corrupt ({exc})"
                 break
-        if decomp is not None and not state.truncated:
-            tail = decomp.flush()
-            if tail:
-                yield tail
-            if not decomp.eof and state.bytes_on_disk:
-                state.truncated = "gzip stream ends before its end marker (the download was cut short)"
-    state.sha256 = digest.hexdigest()
+            self.pending_in = self.decomp.unconsumed_tail
+            view[filled : filled + len(out)] = out
+            filled += len(out)
+            if self.decomp.eof:
+                rest = self.decomp.unused_data + self.pending_in
+                self.pending_in = b""
+                if rest[:2] == _GZIP_MAGIC:  # multi-member gzip: start the next member
+                    self.decomp = zlib.decompressobj(wbits=31)
+                    self.pending_in = rest
+                else:
+                    self.eof_raw = True
+                    while self._read_raw(_RAW_CHUNK):  # hash what follows the stream too
+                        pass
+                    break
+        if filled == 0 and self.state.truncated is None and not self.decomp.eof and self.eof_raw:
+            if self.state.bytes_on_disk:
+                self.state.truncated = "gzip stream ends before its end marker (the download was cut short)"
+        return filled
+
+    def close(self) -> None:
+        self.fh.close()
+        self.state.sha256 = self.digest.hexdigest()
 
 
 def iter_line_blocks(
-    path: str | Path, state: FileReadState, *, block_bytes: int = 1 << 25
+    path: str | Path, state: FileReadState, *, block_bytes: int = 1 << 22, prefetch: int = 3
 ) -> Iterator[tuple[np.ndarray, bool]]:
     """Yield ``(block, is_last)``: blocks of whole lines from ``path``.
 
-    The UTF-8 byte-order mark is removed from the start of the file (noted in
-    ``state.bom``). UTF-16 files are refused, as they are not CSV text a
-    police.uk download produces.
+    Reading (and decompressing) runs on a background thread, ``prefetch``
+    blocks ahead. The UTF-8 byte-order mark is removed from the start of the
+    file (noted in ``state.bom``). UTF-16 files are refused, as they are not
+    CSV text a police.uk download produces.
 
     Parameters
     ----------
@@ -108,44 +133,110 @@ def iter_line_blocks(
         A ``.csv`` or ``.csv.gz`` file (gzip is detected from the content).
     state : FileReadState
         Filled in as the file is read (hash, truncation, size).
-    block_bytes : int, default 32 MiB
+    block_bytes : int, default 4 MiB
         Approximate size of a block of decoded text.
+    prefetch : int, default 3
+        Blocks read ahead on the background thread (0: read inline).
 
     Raises
     ------
     InputFileError
         If the file is UTF-16 encoded.
     """
-    path = Path(path)
-    with open(path, "rb") as fh:
-        state.compressed = fh.read(2) == _GZIP_MAGIC
-    source = _gzip_blocks(path, state, block_bytes) if state.compressed else _plain_blocks(path, state, block_bytes)
-    first = True
-    carry = np.zeros(0, dtype=np.uint8)
-    for data, eof in source:
-        if len(carry):
-            data = np.concatenate([carry, data])
-        if first:
-            first = False
-            head = data[:3].tobytes()
-            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                raise InputFileError(
-                    str(path),
-                    "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
-                    "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
-                )
-            if head == _UTF8_BOM:
-                state.bom = True
-                data = data[3:]
-        if eof:
-            yield data, True
-            return
-        cut = _last_lf(data)
-        if cut < 0:  # no line break yet: keep reading
-            carry = data.copy()
-            continue
-        yield data[: cut + 1], False
-        carry = data[cut + 1 :].copy()
+    gen = _line_blocks(Path(path), state, block_bytes)
+    if prefetch <= 0:
+        yield from gen
+        return
+    yield from _prefetched(gen, prefetch)
+
+
+def _line_blocks(path: Path, state: FileReadState, block_bytes: int) -> Iterator[tuple[np.ndarray, bool]]:
+    src = _Source(path, state)
+    try:
+        carry = np.zeros(0, dtype=np.uint8)
+        first = True
+        size = block_bytes
+        while True:
+            block = np.empty(len(carry) + size, dtype=np.uint8)
+            block[: len(carry)] = carry
+            view = memoryview(block)
+            filled = len(carry)
+            eof = False
+            while filled < len(block):
+                n = src.readinto(view[filled:])
+                if not n:
+                    eof = True
+                    break
+                filled += n
+            data = block[:filled]
+            if first:
+                first = False
+                head = data[:3].tobytes()
+                if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    raise InputFileError(
+                        str(path),
+                        "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
+                        "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
+                    )
+                if head == _UTF8_BOM:
+                    state.bom = True
+                    data = data[3:]
+            if eof:
+                src.close()
+                yield data, True
+                return
+            cut = _last_lf(data)
+            if cut < 0:  # a line longer than the block: read more before cutting
+                carry = data.copy()
+                size *= 2
+                continue
+            size = block_bytes
+            carry = data[cut + 1 :].copy()
+            yield data[: cut + 1], False
+    finally:
+        src.fh.close()
+
+
+def _prefetched(gen: Iterator, depth: int) -> Iterator:
+    """Run a generator on a background thread, ``depth`` items ahead; errors re-raise here."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("done", done))
+        except BaseException as exc:  # handed to the consumer
+            q.put(("error", exc))
+        finally:
+            gen.close()
+
+    t = threading.Thread(target=work, name="safer-spaces-reader", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "item":
+                yield item
+            elif kind == "error":
+                raise item
+            else:
+                return
+    finally:
+        stop.set()
+        t.join(timeout=5)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -154,45 +245,3 @@ def _last_lf(buf):
         if buf[i] == 10:
             return i
     return -1
-
-
-def _plain_blocks(path: Path, state: FileReadState, block_bytes: int) -> Iterator[tuple[np.ndarray, bool]]:
-    """Read straight into numpy blocks; the SHA-256 runs on another thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as fh, ThreadPoolExecutor(1) as hasher:
-        pending = []
-        while True:
-            block = np.empty(block_bytes, dtype=np.uint8)
-            view = memoryview(block)
-            filled = 0
-            while filled < block_bytes:
-                n = fh.readinto(view[filled:])
-                if not n:
-                    break
-                filled += n
-            data = block[:filled]
-            state.bytes_on_disk += filled
-            pending.append(hasher.submit(digest.update, data))  # sha256 releases the GIL
-            if len(pending) > 4:
-                pending.pop(0).result()
-            eof = filled < block_bytes
-            yield data, eof
-            if eof:
-                break
-        for f in pending:
-            f.result()
-    state.sha256 = digest.hexdigest()
-
-
-def _gzip_blocks(path: Path, state: FileReadState, block_bytes: int) -> Iterator[tuple[np.ndarray, bool]]:
-    pending: list[bytes] = []
-    size = 0
-    for chunk in _raw_chunks(path, state):
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= block_bytes:
-            yield np.frombuffer(b"".join(pending), dtype=np.uint8), False
-            pending, size = [], 0
-    yield np.frombuffer(b"".join(pending), dtype=np.uint8), True

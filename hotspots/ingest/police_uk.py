@@ -773,9 +773,25 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         "crime_id_shared": shared,
         "in_force_area": in_area,
         "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx, pa.int32()), pa.array(names, pa.string())),
-        "source_line": line,
+        "source_line": line.astype(np.int32) if len(line) and line.max() < 2**31 else line,
     }
-    return pa.table(cols).unify_dictionaries()
+    table = pa.table(cols).unify_dictionaries()
+    return _narrow_dictionaries(table)
+
+
+def _narrow_dictionaries(table: pa.Table) -> pa.Table:
+    """Store dictionary codes as int8/int16 where the dictionary is small (most police.uk columns)."""
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_dictionary(field.type):
+            continue
+        col = table.column(i)
+        size = max((len(c.dictionary) for c in col.chunks), default=0)
+        narrow = pa.int8() if size < 127 else pa.int16() if size < 32_767 else None
+        if narrow is None:
+            continue
+        new_type = pa.dictionary(narrow, field.type.value_type)
+        table = table.set_column(i, field.name, col.cast(new_type))
+    return table
 
 
 def _empty_events() -> pa.Table:
@@ -805,7 +821,7 @@ def _empty_events() -> pa.Table:
             ("crime_id_shared", pa.bool_()),
             ("in_force_area", pa.bool_()),
             ("source_file", d),
-            ("source_line", pa.int64()),
+            ("source_line", pa.int32()),
         ]
     )
     return schema.empty_table()
@@ -815,22 +831,24 @@ def _assemble_quarantine(readers: list[_FileReader], names: list[str]) -> pa.Tab
     parts = []
     reason_names = pa.array(["accepted", *_REASON_NAMES])
     fixes = pa.array(["", *QUARANTINE_REASONS.values()])
+    file_names = pa.array(names, pa.string())
     for rd in readers:
         for q in rd.quarantined:
             n = len(q["line"])
-            codes = pa.array(q["code"].astype(np.int32))
+            codes = pa.array(q["code"].astype(np.int8))
             parts.append(
                 pa.table(
                     {
-                        "file": pa.array([names[rd.file_idx]] * n, pa.string()),
+                        "file": pa.DictionaryArray.from_arrays(pa.array(np.full(n, rd.file_idx, np.int16)), file_names),
                         "line": pa.array(q["line"], pa.int64()),
-                        "reason": pc.take(reason_names, codes),
+                        "reason": pa.DictionaryArray.from_arrays(codes, reason_names),
                         "detail": q["detail"],
-                        "fix": pc.take(fixes, codes),
+                        "fix": pa.DictionaryArray.from_arrays(codes, fixes),
                         "raw": q["raw"],
                     }
                 )
             )
+        rd.quarantined = []
     if not parts:
         return pa.table(
             {
