@@ -17,6 +17,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 __all__ = [
+    "read_points",
+    "write_raster",
     "points_to_wkb",
     "write_points_geoparquet",
     "read_events",
@@ -191,3 +193,126 @@ def write_ingest_outputs(result, out_dir: str | os.PathLike) -> dict[str, Path]:
     }
     pacsv.write_csv(result.quarantine, paths["quarantine"], pacsv.WriteOptions(quoting_style="needed"))
     return paths
+
+
+def read_points(
+    path: str | os.PathLike,
+    *,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    crs: str | None = None,
+):
+    """Read points for the hotspot commands: CSV, GeoPackage/GeoJSON/Shapefile or (Geo)Parquet.
+
+    Parameters
+    ----------
+    path : path
+        The file. A CSV needs coordinate columns (``x``/``y``, ``lng``/``lat``
+        or ``Longitude``/``Latitude`` are found by themselves).
+    x_col, y_col : str, optional
+        Coordinate columns (CSV or plain Parquet).
+    crs : str, optional
+        CRS of CSV coordinates. Default: EPSG:27700 for x/y, EPSG:4326 for
+        longitude/latitude columns.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        With a CRS, and ``x``/``y`` columns in it when the CRS is projected.
+
+    Raises
+    ------
+    InputFileError
+        Missing file, unknown format, no coordinate columns, blank coordinates.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from hotspots.errors import InputFileError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(str(path), "no such file", "check the path")
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    try:
+        if suffix in (".csv", ".csv.gz", ".txt"):
+            df = pd.read_csv(path)
+        elif suffix == ".parquet":
+            meta = pq.read_schema(path).metadata or {}
+            df = gpd.read_parquet(path) if b"geo" in meta else pd.read_parquet(path)
+        elif suffix in (".gpkg", ".geojson", ".json", ".shp", ".fgb"):
+            df = gpd.read_file(path)
+        else:
+            raise InputFileError(
+                str(path), f"unknown points format {suffix!r}", "give a .csv, .gpkg, .geojson or .parquet"
+            )
+    except InputFileError:
+        raise
+    except Exception as exc:
+        raise InputFileError(
+            str(path), f"cannot be read ({type(exc).__name__}: {exc})", "check it opens in QGIS"
+        ) from None
+    if isinstance(df, gpd.GeoDataFrame) and x_col is None:
+        if df.crs is None:
+            raise InputFileError(str(path), "has no CRS", "set the layer CRS in QGIS and save again")
+        df = df[df.geometry.notna() & ~df.geometry.is_empty]
+        if not df.crs.is_geographic:
+            df = df.assign(x=df.geometry.x, y=df.geometry.y)
+        return df
+    pairs = (
+        [(x_col, y_col)] if x_col else [("x", "y"), ("lng", "lat"), ("Longitude", "Latitude"), ("easting", "northing")]
+    )
+    found = next(((a, b) for a, b in pairs if a in df.columns and b in df.columns), None)
+    if found is None:
+        raise InputFileError(
+            str(path),
+            f"no coordinate columns ({' / '.join(f'{a},{b}' for a, b in pairs)})",
+            "name them with --x-col and --y-col",
+        )
+    xs = pd.to_numeric(df[found[0]], errors="coerce")
+    ys = pd.to_numeric(df[found[1]], errors="coerce")
+    bad = xs.isna() | ys.isna()
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0]) + 2
+        raise InputFileError(
+            str(path),
+            f"{int(bad.sum()):,} rows have blank or non-numeric {found[0]}/{found[1]}",
+            "remove them or ingest the file first (the ingest quarantines such rows)",
+            line=first,
+        )
+    geographic = found[0].lower() in ("lng", "longitude", "lon")
+    use_crs = crs or ("EPSG:4326" if geographic else "EPSG:27700")
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=use_crs)
+    if not gdf.crs.is_geographic:
+        gdf = gdf.assign(x=xs.to_numpy(float), y=ys.to_numpy(float))
+    return gdf
+
+
+def write_raster(result, path: str | os.PathLike) -> Path:
+    """Write a :class:`hotspots.kde.KDEResult` as a Float32 GeoTIFF, with its parameters.
+
+    The parameters go into the GeoTIFF tags (``safer_spaces_params``) and a
+    JSON file beside it (``<path>.json``).
+    """
+    import rasterio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d = result.density
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=d.shape[1],
+        height=d.shape[0],
+        count=1,
+        dtype="float32",
+        crs=result.crs,
+        transform=result.transform,
+        nodata=result.nodata,
+        compress="deflate",
+    ) as ds:
+        ds.write(d.astype("float32"), 1)
+        ds.update_tags(safer_spaces_params=json.dumps(result.params, default=str))
+    write_json(result.params, path.with_suffix(path.suffix + ".json"))
+    return path

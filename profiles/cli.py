@@ -42,6 +42,27 @@ def _parser() -> argparse.ArgumentParser:
     puk.add_argument("--out", required=True, type=Path, help="output folder")
     puk.add_argument("--boundary", type=Path, help="force boundary (GeoJSON/GPKG/CSV-WKT): flag events outside it")
 
+    kd = sub.add_parser("kde", help="kernel density surface (QGIS Heatmap grid and kernels) as a GeoTIFF")
+    kd.add_argument("points", type=Path, help="CSV, GeoPackage/GeoJSON or (Geo)Parquet of points")
+    kd.add_argument("--radius-m", type=float, help="kernel radius in metres (with --bandwidth fixed)")
+    kd.add_argument("--pixel-m", type=float, required=True, help="pixel size in metres")
+    kd.add_argument(
+        "--kernel", default="quartic", choices=["quartic", "triangular", "uniform", "triweight", "epanechnikov"]
+    )
+    kd.add_argument("--decay", type=float, default=0.0, help="triangular kernel: value at the radius / peak")
+    kd.add_argument("--output", default="raw", choices=["raw", "scaled"])
+    kd.add_argument("--weight", help="column of weights (e.g. harm weight)")
+    kd.add_argument("--x-col")
+    kd.add_argument("--y-col")
+    kd.add_argument("--crs", help="CRS of CSV coordinates (default EPSG:27700 for x/y)")
+    kd.add_argument("--grid", default="qgis", choices=["qgis", "boundary"])
+    kd.add_argument("--boundary", type=Path, help="boundary file for --grid boundary")
+    kd.add_argument("--bandwidth", default="fixed", choices=["fixed", "arcgis", "nrd"])
+    kd.add_argument("--bandwidth-adjust", type=float, default=1.0, help="multiplier for --bandwidth nrd")
+    kd.add_argument("--method", default="exact", choices=["exact", "fft"])
+    kd.add_argument("--qgis-compat", action="store_true", help="reproduce QGIS 3.22 bit for bit")
+    kd.add_argument("--out", required=True, type=Path, help="output GeoTIFF")
+
     prof = sub.add_parser("profile", help="build a force's outputs from its config")
     prof.add_argument("config", type=Path, help="force config TOML, e.g. configs/avon-and-somerset.toml")
     prof.add_argument("--out", required=True, type=Path, help="output folder")
@@ -114,6 +135,49 @@ def _cmd_ingest(args) -> int:
     return code
 
 
+def _cmd_kde(args) -> int:
+    from hotspots.errors import ParameterError
+    from hotspots.io import read_points, write_raster
+    from hotspots.kde import kde
+
+    pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
+    if pts.crs is not None and pts.crs.is_geographic:
+        raise ParameterError(
+            f"{args.points} is in {pts.crs.to_string()} (degrees) but --radius-m/--pixel-m are metres; reproject it "
+            "to EPSG:27700 first (QGIS: Export > Save Features As, or ogr2ogr -t_srs EPSG:27700)"
+        )
+    boundary = None
+    if args.grid == "boundary":
+        if not args.boundary:
+            raise ParameterError("--grid boundary needs --boundary FILE (the force or study-area polygon)")
+        from hotspots.boundaries import read_boundary
+
+        boundary = read_boundary(args.boundary, crs=pts.crs.to_string())
+    res = kde(
+        pts,
+        radius_m=args.radius_m,
+        pixel_m=args.pixel_m,
+        bandwidth=args.bandwidth,
+        bandwidth_adjust=args.bandwidth_adjust,
+        kernel=args.kernel,
+        decay=args.decay,
+        output=args.output,
+        weight=args.weight,
+        boundary=boundary,
+        qgis_compat=args.qgis_compat,
+        method=args.method,
+    )
+    write_raster(res, args.out)
+    p = res.params
+    print(
+        f"KDE {p['kernel']} {p['output']}: radius {p['radius_m']:.1f} m ({p['bandwidth_rule']}), "
+        f"pixel {p['pixel_m']} m, "
+        f"{p['n_points']:,} points, {res.density.shape[1]} x {res.density.shape[0]} pixels ({p['grid_kind']} grid)"
+    )
+    print(f"wrote {args.out} and {args.out}.json")
+    return EXIT_OK
+
+
 def _cmd_profile(args) -> int:
     from hotspots.config import load_config
     from profiles.force_profile import run
@@ -138,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_ingest(args)
         if args.command == "profile":
             return _cmd_profile(args)
+        if args.command == "kde":
+            return _cmd_kde(args)
     except SaferSpacesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE

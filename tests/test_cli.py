@@ -101,3 +101,41 @@ def test_boundary_option_flags_outside(tmp_path):
     )
     _no_traceback(p)
     assert p.returncode == 0 and "outside the force boundary: 1" in p.stdout
+
+
+def test_kde_command_writes_geotiff_with_params(tmp_path):
+    import rasterio
+
+    pts = ROOT / "tests" / "fixtures" / "qgis_kde" / "points.csv"
+    out = tmp_path / "k.tif"
+    p = _run("kde", pts, "--radius-m", 400, "--pixel-m", 50, "--qgis-compat", "--out", out)
+    _no_traceback(p)
+    assert p.returncode == 0, p.stderr
+    with rasterio.open(out) as ds:
+        assert ds.crs.to_epsg() == 27700 and ds.nodata == -9999 and ds.dtypes[0] == "float32"
+        q = rasterio.open(ROOT / "tests" / "fixtures" / "qgis_kde" / "case00_quartic_raw_r400_p50.tif").read(1)
+        assert (ds.read(1) == q).all()  # the CLI gives QGIS's own raster
+    assert json.loads((tmp_path / "k.tif.json").read_text())["bandwidth_rule"] == "fixed"
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (["--radius-m", "-4", "--pixel-m", "50"], "radius_m must be a positive"),
+        (["--pixel-m", "50"], "radius_m is required"),
+        (["--radius-m", "400", "--pixel-m", "50", "--grid", "boundary"], "needs --boundary"),
+    ],
+)
+def test_kde_bad_parameters_exit_two(tmp_path, args, expect):
+    pts = ROOT / "tests" / "fixtures" / "qgis_kde" / "points.csv"
+    p = _run("kde", pts, *args, "--out", tmp_path / "k.tif")
+    _no_traceback(p)
+    assert p.returncode == 2 and expect in p.stderr
+
+
+def test_kde_refuses_degrees(tmp_path):
+    f = tmp_path / "ll.csv"
+    f.write_text("lng,lat\n-2.36,51.38\n-2.35,51.39\n", encoding="utf-8")
+    p = _run("kde", f, "--radius-m", "400", "--pixel-m", "50", "--out", tmp_path / "k.tif")
+    _no_traceback(p)
+    assert p.returncode == 2 and "degrees" in p.stderr and "EPSG:27700" in p.stderr
