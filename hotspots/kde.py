@@ -205,11 +205,14 @@ def _kernel(kid, u2, u, decay):
 
 
 @nb.njit(cache=True, nogil=True)
-def _scatter(px, py, w, x0, y_top, pix, rows, cols, r, kid, decay, out, hit):
+def _scatter(px, py, w, x0, y_top, pix, rows, cols, r, kid, decay, out, hit, track_all):
     """Textbook scatter: add w * K(d / r) to every pixel centre within r of each point.
 
     Each row visits only the columns of the chord of the circle (plus one
-    pixel of margin for rounding); the ``d <= r`` test stays exact.
+    pixel of margin for rounding); the ``d <= r`` test stays exact. With
+    positive weights a pixel is reached exactly when its sum is non-zero, so
+    ``hit`` is only written for zero-valued contributions (a pixel centre
+    exactly on the radius) unless ``track_all``.
     """
     r2 = r * r
     inv_r2 = 1.0 / r2
@@ -228,14 +231,28 @@ def _scatter(px, py, w, x0, y_top, pix, rows, cols, r, kid, decay, out, hit):
             half = math.sqrt(rem)
             c_lo = max(0, math.ceil((x - half - x0) / pix - 0.5) - 1)
             c_hi = min(cols - 1, math.floor((x + half - x0) / pix - 0.5) + 1)
+            row = out[i]
+            dx0 = (x0 + (c_lo + 0.5) * pix) - x
+            if kid == 0 and not track_all:  # the common case (quartic, positive weights): a tight loop
+                for j in range(c_lo, c_hi + 1):
+                    dx = dx0 + (j - c_lo) * pix
+                    d2 = dx * dx + dy2
+                    if d2 <= r2:
+                        t = 1.0 - d2 * inv_r2
+                        row[j] += wk * (t * t)
+                        if t == 0.0:
+                            hit[i, j] = True
+                continue
             for j in range(c_lo, c_hi + 1):
-                dx = (x0 + (j + 0.5) * pix) - x
+                dx = dx0 + (j - c_lo) * pix
                 d2 = dx * dx + dy2
                 if d2 <= r2:
                     u2 = d2 * inv_r2
                     u = math.sqrt(u2) if kid == 1 else 0.0
-                    out[i, j] += wk * _kernel(kid, u2, u, decay)
-                    hit[i, j] = True
+                    v = wk * _kernel(kid, u2, u, decay)
+                    row[j] += v
+                    if track_all or v == 0.0:
+                        hit[i, j] = True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -448,9 +465,12 @@ def _exact(x, y, w, g: Grid, r, kid, decay, threads):
     outs = [np.zeros((g.rows, g.cols)) for _ in parts]
     hits = [np.zeros((g.rows, g.cols), dtype=np.bool_) for _ in parts]
 
+    track_all = bool((uw <= 0).any())
+
     def run(i):
         idx = parts[i]
-        _scatter(ux[idx], uy[idx], uw[idx], g.x0, g.y_top, g.pixel_m, g.rows, g.cols, r, kid, decay, outs[i], hits[i])
+        _scatter(ux[idx], uy[idx], uw[idx], g.x0, g.y_top, g.pixel_m, g.rows, g.cols, r, kid, decay, outs[i],
+                 hits[i], track_all)
 
     with ThreadPoolExecutor(len(parts)) as ex:
         list(ex.map(run, range(len(parts))))
@@ -459,6 +479,8 @@ def _exact(x, y, w, g: Grid, r, kid, decay, threads):
     for o, h in zip(outs[1:], hits[1:], strict=True):
         acc += o
         hit |= h
+    if not track_all:
+        hit |= acc != 0
     return acc, hit
 
 

@@ -63,6 +63,43 @@ def _parser() -> argparse.ArgumentParser:
     kd.add_argument("--qgis-compat", action="store_true", help="reproduce QGIS 3.22 bit for bit")
     kd.add_argument("--out", required=True, type=Path, help="output GeoTIFF")
 
+    gi = sub.add_parser("gistar", help="Getis-Ord Gi* hot and cold spots on H3 cells (FDR on by default)")
+    gi.add_argument("points", type=Path, help="CSV, GeoPackage/GeoJSON or (Geo)Parquet of points")
+    gi.add_argument("--resolution", type=int, default=9, help="H3 resolution 7-11 (default 9)")
+    gi.add_argument("--lng-col")
+    gi.add_argument("--lat-col")
+    gi.add_argument("--x-col")
+    gi.add_argument("--y-col")
+    gi.add_argument("--crs", help="CRS of --x-col/--y-col (default EPSG:27700)")
+    gi.add_argument("--weight", help="column to sum per cell instead of counting")
+    gi.add_argument("--k", type=int, default=1, help="k-ring neighbourhood (default 1)")
+    gi.add_argument("--study-area", default="ring:1", help="occupied | ring:K | a boundary file (every cell of it)")
+    gi.add_argument("--permutations", type=int, default=0, help="0, 99, 999 ... (conditional randomisation)")
+    gi.add_argument("--alpha", type=float, default=0.05)
+    gi.add_argument(
+        "--fdr",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Benjamini-Hochberg false discovery rate correction (default on, as ArcGIS)",
+    )
+    gi.add_argument("--seed", type=int, default=None)
+    gi.add_argument("--out", required=True, type=Path, help="output CSV, one row per cell")
+
+    db = sub.add_parser("dbscan", help="DBSCAN clusters (exact, O(N) memory), snap-point duplicates as weights")
+    db.add_argument("points", type=Path, help="CSV, GeoPackage/GeoJSON or (Geo)Parquet of points in metres")
+    db.add_argument("--eps-m", type=float, required=True)
+    db.add_argument("--min-samples", type=int, required=True)
+    db.add_argument("--weight", help="column of weights (duplicates as counts)")
+    db.add_argument("--x-col")
+    db.add_argument("--y-col")
+    db.add_argument("--crs", help="CRS of CSV x/y (default EPSG:27700)")
+    db.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output: FILE.csv (labels) and FILE_clusters.geojson (hulls); .gpkg/.parquet also work",
+    )
+
     prof = sub.add_parser("profile", help="build a force's outputs from its config")
     prof.add_argument("config", type=Path, help="force config TOML, e.g. configs/avon-and-somerset.toml")
     prof.add_argument("--out", required=True, type=Path, help="output folder")
@@ -178,6 +215,106 @@ def _cmd_kde(args) -> int:
     return EXIT_OK
 
 
+def _cmd_gistar(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from hotspots.errors import ParameterError
+    from hotspots.getis_ord import gi_star
+    from hotspots.grid import events_to_cells
+    from hotspots.io import read_points
+
+    x_col = args.lng_col or args.x_col
+    y_col = args.lat_col or args.y_col
+    crs = "EPSG:4326" if args.lng_col else args.crs
+    pts = read_points(args.points, x_col=x_col, y_col=y_col, crs=crs)
+    ll = pts.to_crs("EPSG:4326") if not pts.crs.is_geographic else pts
+    frame = pd.DataFrame({"lat": ll.geometry.y.to_numpy(), "lng": ll.geometry.x.to_numpy()})
+    if args.weight:
+        if args.weight not in pts.columns:
+            raise ParameterError(f"--weight column {args.weight!r} is not in {args.points}")
+        frame["w"] = pd.to_numeric(pts[args.weight], errors="coerce").to_numpy()
+    cells = events_to_cells(frame, resolution=args.resolution, by=[], weight="w" if args.weight else None)
+    value = "weight" if args.weight else "count"
+    study: object = args.study_area
+    if study not in ("occupied",) and not str(study).startswith("ring:"):
+        from hotspots.boundaries import read_boundary
+        from hotspots.grid import boundary_to_cells
+
+        study = boundary_to_cells(read_boundary(Path(study)), resolution=args.resolution)
+    res = gi_star(
+        cells[["h3_cell", value]],
+        value=value,
+        study_area=study,
+        k=args.k,
+        permutations=args.permutations,
+        alpha=args.alpha,
+        fdr=args.fdr,
+        seed=args.seed,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    res.to_csv(args.out, index=False)
+    if args.permutations and args.fdr:
+        floor = 1.0 / (args.permutations + 1)
+        need = int(np.ceil(floor * len(res) / args.alpha))
+        if need > 1:
+            log.warning(
+                "with %s permutations no p-value is below %.4f; after FDR over %s cells a cell is significant only "
+                "if at least %s cells reach that floor. Use the analytical p (--permutations 0) with FDR, or many "
+                "more permutations", f"{args.permutations:,}", floor, f"{len(res):,}", f"{need:,}",
+            )
+    hot = int((res["gi_significant"] & (res["gi_z"] > 0)).sum())
+    cold = int((res["gi_significant"] & (res["gi_z"] < 0)).sum())
+    print(
+        f"Gi* on {len(res):,} H3 cells (res {args.resolution}, k={args.k}, study area {args.study_area}): "
+        f"{hot:,} hot and {cold:,} cold cells significant at {args.alpha} "
+        f"({'FDR-corrected' if args.fdr else 'no FDR correction'}"
+        f"{f', {args.permutations} permutations' if args.permutations else ''})"
+    )
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def _cmd_dbscan(args) -> int:
+    from hotspots.clustering import dbscan
+    from hotspots.errors import ParameterError
+    from hotspots.io import read_points
+
+    pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
+    if pts.crs is not None and pts.crs.is_geographic:
+        raise ParameterError(
+            f"{args.points} is in {pts.crs.to_string()} (degrees) but --eps-m is metres; reproject it to EPSG:27700 "
+            "first (QGIS: Export > Save Features As, or ogr2ogr -t_srs EPSG:27700)"
+        )
+    labels, clusters = dbscan(pts, eps_m=args.eps_m, min_samples=args.min_samples, weight=args.weight)
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cols = [c for c in labels.columns if c != "geometry"]
+    if out.suffix.lower() == ".csv":
+        labels[cols].to_csv(out, index=False)
+        hull_path = out.with_name(out.stem + "_clusters.geojson")
+        clusters.to_crs("EPSG:4326").to_file(hull_path, driver="GeoJSON")
+    else:
+        import geopandas as gpd
+
+        g = gpd.GeoDataFrame(labels, geometry=pts.geometry, crs=pts.crs) if "geometry" not in labels else labels
+        if out.suffix.lower() == ".parquet":
+            g.to_parquet(out)
+            hull_path = out.with_name(out.stem + "_clusters.parquet")
+            clusters.to_parquet(hull_path)
+        else:
+            g.to_file(out, layer="points")
+            hull_path = out
+            clusters.to_file(out, layer="clusters")
+    n_noise = int((labels["dbscan_cluster"] < 0).sum())
+    print(
+        f"DBSCAN eps {args.eps_m} m, min_samples {args.min_samples}: {len(clusters):,} clusters, "
+        f"{n_noise:,} of {len(labels):,} points noise"
+    )
+    print(f"wrote {out} and {hull_path}")
+    return EXIT_OK
+
+
 def _cmd_profile(args) -> int:
     from hotspots.config import load_config
     from profiles.force_profile import run
@@ -204,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_profile(args)
         if args.command == "kde":
             return _cmd_kde(args)
+        if args.command == "gistar":
+            return _cmd_gistar(args)
+        if args.command == "dbscan":
+            return _cmd_dbscan(args)
     except SaferSpacesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
