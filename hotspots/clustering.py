@@ -1,0 +1,441 @@
+"""Exact DBSCAN for projected points (metres), in O(N) memory.
+
+Gives scikit-learn's ``DBSCAN(eps, min_samples, metric="euclidean")`` answer
+without materialising every eps-neighbourhood (gigabytes on dense police
+data). Points are binned into square cells of side just under eps/sqrt(2), so
+any two points of one cell are within eps. (1) A cell whose weight reaches
+``min_samples`` makes all its points core; elsewhere weight within eps is
+counted over the 5x5 block of cells around, pruned by the cells' bounding
+boxes, with scikit-learn's inclusive test ``dx*dx + dy*dy <= eps*eps``.
+(2) Union-find joins all core points of a cell, and two cells at the first
+pair of their core points within eps. (3) A border point joins the cluster of
+its nearest core point within eps (ties: the earlier row); the rest are noise.
+Pruning bounds use the same floating-point operations as the distances, so
+core and noise sets and the clusters of core points equal scikit-learn's;
+only border points within eps of two clusters may differ (there scikit-learn
+picks by traversal order).
+
+References
+----------
+Ester, M., Kriegel, H.-P., Sander, J. and Xu, X. (1996). A density-based
+algorithm for discovering clusters in large spatial databases with noise. KDD.
+Gunawan, A. (2013). A faster algorithm for DBSCAN. Master's thesis, TU Eindhoven.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+import pandas as pd
+
+from hotspots.errors import ParameterError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["dbscan", "dbscan_labels"]
+
+_SIDE = 0.70710678  # cell side / eps: just under 1/sqrt(2) (>= 0.5, so neighbours are at most two cells away)
+
+
+@numba.njit(cache=True, nogil=True)
+def _gap2(box, b, x0, y0, x1, y1):
+    """Squared gap between cell b's box and a box (or point): a lower bound of every computed distance."""
+    gx = max(box[b, 0] - x1, x0 - box[b, 2], 0.0)
+    gy = max(box[b, 1] - y1, y0 - box[b, 3], 0.0)
+    return gx * gx + gy * gy
+
+
+@numba.njit(cache=True, nogil=True)
+def _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf):
+    """Fill ``buf`` with the cells (c included) that may hold points within eps of cell c; return how many.
+
+    Callers visit cells in increasing order, so each of the five rows' search
+    positions in ``cursor`` only moves forward: O(cells) per pass in all.
+    """
+    cy = ckeys[c] // ncx
+    cx = ckeys[c] - cy * ncx
+    k = 0
+    for i in range(5):
+        r = (2, 1, 3, 0, 4)[i]  # own row first: core counts stop early
+        ry = cy + r - 2
+        if ry < 0 or ry >= ncy:
+            continue
+        lo = ry * ncx + max(cx - 2, 0)
+        hi = ry * ncx + min(cx + 2, ncx - 1)
+        j = cursor[r]
+        while j < len(ckeys) and ckeys[j] < lo:
+            j += 1
+        cursor[r] = j
+        while j < len(ckeys) and ckeys[j] <= hi:
+            if _gap2(box, j, box[c, 0], box[c, 1], box[c, 2], box[c, 3]) <= eps2:
+                buf[k] = j
+                k += 1
+            j += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _find(parent, i):
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]  # path halving
+        i = parent[i]
+    return i
+
+
+@numba.njit(cache=True, nogil=True)
+def _union(parent, i, j):
+    ri = _find(parent, i)
+    rj = _find(parent, j)
+    if ri < rj:
+        parent[rj] = ri
+    elif rj < ri:
+        parent[ri] = rj
+
+
+@numba.njit(cache=True, nogil=True)
+def _d2(xs, ys, i, j):
+    """Squared distance as scikit-learn's trees compute it."""
+    dx = xs[i] - xs[j]
+    dy = ys[i] - ys[j]
+    return dx * dx + dy * dy
+
+
+@numba.njit(cache=True, nogil=True)
+def _core_points(xs, ys, ws, wsum, compact, min_samples, ckeys, starts, box, ncx, ncy, eps2):
+    """Whether each point has weight >= min_samples within eps (itself included)."""
+    core = np.zeros(len(xs), np.bool_)
+    buf = np.empty(25, np.int64)
+    cursor = np.zeros(5, np.int64)
+    for c in range(len(ckeys)):
+        if compact[c] and wsum[c] >= min_samples:
+            core[starts[c] : starts[c + 1]] = True
+            continue
+        k = _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+        reach = 0.0
+        for t in range(k):
+            reach += wsum[buf[t]]
+        if reach < min_samples:
+            continue
+        for i in range(starts[c], starts[c + 1]):
+            count = 0.0
+            for t in range(k):
+                b = buf[t]
+                if _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
+                    continue
+                for j in range(starts[b], starts[b + 1]):
+                    if _d2(xs, ys, i, j) <= eps2:
+                        count += ws[j]
+                if count >= min_samples:
+                    break
+            core[i] = count >= min_samples
+    return core
+
+
+@numba.njit(cache=True, nogil=True)
+def _connect(xs, ys, core, compact, ckeys, starts, box, ncx, ncy, eps2):
+    """Union-find forest over points joining core points within eps; first core point of each cell."""
+    nc = len(ckeys)
+    parent = np.arange(len(xs))
+    first_core = np.full(nc, -1, np.int64)
+    for c in range(nc):
+        for i in range(starts[c], starts[c + 1]):
+            if not core[i]:
+                continue
+            if first_core[c] < 0:
+                first_core[c] = i
+            elif compact[c]:
+                parent[i] = first_core[c]
+            else:
+                for j in range(starts[c], i):
+                    if core[j] and _d2(xs, ys, i, j) <= eps2:
+                        _union(parent, i, j)
+    buf = np.empty(25, np.int64)
+    cursor = np.zeros(5, np.int64)
+    for a in range(nc):
+        if first_core[a] < 0:
+            continue
+        k = _neighbours(a, ckeys, box, ncx, ncy, eps2, cursor, buf)
+        for t in range(k):
+            b = buf[t]
+            if b <= a or first_core[b] < 0:
+                continue
+            whole = compact[a] and compact[b]  # one link joins the two cells
+            if whole and _find(parent, first_core[a]) == _find(parent, first_core[b]):
+                continue
+            done = False
+            for i in range(first_core[a], starts[a + 1]):
+                if not core[i] or _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
+                    continue
+                for j in range(first_core[b], starts[b + 1]):
+                    if core[j] and _d2(xs, ys, i, j) <= eps2:
+                        _union(parent, i, j)
+                        if whole:
+                            done = True
+                            break
+                if done:
+                    break
+    return parent, first_core
+
+
+@numba.njit(cache=True, nogil=True)
+def _roots(xs, ys, core, rank, parent, first_core, ckeys, starts, box, ncx, ncy, eps2):
+    """Cluster root per point: core points their own, border points their nearest core point's, noise -1."""
+    root = np.full(len(xs), -1, np.int64)
+    buf = np.empty(25, np.int64)
+    cursor = np.zeros(5, np.int64)
+    for c in range(len(ckeys)):
+        k = -1
+        for i in range(starts[c], starts[c + 1]):
+            if core[i]:
+                root[i] = _find(parent, i)
+                continue
+            if k < 0:
+                k = _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+            best, best_d2 = -1, np.inf
+            for t in range(k):
+                b = buf[t]
+                if first_core[b] < 0 or _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
+                    continue
+                for j in range(first_core[b], starts[b + 1]):
+                    if core[j]:
+                        d2 = _d2(xs, ys, i, j)
+                        if d2 <= eps2 and (d2 < best_d2 or (d2 == best_d2 and rank[j] < rank[best])):
+                            best, best_d2 = j, d2
+            if best >= 0:
+                root[i] = _find(parent, best)
+    return root
+
+
+def _check_params(eps_m, min_samples) -> tuple[float, int]:
+    if isinstance(eps_m, bool) or not isinstance(eps_m, Real) or not math.isfinite(eps_m) or eps_m <= 0:
+        raise ParameterError(f"eps_m must be a positive distance in metres (e.g. 100); got {eps_m!r}")
+    if isinstance(min_samples, bool) or not isinstance(min_samples, Integral) or min_samples < 1:
+        raise ParameterError(f"min_samples must be an integer >= 1 (e.g. 15); got {min_samples!r}")
+    return float(eps_m), int(min_samples)
+
+
+def dbscan_labels(
+    x: np.ndarray, y: np.ndarray, *, eps_m: float, min_samples: int, sample_weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact DBSCAN cluster labels and core flags of projected points.
+
+    Parameters
+    ----------
+    x, y : ndarray of float, shape (n,)
+        Projected coordinates in metres (e.g. EPSG:27700 easting/northing).
+    eps_m : float
+        Neighbourhood radius in metres, inclusive (``distance <= eps_m``).
+    min_samples : int
+        Weight within ``eps_m`` (the point itself included) that makes a point core.
+    sample_weight : ndarray of float, shape (n,), optional
+        Non-negative weight per point, as scikit-learn's ``sample_weight``:
+        a point of weight 3 counts as three stacked points. Default 1 each.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+        Cluster 0..K-1 numbered in order of first point, -1 for noise.
+    is_core : ndarray of bool, shape (n,)
+        Whether each point is a core point.
+
+    Raises
+    ------
+    ParameterError
+        On a bad ``eps_m``/``min_samples``, arrays of different lengths,
+        non-finite coordinates, or negative or non-finite weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.0, 100.0, 200.0, 300.0, 5000.0]) + 350000
+    >>> labels, core = dbscan_labels(x, np.full(5, 150000.0), eps_m=100, min_samples=3)
+    >>> labels.tolist(), core.tolist()
+    ([0, 0, 0, 0, -1], [False, True, True, False, False])
+    """
+    eps_m, min_samples = _check_params(eps_m, min_samples)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ParameterError(f"x and y must be 1-D arrays of the same length; got shapes {x.shape} and {y.shape}")
+    n = len(x)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ParameterError("x/y contain NaN or infinite coordinates; drop those points first")
+    if sample_weight is None:
+        w = np.ones(n)
+    else:
+        w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        if w.shape != x.shape:
+            raise ParameterError(f"sample_weight must have one value per point ({n}); got shape {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ParameterError("sample_weight must be finite and >= 0; fill missing weights and drop negatives")
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    side = eps_m * _SIDE
+    x0, y0 = x.min(), y.min()
+    span_x, span_y = (x.max() - x0) / side + 1, (y.max() - y0) / side + 1
+    if span_x * span_y >= 2.0**62:
+        raise ParameterError(f"eps_m={eps_m!r} is too small for points spanning {span_x * side:.0f} m; use metres")
+    cx = np.floor((x - x0) / side).astype(np.int64)
+    cy = np.floor((y - y0) / side).astype(np.int64)
+    ncx, ncy = int(cx.max()) + 1, int(cy.max()) + 1
+    keys = cy * ncx + cx
+    order = np.argsort(keys)  # results do not depend on the order within a cell
+    xs, ys, ws, keys = x[order], y[order], w[order], keys[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=-1, append=-1))  # first point of each cell, then n
+    first, xys = starts[:-1], np.column_stack([xs, ys])
+    ckeys, wsum = keys[first], np.add.reduceat(ws, first)
+    box = np.hstack([np.minimum.reduceat(xys, first), np.maximum.reduceat(xys, first)])  # xmin ymin xmax ymax
+    size = box[:, 2:] - box[:, :2]  # rounding is monotone: every pair in a compact cell passes the test
+    compact = size[:, 0] * size[:, 0] + size[:, 1] * size[:, 1] <= eps_m * eps_m
+    grid = (ckeys, starts, box, ncx, ncy, eps_m * eps_m)
+    core_s = _core_points(xs, ys, ws, wsum, compact, float(min_samples), *grid)
+    parent, first_core = _connect(xs, ys, core_s, compact, *grid)
+    root = np.empty(n, np.int64)
+    root[order] = _roots(xs, ys, core_s, order, parent, first_core, *grid)
+    core = np.empty(n, bool)
+    core[order] = core_s
+    labels = np.full(n, -1, np.int64)
+    labels[root >= 0] = pd.factorize(root[root >= 0])[0]  # 0..K-1 in order of first point
+    return labels, core
+
+
+def _numeric(points: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    """Column ``col`` (named by argument ``what``) as finite float64, or a ParameterError saying the fix."""
+    if col not in points.columns:
+        available = ", ".join(map(str, points.columns))
+        raise ParameterError(f"points has no column {col!r} (available: {available}); pass the right {what}=")
+    series = points[col]
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        raise ParameterError(
+            f"column {col!r} ({what}) is not numeric (dtype {series.dtype}); convert it with pd.to_numeric"
+        )
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = int((~np.isfinite(values)).sum())
+    if bad:
+        raise ParameterError(f"column {col!r} ({what}) has {bad:,} missing or infinite values; fill or drop those rows")
+    return values
+
+
+def dbscan(
+    points: pd.DataFrame,
+    *,
+    eps_m: float,
+    min_samples: int,
+    weight: str | None = None,
+    x_col: str = "x",
+    y_col: str = "y",
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """DBSCAN clusters of projected points: labelled rows and one polygon per cluster.
+
+    Parameters
+    ----------
+    points : DataFrame or GeoDataFrame
+        One row per point (or per stacked map point, see ``weight``), in a
+        projected CRS in metres. Coordinates come from ``x_col``/``y_col``;
+        a GeoDataFrame without those columns uses its point geometries.
+    eps_m : float
+        Neighbourhood radius in metres, inclusive.
+    min_samples : int
+        Weight within ``eps_m`` (the point itself included) that makes a point core.
+    weight : str, optional
+        Column of non-negative counts or weights (scikit-learn's
+        ``sample_weight``): pass police.uk crimes stacked on one snap point
+        as one row with their count. Default: every row weighs 1.
+    x_col, y_col : str, default "x", "y"
+        Coordinate columns (metres, e.g. EPSG:27700).
+
+    Returns
+    -------
+    labelled : DataFrame or GeoDataFrame
+        A copy of ``points`` with ``dbscan_cluster`` (int64, -1 noise,
+        clusters 0..K-1 in order of first row) and ``dbscan_core`` (bool).
+    clusters : GeoDataFrame
+        One row per cluster: ``dbscan_cluster``, ``n_points`` (rows),
+        ``weighted_size`` (sum of weights), ``centroid_x``/``centroid_y``
+        (weighted mean, metres), ``extent_m`` (longer side of the bounding
+        box), ``area_m2`` (convex hull) and ``geometry`` (the convex hull: a
+        Point or LineString when the cluster's points are one or collinear).
+        CRS copied from ``points`` (None for a plain DataFrame).
+
+    Raises
+    ------
+    ParameterError
+        On a missing or non-numeric column, missing coordinates, a bad
+        ``eps_m``/``min_samples``/weight, a geographic CRS, or coordinates that
+        look like degrees with no CRS.
+
+    See Also
+    --------
+    dbscan_labels : the array kernel.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pts = pd.DataFrame({"x": [350000.0, 350060, 350030, 359000], "y": [150000.0, 150000, 150040, 150000],
+    ...                     "crimes": [4, 1, 2, 1]})
+    >>> labelled, clusters = dbscan(pts, eps_m=100, min_samples=5, weight="crimes")
+    >>> labelled["dbscan_cluster"].tolist()
+    [0, 0, 0, -1]
+    >>> clusters[["n_points", "weighted_size", "extent_m", "area_m2"]].to_numpy().tolist()
+    [[3.0, 7.0, 60.0, 1200.0]]
+    """
+    import geopandas as gpd
+    import shapely
+
+    if not isinstance(points, pd.DataFrame):
+        raise ParameterError(f"points must be a DataFrame or GeoDataFrame; got {type(points).__name__}")
+    crs = getattr(points, "crs", None) if isinstance(points, gpd.GeoDataFrame) else None
+    if crs is not None and crs.is_geographic:
+        raise ParameterError(
+            f"points are in a geographic CRS ({crs.to_string()}, degrees) but eps_m is metres; "
+            "project first: points.to_crs('EPSG:27700')"
+        )
+    use_geometry = isinstance(points, gpd.GeoDataFrame) and not {x_col, y_col} <= set(points.columns)
+    if use_geometry:
+        geoms = points.geometry.to_numpy()
+        if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
+            raise ParameterError("points geometry must be all Points; pass x_col/y_col or use .centroid")
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ParameterError("points has empty or missing geometries; drop those rows")
+    else:
+        x, y = _numeric(points, x_col, "x_col"), _numeric(points, y_col, "y_col")
+    if crs is None and len(x) and np.abs(x).max() <= 180 and np.abs(y).max() <= 90:
+        raise ParameterError(
+            "coordinates look like degrees (all |x| <= 180, |y| <= 90) and there is no CRS; project to metres "
+            "(gpd.points_from_xy(lng, lat, crs='EPSG:4326') then .to_crs('EPSG:27700')), or if these are metres "
+            "pass a GeoDataFrame with its projected CRS"
+        )
+    w = np.ones(len(x)) if weight is None else _numeric(points, weight, "weight")
+    if (w < 0).any():
+        raise ParameterError(f"weight column {weight!r} has negative values; weights are counts, use >= 0")
+    labels, core = dbscan_labels(x, y, eps_m=eps_m, min_samples=min_samples, sample_weight=w)
+    labelled = points.assign(dbscan_cluster=labels, dbscan_core=core)
+
+    members = np.flatnonzero(labels >= 0)
+    order = members[np.argsort(labels[members], kind="stable")]
+    lab, xy, ws = labels[order], np.column_stack([x, y])[order], w[order]
+    k = int(labels.max()) + 1 if len(members) else 0
+    firsts = np.searchsorted(lab, np.arange(k))
+    lo, hi = np.minimum.reduceat(xy, firsts), np.maximum.reduceat(xy, firsts)
+    size = np.bincount(lab, weights=ws, minlength=k)
+    ws = np.where(size[lab] > 0, ws, 1.0)  # a cluster weighing 0 takes the plain mean
+    offset = np.column_stack([np.bincount(lab, weights=ws * (xy[:, d] - lo[lab, d]), minlength=k) for d in (0, 1)])
+    centroid = lo + offset / np.bincount(lab, weights=ws, minlength=k)[:, None]
+    hulls = shapely.convex_hull(shapely.multipoints(xy, indices=lab))
+    table = {
+        "dbscan_cluster": np.arange(k, dtype=np.int64),
+        "n_points": np.bincount(lab, minlength=k).astype(np.int64),
+        "weighted_size": size,
+        "centroid_x": centroid[:, 0],
+        "centroid_y": centroid[:, 1],
+        "extent_m": (hi - lo).max(axis=1),
+        "area_m2": shapely.area(hulls),
+    }
+    clusters = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(hulls, crs=crs), crs=crs)
+    return labelled, clusters
