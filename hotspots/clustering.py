@@ -275,6 +275,20 @@ def dbscan_labels(
             raise ParameterError("sample_weight must be finite and >= 0; fill missing weights and drop negatives")
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool)
+    if n > 10_000:  # police.uk stacks crimes on map points: cluster each distinct point once, weighted
+        from hotspots.grid import unique_points
+
+        sample = min(n, 100_000)
+        if len(unique_points(x[:sample], y[:sample])[1]) < 0.8 * sample:
+            codes, first = unique_points(x, y)
+            wu = np.bincount(codes, weights=w, minlength=len(first))
+            lab_u, core_u = _dbscan(x[first], y[first], wu, eps_m, min_samples)
+            return lab_u[codes], core_u[codes]
+    return _dbscan(x, y, w, eps_m, min_samples)
+
+
+def _dbscan(x, y, w, eps_m, min_samples):
+    n = len(x)
     side = eps_m * _SIDE
     x0, y0 = x.min(), y.min()
     span_x, span_y = (x.max() - x0) / side + 1, (y.max() - y0) / side + 1
@@ -319,6 +333,24 @@ def _numeric(points: pd.DataFrame, col: str, what: str) -> np.ndarray:
     if bad:
         raise ParameterError(f"column {col!r} ({what}) has {bad:,} missing or infinite values; fill or drop those rows")
     return values
+
+
+def _hull_candidates(lab, xy, lo, hi):
+    """Points that may be hull vertices: all but those well inside their cluster's extreme-point quadrilateral.
+
+    ``lab`` is sorted and holds every cluster; ``lo``/``hi`` are each cluster's coordinate minima/maxima.
+    """
+    extremes = []
+    for d, bound in ((0, lo), (1, lo), (0, hi), (1, hi)):  # leftmost, lowest, rightmost, highest: anticlockwise
+        hit = np.flatnonzero(xy[:, d] == bound[lab, d])
+        extremes.append(xy[hit[np.unique(lab[hit], return_index=True)[1]]][lab] - lo[lab])
+    rel = xy - lo[lab]
+    margin = 1e-9 * ((hi - lo).max(axis=1) ** 2)[lab]  # keep points within rounding of an edge
+    inside = np.ones(len(lab), bool)
+    for a, b in zip(extremes, extremes[1:] + extremes[:1], strict=True):
+        cross = (b[:, 0] - a[:, 0]) * (rel[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (rel[:, 0] - a[:, 0])
+        inside &= cross > margin
+    return ~inside
 
 
 def dbscan(
@@ -427,7 +459,8 @@ def dbscan(
     ws = np.where(size[lab] > 0, ws, 1.0)  # a cluster weighing 0 takes the plain mean
     offset = np.column_stack([np.bincount(lab, weights=ws * (xy[:, d] - lo[lab, d]), minlength=k) for d in (0, 1)])
     centroid = lo + offset / np.bincount(lab, weights=ws, minlength=k)[:, None]
-    hulls = shapely.convex_hull(shapely.multipoints(xy, indices=lab))
+    keep = _hull_candidates(lab, xy, lo, hi)  # building shapely points dominates: pass only possible vertices
+    hulls = shapely.convex_hull(shapely.multipoints(xy[keep], indices=lab[keep]))
     table = {
         "dbscan_cluster": np.arange(k, dtype=np.int64),
         "n_points": np.bincount(lab, minlength=k).astype(np.int64),

@@ -7,13 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import sklearn.cluster as sklearn_cluster  # noqa: E402
+import sklearn.neighbors as sklearn_neighbors  # noqa: E402
 
 from hotspots import clustering
 from hotspots.clustering import dbscan, dbscan_labels
 from hotspots.errors import ParameterError
-
-sklearn_cluster = pytest.importorskip("sklearn.cluster")
-sklearn_neighbors = pytest.importorskip("sklearn.neighbors")
 
 ORIGIN = np.array([350_000.0, 150_000.0])  # EPSG:27700 metres (near Bath)
 
@@ -301,3 +300,24 @@ def test_bad_array_parameters(kwargs, match):
     args = {"x": np.zeros(2), "y": np.zeros(2), "eps_m": 10.0, "min_samples": 2, **kwargs}
     with pytest.raises(ParameterError, match=match):
         dbscan_labels(args.pop("x"), args.pop("y"), **args)
+
+
+def test_stacked_points_path_matches_sklearn():
+    """Over 10,000 points with many exact duplicates (police.uk map points): the weighted-distinct path."""
+    from sklearn.cluster import DBSCAN
+
+    from hotspots.clustering import dbscan_labels
+
+    rng = np.random.default_rng(11)
+    sites = np.c_[rng.uniform(350_000, 353_000, 1500), rng.uniform(150_000, 153_000, 1500)]
+    pick = rng.integers(0, len(sites), 20_000)
+    x, y = sites[pick, 0], sites[pick, 1]
+    labels, core = dbscan_labels(x, y, eps_m=80, min_samples=25)
+    sk = DBSCAN(eps=80, min_samples=25).fit(np.c_[x, y])
+    sk_core = np.zeros(len(x), bool)
+    sk_core[sk.core_sample_indices_] = True
+    assert (core == sk_core).all()
+    assert ((labels == -1) == (sk.labels_ == -1)).all()
+    # the partition of core points is the same up to relabelling
+    pairs = set(zip(labels[core], sk.labels_[core], strict=True))
+    assert len(pairs) == len(set(labels[core])) == len(set(sk.labels_[core]))
