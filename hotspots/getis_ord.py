@@ -87,11 +87,13 @@ def kring_weights(cells: ArrayLike, *, k: int = 1) -> sp.csr_matrix:
     >>> sorted(w.sum(axis=1).A1.astype(int).tolist())  # the centre sees all 7, each edge cell 4
     [4, 4, 4, 4, 4, 4, 7]
     """
+    return _kring_weights_int(_cell_ints(cells, name="cells"), k=_check_k(k, minimum=0))
+
+
+def _kring_weights_int(ints: np.ndarray, *, k: int) -> sp.csr_matrix:
     import pyarrow as pa
     from h3ronpy import grid_disk
 
-    k = _check_k(k, minimum=0)
-    ints = _cell_ints(cells, name="cells")
     n = len(ints)
     order = np.argsort(ints, kind="stable")
     sorted_ints = ints[order]
@@ -103,9 +105,9 @@ def kring_weights(cells: ArrayLike, *, k: int = 1) -> sp.csr_matrix:
     lengths = disks.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)
     neighbours = disks.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    pos = np.minimum(np.searchsorted(sorted_ints, neighbours), n - 1)
-    found = sorted_ints[pos] == neighbours
-    cols = order[pos[found]]
+    col_of = pd.Index(ints.view(np.int64)).get_indexer(neighbours.view(np.int64))  # hash lookup, -1 if absent
+    found = col_of >= 0
+    cols = col_of[found]
     w = sp.csr_matrix((np.ones(found.sum()), (rows[found], cols)), shape=(n, n))
     w.sum_duplicates()
     w.data[:] = 1.0
@@ -153,9 +155,14 @@ def study_area_cells(occupied_cells: ArrayLike, *, mode: str | ArrayLike = "ring
     >>> study_area_cells([c, c], mode="occupied").tolist() == [c]
     True
     """
+    ints = np.unique(_cell_ints(occupied_cells, name="occupied_cells"))
+    return _cells_to_str(_study_area_ints(ints, mode)).astype(object)
+
+
+def _study_area_ints(ints: np.ndarray, mode) -> np.ndarray:
+    """Study-area cells as sorted unique uint64 (``ints``: unique occupied cells)."""
     from h3ronpy import grid_disk
 
-    ints = np.unique(_cell_ints(occupied_cells, name="occupied_cells"))
     if isinstance(mode, str):
         ring = mode[5:] if mode.startswith("ring:") else ""
         if mode == "occupied":
@@ -173,7 +180,7 @@ def study_area_cells(occupied_cells: ArrayLike, *, mode: str | ArrayLike = "ring
         if not len(area):
             raise ParameterError("mode is an empty array of cells; pass boundary_to_cells(boundary) or 'ring:1'")
         out = _one_resolution(np.union1d(area, ints), name="study-area cells and occupied_cells together")
-    return _cells_to_str(out).astype(object)
+    return out
 
 
 def _gi_star_z(values: np.ndarray, weights) -> np.ndarray:
@@ -386,14 +393,14 @@ def gi_star(
             f"frame[{cell_col!r}] repeats cells; aggregate first, e.g. "
             f"frame.groupby({cell_col!r}, as_index=False)[{value!r}].sum()"
         )
-    area = cells_to_int(study_area_cells(frame[cell_col].to_numpy(dtype=object), mode=study_area))
-    added = np.setdiff1d(area, ints_in)
+    area = _study_area_ints(np.unique(ints_in), study_area)
+    added = np.setdiff1d(area, ints_in, assume_unique=True)
     cells_out = np.concatenate([frame[cell_col].to_numpy(dtype=object), _cells_to_str(added).astype(object)])
     x = np.concatenate([x_in, np.zeros(len(added))])
     n = len(x)
     if n < 3:
         raise ParameterError(f"Gi* needs at least 3 study-area cells; got {n}: widen study_area or use a finer grid")
-    w = kring_weights(cells_out, k=k)
+    w = _kring_weights_int(np.concatenate([ints_in, added]), k=k)
     z = _gi_star_z(x, w)
     p = np.minimum(2.0 * ndtr(-np.abs(z)), 1.0)
     keep_int = frame[value].dtype.kind in "iu"
