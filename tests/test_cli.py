@@ -139,3 +139,33 @@ def test_kde_refuses_degrees(tmp_path):
     p = _run("kde", f, "--radius-m", "400", "--pixel-m", "50", "--out", tmp_path / "k.tif")
     _no_traceback(p)
     assert p.returncode == 2 and "degrees" in p.stderr and "EPSG:27700" in p.stderr
+
+
+def test_gistar_command_on_ingested_events(tmp_path):
+    import pandas as pd
+
+    ing = _run("ingest", "police-uk", PUK_DIR / "2024-06", "--out", tmp_path / "ing")
+    assert ing.returncode == 0
+    p = _run("gistar", tmp_path / "ing" / "events.parquet", "--resolution", "9", "--out", tmp_path / "gi.csv")
+    _no_traceback(p)
+    assert p.returncode == 0, p.stderr
+    out = pd.read_csv(tmp_path / "gi.csv")
+    assert {"h3_cell", "count", "gi_z", "gi_p", "gi_p_fdr", "gi_significant", "gi_bin"} <= set(out.columns)
+    assert out["gi_significant"].sum() > 10 and "hot" in p.stdout
+    p2 = _run("gistar", tmp_path / "ing" / "events.parquet", "--permutations", "99", "--out", tmp_path / "g2.csv")
+    assert p2.returncode == 0 and "cannot" not in p2.stderr and "no p-value is below" in p2.stderr
+
+
+def test_dbscan_command(tmp_path):
+    import pandas as pd
+
+    pts = ROOT / "tests" / "fixtures" / "qgis_kde" / "points.csv"
+    p = _run("dbscan", pts, "--eps-m", "60", "--min-samples", "8", "--out", tmp_path / "db.csv")
+    _no_traceback(p)
+    assert p.returncode == 0, p.stderr
+    labels = pd.read_csv(tmp_path / "db.csv")
+    assert {"dbscan_cluster", "dbscan_core"} <= set(labels.columns) and len(labels) == 235
+    assert (tmp_path / "db_clusters.geojson").exists() and "clusters" in p.stdout
+    bad = _run("dbscan", pts, "--eps-m", "0", "--min-samples", "8", "--out", tmp_path / "x.csv")
+    _no_traceback(bad)
+    assert bad.returncode == 2 and "eps" in bad.stderr
