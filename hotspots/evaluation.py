@@ -38,6 +38,7 @@ import pandas as pd
 from hotspots.errors import ParameterError
 
 __all__ = [
+    "cells_in_polygons",
     "hotspot_measures",
     "pai_curve",
     "evaluate_cells",
@@ -213,3 +214,51 @@ def raster_units(result, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     i = np.floor((g.y_top - np.asarray(y)) / g.pixel_m).astype(np.int64)
     ok = (i >= 0) & (i < g.rows) & (j >= 0) & (j < g.cols)
     return np.bincount(i[ok] * g.cols + j[ok], minlength=g.rows * g.cols).reshape(g.rows, g.cols)
+
+
+def cells_in_polygons(cells, polygons) -> np.ndarray:
+    """H3 cells whose centre lies inside any polygon: a polygon hotspot layer as cells.
+
+    Use it to evaluate DBSCAN cluster hulls (or any drawn hotspot areas) with
+    :func:`evaluate_cells` on the same grid as the other methods.
+
+    Parameters
+    ----------
+    cells : array-like of str
+        Candidate cells (e.g. the study area).
+    polygons : GeoSeries or GeoDataFrame
+        Hotspot polygons with a CRS.
+
+    Returns
+    -------
+    ndarray of str
+        The cells inside.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, h3
+    >>> from shapely.geometry import Point
+    >>> c = h3.latlng_to_cell(51.3813, -2.3590, 9)
+    >>> hull = gpd.GeoSeries([Point(375080, 164820).buffer(300)], crs="EPSG:27700")
+    >>> c in cells_in_polygons(list(h3.grid_disk(c, 3)), hull).tolist()
+    True
+    """
+    import shapely
+    from h3ronpy.vector import cells_to_coordinates
+
+    from hotspots.grid import cells_to_int
+
+    cells = np.asarray(cells, dtype=object)
+    if not len(cells) or polygons is None or len(polygons) == 0:
+        return np.zeros(0, dtype=object)
+    if getattr(polygons, "crs", None) is None:
+        raise ParameterError("polygons need a CRS (e.g. EPSG:27700) to be placed on the H3 grid")
+    geom = polygons.geometry if hasattr(polygons, "geometry") else polygons
+    area = shapely.union_all(geom.to_crs("EPSG:4326").to_numpy())
+    import pyarrow as pa
+
+    coords = pa.table(cells_to_coordinates(cells_to_int(cells)))
+    lat = coords.column("lat").to_numpy()
+    lng = coords.column("lng").to_numpy()
+    shapely.prepare(area)
+    return cells[shapely.contains_xy(area, lng, lat)]

@@ -87,3 +87,33 @@ def test_kde_pixels_as_units():
 def test_bad_inputs(args, match):
     with pytest.raises(ParameterError, match=match):
         hotspot_measures(*args)
+
+
+def test_dbscan_hulls_evaluated_on_the_h3_grid():
+    import geopandas as gpd
+    from pyproj import Transformer
+
+    from hotspots.clustering import dbscan
+    from hotspots.evaluation import cells_in_polygons
+
+    rng = np.random.default_rng(7)
+    x0, y0 = 375000.0, 164000.0
+    def sample(n):  # noqa: E306 - background + one dense cluster at a fixed place
+        a = np.c_[rng.uniform(x0, x0 + 4000, n), rng.uniform(y0, y0 + 4000, n)]
+        b = np.c_[rng.normal(x0 + 1500, 60, n // 2), rng.normal(y0 + 2500, 60, n // 2)]
+        return np.vstack([a, b])
+    tr, te = sample(1500), sample(1500)
+    pts = gpd.GeoDataFrame({"x": tr[:, 0], "y": tr[:, 1]}, geometry=gpd.points_from_xy(tr[:, 0], tr[:, 1]),
+                           crs="EPSG:27700")
+    _, hulls = dbscan(pts, eps_m=40, min_samples=20)
+    assert len(hulls) >= 1
+    to_ll = Transformer.from_crs(27700, 4326, always_xy=True)
+    def counts(p):  # noqa: E306
+        lng, lat = to_ll.transform(p[:, 0], p[:, 1])
+        from hotspots.grid import events_to_cells
+        return events_to_cells(pd.DataFrame({"lat": lat, "lng": lng}), resolution=10, by=[])
+    ctr, cte = counts(tr), counts(te)
+    study = np.union1d(ctr["h3_cell"].to_numpy(dtype=str), cte["h3_cell"].to_numpy(dtype=str))
+    hot = cells_in_polygons(study, hulls)
+    m = evaluate_cells(ctr, cte, study_cells=study, hot_cells=hot)
+    assert len(hot) > 0 and m["pai"] > 3 and m["hit_rate"] > 0.2
