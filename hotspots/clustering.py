@@ -194,8 +194,15 @@ def _roots(xs, ys, core, rank, parent, first_core, ckeys, starts, box, ncx, ncy,
             if core[i]:
                 root[i] = _find(parent, i)
                 continue
-            if k < 0:
-                k = _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+            if k < 0:  # once per cell: the neighbouring cells that hold core points
+                k_all = _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+                k = 0
+                for t in range(k_all):
+                    if first_core[buf[t]] >= 0:
+                        buf[k] = buf[t]
+                        k += 1
+            if k == 0:
+                continue  # no core point can be within eps: noise
             best, best_d2 = -1, np.inf
             for t in range(k):
                 b = buf[t]

@@ -43,9 +43,10 @@ def _one_resolution(ints: np.ndarray, *, name: str) -> np.ndarray:
     from h3ronpy import cells_resolution
 
     if len(ints):
-        res = np.unique(np.asarray(cells_resolution(ints)))
-        if len(res) > 1:
-            raise ParameterError(f"{name} mixes H3 resolutions {res.tolist()}; grid everything at one resolution")
+        res = np.asarray(cells_resolution(ints))
+        if res.min() != res.max():
+            found = sorted(set(np.unique(res).tolist()))
+            raise ParameterError(f"{name} mixes H3 resolutions {found}; grid everything at one resolution")
     return ints
 
 
@@ -95,22 +96,21 @@ def _kring_weights_int(ints: np.ndarray, *, k: int) -> sp.csr_matrix:
     from h3ronpy import grid_disk
 
     n = len(ints)
-    order = np.argsort(ints, kind="stable")
-    sorted_ints = ints[order]
-    if n > 1 and (sorted_ints[1:] == sorted_ints[:-1]).any():
+    index = pd.Index(np.ascontiguousarray(ints).view(np.int64))
+    if not index.is_unique:
         raise ParameterError("cells has repeated ids; pass each cell once (e.g. np.unique(cells))")
     if not n:
         return sp.csr_matrix((0, 0), dtype=np.float64)
-    disks = pa.array(grid_disk(np.ascontiguousarray(ints), k))
+    disks = pa.array(grid_disk(np.ascontiguousarray(ints), k))  # one disk (unique cells) per row, in row order
     lengths = disks.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)
     neighbours = disks.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    col_of = pd.Index(ints.view(np.int64)).get_indexer(neighbours.view(np.int64))  # hash lookup, -1 if absent
+    col_of = index.get_indexer(neighbours.view(np.int64))  # hash lookup, -1 outside the cell set
     found = col_of >= 0
-    cols = col_of[found]
-    w = sp.csr_matrix((np.ones(found.sum()), (rows[found], cols)), shape=(n, n))
-    w.sum_duplicates()
-    w.data[:] = 1.0
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)[found]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    w = sp.csr_matrix((np.ones(len(rows)), col_of[found], indptr), shape=(n, n))
+    w.sort_indices()
     return w
 
 
@@ -393,7 +393,7 @@ def gi_star(
             f"frame[{cell_col!r}] repeats cells; aggregate first, e.g. "
             f"frame.groupby({cell_col!r}, as_index=False)[{value!r}].sum()"
         )
-    area = _study_area_ints(np.unique(ints_in), study_area)
+    area = _study_area_ints(np.sort(ints_in), study_area)  # ints_in has no repeats (checked above)
     added = np.setdiff1d(area, ints_in, assume_unique=True)
     cells_out = np.concatenate([frame[cell_col].to_numpy(dtype=object), _cells_to_str(added).astype(object)])
     x = np.concatenate([x_in, np.zeros(len(added))])
