@@ -218,19 +218,21 @@ def bench_gistar() -> None:
     cells = cells[cells["h3_cell"].isin(keep)].reset_index(drop=True)
     n = len(cells)
     gi_star(cells.head(50), study_area="occupied")  # load kernels
-    t = time.perf_counter()
-    ours = gi_star(cells, study_area="occupied")
-    t_ours = time.perf_counter() - t
-    t = time.perf_counter()
-    g = Graph.build_h3(list(cells["h3_cell"]), order=1, weight="binary").assign_self_weight(1)
-    ids = pd.Index(g.unique_ids)
-    y_vals = cells.set_index("h3_cell")["count"].reindex(ids).to_numpy(float)
-    lg = esda.G_Local(y_vals, g, transform="B", star=True, permutations=0)
-    t_esda = time.perf_counter() - t
+    t_ours = t_esda = np.inf
+    for _ in range(3):  # best of three, for both
+        t = time.perf_counter()
+        ours = gi_star(cells, study_area="occupied")
+        t_ours = min(t_ours, time.perf_counter() - t)
+        t = time.perf_counter()
+        g = Graph.build_h3(list(cells["h3_cell"]), order=1, weight="binary").assign_self_weight(1)
+        ids = pd.Index(g.unique_ids)
+        y_vals = cells.set_index("h3_cell")["count"].reindex(ids).to_numpy(float)
+        lg = esda.G_Local(y_vals, g, transform="B", star=True, permutations=0)
+        t_esda = min(t_esda, time.perf_counter() - t)
     z_esda = pd.Series(lg.Zs, index=ids).reindex(ours["h3_cell"]).to_numpy()
     err = float(np.max(np.abs(z_esda - ours["gi_z"].to_numpy())))
     print(
-        f"Gi* {n:,} H3 res-10 cells (5M points), weights included: ours {t_ours:.2f} s, libpysal Graph.build_h3 + "
+        f"Gi* {n:,} H3 res-10 cells (5M points), weights included, best of 3: ours {t_ours:.3f} s, libpysal Graph.build_h3 + "
         f"esda G_Local {t_esda:.2f} s -> {t_esda / t_ours:,.0f}x faster; max |z difference| {err:.1e} "
         "[target >= 30x]"
     )
