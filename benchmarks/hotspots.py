@@ -233,7 +233,8 @@ def bench_gistar() -> None:
     err = float(np.max(np.abs(z_esda - ours["gi_z"].to_numpy())))
     print(
         f"Gi* {n:,} H3 res-10 cells (5M points), weights included, best of 3: ours {t_ours:.3f} s, "
-        f"libpysal Graph.build_h3 + esda G_Local {t_esda:.2f} s -> {t_esda / t_ours:,.0f}x faster; max |z difference| {err:.1e} "
+        f"libpysal Graph.build_h3 + esda G_Local {t_esda:.2f} s "
+        f"-> {t_esda / t_ours:,.0f}x faster; max |z difference| {err:.1e} "
         "[target >= 30x]"
     )
     # permutations: esda once at the full 65k cells (after its JIT warm-up), then its n^2 cost to 478k cells
