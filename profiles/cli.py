@@ -172,17 +172,26 @@ def _cmd_ingest(args) -> int:
     return code
 
 
-def _cmd_kde(args) -> int:
+def _projected_points(args, metre_options: str):
+    """Read POINTS; refuse degrees where the options are metres, with the fix."""
     from hotspots.errors import ParameterError
-    from hotspots.io import read_points, write_raster
-    from hotspots.kde import kde
+    from hotspots.io import read_points
 
     pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
     if pts.crs is not None and pts.crs.is_geographic:
         raise ParameterError(
-            f"{args.points} is in {pts.crs.to_string()} (degrees) but --radius-m/--pixel-m are metres; reproject it "
+            f"{args.points} is in {pts.crs.to_string()} (degrees) but {metre_options} are metres; reproject it "
             "to EPSG:27700 first (QGIS: Export > Save Features As, or ogr2ogr -t_srs EPSG:27700)"
         )
+    return pts
+
+
+def _cmd_kde(args) -> int:
+    from hotspots.errors import ParameterError
+    from hotspots.io import write_raster
+    from hotspots.kde import kde
+
+    pts = _projected_points(args, "--radius-m/--pixel-m")
     boundary = None
     if args.grid == "boundary":
         if not args.boundary:
@@ -277,15 +286,8 @@ def _cmd_gistar(args) -> int:
 
 def _cmd_dbscan(args) -> int:
     from hotspots.clustering import dbscan
-    from hotspots.errors import ParameterError
-    from hotspots.io import read_points
 
-    pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
-    if pts.crs is not None and pts.crs.is_geographic:
-        raise ParameterError(
-            f"{args.points} is in {pts.crs.to_string()} (degrees) but --eps-m is metres; reproject it to EPSG:27700 "
-            "first (QGIS: Export > Save Features As, or ogr2ogr -t_srs EPSG:27700)"
-        )
+    pts = _projected_points(args, "--eps-m")
     labels, clusters = dbscan(pts, eps_m=args.eps_m, min_samples=args.min_samples, weight=args.weight)
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
