@@ -23,6 +23,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/hotspots.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
