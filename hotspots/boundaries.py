@@ -40,8 +40,8 @@ def read_boundary(path: str | os.PathLike, *, crs: str = "EPSG:27700", csv_crs: 
 
     Examples
     --------
-    >>> gdf = read_boundary("data/boundaries/la/boundary_bristol.geojson")  # doctest: +SKIP
-    >>> gdf.crs.to_epsg()  # doctest: +SKIP
+    >>> gdf = read_boundary("data/boundaries/la/boundary_bristol.geojson")
+    >>> gdf.crs.to_epsg()
     27700
     """
     import geopandas as gpd

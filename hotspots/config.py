@@ -171,8 +171,8 @@ def load_config(path: str | os.PathLike) -> Config:
 
     Examples
     --------
-    >>> cfg = load_config("configs/avon-and-somerset.toml")  # doctest: +SKIP
-    >>> cfg.grid.h3_resolution  # doctest: +SKIP
+    >>> cfg = load_config("configs/avon-and-somerset.toml")
+    >>> cfg.grid.h3_resolution
     9
     """
     path = Path(path)

@@ -144,9 +144,13 @@ def read_events(path: str | os.PathLike, *, columns: list[str] | None = None):
 
     Examples
     --------
-    >>> events = read_events("out/avon-and-somerset/events.parquet")  # doctest: +SKIP
-    >>> events.crs.to_epsg()  # doctest: +SKIP
-    27700
+    >>> import tempfile
+    >>> from hotspots.ingest.police_uk import read_police_uk
+    >>> out = tempfile.mkdtemp()
+    >>> _ = write_ingest_outputs(read_police_uk(["data/policeuk/avon-and-somerset/2023-01"]), out)
+    >>> events = read_events(f"{out}/events.parquet")
+    >>> events.crs.to_epsg(), str(events["month"].dtype), len(events)
+    (27700, 'period[M]', 11808)
     """
     import geopandas as gpd
     import shapely

@@ -24,7 +24,7 @@ def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
     Examples
     --------
     >>> count_breaks(np.array([1, 1, 2, 3, 5, 8, 13, 100]), n_classes=4).tolist()
-    [1, 3, 10, 100]
+    [2, 4, 10, 100]
     """
     c = np.asarray(counts, dtype=float)
     c = c[c > 0]

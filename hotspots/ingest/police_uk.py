@@ -613,9 +613,9 @@ def read_police_uk(
     Examples
     --------
     >>> from hotspots.ingest.police_uk import read_police_uk
-    >>> res = read_police_uk(["data/policeuk/avon-and-somerset/2023-01"])  # doctest: +SKIP
+    >>> res = read_police_uk(["data/policeuk/avon-and-somerset/2023-01"])
     >>> r = res.reconciliation
-    >>> r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]  # doctest: +SKIP
+    >>> r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]
     True
     """
     from collections import deque
