@@ -400,8 +400,8 @@ class _FileReader:
             return
         if self.seen.parts:
             self._drop_older_vintages(b)
-        s_, e_ = acc.pop("_s"), acc.pop("_e")
-        del s_, e_
+        acc.pop("_s")  # line spans were only needed for the vintage check
+        acc.pop("_e")
         fm = acc.pop("force_months")
         if len(acc["line"]):
             self.accepted.append(acc)
