@@ -292,14 +292,9 @@ class _SeenIds:
         return np.unique(hs[1:][hs[1:] == hs[:-1]])
 
 
-def _string_array(buf, s, e, esc, *, strip=True, valid=None) -> pa.Array:
+def _string_array(buf, s, e, esc, *, strip=True) -> pa.Array:
     offsets, data = k._gather(buf, s, e, esc, strip)
-    bitmap = None
-    null_count = 0
-    if valid is not None:
-        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-        null_count = int(len(valid) - np.count_nonzero(valid))
-    return pa.StringArray.from_buffers(len(s), pa.py_buffer(offsets), pa.py_buffer(data), bitmap, null_count)
+    return pa.StringArray.from_buffers(len(s), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _dictionary_array(buf, s, e, esc) -> pa.DictionaryArray:
