@@ -189,7 +189,13 @@ def load_config(path: str | os.PathLike) -> Config:
 
 
 def config_to_dict(cfg: Config) -> dict:
-    """The config as plain JSON-able data, for echoing into outputs."""
+    """The config as plain JSON-able data, for echoing into outputs.
+
+    Examples
+    --------
+    >>> config_to_dict(load_config("configs/avon-and-somerset.toml"))["grid"]
+    {'h3_resolution': 9}
+    """
 
     def conv(v):
         if dataclasses.is_dataclass(v):

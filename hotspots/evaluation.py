@@ -185,6 +185,17 @@ def evaluate_cells(
     -------
     dict or DataFrame
         Measures of ``hot_cells``, or the PAI curve of the top cells.
+
+    Examples
+    --------
+    >>> import h3
+    >>> c = h3.latlng_to_cell(51.3813, -2.3590, 9)
+    >>> study = sorted(h3.grid_disk(c, 1))
+    >>> train = pd.DataFrame({"h3_cell": [c], "count": [9]})
+    >>> test = pd.DataFrame({"h3_cell": [c, study[0]], "count": [6, 2]})
+    >>> m = evaluate_cells(train, test, study_cells=study, hot_cells=[c])
+    >>> m["hit_rate"], round(m["pai"], 2)
+    (0.75, 5.25)
     """
     from hotspots.grid import cells_to_int
 
@@ -208,6 +219,13 @@ def raster_units(result, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     Returns an array the shape of ``result.density``; pair it with
     ``result.density`` as the score and ``pixel_m ** 2`` as the area, over the
     pixels that are not nodata, in :func:`pai_curve`.
+
+    Examples
+    --------
+    >>> from hotspots.kde import kde_array
+    >>> res = kde_array(np.array([375000.0, 375100.0]), np.array([164000.0, 164000.0]), radius_m=100, pixel_m=50)
+    >>> int(raster_units(res, np.array([375000.0, 375010.0]), np.array([164000.0, 164000.0])).sum())
+    2
     """
     g = result.grid
     j = np.floor((np.asarray(x) - g.x0) / g.pixel_m).astype(np.int64)

@@ -91,7 +91,13 @@ def _cells_to_str(cells: np.ndarray) -> np.ndarray:
 
 
 def cells_to_int(cells) -> np.ndarray:
-    """H3 cell strings to ``uint64``, vectorised; raises on an invalid id."""
+    """H3 cell strings to ``uint64``, vectorised; raises on an invalid id.
+
+    Examples
+    --------
+    >>> cells_to_int(["89195823077ffff"]).tolist()  # h3.str_to_int gives the same
+    [617439010317926399]
+    """
     from h3ronpy import cells_parse
 
     arr = np.asarray(cells, dtype=object)

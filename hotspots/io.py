@@ -87,6 +87,14 @@ def write_points_geoparquet(
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> import geopandas as gpd, tempfile
+    >>> t = pa.table({"x": [375000.0], "y": [164000.0]})
+    >>> p = write_points_geoparquet(t, f"{tempfile.mkdtemp()}/p.parquet")
+    >>> gpd.read_parquet(p).crs.to_epsg()
+    27700
     """
     path = Path(path)
     x = table[x_col].to_numpy()
@@ -116,6 +124,13 @@ def events_to_frame(table: pa.Table, columns: list[str] | None = None):
     -------
     pandas.DataFrame
         Dictionary columns become categoricals.
+
+    Examples
+    --------
+    >>> from hotspots.ingest.police_uk import read_police_uk
+    >>> res = read_police_uk(["data/policeuk/avon-and-somerset/2023-01"])
+    >>> str(events_to_frame(res.events, ["month", "crime_type"])["month"].dtype)
+    'period[M]'
     """
     import pandas as pd
 
@@ -166,7 +181,14 @@ def read_events(path: str | os.PathLike, *, columns: list[str] | None = None):
 
 
 def write_json(obj: dict, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as indented UTF-8 JSON."""
+    """Write ``obj`` as indented UTF-8 JSON.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> json.loads(write_json({"a": 1}, f"{tempfile.mkdtemp()}/a.json").read_text())
+    {'a': 1}
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
@@ -187,6 +209,14 @@ def write_ingest_outputs(result, out_dir: str | os.PathLike) -> dict[str, Path]:
     -------
     dict
         Paths written, by kind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hotspots.ingest.police_uk import read_police_uk
+    >>> paths = write_ingest_outputs(read_police_uk(["data/policeuk/avon-and-somerset/2023-01"]), tempfile.mkdtemp())
+    >>> sorted(paths)
+    ['events', 'quarantine', 'reconciliation']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -228,6 +258,12 @@ def read_points(
     ------
     InputFileError
         Missing file, unknown format, no coordinate columns, blank coordinates.
+
+    Examples
+    --------
+    >>> pts = read_points("tests/fixtures/qgis_kde/points.csv")
+    >>> len(pts), pts.crs.to_epsg(), {"x", "y"} <= set(pts.columns)
+    (235, 27700, True)
     """
     import geopandas as gpd
     import pandas as pd
@@ -297,6 +333,14 @@ def write_raster(result, path: str | os.PathLike) -> Path:
 
     The parameters go into the GeoTIFF tags (``safer_spaces_params``) and a
     JSON file beside it (``<path>.json``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hotspots.kde import kde_array
+    >>> res = kde_array(np.array([375000.0]), np.array([164000.0]), radius_m=100, pixel_m=50, crs="EPSG:27700")
+    >>> write_raster(res, f"{tempfile.mkdtemp()}/k.tif").name
+    'k.tif'
     """
     import rasterio
 

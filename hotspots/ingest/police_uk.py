@@ -169,6 +169,12 @@ def discover_police_uk_files(paths: Iterable[str | os.PathLike]) -> tuple[list[P
     ------
     InputFileError
         If a path does not exist or no CSV file is found.
+
+    Examples
+    --------
+    >>> files, skipped = discover_police_uk_files(["data/policeuk/avon-and-somerset"])
+    >>> len(files), files[0].name, skipped
+    (22, '2023-01-avon-and-somerset-street.csv.gz', [])
     """
     files: list[Path] = []
     skipped: list[Path] = []
