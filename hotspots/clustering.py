@@ -106,12 +106,14 @@ def _d2(xs, ys, i, j):
 
 
 @numba.njit(cache=True, nogil=True)
-def _core_points(xs, ys, ws, wsum, compact, min_samples, ckeys, starts, box, ncx, ncy, eps2):
-    """Whether each point has weight >= min_samples within eps (itself included)."""
-    core = np.zeros(len(xs), np.bool_)
+def _core_points(xs, ys, ws, wsum, compact, min_samples, core, c_lo, c_hi, ckeys, starts, box, ncx, ncy, eps2):
+    """Set ``core`` for the points of cells ``c_lo..c_hi-1``: weight >= min_samples within eps (itself included).
+
+    Cells are independent, so disjoint cell ranges can run on separate threads.
+    """
     buf = np.empty(25, np.int64)
     cursor = np.zeros(5, np.int64)
-    for c in range(len(ckeys)):
+    for c in range(c_lo, c_hi):
         if compact[c] and wsum[c] >= min_samples:
             core[starts[c] : starts[c + 1]] = True
             continue
@@ -133,7 +135,6 @@ def _core_points(xs, ys, ws, wsum, compact, min_samples, ckeys, starts, box, ncx
                 if count >= min_samples:
                     break
             core[i] = count >= min_samples
-    return core
 
 
 @numba.njit(cache=True, nogil=True)
@@ -314,7 +315,21 @@ def _dbscan(x, y, w, eps_m, min_samples):
     size = box[:, 2:] - box[:, :2]  # rounding is monotone: every pair in a compact cell passes the test
     compact = size[:, 0] * size[:, 0] + size[:, 1] * size[:, 1] <= eps_m * eps_m
     grid = (ckeys, starts, box, ncx, ncy, eps_m * eps_m)
-    core_s = _core_points(xs, ys, ws, wsum, compact, float(min_samples), *grid)
+    core_s = np.zeros(n, np.bool_)
+    n_cells = len(ckeys)
+    split = int(np.searchsorted(starts, n // 2))  # two halves with about as many points each
+    bounds = [(0, min(split, n_cells)), (min(split, n_cells), n_cells)] if n > 50_000 else [(0, n_cells)]
+
+    def count(b):
+        _core_points(xs, ys, ws, wsum, compact, float(min_samples), core_s, b[0], b[1], *grid)
+
+    if len(bounds) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as ex:
+            list(ex.map(count, bounds))
+    else:
+        count(bounds[0])
     parent, first_core = _connect(xs, ys, core_s, compact, *grid)
     root = np.empty(n, np.int64)
     root[order] = _roots(xs, ys, core_s, order, parent, first_core, *grid)
