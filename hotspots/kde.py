@@ -415,8 +415,8 @@ def kde_array(
     wts = np.ones(len(x)) if w is None else w
     if qgis_compat:
         out = np.full((g.rows, g.cols), np.float32(NODATA), dtype=np.float32)
-        ymin = g.y_top - g.rows * g.pixel_m  # QGIS's bounds (rows are whole pixels below the top)
-        ymin = float(np.min(y)) - radius_m if grid is None else ymin
+        # QGIS's lower bound is the extent minus the radius (not a whole number of pixels below the top)
+        ymin = float(np.min(y)) - radius_m if grid is None else g.y_top - g.rows * g.pixel_m
         _scatter_qgis(x, y, wts, g.x0, ymin, g.y_top, g.pixel_m, g.rows, g.cols, float(radius_m), kid, float(decay),
                       scale, out)
         density = out

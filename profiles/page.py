@@ -29,6 +29,8 @@ def render_demo_page(
     """Write ``index.html`` with its map files; returns the paths written."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    from profiles.force_profile import _version
+
     res = cfg.grid.h3_resolution
     marking = cfg.force.security_classification
     interest = list(cfg.offences.crime_types_of_interest)
@@ -72,8 +74,3 @@ def render_demo_page(
     page.write_text(html, encoding="utf-8")
     return {"page": str(page), "map": str(out_dir / map_file), "map_png": str(out_dir / png_file)}
 
-
-def _version() -> str:
-    from profiles.force_profile import _version as v
-
-    return v()

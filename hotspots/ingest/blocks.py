@@ -19,7 +19,7 @@ import numpy as np
 
 from hotspots.errors import InputFileError
 
-__all__ = ["FileReadState", "iter_line_blocks"]
+__all__ = ["FileReadState", "has_utf8_bom", "iter_line_blocks"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -48,6 +48,23 @@ class FileReadState:
         if self.crlf_lines:
             return "CRLF"
         return "LF" if self.lf_lines else "none"
+
+
+def has_utf8_bom(path: Path, head: bytes) -> bool:
+    """Whether decoded text starts with the UTF-8 BOM; refuses UTF-16 text with the fix.
+
+    Raises
+    ------
+    InputFileError
+        If ``head`` starts with a UTF-16 byte-order mark.
+    """
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputFileError(
+            str(path),
+            "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
+            "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
+        )
+    return head[:3] == _UTF8_BOM
 
 
 class _Source:
@@ -171,15 +188,8 @@ def _line_blocks(path: Path, state: FileReadState, block_bytes: int) -> Iterator
             data = block[:filled]
             if first:
                 first = False
-                head = data[:3].tobytes()
-                if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                    raise InputFileError(
-                        str(path),
-                        "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
-                        "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
-                    )
-                if head == _UTF8_BOM:
-                    state.bom = True
+                state.bom = has_utf8_bom(path, data[:3].tobytes())
+                if state.bom:
                     data = data[3:]
             if eof:
                 src.close()

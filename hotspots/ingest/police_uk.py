@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from hotspots.errors import InputFileError
 from hotspots.grid import snap_key, unique_points
 from hotspots.ingest import _csvscan as k
-from hotspots.ingest.blocks import FileReadState, iter_line_blocks
+from hotspots.ingest.blocks import FileReadState, has_utf8_bom, iter_line_blocks
 
 __all__ = [
     "POLICE_UK_COLUMNS",
@@ -248,13 +248,8 @@ def _check_header(path: Path) -> None:
             head = zlib.decompressobj(wbits=31).decompress(head, 1 << 20)
         except zlib.error:
             raise InputFileError(str(path), "gzip data is corrupt from the start", "re-download the file") from None
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputFileError(
-            str(path),
-            "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
-            "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
-        )
-    head = head.removeprefix(b"\xef\xbb\xbf")
+    if has_utf8_bom(path, head[:3]):
+        head = head[3:]
     if not head.strip(b"\r\n\t \x00"):
         raise InputFileError(str(path), "file is empty", "re-download the file")
     header, _ = _split_header(np.frombuffer(head, dtype=np.uint8))
