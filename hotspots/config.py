@@ -24,6 +24,13 @@ __all__ = [
     "DataConfig",
     "GridConfig",
     "OffenceConfig",
+    "RMSConfig",
+    "StreetSafeConfig",
+    "AEConfig",
+    "PartnershipConfig",
+    "TimeConfig",
+    "HarmConfig",
+    "FusionConfig",
     "load_config",
     "config_to_dict",
 ]
@@ -88,6 +95,114 @@ class OffenceConfig:
             raise ConfigError("offences.crime_types_of_interest must not be empty")
 
 
+def _check_columns(section: str, columns: dict[str, str], known: dict[str, str]) -> None:
+    unknown = sorted(set(columns) - set(known))
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise ConfigError(
+            f"unknown key '{section}.columns.{unknown[0]}'{hint}; the logical columns are: {', '.join(known)}"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RMSConfig:
+    """A force RMS crime export: files, column mapping and date order."""
+
+    files: tuple[Path, ...] = ()
+    columns: dict[str, str] = field(default_factory=dict)
+    dayfirst: bool = True
+    synthetic: bool | None = None
+
+    def __post_init__(self) -> None:
+        from hotspots.ingest.rms import RMS_COLUMNS
+
+        _check_columns("rms", self.columns, RMS_COLUMNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreetSafeConfig:
+    """StreetSafe report extracts."""
+
+    files: tuple[Path, ...] = ()
+    columns: dict[str, str] = field(default_factory=dict)
+    keep_demographics: bool = False
+    synthetic: bool | None = None
+
+    def __post_init__(self) -> None:
+        from hotspots.ingest.streetsafe import STREETSAFE_COLUMNS
+
+        _check_columns("streetsafe", self.columns, STREETSAFE_COLUMNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AEConfig:
+    """A&E assault (ISTV / Cardiff Model) extracts."""
+
+    files: tuple[Path, ...] = ()
+    columns: dict[str, str] = field(default_factory=dict)
+    dayfirst: bool = True
+    synthetic: bool | None = None
+
+    def __post_init__(self) -> None:
+        from hotspots.ingest.ae import AE_COLUMNS
+
+        _check_columns("ae", self.columns, AE_COLUMNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnershipConfig:
+    """Partner layers: venues (licensing, FSA, Open Pubs, closing times), CCTV, street lights, incidents."""
+
+    venues: tuple[Path, ...] = ()
+    cctv: tuple[Path, ...] = ()
+    street_lights: tuple[Path, ...] = ()
+    incidents: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeConfig:
+    """Time bands: the night-time-economy window (local time; may cross midnight)."""
+
+    nte_window: str = "Fri,Sat 21:00-06:00"
+
+    def __post_init__(self) -> None:
+        from hotspots.timebands import parse_nte_window
+
+        try:
+            parse_nte_window(self.nte_window)
+        except ValueError as exc:
+            raise ConfigError(f"time.nte_window: {exc}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HarmConfig:
+    """Which harm index weights events (one per profile, never mixed)."""
+
+    index: str = "cambridge_chi"
+
+    def __post_init__(self) -> None:
+        if self.index not in ("cambridge_chi", "ons_css", "none"):
+            raise ConfigError(f"harm.index must be 'cambridge_chi', 'ons_css' or 'none'; got {self.index!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FusionConfig:
+    """How sources combine into a place score, and venue-risk distance."""
+
+    source_weights: dict[str, float] = field(
+        default_factory=lambda: {"police_uk": 1.0, "rms": 1.0, "streetsafe": 1.0, "ae": 1.0}
+    )
+    venue_distance_m: float = 50.0
+
+    def __post_init__(self) -> None:
+        bad = [k for k, v in self.source_weights.items() if v < 0]
+        if bad:
+            raise ConfigError(f"fusion.source_weights must be >= 0; got {bad[0]} = {self.source_weights[bad[0]]}")
+        if not 0 < self.venue_distance_m <= 1000:
+            raise ConfigError(f"fusion.venue_distance_m must be in (0, 1000] metres; got {self.venue_distance_m}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     """A force's configuration, as loaded from ``configs/<force>.toml``."""
@@ -96,6 +211,13 @@ class Config:
     data: DataConfig
     grid: GridConfig = field(default_factory=GridConfig)
     offences: OffenceConfig = field(default_factory=OffenceConfig)
+    rms: RMSConfig = field(default_factory=RMSConfig)
+    streetsafe: StreetSafeConfig = field(default_factory=StreetSafeConfig)
+    ae: AEConfig = field(default_factory=AEConfig)
+    partnership: PartnershipConfig = field(default_factory=PartnershipConfig)
+    time: TimeConfig = field(default_factory=TimeConfig)
+    harm: HarmConfig = field(default_factory=HarmConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
     source_file: Path | None = None
 
 
@@ -132,6 +254,10 @@ def _convert(tp, value, dotted: str, file: str, base: Path):
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         return None if value is None else _convert(inner[0], value, dotted, file, base)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{file}: [{dotted}] must be a table of key = value, got {type(value).__name__}")
+        return {str(k_): _convert(args[1], v, f"{dotted}.{k_}", file, base) for k_, v in value.items()}
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(f"{file}: '{dotted}' must be a list, got {type(value).__name__}")
@@ -200,6 +326,8 @@ def config_to_dict(cfg: Config) -> dict:
     def conv(v):
         if dataclasses.is_dataclass(v):
             return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, dict):
+            return {k_: conv(x) for k_, x in v.items()}
         if isinstance(v, tuple):
             return [conv(x) for x in v]
         if isinstance(v, Path):

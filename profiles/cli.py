@@ -42,6 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     puk.add_argument("--out", required=True, type=Path, help="output folder")
     puk.add_argument("--boundary", type=Path, help="force boundary (GeoJSON/GPKG/CSV-WKT): flag events outside it")
 
+    for name, help_ in (
+        ("rms", "force RMS crime export (columns mapped by [rms.columns] in --config)"),
+        ("streetsafe", "StreetSafe report extract"),
+        ("ae", "A&E assault extract (ISTV / Cardiff Model)"),
+        ("venues", "NTE venues: Open Pubs, FSA hygiene ratings, licensing register, closing times"),
+        ("cctv", "CCTV camera locations"),
+        ("street-lights", "street light locations"),
+        ("incidents", "partner incident log with date-times (default layout: Avon Fire & Rescue open data)"),
+    ):
+        sp = ing_sub.add_parser(name, help=help_)
+        sp.add_argument("paths", nargs="+", type=Path, help="CSV or CSV.gz files; later files win on repeated IDs")
+        sp.add_argument("--out", required=True, type=Path, help="output folder")
+        sp.add_argument("--config", type=Path, help="force config whose column mapping and options to use")
+
     kd = sub.add_parser("kde", help="kernel density surface (QGIS Heatmap grid and kernels) as a GeoTIFF")
     kd.add_argument("points", type=Path, help="CSV, GeoPackage/GeoJSON or (Geo)Parquet of points")
     kd.add_argument("--radius-m", type=float, help="kernel radius in metres (with --bandwidth fixed)")
@@ -154,7 +168,79 @@ def _print_ingest_summary(rec: dict, out: Path) -> int:
     return code
 
 
+def _cmd_ingest_partner(args) -> int:
+    """Ingest a non-police.uk source; print its reconciliation (counts only, never row contents)."""
+    from hotspots.config import load_config
+    from hotspots.io import write_ingest_outputs
+
+    cfg = load_config(args.config) if args.config else None
+    src = args.source
+    if src == "rms":
+        from hotspots.ingest.rms import read_rms
+
+        c = cfg.rms if cfg else None
+        res = read_rms(
+            args.paths,
+            columns=c.columns if c else None,
+            dayfirst=c.dayfirst if c else True,
+            synthetic=c.synthetic if c else None,
+        )
+    elif src == "streetsafe":
+        from hotspots.ingest.streetsafe import read_streetsafe
+
+        c = cfg.streetsafe if cfg else None
+        res = read_streetsafe(
+            args.paths,
+            columns=c.columns if c else None,
+            keep_demographics=c.keep_demographics if c else False,
+            synthetic=c.synthetic if c else None,
+        )
+    elif src == "ae":
+        from hotspots.ingest.ae import read_ae
+
+        c = cfg.ae if cfg else None
+        res = read_ae(
+            args.paths,
+            columns=c.columns if c else None,
+            dayfirst=c.dayfirst if c else True,
+            synthetic=c.synthetic if c else None,
+        )
+    elif src == "venues":
+        from hotspots.ingest.partners import read_venues
+
+        res = read_venues(args.paths)
+    elif src in ("cctv", "street-lights"):
+        from hotspots.ingest.partners import read_assets
+
+        res = read_assets(args.paths, kind=src.replace("-", "_"))
+    else:
+        from hotspots.ingest.partners import read_incidents
+
+        res = read_incidents(args.paths)
+    write_ingest_outputs(res, args.out)
+    rec = res.reconciliation
+    tot = rec["total"]
+    tag = " [SYNTHETIC DATA]" if rec.get("synthetic") else ""
+    print(
+        f"{src}{tag}: {tot['rows_read']:,} rows read = {tot['rows_accepted']:,} accepted + "
+        f"{tot['rows_quarantined']:,} quarantined ({len(rec['files'])} files)"
+    )
+    for reason, n in tot["quarantined_by_reason"].items():
+        print(f"  quarantined {n:>9,}  {reason}")
+    code = EXIT_OK
+    for f in rec["files"]:
+        if f["truncated"]:
+            log.warning(
+                "%s: the file is cut short; rows after the damage are missing. Fix: re-send the file", f["file"]
+            )
+            code = EXIT_DAMAGED
+    print(f"wrote {args.out}/events.parquet, quarantine.csv, reconciliation.json")
+    return code
+
+
 def _cmd_ingest(args) -> int:
+    if args.source != "police-uk":
+        return _cmd_ingest_partner(args)
     from hotspots.ingest.police_uk import read_police_uk
     from hotspots.io import write_ingest_outputs
 
@@ -270,7 +356,11 @@ def _cmd_gistar(args) -> int:
             log.warning(
                 "with %s permutations no p-value is below %.4f; after FDR over %s cells a cell is significant only "
                 "if at least %s cells reach that floor. Use the analytical p (--permutations 0) with FDR, or many "
-                "more permutations", f"{args.permutations:,}", floor, f"{len(res):,}", f"{need:,}",
+                "more permutations",
+                f"{args.permutations:,}",
+                floor,
+                f"{len(res):,}",
+                f"{need:,}",
             )
     hot = int((res["gi_significant"] & (res["gi_z"] > 0)).sum())
     cold = int((res["gi_significant"] & (res["gi_z"] < 0)).sum())

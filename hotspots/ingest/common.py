@@ -1,0 +1,275 @@
+"""Validation shared by the partner readers: coordinates, date-times, flags, reconciliation.
+
+Each helper works on the rows still in play of a :class:`~hotspots.ingest.table.TableRead`
+and returns arrays plus a list of ``(mask, reason, fix, detail)`` problems;
+the reader hands all problems to :meth:`TableRead.reject` at once, so every
+row is quarantined for its *first* problem and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hotspots.ingest import _csvscan as k
+from hotspots.ingest import _datetimes as dt
+from hotspots.ingest.table import TableRead, month_coverage
+
+__all__ = [
+    "bng_to_wgs84",
+    "wgs84_to_bng",
+    "coordinates",
+    "datetimes",
+    "flags",
+    "reconcile",
+    "events_table",
+    "is_synthetic_file",
+]
+
+# Generous envelopes of Great Britain (+ NI and islands)
+LNG_RANGE = (-11.0, 2.5)
+LAT_RANGE = (49.0, 61.5)
+E_RANGE = (0.0, 700_000.0)
+N_RANGE = (0.0, 1_300_000.0)
+
+_TRUE = {"y", "yes", "true", "t", "1"}
+_FALSE = {"n", "no", "false", "f", "0"}
+_UNKNOWN = {"", "u", "unknown", "not known", "nk", "n/k", "null", "na", "n/a"}
+
+
+def _transformer(src: str, dst: str):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def wgs84_to_bng(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude/latitude (EPSG:4326) to British National Grid metres (EPSG:27700).
+
+    Examples
+    --------
+    >>> x, y = wgs84_to_bng(np.array([-2.359463]), np.array([51.381912]))
+    >>> round(float(x[0])), round(float(y[0]))
+    (375080, 164824)
+    """
+    return _transformer("EPSG:4326", "EPSG:27700").transform(np.asarray(lng, float), np.asarray(lat, float))
+
+
+def bng_to_wgs84(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """British National Grid metres (EPSG:27700) to longitude/latitude (EPSG:4326).
+
+    Examples
+    --------
+    >>> lng, lat = bng_to_wgs84(np.array([375081.0]), np.array([164824.0]))
+    >>> round(float(lng[0]), 4), round(float(lat[0]), 4)
+    (-2.3595, 51.3819)
+    """
+    return _transformer("EPSG:27700", "EPSG:4326").transform(np.asarray(x, float), np.asarray(y, float))
+
+
+def coordinates(t: TableRead, *, kind: str, x_col: str, y_col: str, no_coords_fix: str, what: str):
+    """Parse, range-check and project a point per row.
+
+    Parameters
+    ----------
+    t : TableRead
+    kind : {"bng", "wgs84"}
+        ``"bng"``: ``x_col``/``y_col`` are easting/northing in metres;
+        ``"wgs84"``: longitude/latitude in degrees.
+    x_col, y_col : str
+        Logical column names.
+    no_coords_fix : str
+        Fix offered when both cells are empty (source specific: geocode...).
+    what : str
+        Column names as the user knows them, for messages ("Easting/Northing").
+
+    Returns
+    -------
+    x, y, lng, lat : ndarray of float
+        NaN on rows that have a problem.
+    problems : list of (mask, reason, fix, detail)
+    """
+    a, sa = t.floats(x_col)
+    b, sb = t.floats(y_col)
+    empty = (sa == k.NUM_EMPTY) & (sb == k.NUM_EMPTY)
+    bad = ~empty & ((sa != k.NUM_OK) | (sb != k.NUM_OK))
+    problems = [
+        (empty, "no_coordinates", no_coords_fix, None),
+        (bad, "bad_coordinates", f"{what} must both be numbers; correct the cells or remove the row", None),
+    ]
+    ok = ~empty & ~bad
+    if kind == "bng":
+        x, y = a, b
+        out = ok & ~((x >= E_RANGE[0]) & (x <= E_RANGE[1]) & (y >= N_RANGE[0]) & (y <= N_RANGE[1]))
+        looks_wgs = out & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+        problems.append(
+            (
+                looks_wgs,
+                "coordinates_in_degrees",
+                f"{what} hold degrees, not metres; map the longitude/latitude columns instead "
+                "(config: lng/lat) or convert to British National Grid",
+                None,
+            )
+        )
+        problems.append(
+            (
+                out & ~looks_wgs,
+                "coordinates_out_of_range",
+                f"{what} are outside Great Britain (0-700,000 E, 0-1,300,000 N); correct the cells",
+                None,
+            )
+        )
+        good = ok & ~out
+        lng, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
+        if good.any():
+            lng[good], lat[good] = bng_to_wgs84(x[good], y[good])
+    else:
+        lng, lat = a, b
+        inside = (lng >= LNG_RANGE[0]) & (lng <= LNG_RANGE[1]) & (lat >= LAT_RANGE[0]) & (lat <= LAT_RANGE[1])
+        swapped = ok & ~inside & (lat >= LNG_RANGE[0]) & (lat <= LNG_RANGE[1])
+        swapped &= (lng >= LAT_RANGE[0]) & (lng <= LAT_RANGE[1])
+        problems.append(
+            (swapped, "coordinates_swapped", f"{what} look swapped (latitude in the longitude column); swap them", None)
+        )
+        problems.append(
+            (
+                ok & ~inside & ~swapped,
+                "coordinates_out_of_range",
+                f"{what} are outside Great Britain (longitude -11..2.5, latitude 49..61.5); correct the cells",
+                None,
+            )
+        )
+        good = ok & inside
+        x, y = np.full(len(lng), np.nan), np.full(len(lng), np.nan)
+        if good.any():
+            x[good], y[good] = wgs84_to_bng(lng[good], lat[good])
+    return x, y, lng, lat, problems
+
+
+def datetimes(t: TableRead, col: str, *, dayfirst: bool = True, label: str | None = None):
+    """Parse a date(-time) column: seconds as written, status, offset, and a problem for bad cells.
+
+    The problem's detail quotes the cell (dates are never personal fields).
+    """
+    secs, st, off = t.datetimes(col, dayfirst=dayfirst)
+    bad = st == dt.DT_INVALID
+    detail = None
+    if bad.any():
+        detail = np.full(len(st), "", dtype=object)
+        vals = t.strings(col).to_numpy(zero_copy_only=False)
+        detail[bad] = [f"{label or col} {v!r} is not a date" for v in vals[bad]]
+    order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
+    fix = f"write {label or col} as {order} HH:MM (or yyyy-mm-dd HH:MM); spreadsheets may have reformatted it"
+    return secs, st, off, (bad, "bad_datetime", fix, detail)
+
+
+def flags(t: TableRead, col: str, *, label: str):
+    """A Y/N column as int8: 1 yes, 0 no, -1 unknown; and a problem for other values."""
+    if not t.has(col) or len(t) == 0:
+        return np.full(len(t), -1, np.int8), None
+    codes, values = t.codes(col)
+    lut = np.full(max(len(values), 1), -2, np.int8)
+    for i, v in enumerate(values):
+        v = v.strip().lower()
+        lut[i] = 1 if v in _TRUE else 0 if v in _FALSE else -1 if v in _UNKNOWN else -2
+    out = lut[codes] if len(codes) else np.zeros(0, np.int8)
+    bad = out == -2
+    bad_values = sorted({values[i] for i in np.flatnonzero(lut == -2)})[:5]
+    fix = f"{label} must be Y/N (also Yes/No, True/False, 1/0; blank or U for not known)"
+    detail = f"{label} value not Y/N ({', '.join(map(repr, bad_values))})" if bad_values else None
+    return out, (bad, "bad_flag", fix, detail)
+
+
+def is_synthetic_file(path: Path) -> bool:
+    """Whether a file is marked synthetic (a ``.synthetic.json`` sidecar or a ``SYNTHETIC_`` name).
+
+    Examples
+    --------
+    >>> is_synthetic_file(Path("data/synthetic/SYNTHETIC_rms_x.csv.gz"))
+    True
+    """
+    p = Path(path)
+    name = p.name
+    for suffix in (".gz", ".csv"):
+        name = name.removesuffix(suffix)
+    return (
+        p.name.upper().startswith("SYNTHETIC")
+        or (p.parent / f"{name}.synthetic.json").exists()
+        or (p.parent / f"{p.name}.synthetic.json").exists()
+    )
+
+
+def synthetic_note(path: Path) -> dict | None:
+    """The generator's sidecar (``<file>.synthetic.json``) if present."""
+    p = Path(path)
+    name = p.name
+    for cand in (p.parent / f"{p.name}.synthetic.json", p.parent / f"{name.removesuffix('.gz')}.synthetic.json"):
+        if cand.exists():
+            try:
+                return json.loads(cand.read_text())
+            except (OSError, ValueError):
+                return None
+    return None
+
+
+def reconcile(source: str, tables: Sequence[TableRead], accepted: Sequence[int], *, extra: dict | None = None) -> dict:
+    """The reconciliation record of one ingest: per file and in total, rows_read == accepted + quarantined."""
+    files = []
+    for t, n_acc in zip(tables, accepted, strict=True):
+        n_q = t.n_quarantined
+        if t.rows_read != n_acc + n_q:  # an internal invariant, never a user error
+            raise RuntimeError(f"{t.file}: rows_read {t.rows_read} != accepted {n_acc} + quarantined {n_q}")
+        files.append(
+            {
+                "file": t.file,
+                "path": str(t.path),
+                "rows_read": t.rows_read,
+                "rows_accepted": int(n_acc),
+                "rows_quarantined": n_q,
+                "quarantined_by_reason": dict(sorted(t.counts.items())),
+                "blank_lines": t.info["blank_lines"],
+                "bytes": t.info["bytes"],
+                "sha256": t.info["sha256"],
+                "gzip": t.info["gzip"],
+                "truncated": t.info["truncated"],
+                "encoding": t.info["encoding"],
+                "line_endings": t.info["line_endings"],
+                "synthetic": is_synthetic_file(t.path),
+            }
+        )
+    by_reason: dict[str, int] = {}
+    for f in files:
+        for r, n in f["quarantined_by_reason"].items():
+            by_reason[r] = by_reason.get(r, 0) + n
+    total = {
+        "rows_read": sum(f["rows_read"] for f in files),
+        "rows_accepted": sum(f["rows_accepted"] for f in files),
+        "rows_quarantined": sum(f["rows_quarantined"] for f in files),
+        "quarantined_by_reason": dict(sorted(by_reason.items())),
+    }
+    total["balanced"] = total["rows_read"] == total["rows_accepted"] + total["rows_quarantined"]
+    rec = {"source": source, "files": files, "total": total, "synthetic": any(f["synthetic"] for f in files)}
+    if extra:
+        rec.update(extra)
+    return rec
+
+
+def events_table(frame: pd.DataFrame) -> pa.Table:
+    """A pandas frame of events as Arrow (period ``month`` kept as pandas' period extension type)."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def months_of(secs: np.ndarray) -> np.ndarray:
+    """Month ordinals (months since 1970-01) of seconds since 1970."""
+    d = secs.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+    return d
+
+
+def coverage(secs: np.ndarray) -> dict:
+    """Month coverage of event times (seconds since 1970-01-01)."""
+    return month_coverage(months_of(secs))
