@@ -20,7 +20,6 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
-from scipy.stats import false_discovery_control
 
 from hotspots.errors import ParameterError
 from hotspots.grid import _cells_to_str, cells_to_int
@@ -53,6 +52,45 @@ def _one_resolution(ints: np.ndarray, *, name: str) -> np.ndarray:
 def _cell_ints(cells, *, name: str) -> np.ndarray:
     """uint64 ids of H3 cell strings at one resolution."""
     return _one_resolution(cells_to_int(np.asarray(cells, dtype=object)), name=name)
+
+
+def _column_cells(col: pd.Series, *, name: str):
+    """uint64 ids of a column of H3 cell strings at one resolution, and the column as an Arrow string array.
+
+    A column pandas already holds in Arrow (the ``str`` dtype of pandas 3) is
+    parsed without making a Python string per cell.
+    """
+    import pyarrow as pa
+    from h3ronpy import cells_parse
+
+    try:
+        cells = pa.array(col, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        cells = None
+    text = cells is not None and (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type))
+    if not text or not len(cells) or cells.null_count:
+        ints = _cell_ints(col.to_numpy(dtype=object), name=name)  # cells_to_int's checks and messages
+        return ints, pa.array(col.to_numpy(dtype=object))
+    try:
+        ints = np.asarray(cells_parse(cells)).astype(np.uint64, copy=False)
+    except ValueError:
+        ints = _cell_ints(col.to_numpy(dtype=object), name=name)  # raises cells_to_int's message
+    return _one_resolution(ints, name=name), cells
+
+
+def _cells_column(cells, added: np.ndarray):
+    """The output cell column: ``cells`` (Arrow strings) then the ``added`` uint64 cells as strings.
+
+    Its dtype is the one pandas infers for Python strings (``str`` in pandas 3, object before).
+    """
+    import pyarrow as pa
+    from h3ronpy import cells_to_string
+
+    parts = [cells.cast(pa.large_string())]
+    if len(added):
+        parts.append(pa.array(cells_to_string(np.ascontiguousarray(added, dtype=np.uint64))).cast(pa.large_string()))
+    dtype = pd.Series(np.array([""], dtype=object)).dtype
+    return pd.array(pa.concat_arrays(parts), dtype=dtype)
 
 
 def kring_weights(cells: ArrayLike, *, k: int = 1) -> sp.csr_matrix:
@@ -91,27 +129,141 @@ def kring_weights(cells: ArrayLike, *, k: int = 1) -> sp.csr_matrix:
     return _kring_weights_int(_cell_ints(cells, name="cells"), k=_check_k(k, minimum=0))
 
 
-def _kring_weights_int(ints: np.ndarray, *, k: int) -> sp.csr_matrix:
+@nb.njit(cache=True, nogil=True, inline="always")
+def _mix64(key):  # pragma: no cover - numba
+    """MurmurHash3's 64-bit finaliser: H3 ids differ only in a few digit bits, so spread them first."""
+    key ^= key >> np.uint64(33)
+    key *= np.uint64(0xFF51AFD7ED558CCD)
+    key ^= key >> np.uint64(33)
+    key *= np.uint64(0xC4CEB9FE1A85EC53)
+    key ^= key >> np.uint64(33)
+    return key
+
+
+@nb.njit(cache=True, nogil=True)
+def _hash_index(keys):  # pragma: no cover - numba
+    """Open-addressing (linear probing) hash table from each uint64 key to its position in ``keys``.
+
+    Returns ``(table, repeated)``: ``table[slot] = (key as int64, position)``,
+    position -1 for an empty slot, at most half full; ``repeated`` is the
+    position of the first key seen twice, -1 when all are distinct.
+    """
+    size = 16
+    while size < 2 * len(keys):
+        size *= 2
+    table = np.empty((size, 2), dtype=np.int64)
+    table[:, 1] = -1
+    mask = np.uint64(size - 1)
+    for i in range(len(keys)):
+        key = keys[i]
+        slot = np.int64(_mix64(key) & mask)
+        while table[slot, 1] >= 0:
+            if table[slot, 0] == np.int64(key):
+                return table, i
+            slot = (slot + 1) & (size - 1)
+        table[slot, 0] = np.int64(key)
+        table[slot, 1] = i
+    return table, -1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _hash_find(table, key):  # pragma: no cover - numba
+    """Position of uint64 ``key`` in a :func:`_hash_index` table, -1 if absent."""
+    size = len(table)
+    slot = np.int64(_mix64(key) & np.uint64(size - 1))
+    while table[slot, 1] >= 0:
+        if table[slot, 0] == np.int64(key):
+            return table[slot, 1]
+        slot = (slot + 1) & (size - 1)
+    return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def _disks_to_csr(table, ints, offsets, neighbours):  # pragma: no cover - numba
+    """CSR ``(indptr, indices)``: row ``i`` holds the positions of disk ``i``'s cells that are in the table, sorted.
+
+    ``ints[i]`` is the cell of disk ``i`` (at position ``i``), found without a lookup.
+    """
+    n = len(offsets) - 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = np.empty(len(neighbours), dtype=np.int64)
+    p = 0
+    for i in range(n):
+        start = p
+        for q in range(offsets[i], offsets[i + 1]):
+            key = neighbours[q]
+            j = i if key == ints[i] else _hash_find(table, key)
+            if j < 0:
+                continue
+            r = p  # insertion sort: a k=1 disk has at most 7 cells
+            while r > start and indices[r - 1] > j:
+                indices[r] = indices[r - 1]
+                r -= 1
+            indices[r] = j
+            p += 1
+        indptr[i + 1] = p
+    return indptr, indices[:p]
+
+
+@nb.njit(cache=True, nogil=True)
+def _not_in_table(table, keys):  # pragma: no cover - numba
+    """The uint64 keys that are not in the table (repeats kept, input order)."""
+    out = np.empty(len(keys), dtype=np.uint64)
+    c = 0
+    for q in range(len(keys)):
+        if _hash_find(table, keys[q]) < 0:
+            out[c] = keys[q]
+            c += 1
+    return out[:c]
+
+
+def _sorted_unique(ints: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique`` without its hashing overhead)."""
+    s = np.sort(ints)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else s
+
+
+def _disks(ints: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """h3ronpy ``grid_disk`` of each cell: ``(offsets, cells)``, disk ``i`` is ``cells[offsets[i]:offsets[i + 1]]``."""
     import pyarrow as pa
     from h3ronpy import grid_disk
 
-    n = len(ints)
-    index = pd.Index(np.ascontiguousarray(ints).view(np.int64))
-    if not index.is_unique:
+    if not len(ints):
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    disks = pa.array(grid_disk(np.ascontiguousarray(ints, dtype=np.uint64), k))  # one disk (unique cells) a row
+    offsets = disks.offsets.to_numpy().astype(np.int64, copy=False)
+    cells = disks.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+    return offsets - offsets[0], cells
+
+
+def _hash_cells(ints: np.ndarray):
+    """:func:`_hash_index` of distinct cells; raises on a repeated id."""
+    table, repeated = _hash_index(np.ascontiguousarray(ints, dtype=np.uint64))
+    if repeated >= 0:
         raise ParameterError("cells has repeated ids; pass each cell once (e.g. np.unique(cells))")
-    if not n:
-        return sp.csr_matrix((0, 0), dtype=np.float64)
-    disks = pa.array(grid_disk(np.ascontiguousarray(ints), k))  # one disk (unique cells) per row, in row order
-    lengths = disks.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)
-    neighbours = disks.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
-    col_of = index.get_indexer(neighbours.view(np.int64))  # hash lookup, -1 outside the cell set
-    found = col_of >= 0
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)[found]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    w = sp.csr_matrix((np.ones(len(rows)), col_of[found], indptr), shape=(n, n))
-    w.sort_indices()
-    return w
+    return table
+
+
+def _kring_csr(ints: np.ndarray, *, k: int, head=None) -> tuple[np.ndarray, np.ndarray]:
+    """Binary k-ring weights as CSR ``(indptr, indices)``, self included, columns sorted in each row.
+
+    ``head``, the ``(offsets, cells)`` :func:`_disks` of the first cells of
+    ``ints`` at this ``k`` when already computed, is reused.
+    """
+    table = _hash_cells(ints)
+    if head is None:
+        offsets, cells = _disks(ints, k)
+    else:
+        tail_offsets, tail_cells = _disks(ints[len(head[0]) - 1 :], k)
+        offsets = np.concatenate([head[0], head[0][-1] + tail_offsets[1:]])
+        cells = np.concatenate([head[1], tail_cells])
+    return _disks_to_csr(table, np.ascontiguousarray(ints, dtype=np.uint64), offsets, cells)
+
+
+def _kring_weights_int(ints: np.ndarray, *, k: int) -> sp.csr_matrix:
+    n = len(ints)
+    indptr, indices = _kring_csr(ints, k=k)
+    return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
 
 
 def study_area_cells(occupied_cells: ArrayLike, *, mode: str | ArrayLike = "ring:1") -> np.ndarray:
@@ -161,26 +313,33 @@ def study_area_cells(occupied_cells: ArrayLike, *, mode: str | ArrayLike = "ring
 
 def _study_area_ints(ints: np.ndarray, mode) -> np.ndarray:
     """Study-area cells as sorted unique uint64 (``ints``: unique occupied cells)."""
-    from h3ronpy import grid_disk
+    added, _ = _study_area_added(ints, mode)
+    return np.sort(np.concatenate([ints, added]))
 
+
+def _study_area_added(ints: np.ndarray, mode) -> tuple[np.ndarray, tuple[int, tuple] | None]:
+    """Study-area cells that are not in ``ints`` (unique occupied cells, any order), sorted uint64.
+
+    The second item is ``(K, disks)`` for a ``"ring:K"`` mode: the
+    :func:`_disks` of ``ints`` at ``K``, for the weights to reuse; else None.
+    """
     if isinstance(mode, str):
         ring = mode[5:] if mode.startswith("ring:") else ""
         if mode == "occupied":
-            out = ints
-        elif ring.isdigit() and int(ring) >= 1:
-            disks = np.asarray(grid_disk(ints, int(ring), flatten=True)) if len(ints) else ints
-            out = np.unique(disks.astype(np.uint64, copy=False))
-        else:
-            raise ParameterError(
-                "mode must be 'ring:K' with K >= 1 (e.g. 'ring:1'), 'occupied' or an array of study-area "
-                f"cells (boundary_to_cells(boundary)); got {mode!r}"
-            )
-    else:
-        area = _cell_ints(mode, name="mode (study-area cells)")
-        if not len(area):
-            raise ParameterError("mode is an empty array of cells; pass boundary_to_cells(boundary) or 'ring:1'")
-        out = _one_resolution(np.union1d(area, ints), name="study-area cells and occupied_cells together")
-    return out
+            return np.zeros(0, dtype=np.uint64), None
+        if ring.isdigit() and int(ring) >= 1:
+            disks = _disks(ints, int(ring))
+            outside = _not_in_table(_hash_cells(ints), disks[1])
+            return _sorted_unique(outside), (int(ring), disks)
+        raise ParameterError(
+            "mode must be 'ring:K' with K >= 1 (e.g. 'ring:1'), 'occupied' or an array of study-area "
+            f"cells (boundary_to_cells(boundary)); got {mode!r}"
+        )
+    area = _cell_ints(mode, name="mode (study-area cells)")
+    if not len(area):
+        raise ParameterError("mode is an empty array of cells; pass boundary_to_cells(boundary) or 'ring:1'")
+    area = _one_resolution(np.union1d(area, ints), name="study-area cells and occupied_cells together")
+    return np.setdiff1d(area, ints), None
 
 
 def _gi_star_z(values: np.ndarray, weights) -> np.ndarray:
@@ -195,6 +354,30 @@ def _gi_star_z(values: np.ndarray, weights) -> np.ndarray:
     n = x.shape[0]
     wi = np.asarray(weights.sum(axis=1), dtype=np.float64).reshape(n)
     lag = np.asarray(weights @ x, dtype=np.float64).reshape(x.shape)
+    return _z_from_lag(x, lag, wi)
+
+
+@nb.njit(cache=True, nogil=True)
+def _csr_row_sums(x, indptr, indices):  # pragma: no cover - numba
+    """``W @ x`` for binary CSR weights, summed in column order like scipy's sparse product."""
+    n = len(indptr) - 1
+    out = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        s = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            s += x[indices[p]]
+        out[i] = s
+    return out
+
+
+def _gi_star_z_csr(x: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """:func:`_gi_star_z` of a float64 (n,) vector for binary CSR weights, without building the matrix."""
+    return _z_from_lag(x, _csr_row_sums(x, indptr, indices), np.diff(indptr).astype(np.float64))
+
+
+def _z_from_lag(x: np.ndarray, lag: np.ndarray, wi: np.ndarray) -> np.ndarray:
+    """Gi* z from the values, their neighbourhood sums ``W @ x`` and the neighbourhood sizes ``W_i``."""
+    n = x.shape[0]
     xbar = x.mean(axis=0)
     s = x.std(axis=0)
     s = np.where(s <= 1e-12 * np.abs(x).max(axis=0, initial=0.0), 0.0, s)
@@ -205,6 +388,22 @@ def _gi_star_z(values: np.ndarray, weights) -> np.ndarray:
     z = np.zeros(np.broadcast_shapes(num.shape, den.shape))
     np.divide(num, den, out=z, where=den > 0)
     return z
+
+
+def _bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values of a 1-d array, as ``scipy.stats.false_discovery_control(p)``.
+
+    One sort instead of scipy's two (it sorts again to restore the order).
+    """
+    m = len(p)
+    if m <= 1:
+        return np.array(p, dtype=np.float64)
+    order = np.argsort(p)
+    ps = p[order] * (m / np.arange(1, m + 1, dtype=np.float64))
+    np.minimum.accumulate(ps[::-1], out=ps[::-1])
+    out = np.empty(m, dtype=np.float64)
+    out[order] = np.clip(ps, 0.0, 1.0)
+    return out
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -259,11 +458,16 @@ def _folded_exceedances(x, indptr, indices, permutations, seed):  # pragma: no c
 def _gi_star_p_sim(values: np.ndarray, weights, *, permutations: int, seed=None) -> np.ndarray:
     """Folded (two-sided) pseudo p-values ``(extreme + 1) / (permutations + 1)``, reproducible by seed."""
     w = sp.csr_matrix(weights)
+    return _gi_star_p_sim_csr(values, w.indptr, w.indices, permutations=permutations, seed=seed)
+
+
+def _gi_star_p_sim_csr(values, indptr, indices, *, permutations: int, seed=None) -> np.ndarray:
+    """:func:`_gi_star_p_sim` for binary CSR weights given as ``(indptr, indices)``."""
     rng_seed = int(np.random.default_rng(seed).integers(0, 2**31 - 1))
     extreme = _folded_exceedances(
         np.ascontiguousarray(values, dtype=np.float64),
-        w.indptr.astype(np.int64),
-        w.indices.astype(np.int64),
+        np.asarray(indptr, dtype=np.int64),
+        np.asarray(indices, dtype=np.int64),
         int(permutations),
         rng_seed,
     )
@@ -387,30 +591,31 @@ def gi_star(
     x_in = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(x_in).all():
         raise ParameterError(f"frame[{value!r}] has missing or non-numeric values; fill them (0 for no events)")
-    ints_in = _cell_ints(frame[cell_col].to_numpy(dtype=object), name=f"frame[{cell_col!r}]")
-    if pd.Index(ints_in).has_duplicates:
+    ints_in, cells_in = _column_cells(frame[cell_col], name=f"frame[{cell_col!r}]")
+    if _hash_index(ints_in)[1] >= 0:
         raise ParameterError(
             f"frame[{cell_col!r}] repeats cells; aggregate first, e.g. "
             f"frame.groupby({cell_col!r}, as_index=False)[{value!r}].sum()"
         )
-    area = _study_area_ints(np.sort(ints_in), study_area)  # ints_in has no repeats (checked above)
-    added = np.setdiff1d(area, ints_in, assume_unique=True)
-    cells_out = np.concatenate([frame[cell_col].to_numpy(dtype=object), _cells_to_str(added).astype(object)])
+    added, ring = _study_area_added(ints_in, study_area)  # ints_in has no repeats (checked above)
     x = np.concatenate([x_in, np.zeros(len(added))])
     n = len(x)
     if n < 3:
         raise ParameterError(f"Gi* needs at least 3 study-area cells; got {n}: widen study_area or use a finer grid")
-    w = _kring_weights_int(np.concatenate([ints_in, added]), k=k)
-    z = _gi_star_z(x, w)
+    head = ring[1] if ring is not None and ring[0] == k else None  # the study area's disks are the weights' too
+    indptr, indices = _kring_csr(np.concatenate([ints_in, added]), k=k, head=head)
+    z = _gi_star_z_csr(x, indptr, indices)
     p = np.minimum(2.0 * ndtr(-np.abs(z)), 1.0)
     keep_int = frame[value].dtype.kind in "iu"
-    out = pd.DataFrame({cell_col: cells_out, value: x.astype(frame[value].dtype) if keep_int else x})
+    out = pd.DataFrame(
+        {cell_col: _cells_column(cells_in, added), value: x.astype(frame[value].dtype) if keep_int else x}
+    )
     out["gi_z"] = z
     out["gi_p"] = p
     if permutations:
-        p = _gi_star_p_sim(x, w, permutations=permutations, seed=seed)
+        p = _gi_star_p_sim_csr(x, indptr, indices, permutations=permutations, seed=seed)
         out["gi_p_sim"] = p
-    p_fdr = false_discovery_control(p, method="bh")
+    p_fdr = _bh_adjust(p)
     out["gi_p_fdr"] = p_fdr
     p_used = p_fdr if fdr else p
     out["gi_significant"] = p_used < alpha

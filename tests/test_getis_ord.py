@@ -13,9 +13,22 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import distance_matrix
+from scipy.stats import false_discovery_control
 
 from hotspots.errors import ParameterError
-from hotspots.getis_ord import _gi_star_p_sim, _gi_star_z, gi_star, kring_weights, study_area_cells
+from hotspots.getis_ord import (
+    _bh_adjust,
+    _gi_star_p_sim,
+    _gi_star_z,
+    _gi_star_z_csr,
+    _hash_index,
+    _kring_csr,
+    _study_area_added,
+    gi_star,
+    kring_weights,
+    study_area_cells,
+)
+from hotspots.grid import cells_to_int
 
 CENTRE = h3.latlng_to_cell(51.3813, -2.3590, 9)  # Bath
 ESDA_POINTS = np.array([(10, 10), (20, 10), (40, 10), (15, 20), (30, 20), (30, 30)], dtype=float)
@@ -307,3 +320,87 @@ def test_kring_weights_bad_inputs():
     with pytest.raises(ParameterError, match="k must be an integer >= 0"):
         kring_weights([CENTRE], k=-1)
     assert kring_weights([], k=1).shape == (0, 0)
+
+
+# -- fast paths: hash-table weights, reused study-area disks, Arrow cell columns, one-sort BH ----------------------
+
+
+def _pentagon_cells():
+    """Cells around a res-6 pentagon (5 neighbours) and its ragged surroundings."""
+    pentagon = next(c for c in h3.get_res0_cells() if h3.is_pentagon(c))
+    centre = h3.cell_to_center_child(pentagon, 6)
+    return np.array(sorted(h3.grid_disk(centre, 4)), dtype=object), centre
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_kring_weights_at_a_pentagon_match_h3py(k):
+    cells, centre = _pentagon_cells()
+    cells = cells[np.random.default_rng(3).permutation(len(cells))][: len(cells) - 9]  # ragged edge
+    w = kring_weights(cells, k=k)
+    assert w.has_sorted_indices
+    pos = {c: i for i, c in enumerate(cells)}
+    expect = np.zeros((len(cells), len(cells)))
+    for i, c in enumerate(cells):
+        for nb in h3.grid_disk(c, k):
+            if nb in pos:
+                expect[i, pos[nb]] = 1.0
+    np.testing.assert_array_equal(w.toarray(), expect)
+    if centre in pos and k == 1:
+        assert w[pos[centre]].sum() <= 6  # a pentagon touches 5 cells
+
+
+def test_csr_kernel_matches_sparse_weights():
+    cells = _disk(6)[np.random.default_rng(1).permutation(len(_disk(6)))]
+    ints = cells_to_int(cells)
+    indptr, indices = _kring_csr(ints, k=1)
+    w = kring_weights(cells, k=1)
+    np.testing.assert_array_equal(indptr, w.indptr)
+    np.testing.assert_array_equal(indices, w.indices)
+    x = np.random.default_rng(2).poisson(3.0, len(cells)).astype(float)
+    np.testing.assert_array_equal(_gi_star_z_csr(x, indptr, indices), _gi_star_z(x, w))
+
+
+def test_reused_study_area_disks_give_the_same_weights():
+    occupied = cells_to_int(_disk(3)[::2])
+    for ring, k in [(1, 1), (2, 2), (1, 2)]:
+        added, reuse = _study_area_added(occupied, f"ring:{ring}")
+        expect = np.setdiff1d(cells_to_int(study_area_cells(_disk(3)[::2], mode=f"ring:{ring}")), occupied)
+        np.testing.assert_array_equal(added, expect)
+        assert reuse[0] == ring
+        ints = np.concatenate([occupied, added])
+        fresh = _kring_csr(ints, k=k)
+        if ring == k:
+            reused = _kring_csr(ints, k=k, head=reuse[1])
+            for a, b in zip(fresh, reused, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_repeated_ids_are_found_by_the_hash_table():
+    ints = cells_to_int(_disk(4))
+    assert _hash_index(ints)[1] == -1
+    repeated = np.concatenate([ints, ints[[17]]])
+    assert _hash_index(repeated)[1] == len(ints)
+    with pytest.raises(ParameterError, match="repeated ids"):
+        _kring_csr(repeated, k=1)
+
+
+@pytest.mark.parametrize("dtype", [object, "string[pyarrow]", "str"])
+def test_cell_column_dtypes_give_the_same_answer(dtype):
+    frame, _, _ = _planted(radius=5)
+    base = gi_star(frame.astype({"h3_cell": object}), study_area="ring:1")
+    out = gi_star(frame.astype({"h3_cell": dtype}), study_area="ring:1")
+    pd.testing.assert_frame_equal(out, base)
+    assert out["h3_cell"].dtype == pd.Series(np.array(["a"], dtype=object)).dtype  # what pandas infers for str
+
+
+def test_bad_cell_in_an_arrow_column_names_the_problem():
+    frame = _GOOD.assign(h3_cell=pd.array([*_disk(1)[:6], "nonsense"], dtype="string[pyarrow]"))
+    with pytest.raises(ParameterError, match="not an H3 cell id"):
+        gi_star(frame)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=0, max_size=60))
+def test_bh_adjust_equals_scipy(p):
+    p = np.array(p + p[:5], dtype=float)  # with ties
+    np.testing.assert_array_equal(_bh_adjust(p), false_discovery_control(p, method="bh") if len(p) else p)
