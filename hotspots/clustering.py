@@ -3,10 +3,13 @@
 Gives scikit-learn's ``DBSCAN(eps, min_samples, metric="euclidean")`` answer
 without materialising every eps-neighbourhood (gigabytes on dense police
 data). Points are binned into square cells of side just under eps/sqrt(2), so
-any two points of one cell are within eps. (1) A cell whose weight reaches
-``min_samples`` makes all its points core; elsewhere weight within eps is
-counted over the 5x5 block of cells around, pruned by the cells' bounding
-boxes, with scikit-learn's inclusive test ``dx*dx + dy*dy <= eps*eps``.
+any two points of one cell are within eps; a counting sort (an argsort when
+the grid is far larger than the data) groups the points by cell. (1) A cell
+whose weight reaches ``min_samples`` makes all its points core; elsewhere
+weight within eps is counted over the 5x5 block of cells around, pruned by
+the cells' bounding boxes: a cell whose box lies within eps of the point
+counts whole, the rest point by point with scikit-learn's inclusive test
+``dx*dx + dy*dy <= eps*eps``.
 (2) Union-find joins all core points of a cell, and two cells at the first
 pair of their core points within eps. (3) A border point joins the cluster of
 its nearest core point within eps (ties: the earlier row); the rest are noise.
@@ -40,6 +43,135 @@ if TYPE_CHECKING:
 __all__ = ["dbscan", "dbscan_labels"]
 
 _SIDE = 0.70710678  # cell side / eps: just under 1/sqrt(2) (>= 0.5, so neighbours are at most two cells away)
+_DENSE = 4  # counting sort over the whole grid when it has at most this many cells per point, else argsort
+_INT32 = 2**31 - 1  # index arrays are int32 up to this many points (half the memory of int64)
+_DEDUPE = 0.8  # cluster distinct points, weighted, when a sample has fewer distinct points than this fraction
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct(xb, yb, m, cap):
+    """Number of distinct (x, y) bit patterns among the first ``m`` points (hash table of ``cap``, a power of 2)."""
+    table = np.full(cap, -1, np.int64)
+    mask = np.uint64(cap - 1)
+    k = 0
+    for i in range(m):
+        h = np.uint64(xb[i]) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(yb[i]) * np.uint64(0xC2B2AE3D27D4EB4F)
+        s = (h ^ (h >> np.uint64(31))) & mask
+        while True:
+            j = table[s]
+            if j < 0:
+                table[s] = i
+                k += 1
+                break
+            if xb[j] == xb[i] and yb[j] == yb[i]:
+                break
+            s = (s + np.uint64(1)) & mask
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell_key(x, y, x0, y0, side, ncx):
+    """Cell of a point, ``floor((x - x0) / side)`` as numpy computes it, row-major."""
+    return int(math.floor((y - y0) / side)) * ncx + int(math.floor((x - x0) / side))
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order):
+    """Counting sort of the points by cell over the whole grid.
+
+    Fills ``order`` (sorted position -> row, rows ascending within a cell) and
+    returns the sorted ``xs, ys, ws``, each occupied cell's key, the
+    ``starts`` of the cells' points (then n) and the cell index of each grid
+    cell (-1 if empty).
+    """
+    n = len(x)
+    m = ncx * ncy
+    pos = np.zeros(m + 1, order.dtype)
+    for i in range(n):
+        pos[_cell_key(x[i], y[i], x0, y0, side, ncx) + 1] += 1
+    n_cells = 0
+    for k in range(m):
+        n_cells += pos[k + 1] > 0
+        pos[k + 1] += pos[k]
+    ckeys = np.empty(n_cells, np.int64)
+    starts = np.empty(n_cells + 1, order.dtype)
+    c = 0
+    for k in range(m):
+        if pos[k + 1] > pos[k]:
+            ckeys[c] = k
+            starts[c] = pos[k]
+            c += 1
+    starts[n_cells] = n
+    xs, ys, ws = np.empty(n), np.empty(n), np.empty(len(w))
+    for i in range(n):
+        k = _cell_key(x[i], y[i], x0, y0, side, ncx)
+        p = pos[k]
+        pos[k] = p + 1
+        xs[p] = x[i]
+        ys[p] = y[i]
+        order[p] = i
+        if len(w):
+            ws[p] = w[i]
+    pos[:] = -1
+    for c in range(n_cells):
+        pos[ckeys[c]] = c
+    return xs, ys, ws, ckeys, starts, pos[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather(x, y, w, keys, order):
+    """The points in the order ``order`` (sorted by ``keys``): ``xs, ys, ws``, occupied cells' keys and starts."""
+    n = len(x)
+    n_cells = 0
+    for p in range(n):
+        n_cells += p == 0 or keys[order[p]] != keys[order[p - 1]]
+    ckeys = np.empty(n_cells, np.int64)
+    starts = np.empty(n_cells + 1, order.dtype)
+    xs, ys, ws = np.empty(n), np.empty(n), np.empty(len(w))
+    c = 0
+    for p in range(n):
+        i = order[p]
+        if p == 0 or keys[i] != keys[order[p - 1]]:
+            ckeys[c] = keys[i]
+            starts[c] = p
+            c += 1
+        xs[p] = x[i]
+        ys[p] = y[i]
+        if len(w):
+            ws[p] = w[i]
+    starts[n_cells] = n
+    return xs, ys, ws, ckeys, starts
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell_boxes(xs, ys, ws, starts, eps2):
+    """Bounding box (xmin, ymin, xmax, ymax) and weight (if weighted) of each cell, and whether it is compact.
+
+    Rounding is monotone, so every pair of points in a compact cell passes the distance test.
+    """
+    nc = len(starts) - 1
+    box = np.empty((nc, 4))
+    wsum = np.zeros(nc if len(ws) else 0)
+    compact = np.empty(nc, np.bool_)
+    for c in range(nc):
+        i = starts[c]
+        x0, y0, x1, y1 = xs[i], ys[i], xs[i], ys[i]
+        for j in range(i + 1, starts[c + 1]):
+            x0, x1 = min(x0, xs[j]), max(x1, xs[j])
+            y0, y1 = min(y0, ys[j]), max(y1, ys[j])
+        if len(ws):
+            for j in range(i, starts[c + 1]):
+                wsum[c] += ws[j]
+        box[c, 0], box[c, 1], box[c, 2], box[c, 3] = x0, y0, x1, y1
+        dx, dy = x1 - x0, y1 - y0
+        compact[c] = dx * dx + dy * dy <= eps2
+    return box, wsum, compact
+
+
+@numba.njit(cache=True, nogil=True)
+def _weight(wsum, starts, c):
+    """Weight of cell c: its point count when unweighted (``wsum`` empty)."""
+    return wsum[c] if len(wsum) else float(starts[c + 1] - starts[c])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -51,30 +183,52 @@ def _gap2(box, b, x0, y0, x1, y1):
 
 
 @numba.njit(cache=True, nogil=True)
-def _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf):
+def _far2(box, b, x0, y0, x1, y1):
+    """Squared span from a box (or point) to the far side of cell b's box: an upper bound of every computed distance.
+
+    The box corners are points, and rounding is monotone: each computed
+    ``|xi - xj|`` is at most the larger of the two extreme computed differences.
+    """
+    fx = max(x1 - box[b, 0], box[b, 2] - x0)
+    fy = max(y1 - box[b, 1], box[b, 3] - y0)
+    return fx * fx + fy * fy
+
+
+@numba.njit(cache=True, nogil=True)
+def _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf):
     """Fill ``buf`` with the cells (c included) that may hold points within eps of cell c; return how many.
 
-    Callers visit cells in increasing order, so each of the five rows' search
-    positions in ``cursor`` only moves forward: O(cells) per pass in all.
+    Cells are looked up in ``cmap`` (cell index per grid cell, -1 if empty)
+    or, when it is empty, found by search: callers visit cells in increasing
+    order, so each of the five rows' search positions in ``cursor`` only moves
+    forward (O(cells) per pass in all).
     """
     cy = ckeys[c] // ncx
     cx = ckeys[c] - cy * ncx
+    x0, y0, x1, y1 = box[c, 0], box[c, 1], box[c, 2], box[c, 3]
+    xlo, xhi = max(cx - 2, 0), min(cx + 2, ncx - 1)
     k = 0
-    for i in range(5):
-        r = (2, 1, 3, 0, 4)[i]  # own row first: core counts stop early
-        ry = cy + r - 2
-        if ry < 0 or ry >= ncy:
-            continue
-        lo = ry * ncx + max(cx - 2, 0)
-        hi = ry * ncx + min(cx + 2, ncx - 1)
+    if len(cmap):
+        for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
+            for key in range(ry * ncx + xlo, ry * ncx + xhi + 1):
+                j = cmap[key]
+                i = max(j, 0)
+                gx = max(box[i, 0] - x1, x0 - box[i, 2], 0.0)
+                gy = max(box[i, 1] - y1, y0 - box[i, 3], 0.0)
+                buf[k] = j
+                k += (j >= 0) & (gx * gx + gy * gy <= eps2)  # no branch: the test is a coin toss
+        return k
+    nc = len(ckeys)
+    for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
+        lo, hi = ry * ncx + xlo, ry * ncx + xhi
+        r = ry - cy + 2
         j = cursor[r]
-        while j < len(ckeys) and ckeys[j] < lo:
+        while j < nc and ckeys[j] < lo:
             j += 1
         cursor[r] = j
-        while j < len(ckeys) and ckeys[j] <= hi:
-            if _gap2(box, j, box[c, 0], box[c, 1], box[c, 2], box[c, 3]) <= eps2:
-                buf[k] = j
-                k += 1
+        while j < nc and ckeys[j] <= hi:
+            buf[k] = j
+            k += _gap2(box, j, x0, y0, x1, y1) <= eps2
             j += 1
     return k
 
@@ -106,44 +260,65 @@ def _d2(xs, ys, i, j):
 
 
 @numba.njit(cache=True, nogil=True)
-def _core_points(xs, ys, ws, wsum, compact, min_samples, core, c_lo, c_hi, ckeys, starts, box, ncx, ncy, eps2):
+def _core_points(xs, ys, ws, wsum, compact, min_samples, core, c_lo, c_hi, ckeys, cmap, starts, box, ncx, ncy, eps2):
     """Set ``core`` for the points of cells ``c_lo..c_hi-1``: weight >= min_samples within eps (itself included).
 
-    Cells are independent, so disjoint cell ranges can run on separate threads.
+    Per point, a neighbouring cell whose box lies within eps counts whole and
+    one out of reach is skipped; only the points of the cells in between are
+    tested, and only while the answer is open. Cells are independent, so
+    disjoint cell ranges can run on separate threads.
     """
     buf = np.empty(25, np.int64)
+    part = np.empty(25, np.int64)
     cursor = np.zeros(5, np.int64)
     for c in range(c_lo, c_hi):
-        if compact[c] and wsum[c] >= min_samples:
+        if compact[c] and _weight(wsum, starts, c) >= min_samples:
             core[starts[c] : starts[c + 1]] = True
             continue
-        k = _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+        k = _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf)
         reach = 0.0
         for t in range(k):
-            reach += wsum[buf[t]]
+            reach += _weight(wsum, starts, buf[t])
         if reach < min_samples:
             continue
         for i in range(starts[c], starts[c + 1]):
-            count = 0.0
+            xi, yi = xs[i], ys[i]
+            sure, maybe, m = 0.0, 0.0, 0  # weight surely within eps; weight of the cells to test
             for t in range(k):
                 b = buf[t]
-                if _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
-                    continue
+                wb = _weight(wsum, starts, b)
+                near = _gap2(box, b, xi, yi, xi, yi) <= eps2
+                inside = (b == c and compact[c]) or _far2(box, b, xi, yi, xi, yi) <= eps2
+                sure += wb if inside else 0.0
+                part[m] = b
+                m += near and not inside  # no branches: these tests are coin tosses
+                maybe += wb if near and not inside else 0.0
+                if sure >= min_samples:
+                    break
+            count = sure
+            for t in range(m):
+                if count >= min_samples or count + maybe < min_samples:
+                    break
+                b = part[t]
+                maybe -= _weight(wsum, starts, b)
                 for j in range(starts[b], starts[b + 1]):
                     if _d2(xs, ys, i, j) <= eps2:
-                        count += ws[j]
-                if count >= min_samples:
-                    break
+                        count += ws[j] if len(ws) else 1.0
             core[i] = count >= min_samples
 
 
 @numba.njit(cache=True, nogil=True)
-def _connect(xs, ys, core, compact, ckeys, starts, box, ncx, ncy, eps2):
-    """Union-find forest over points joining core points within eps; first core point of each cell."""
+def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, starts, box, ncx, ncy, eps2):
+    """Union-find forest in ``parent`` joining core points within eps; ``first_core`` point of each cell (or -1).
+
+    On return ``parent`` of every core point is its cluster's root, and
+    ``near`` flags the cells that may hold points within eps of a core point.
+    """
     nc = len(ckeys)
-    parent = np.arange(len(xs))
-    first_core = np.full(nc, -1, np.int64)
+    for i in range(len(parent)):
+        parent[i] = i
     for c in range(nc):
+        first_core[c] = -1
         for i in range(starts[c], starts[c + 1]):
             if not core[i]:
                 continue
@@ -160,14 +335,19 @@ def _connect(xs, ys, core, compact, ckeys, starts, box, ncx, ncy, eps2):
     for a in range(nc):
         if first_core[a] < 0:
             continue
-        k = _neighbours(a, ckeys, box, ncx, ncy, eps2, cursor, buf)
+        k = _neighbours(a, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf)
         for t in range(k):
             b = buf[t]
+            near[b] = True  # neighbours are mutual: b's search will find a
             if b <= a or first_core[b] < 0:
                 continue
             whole = compact[a] and compact[b]  # one link joins the two cells
-            if whole and _find(parent, first_core[a]) == _find(parent, first_core[b]):
-                continue
+            if whole:
+                if _far2(box, b, box[a, 0], box[a, 1], box[a, 2], box[a, 3]) <= eps2:  # every pair within eps
+                    _union(parent, first_core[a], first_core[b])
+                    continue
+                if _find(parent, first_core[a]) == _find(parent, first_core[b]):
+                    continue
             done = False
             for i in range(first_core[a], starts[a + 1]):
                 if not core[i] or _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
@@ -180,43 +360,66 @@ def _connect(xs, ys, core, compact, ckeys, starts, box, ncx, ncy, eps2):
                             break
                 if done:
                     break
-    return parent, first_core
+    for i in range(len(parent)):
+        if core[i]:
+            parent[i] = _find(parent, i)
 
 
 @numba.njit(cache=True, nogil=True)
-def _roots(xs, ys, core, rank, parent, first_core, ckeys, starts, box, ncx, ncy, eps2):
-    """Cluster root per point: core points their own, border points their nearest core point's, noise -1."""
-    root = np.full(len(xs), -1, np.int64)
+def _assign(
+    xs, ys, core, order, parent, first_core, near, labels, is_core, c_lo, c_hi, ckeys, cmap, starts, box, ncx, ncy, eps2
+):
+    """Root per row of cells ``c_lo..c_hi-1`` into ``labels``, core flags into ``is_core`` (rows via ``order``).
+
+    Core points take their own root, border points their nearest core
+    point's (ties: the earlier row), noise -1. Reads ``parent`` only, so
+    disjoint cell ranges can run on separate threads.
+    """
     buf = np.empty(25, np.int64)
     cursor = np.zeros(5, np.int64)
-    for c in range(len(ckeys)):
+    for c in range(c_lo, c_hi):
         k = -1
         for i in range(starts[c], starts[c + 1]):
+            row = order[i]
+            is_core[row] = core[i]
+            labels[row] = parent[i] if core[i] else -1
             if core[i]:
-                root[i] = _find(parent, i)
                 continue
             if k < 0:  # once per cell: the neighbouring cells that hold core points
-                k_all = _neighbours(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+                k_all = _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf) if near[c] else 0
                 k = 0
                 for t in range(k_all):
                     if first_core[buf[t]] >= 0:
                         buf[k] = buf[t]
                         k += 1
-            if k == 0:
-                continue  # no core point can be within eps: noise
-            best, best_d2 = -1, np.inf
+            best, best_d2 = -1, eps2
             for t in range(k):
                 b = buf[t]
-                if first_core[b] < 0 or _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
+                if _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > best_d2:
                     continue
                 for j in range(first_core[b], starts[b + 1]):
                     if core[j]:
                         d2 = _d2(xs, ys, i, j)
-                        if d2 <= eps2 and (d2 < best_d2 or (d2 == best_d2 and rank[j] < rank[best])):
+                        if d2 < best_d2 or (d2 == best_d2 and (best < 0 or order[j] < order[best])):
                             best, best_d2 = j, d2
             if best >= 0:
-                root[i] = _find(parent, best)
-    return root
+                labels[row] = parent[best]
+
+
+@numba.njit(cache=True, nogil=True)
+def _relabel(labels, table):
+    """Renumber root labels 0..K-1 in order of first row, in place; ``table`` (one slot per root) is overwritten."""
+    for i in range(len(labels)):
+        if labels[i] >= 0:
+            table[labels[i]] = -1
+    k = 0
+    for i in range(len(labels)):
+        r = labels[i]
+        if r >= 0:
+            if table[r] < 0:
+                table[r] = k
+                k += 1
+            labels[i] = table[r]
 
 
 def _check_params(eps_m, min_samples) -> tuple[float, int]:
@@ -273,9 +476,8 @@ def dbscan_labels(
     n = len(x)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ParameterError("x/y contain NaN or infinite coordinates; drop those points first")
-    if sample_weight is None:
-        w = np.ones(n)
-    else:
+    w = None
+    if sample_weight is not None:
         w = np.ascontiguousarray(sample_weight, dtype=np.float64)
         if w.shape != x.shape:
             raise ParameterError(f"sample_weight must have one value per point ({n}); got shape {w.shape}")
@@ -283,60 +485,66 @@ def dbscan_labels(
             raise ParameterError("sample_weight must be finite and >= 0; fill missing weights and drop negatives")
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool)
-    if n > 10_000:  # police.uk stacks crimes on map points: cluster each distinct point once, weighted
+    sample = min(n, 20_000)  # police.uk stacks crimes on map points: then cluster each distinct point once, weighted
+    cap = 1 << (2 * sample).bit_length()
+    if _distinct(x.view(np.int64), y.view(np.int64), sample, cap) < _DEDUPE * sample:
         from hotspots.grid import unique_points
 
-        sample = min(n, 100_000)
-        if len(unique_points(x[:sample], y[:sample])[1]) < 0.8 * sample:
-            codes, first = unique_points(x, y)
-            wu = np.bincount(codes, weights=w, minlength=len(first))
-            lab_u, core_u = _dbscan(x[first], y[first], wu, eps_m, min_samples)
-            return lab_u[codes], core_u[codes]
+        codes, first = unique_points(x, y)
+        wu = np.bincount(codes, weights=w, minlength=len(first)).astype(np.float64)
+        lab_u, core_u = _dbscan(x[first], y[first], wu, eps_m, min_samples)
+        return lab_u[codes], core_u[codes]
     return _dbscan(x, y, w, eps_m, min_samples)
 
 
+def _on_halves(kernel, args, halves, grid):
+    """Run ``kernel(*args, c_lo, c_hi, *grid)`` over each cell range in ``halves``, on two threads if two."""
+    if len(halves) == 1:
+        kernel(*args, *halves[0], *grid)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as ex:
+        list(ex.map(lambda h: kernel(*args, *h, *grid), halves))
+
+
 def _dbscan(x, y, w, eps_m, min_samples):
+    """Labels and core flags of distinct-or-not points; ``w`` is None (weight 1 each) or one weight per point."""
     n = len(x)
     side = eps_m * _SIDE
     x0, y0 = x.min(), y.min()
-    span_x, span_y = (x.max() - x0) / side + 1, (y.max() - y0) / side + 1
-    if span_x * span_y >= 2.0**62:
-        raise ParameterError(f"eps_m={eps_m!r} is too small for points spanning {span_x * side:.0f} m; use metres")
-    cx = np.floor((x - x0) / side).astype(np.int64)
-    cy = np.floor((y - y0) / side).astype(np.int64)
-    ncx, ncy = int(cx.max()) + 1, int(cy.max()) + 1
-    keys = cy * ncx + cx
-    order = np.argsort(keys)  # results do not depend on the order within a cell
-    xs, ys, ws, keys = x[order], y[order], w[order], keys[order]
-    starts = np.flatnonzero(np.diff(keys, prepend=-1, append=-1))  # first point of each cell, then n
-    first, xys = starts[:-1], np.column_stack([xs, ys])
-    ckeys, wsum = keys[first], np.add.reduceat(ws, first)
-    box = np.hstack([np.minimum.reduceat(xys, first), np.maximum.reduceat(xys, first)])  # xmin ymin xmax ymax
-    size = box[:, 2:] - box[:, :2]  # rounding is monotone: every pair in a compact cell passes the test
-    compact = size[:, 0] * size[:, 0] + size[:, 1] * size[:, 1] <= eps_m * eps_m
-    grid = (ckeys, starts, box, ncx, ncy, eps_m * eps_m)
-    core_s = np.zeros(n, np.bool_)
+    ncx, ncy = math.floor((x.max() - x0) / side) + 1, math.floor((y.max() - y0) / side) + 1
+    if float(ncx) * float(ncy) >= 2.0**62:
+        raise ParameterError(f"eps_m={eps_m!r} is too small for points spanning {ncx * side:.0f} m; use metres")
+    w = np.zeros(0) if w is None else w
+    order = np.empty(n, np.int32 if n <= _INT32 else np.int64)  # sorted position -> row
+    if ncx * ncy <= _DENSE * n + 1024:
+        xs, ys, ws, ckeys, starts, cmap = _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order)
+    else:  # a sparse grid (points spread far apart): sort the occupied cells' keys
+        keys = np.floor((y - y0) / side).astype(np.int64) * ncx + np.floor((x - x0) / side).astype(np.int64)
+        order[:] = np.argsort(keys)  # results do not depend on the order within a cell
+        xs, ys, ws, ckeys, starts = _gather(x, y, w, keys, order)
+        cmap = order[:0]  # no map: neighbours are found by search
+        del keys
+    eps2 = eps_m * eps_m
+    box, wsum, compact = _cell_boxes(xs, ys, ws, starts, eps2)
+    grid = (ckeys, cmap, starts, box, ncx, ncy, eps2)
     n_cells = len(ckeys)
-    split = int(np.searchsorted(starts, n // 2))  # two halves with about as many points each
-    bounds = [(0, min(split, n_cells)), (min(split, n_cells), n_cells)] if n > 50_000 else [(0, n_cells)]
+    split = min(int(np.searchsorted(starts, n // 2)), n_cells)  # two halves with about as many points each
+    halves = [(0, split), (split, n_cells)] if n > 50_000 else [(0, n_cells)]
 
-    def count(b):
-        _core_points(xs, ys, ws, wsum, compact, float(min_samples), core_s, b[0], b[1], *grid)
-
-    if len(bounds) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(2) as ex:
-            list(ex.map(count, bounds))
-    else:
-        count(bounds[0])
-    parent, first_core = _connect(xs, ys, core_s, compact, *grid)
-    root = np.empty(n, np.int64)
-    root[order] = _roots(xs, ys, core_s, order, parent, first_core, *grid)
-    core = np.empty(n, bool)
-    core[order] = core_s
-    labels = np.full(n, -1, np.int64)
-    labels[root >= 0] = pd.factorize(root[root >= 0])[0]  # 0..K-1 in order of first point
+    core_s = np.zeros(n, np.bool_)
+    _on_halves(_core_points, (xs, ys, ws, wsum, compact, float(min_samples), core_s), halves, grid)
+    del ws, wsum
+    parent = np.empty(n, order.dtype)
+    first_core = np.empty(n_cells, order.dtype)
+    near = np.zeros(n_cells, np.bool_)
+    _connect(xs, ys, core_s, compact, parent, first_core, near, *grid)
+    labels = np.empty(n, np.int64)
+    core = np.empty(n, np.bool_)
+    _on_halves(_assign, (xs, ys, core_s, order, parent, first_core, near, labels, core), halves, grid)
+    del xs, ys, core_s, order, first_core, near, box, ckeys, cmap, starts, grid
+    _relabel(labels, parent)  # 0..K-1 in order of first point
     return labels, core
 
 

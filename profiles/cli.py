@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", required=True, type=Path, help="output folder")
         sp.add_argument("--config", type=Path, help="force config whose column mapping and options to use")
 
+    from profiles.synth_cli import add_synth_parser
+
+    add_synth_parser(sub)
+
     kd = sub.add_parser("kde", help="kernel density surface (QGIS Heatmap grid and kernels) as a GeoTIFF")
     kd.add_argument("points", type=Path, help="CSV, GeoPackage/GeoJSON or (Geo)Parquet of points")
     kd.add_argument("--radius-m", type=float, help="kernel radius in metres (with --bandwidth fixed)")
@@ -437,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_gistar(args)
         if args.command == "dbscan":
             return _cmd_dbscan(args)
+        if args.command == "synth":
+            from profiles.synth_cli import run_synth
+
+            return run_synth(args)
     except SaferSpacesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE

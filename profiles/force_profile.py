@@ -105,6 +105,17 @@ def describe_cells(events: pd.DataFrame, cells, *, resolution: int) -> pd.DataFr
     )
 
 
+def _to_bng(area, boundary):
+    """The force area in EPSG:27700 (the boundary's CRS may be WGS84)."""
+    if area is None:
+        return None
+    if boundary.crs is not None and boundary.crs.to_epsg() != 27700:
+        import shapely
+
+        return shapely.union_all(boundary.to_crs("EPSG:27700").geometry.to_numpy())
+    return area
+
+
 def _slug(name: str) -> str:
     return "count_" + "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_").replace("__", "_")
 
@@ -160,6 +171,13 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     grid[grid["count_all"] > 0].to_file(p_geojson, driver="GeoJSON")
     outputs.update(counts_monthly=str(p_monthly), grid=str(p_grid), grid_geojson=str(p_geojson))
 
+    combined = None
+    if cfg.rms.files or cfg.streetsafe.files or cfg.ae.files or cfg.partnership.venues:
+        from profiles.combine import combine_sources
+
+        combined = combine_sources(cfg, out_dir=out, police_uk=result, area=_to_bng(area, boundary))
+        outputs.update(combined.outputs)
+
     top = grid.sort_values(["count_interest", "count_all"], ascending=False).head(15)
     top = top.join(
         describe_cells(ev[ev["crime_type"].isin(interest)], top["h3_cell"], resolution=res_h3), on="h3_cell"
@@ -176,6 +194,7 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
             map_title=title,
             out_dir=out,
             n_grid_events=len(ev),
+            combined=combined,
         )
     )
     run_record = {
@@ -195,6 +214,14 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
         },
         "outputs": outputs,
     }
+    if combined is not None:
+        run_record["definitions"] = combined.definitions
+        run_record["synthetic_sources"] = combined.synthetic_sources
+        run_record["sources"] = {
+            name: {"total": r["total"], "synthetic": r.get("synthetic", False),
+                   "inputs": [{"file": f["path"], "sha256": f["sha256"]} for f in r["files"]]}
+            for name, r in combined.reconciliations.items()
+        }
     outputs["run"] = str(write_json(run_record, out / "run.json"))
     return {"reconciliation": rec, "outputs": outputs, "run": run_record}
 

@@ -138,3 +138,94 @@ def hex_count_png(
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def weekday_hour_png(
+    table, path: str | os.PathLike, *, title: str, window=None, marking: str = "OFFICIAL", source_note: str = ""
+) -> Path:
+    """Heat table of events by weekday (rows) and hour (columns), with the NTE window outlined.
+
+    Parameters
+    ----------
+    table : DataFrame
+        7 x 24 from :func:`hotspots.timebands.weekday_hour_table` (aoristic counts).
+    path : path
+        PNG written.
+    title : str
+        Chart title (say what is counted and over which period).
+    window : NTEWindow, optional
+        Outlined in black: the hours it covers on the days it starts and the next morning.
+    marking : str
+        Security marking printed top and bottom.
+    source_note : str
+        Source line printed at the bottom (say "SYNTHETIC" where it is).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    path = Path(path)
+    values = np.asarray(table, dtype=float)
+    fig, ax = plt.subplots(figsize=(11, 4.2), dpi=110)
+    im = ax.imshow(values, cmap="Greys", aspect="auto")  # readable in greyscale by construction
+    ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
+    ax.set_yticks(range(7), list(table.index), fontsize=9)
+    ax.set_xlabel("hour of day (local time)")
+    cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
+    cb.set_label("events (aoristic share)", fontsize=8)
+    if window is not None:
+        from hotspots.timebands import WEEKDAYS
+
+        start = window.start_min / 60
+        for d in window.days:
+            row = WEEKDAYS.index(d)
+            end = start + window.duration_min / 60
+            first = min(end, 24.0)
+            ax.add_patch(Rectangle((start - 0.5, row - 0.5), first - start, 1, fill=False, lw=2, ec="#d00000"))
+            if end > 24:
+                nxt = (row + 1) % 7
+                ax.add_patch(Rectangle((-0.5, nxt - 0.5), end - 24, 1, fill=False, lw=2, ec="#d00000", ls="--"))
+        title = f"{title}\nNTE window outlined in red: {window} (dashed: the morning after)"
+    ax.set_title(title, fontsize=10)
+    fig.text(0.5, 1.0, marking, ha="center", va="top", fontsize=10, weight="bold")
+    fig.text(0.5, -0.02, f"{marking}  |  {source_note}", ha="center", fontsize=7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def concentration_png(curve, path: str | os.PathLike, *, title: str, marking: str = "OFFICIAL", source_note: str = ""):
+    """Risky-facilities curve: cumulative share of venues vs cumulative share of incidents."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=110)
+    x = np.concatenate([[0.0], curve["cum_venue_share"].to_numpy(float)]) * 100
+    y = np.concatenate([[0.0], curve["cum_incident_share"].to_numpy(float)]) * 100
+    ax.plot(x, y, color="black", lw=2, label="venues, busiest first")
+    ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="incidents spread evenly")
+    s = curve.attrs.get("summary", {})
+    if s:
+        ax.set_title(f"{title}\nGini {s.get('gini', float('nan')):.2f}; top 10% of venues: "
+                     f"{100 * s.get('top10_share', float('nan')):.0f}% of incidents", fontsize=10)
+    else:
+        ax.set_title(title, fontsize=10)
+    ax.set_xlabel("share of NTE venues (%)")
+    ax.set_ylabel("share of NTE-window incidents nearby (%)")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.text(0.5, 1.02, marking, ha="center", va="bottom", fontsize=10, weight="bold")
+    import textwrap
+
+    fig.text(0.5, -0.02, textwrap.fill(f"{marking}  |  {source_note}", 110), ha="center", va="top", fontsize=7)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -24,7 +24,16 @@ CREDITS = (
 
 
 def render_demo_page(
-    cfg: Config, *, grid, top, boundary, reconciliation: dict, map_title: str, out_dir: Path, n_grid_events: int
+    cfg: Config,
+    *,
+    grid,
+    top,
+    boundary,
+    reconciliation: dict,
+    map_title: str,
+    out_dir: Path,
+    n_grid_events: int,
+    combined=None,
 ) -> dict[str, str]:
     """Write ``index.html`` with its map files; returns the paths written."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -69,8 +78,99 @@ def render_demo_page(
         rec=reconciliation,
         credits=CREDITS,
         n_grid_events=n_grid_events,
+        comb=_combined_context(cfg, combined, out_dir) if combined is not None else None,
     )
     page = out_dir / "index.html"
+    if "<script" in html.split("<iframe", 1)[0].lower():  # data text is escaped; only the iframe may load scripts
+        raise RuntimeError("unescaped script in the page")
     page.write_text(html, encoding="utf-8")
     return {"page": str(page), "map": str(out_dir / map_file), "map_png": str(out_dir / png_file)}
 
+
+
+def _combined_context(cfg: Config, comb, out_dir: Path) -> dict:
+    """Tables and charts of the combine stage, with every synthetic source named."""
+    from hotspots.timebands import parse_nte_window
+    from profiles.combine import SOURCE_LABELS
+    from profiles.maps import concentration_png, weekday_hour_png
+
+    marking = cfg.force.security_classification
+    synthetic = set(comb.synthetic_sources)
+
+    def label(src: str) -> str:
+        return SOURCE_LABELS.get(src, src) + (" [SYNTHETIC]" if src in synthetic else "")
+
+    sources = []
+    for name, rec in comb.reconciliations.items():
+        t = rec["total"]
+        cov = rec.get("coverage") or {}
+        sources.append(
+            {
+                "name": label(name) if name in SOURCE_LABELS else name,
+                "read": t["rows_read"],
+                "accepted": t["rows_accepted"],
+                "quarantined": t["rows_quarantined"],
+                "reasons": t["quarantined_by_reason"],
+                "period": f"{cov.get('first_month')} to {cov.get('last_month')}" if cov else "",
+                "synthetic": bool(rec.get("synthetic")),
+                "balanced": t["balanced"],
+            }
+        )
+    window = parse_nte_window(comb.definitions["nte_window"])
+    ev = comb.events[comb.events["in_force_area"]]
+    counts = ev.groupby("source", observed=True).agg(n=("x", "size"), nte=("nte_share", "sum"))
+    nte_rows = [
+        {
+            "source": label(s),
+            "events": int(r.n),
+            "nte_share": None if s in ("police_uk", "streetsafe") else r.nte / r.n if r.n else None,
+        }
+        for s, r in counts.iterrows()
+    ]
+    charts = []
+    for s, table in comb.weekday_hour.items():
+        f = f"weekday_hour_{s}.png"
+        note = "SYNTHETIC DATA, not real records" if s in synthetic else "source data"
+        weekday_hour_png(
+            table,
+            out_dir / f,
+            title=f"{label(s)} by weekday and hour (aoristic: time windows spread over their hours)",
+            window=window,
+            marking=marking,
+            source_note=f"{SOURCE_LABELS.get(s, s)}: {note}",
+        )
+        charts.append({"file": f, "source": label(s)})
+    places = comb.places.head(10).to_dict("records")
+    place_sources = [s for s in SOURCE_LABELS if f"{s}_count" in comb.places.columns]
+    gap = None
+    if comb.perception is not None:
+        g = comb.perception[comb.perception["gap_class"] == "felt unsafe, little recorded"]
+        gap = g.sort_values(["perception_count", "gap_ratio"], ascending=False).head(10).to_dict("records")
+    venues = risky = None
+    if comb.venue_risk is not None:
+        cols = ["name", "kind", "postcode", "crime_within", "ae_within", "nearest_nte", "risk_rank"]
+        venues = comb.venue_risk.head(10).reindex(columns=cols).to_dict("records")
+        risky = comb.risky.attrs.get("summary")
+        concentration_png(
+            comb.risky,
+            out_dir / "risky_facilities.png",
+            title="Risky facilities: NTE-window incidents within "
+            f"{comb.definitions['venue_distance_m']:.0f} m of each venue",
+            marking=marking,
+            source_note="venues: Open Pubs, FSA ratings, NightCapp closing times (OGL); incidents: "
+            + ", ".join(label(s) for s in ("rms", "ae") if s in place_sources)
+            + " (police.uk is month-only, so it has no NTE-window share)",
+        )
+    return {
+        "sources": sources,
+        "definitions": comb.definitions,
+        "synthetic": sorted(label(s) for s in synthetic),
+        "nte_rows": nte_rows,
+        "charts": charts,
+        "places": places,
+        "place_sources": [(s, label(s)) for s in place_sources],
+        "gap": gap,
+        "venues": venues,
+        "risky": risky,
+        "risky_png": "risky_facilities.png" if venues is not None else None,
+    }

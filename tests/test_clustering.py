@@ -118,6 +118,41 @@ def test_cells_that_are_not_compact(monkeypatch, side):
         assert_like_sklearn(_stacked(rng, n=2000), eps, min_samples)
 
 
+@pytest.mark.parametrize(
+    "paths",
+    [
+        {"_DENSE": 10**9},  # counting sort over the whole grid (cells looked up in a map)
+        {"_DENSE": 0},  # argsort of the occupied cells (cells found by search)
+        {"_INT32": 0},  # int64 indices, as for more than 2**31 points
+        {"_DEDUPE": 0.0},  # duplicates left in the grid
+        {"_DEDUPE": 1.01},  # always cluster the distinct points, weighted
+    ],
+)
+def test_every_code_path_matches_sklearn(monkeypatch, paths):
+    for name, value in paths.items():
+        monkeypatch.setattr(clustering, name, value)
+    rng = np.random.default_rng(21)
+    for eps, min_samples in [(30.0, 3), (100.0, 12), (250.0, 60)]:
+        assert_like_sklearn(_blobs(rng, n=2500), eps, min_samples)
+        assert_like_sklearn(_stacked(rng, n=2500), eps, min_samples)
+    pts = np.unique(_stacked(rng, n=2500), axis=0)
+    assert_like_sklearn(pts, 60.0, 8, weight=rng.integers(0, 6, len(pts)).astype(float))
+
+
+def test_code_paths_give_identical_labels(monkeypatch):
+    """Sorting, index width and de-duplication change the work, never the answer (border ties included)."""
+    rng = np.random.default_rng(22)
+    pts = np.vstack([_blobs(rng, n=60_000, k=40, sd_m=90.0, side_m=20_000.0), _stacked(rng, n=5000)])
+    want = dbscan_labels(pts[:, 0], pts[:, 1], eps_m=80, min_samples=10)
+    for paths in [{"_DENSE": 0}, {"_INT32": 0}, {"_DEDUPE": 1.01}]:
+        with monkeypatch.context() as m:
+            for name, value in paths.items():
+                m.setattr(clustering, name, value)
+            got = dbscan_labels(pts[:, 0], pts[:, 1], eps_m=80, min_samples=10)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
 @pytest.mark.parametrize(("eps", "min_samples"), [(50.0, 1), (60.0, 8), (120.0, 25)])
 def test_sample_weight_matches_sklearn(eps, min_samples):
     rng = np.random.default_rng(11)

@@ -80,7 +80,7 @@ def test_run_record_echoes_config_and_hashes(built):
     assert run_rec["config"]["grid"]["h3_resolution"] == 9
     assert run_rec["config"]["offences"]["definition_version"] == "police-uk-categories-v1"
     assert all(len(i["sha256"]) == 64 for i in run_rec["inputs"])
-    assert run_rec["security_classification"] == "OFFICIAL"
+    assert run_rec["security_classification"] == "OFFICIAL-SENSITIVE"
 
 
 def test_describe_cells_hand_case():

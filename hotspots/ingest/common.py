@@ -207,8 +207,8 @@ def is_synthetic_file(path: Path) -> bool:
 def synthetic_note(path: Path) -> dict | None:
     """The generator's sidecar (``<file>.synthetic.json``) if present."""
     p = Path(path)
-    name = p.name
-    for cand in (p.parent / f"{p.name}.synthetic.json", p.parent / f"{name.removesuffix('.gz')}.synthetic.json"):
+    stem = p.name.removesuffix(".gz").removesuffix(".csv")
+    for cand in (p.parent / f"{stem}.synthetic.json", p.parent / f"{p.name}.synthetic.json"):
         if cand.exists():
             try:
                 return json.loads(cand.read_text())
