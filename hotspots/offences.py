@@ -334,10 +334,29 @@ def classify_offences(codes, *, table: OffenceTable, domestic_abuse=None, victim
     3           8N                    NaN      not_vawg
     4         999X                    NaN  unknown_code
     """
-    norm = normalise_codes(codes)
-    n = len(norm)
+    n = len(codes)
     da = _flag(domestic_abuse, n, "domestic_abuse")
     fem = _flag(victim_female, n, "victim_female")
+    if n <= 4096:
+        return _classify(codes, table=table, da=da, fem=fem)
+    # records repeat a few hundred (code, flag) combinations: classify each once
+    code_id, _ = pd.factorize(pd.Series(codes).reset_index(drop=True), use_na_sentinel=False)
+    flag_id = np.where(np.isnan(da), 2, da).astype(np.int64) * 3 + np.where(np.isnan(fem), 2, fem).astype(np.int64)
+    _, first, inverse = np.unique(code_id.astype(np.int64) * 9 + flag_id, return_index=True, return_inverse=True)
+    small = _classify(
+        pd.Series(codes).reset_index(drop=True).iloc[first].to_numpy(dtype=object),
+        table=table,
+        da=da[first],
+        fem=fem[first],
+    )
+    out = small.iloc[inverse.ravel()].reset_index(drop=True)
+    out.attrs = small.attrs
+    return out
+
+
+def _classify(codes, *, table: OffenceTable, da: np.ndarray, fem: np.ndarray) -> pd.DataFrame:
+    """The classification of :func:`classify_offences`, record by record (flags as float: 1, 0, NaN)."""
+    norm = normalise_codes(codes)
 
     e = table.entries
     pos = e.index.get_indexer(norm.fillna("\x00"))

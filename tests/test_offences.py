@@ -284,3 +284,18 @@ def test_missing_file_and_bad_toml(tmp_path):
     p = write(tmp_path, "version = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_offence_table(p)
+
+
+def test_large_inputs_classify_each_combination_once_with_the_same_answer():
+    """Above 4,096 records the classifier works on distinct (code, flags) combinations: same result."""
+    from hotspots.offences import _classify, _flag
+
+    table = load_offence_table()
+    rng = np.random.default_rng(0)
+    pool = np.array(["19C", "8N", "105A", "8Q", "999X", " 019c ", None, "4/1", "8L"], dtype=object)
+    codes = pool[rng.integers(0, len(pool), 10_000)]
+    da = rng.choice(np.array([True, False, None], dtype=object), 10_000)
+    fem = rng.choice(np.array([True, False, None], dtype=object), 10_000)
+    fast = classify_offences(codes, table=table, domestic_abuse=da, victim_female=fem)
+    slow = _classify(codes, table=table, da=_flag(da, 10_000, "d"), fem=_flag(fem, 10_000, "f"))
+    pd.testing.assert_frame_equal(fast, slow)

@@ -48,6 +48,21 @@ def _transformer(src: str, dst: str):
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
+def _transform(src: str, dst: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinate arrays with pyproj; large arrays in two halves on two threads (one transformer each)."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    if len(a) < 200_000:
+        return _transformer(src, dst).transform(a, b)
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = len(a) // 2
+    halves = [(a[:h], b[:h]), (a[h:], b[h:])]
+    with ThreadPoolExecutor(2) as ex:
+        parts = list(ex.map(lambda ab: _transformer(src, dst).transform(*ab), halves))
+    return np.concatenate([parts[0][0], parts[1][0]]), np.concatenate([parts[0][1], parts[1][1]])
+
+
 def wgs84_to_bng(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Longitude/latitude (EPSG:4326) to British National Grid metres (EPSG:27700).
 
@@ -57,7 +72,7 @@ def wgs84_to_bng(lng: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     >>> round(float(x[0])), round(float(y[0]))
     (375080, 164824)
     """
-    return _transformer("EPSG:4326", "EPSG:27700").transform(np.asarray(lng, float), np.asarray(lat, float))
+    return _transform("EPSG:4326", "EPSG:27700", lng, lat)
 
 
 def bng_to_wgs84(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +84,7 @@ def bng_to_wgs84(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(lng[0]), 4), round(float(lat[0]), 4)
     (-2.3595, 51.3819)
     """
-    return _transformer("EPSG:27700", "EPSG:4326").transform(np.asarray(x, float), np.asarray(y, float))
+    return _transform("EPSG:27700", "EPSG:4326", x, y)
 
 
 def coordinates(t: TableRead, *, kind: str, x_col: str, y_col: str, no_coords_fix: str, what: str):

@@ -26,10 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hotspots.errors import ParameterError
+from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.common import coordinates, coverage, datetimes, events_table, flags, is_synthetic_file, reconcile
+from hotspots.ingest.common import coordinates, coverage, datetimes, flags, is_synthetic_file, reconcile
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.ingest.table import TableRead, assemble_quarantine, read_table
 
@@ -74,17 +77,24 @@ MAX_WINDOW_DAYS = 31  # longer windows are kept, spread over the week, and count
 
 
 def _sex_codes(t: TableRead) -> tuple[np.ndarray, int]:
-    """Victim sex as 'F', 'M' or 'U' and the number of values not recognised (values never logged)."""
-    if not t.has("victim_sex"):
-        return np.full(len(t), "U", dtype=object), 0
+    """Victim sex as int8 codes (0 F, 1 M, 2 U) and the number of values not recognised (values never logged)."""
+    if not t.has("victim_sex") or len(t) == 0:
+        return np.full(len(t), 2, np.int8), 0
     codes, values = t.codes("victim_sex")
-    lut = np.array([_SEX.get(v.strip().lower(), "U") for v in values] or ["U"], dtype=object)
-    unknown_vals = {v.strip().lower() for v in values} - set(_SEX) - {"", "u", "unknown", "not known", "nk"}
-    odd = np.isin(np.array(values, dtype=object), [v for v in values if v.strip().lower() in unknown_vals])
-    return lut[codes], int(np.count_nonzero(odd[codes])) if len(codes) else 0
+    norm = [v.strip().lower() for v in values]
+    lut = np.array([{"F": 0, "M": 1}.get(_SEX.get(v, "U"), 2) for v in norm], dtype=np.int8)
+    odd = np.array([v not in _SEX and v not in ("", "u", "unknown", "not known", "nk") for v in norm])
+    return lut[codes], int(np.count_nonzero(odd[codes]))
 
 
-def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[TableRead, pd.DataFrame, int]:
+def _upper_codes(t: TableRead) -> tuple[np.ndarray, np.ndarray]:
+    """Offence codes as (int32 id per row, distinct upper-case values); blank is ``""``."""
+    ids, values = t.codes("offence_code")
+    upper, remap = np.unique(np.array([v.strip().upper() for v in values] or [""], dtype=object), return_inverse=True)
+    return remap.ravel()[ids].astype(np.int32) if len(ids) else np.zeros(0, np.int32), upper
+
+
+def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[TableRead, dict, int]:
     use_ll = bool(cols.get("lng")) and bool(cols.get("lat"))
     xc, yc = ("lng", "lat") if use_ll else ("easting", "northing")
     required = ["id", "offence_code", "committed_from", xc, yc]
@@ -95,8 +105,8 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
         header_fix="map this export's column names in the force config's [rms.columns] "
         "(keys: " + ", ".join(required) + ")",
     )
-    ids = t.strings("id").to_numpy(zero_copy_only=False)
-    code = np.char.upper(t.strings("offence_code").to_numpy(zero_copy_only=False).astype(str))
+    id_s, id_e = k._strip_spans(t.buf, *t.spans("id"))
+    code_id, code_values = _upper_codes(t)
     f_secs, f_st, _, bad_from = datetimes(t, "committed_from", dayfirst=dayfirst, label=cols["committed_from"])
     if t.has("committed_to"):
         t_secs, t_st, _, bad_to = datetimes(t, "committed_to", dayfirst=dayfirst, label=cols["committed_to"])
@@ -107,7 +117,6 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
     has_to = (t_st == dt.DT_DATE) | (t_st == dt.DT_DATETIME)
     end = np.where(has_to, np.where(t_st == dt.DT_DATE, t_secs + 86400, t_secs), end)
     ok_from = (f_st == dt.DT_DATE) | (f_st == dt.DT_DATETIME)
-    # a to date equal to a from date written without a time is the same day: not "before"
     before = ok_from & has_to & (end < start)
     x, y, lng, lat, coord_problems = coordinates(
         t,
@@ -122,8 +131,8 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
     nte, bad_nte = flags(t, "nte", label=cols.get("nte") or "nte")
     sex, odd_sex = _sex_codes(t)
     problems = [
-        (ids == "", "missing_id", _FIX_ID, None),
-        (code == "", "missing_offence_code", _FIX_CODE, None),
+        (id_s == id_e, "missing_id", _FIX_ID, None),
+        (code_values[code_id] == "" if len(code_id) else np.zeros(0, bool), "missing_offence_code", _FIX_CODE, None),
         (f_st == dt.DT_EMPTY, "missing_datetime", _FIX_FROM, None),
         bad_from,
     ]
@@ -133,37 +142,28 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
     problems += coord_problems
     problems += [p for p in (bad_da, bad_alc, bad_nte) if p is not None]
     keep = t.reject(problems)
-    frame = pd.DataFrame(
-        {
-            "event_id": ids[keep],
-            "offence_code": code[keep],
-            "offence_description": t.strings("offence_description").to_numpy(zero_copy_only=False)
-            if t.has("offence_description")
-            else np.full(len(t), "", dtype=object),
-            "t_from": start[keep].astype("datetime64[s]"),
-            "t_to": end[keep].astype("datetime64[s]"),
-            "time_precision": np.where(f_st[keep] == dt.DT_DATE, "day", "minute"),
-            "x": x[keep],
-            "y": y[keep],
-            "lng": lng[keep],
-            "lat": lat[keep],
-            "location_type": t.strings("location_type").to_numpy(zero_copy_only=False)
-            if t.has("location_type")
-            else np.full(len(t), "", dtype=object),
-            "domestic_abuse": da[keep],
-            "alcohol": alc[keep],
-            "nte_flag": nte[keep],
-            "victim_sex": sex[keep],
-            "victim_age_band": t.strings("victim_age_band").to_numpy(zero_copy_only=False)
-            if t.has("victim_age_band")
-            else np.full(len(t), "", dtype=object),
-            "outcome_code": t.strings("outcome_code").to_numpy(zero_copy_only=False)
-            if t.has("outcome_code")
-            else np.full(len(t), "", dtype=object),
-            "source_line": t.line,
-        }
-    )
-    return t, frame, odd_sex
+    cols_out = {
+        "event_id": t.strings("id"),
+        "code_id": code_id[keep],
+        "code_values": code_values,
+        "offence_description": t.dictionary("offence_description"),
+        "t_from": start[keep],
+        "t_to": end[keep],
+        "day_only": f_st[keep] == dt.DT_DATE,
+        "x": x[keep],
+        "y": y[keep],
+        "lng": lng[keep],
+        "lat": lat[keep],
+        "location_type": t.dictionary("location_type"),
+        "domestic_abuse": da[keep],
+        "alcohol": alc[keep],
+        "nte_flag": nte[keep],
+        "victim_sex": sex[keep],
+        "victim_age_band": t.dictionary("victim_age_band"),
+        "outcome_code": t.dictionary("outcome_code"),
+        "source_line": t.line.copy(),
+    }
+    return t, cols_out, odd_sex
 
 
 def read_rms(
@@ -238,79 +238,136 @@ def read_rms(
     if not paths:
         raise ParameterError("read_rms needs at least one file")
     table = offence_table if offence_table is not None else load_offence_table()
-    tables, frames, odd_sex = [], [], 0
-    for i, p in enumerate(paths):
-        t, f, odd = _read_one(p, cols, dayfirst=dayfirst)
-        f["_file"] = i
+    tables, parts, odd_sex = [], [], 0
+    for p in paths:
+        t, part, odd = _read_one(p, cols, dayfirst=dayfirst)
         tables.append(t)
-        frames.append(f)
+        parts.append(part)
         odd_sex += odd
-    ev = pd.concat(frames, ignore_index=True)
+    file_idx = np.concatenate([np.full(len(q["t_from"]), i, np.int32) for i, q in enumerate(parts)])
+    ids = pa.chunked_array([q["event_id"] for q in parts], pa.string()).combine_chunks()
     # later rows win: the newest export holds the latest state of a record
-    dup = ev.duplicated("event_id", keep="last").to_numpy()
+    dup = pd.Series(pd.arrays.ArrowExtensionArray(ids)).duplicated(keep="last").to_numpy()
     if dup.any():
-        last = ev.drop_duplicates("event_id", keep="last").set_index("event_id")
+        id_list = ids.to_numpy(zero_copy_only=False)
+        line_all = np.concatenate([q["source_line"] for q in parts])
+        last = pd.Series(np.arange(len(ids)), index=id_list)
+        last = last[~pd.Index(id_list).duplicated(keep="last")]
         for i, t in enumerate(tables):
-            mine = (ev["_file"] == i).to_numpy()
+            mine = file_idx == i
             d = dup[mine]
             if d.any():
-                kept = last.loc[ev.loc[mine, "event_id"].to_numpy()[d]]
+                pos = last.loc[id_list[mine][d]].to_numpy()
                 detail = np.full(len(d), "", dtype=object)
-                detail[d] = [
-                    f"kept {paths[int(fi)].name} line {int(ln)}"
-                    for fi, ln in zip(kept["_file"], kept["source_line"], strict=True)
-                ]
+                detail[d] = [f"kept {paths[file_idx[j]].name} line {line_all[j]}" for j in pos]
                 t.reject([(d, "duplicate_id", _FIX_DUP, detail)])
-        ev = ev.loc[~dup].reset_index(drop=True)
+    keep = ~dup
+    # one code dictionary for all files
+    all_codes = np.unique(np.concatenate([q["code_values"] for q in parts]).astype(object))
+    code_id = np.concatenate([np.searchsorted(all_codes, q["code_values"])[q["code_id"]] for q in parts]).astype(
+        np.int32
+    )[keep]
+    num = {
+        c: np.concatenate([q[c] for q in parts])[keep]
+        for c in (
+            "t_from",
+            "t_to",
+            "day_only",
+            "x",
+            "y",
+            "lng",
+            "lat",
+            "domestic_abuse",
+            "alcohol",
+            "nte_flag",
+            "victim_sex",
+            "source_line",
+        )
+    }
+    file_idx = file_idx[keep]
+    da = num["domestic_abuse"]
+    sex = num["victim_sex"]
+    codes_cat = pd.Categorical.from_codes(code_id, categories=pd.Index(all_codes, dtype=object))
     cls = classify_offences(
-        ev["offence_code"].to_numpy(),
+        codes_cat,
         table=table,
-        domestic_abuse=pd.Series(ev["domestic_abuse"].to_numpy()).map({1: True, 0: False}),  # -1: not known
-        victim_female=pd.Series(ev["victim_sex"].to_numpy()).map({"F": True, "M": False}),
+        domestic_abuse=np.where(da == 1, 1.0, np.where(da == 0, 0.0, np.nan)),  # -1: not known
+        victim_female=np.where(sex == 0, 1.0, np.where(sex == 1, 0.0, np.nan)),
     )
-    secs = ev["t_from"].to_numpy().astype("datetime64[s]").astype(np.int64)
-    window_h = (ev["t_to"] - ev["t_from"]).dt.total_seconds().to_numpy() / 3600
+    t_from = num["t_from"].astype("datetime64[s]")
+    t_to = num["t_to"].astype("datetime64[s]")
+    window_h = (num["t_to"] - num["t_from"]) / 3600
     synth = any(is_synthetic_file(p) for p in paths) if synthetic is None else bool(synthetic)
     names = [p.name for p in paths]
-    out = pd.DataFrame(
+
+    def dict_col(name):
+        chunks = [q[name] for q in parts]
+        arr = pa.chunked_array(chunks).unify_dictionaries().combine_chunks() if len(chunks) > 1 else chunks[0]
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return arr.filter(pa.array(keep))
+
+    desc = dict_col("offence_description")
+    desc_filled = pc.if_else(
+        pc.equal(desc.cast(pa.string()), ""),
+        pa.array(cls["offence_description"].fillna("").to_numpy(object), pa.string()),
+        desc.cast(pa.string()),
+    ).dictionary_encode()
+    from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
+
+    months = t_from.astype("datetime64[M]").astype(np.int64)
+    n = len(t_from)
+    vg = cls["vawg_group"]
+    out = pa.table(
         {
-            "event_id": ev["event_id"].astype(str),
-            "source": "rms",
-            "synthetic": synth,
-            "offence_code": ev["offence_code"],
-            "offence_description": ev["offence_description"].where(
-                ev["offence_description"] != "", cls["offence_description"].fillna("")
+            "event_id": ids.filter(pa.array(keep)),
+            "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array(["rms"])),
+            "synthetic": pa.array(np.full(n, synth)),
+            "offence_code": pa.DictionaryArray.from_arrays(
+                pa.array(code_id), pa.array(all_codes.tolist(), pa.string())
             ),
-            "vawg_group": cls["vawg_group"].to_numpy(),
-            "code_known": cls["code_known"].to_numpy(),
-            "t_from": ev["t_from"],
-            "t_to": ev["t_to"],
-            "time_precision": ev["time_precision"],
-            "time_window_h": window_h,
-            "time_resolved": True,
-            "month": pd.PeriodIndex(ev["t_from"], freq="M"),
+            "offence_description": desc_filled,
+            "vawg_group": pa.array(
+                vg.astype(object).where(vg.notna(), None).to_numpy(object), pa.string()
+            ).dictionary_encode(),
+            "code_known": pa.array(cls["code_known"].to_numpy(bool)),
+            "t_from": pa.array(t_from),
+            "t_to": pa.array(t_to),
+            "time_precision": pa.DictionaryArray.from_arrays(
+                pa.array(num["day_only"].astype(np.int32)), pa.array(["minute", "day"])
+            ),
+            "time_window_h": pa.array(window_h.astype(float)),
+            "time_resolved": pa.array(np.ones(n, bool)),
+            "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(months, pa.int64())),
+            "x": num["x"],
+            "y": num["y"],
+            "lng": num["lng"],
+            "lat": num["lat"],
+            "location_type": dict_col("location_type"),
+            "domestic_abuse": num["domestic_abuse"],
+            "alcohol": num["alcohol"],
+            "nte_flag": num["nte_flag"],
+            "victim_sex": pa.DictionaryArray.from_arrays(pa.array(sex.astype(np.int32)), pa.array(["F", "M", "U"])),
+            "victim_age_band": dict_col("victim_age_band"),
+            "outcome_code": dict_col("outcome_code"),
+            "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx), pa.array(names, pa.string())),
+            "source_line": num["source_line"],
         }
     )
-    for c in ("x", "y", "lng", "lat", "location_type", "domestic_abuse", "alcohol", "nte_flag"):
-        out[c] = ev[c].to_numpy()
-    for c in ("victim_sex", "victim_age_band", "outcome_code"):
-        out[c] = ev[c].to_numpy()
-    out["source_file"] = pd.Categorical.from_codes(ev["_file"].to_numpy(), categories=names)
-    out["source_line"] = ev["source_line"].to_numpy()
-    accepted = np.bincount(ev["_file"].to_numpy(), minlength=len(paths))
-    n_unknown = int((~out["code_known"]).sum())
+    accepted = np.bincount(file_idx, minlength=len(paths))
+    unknown = ~cls["code_known"].to_numpy(bool)
     extra = {
-        "coverage": coverage(secs),
+        "coverage": coverage(num["t_from"]),
         "offence_table_version": table.version,
-        "offence_codes_unknown": n_unknown,
-        "offence_codes_unknown_list": sorted(set(out.loc[~out["code_known"], "offence_code"]))[:50],
-        "vawg_events": int(out["vawg_group"].notna().sum()),
+        "offence_codes_unknown": int(unknown.sum()),
+        "offence_codes_unknown_list": sorted(set(all_codes[np.unique(code_id[unknown])].tolist()))[:50],
+        "vawg_events": int(vg.notna().sum()),
         "time_windows_over_max": int((window_h > MAX_WINDOW_DAYS * 24).sum()),
-        "time_precision_day": int((out["time_precision"] == "day").sum()),
+        "time_precision_day": int(num["day_only"].sum()),
         "victim_sex_unrecognised": odd_sex,
         "dayfirst": dayfirst,
         "columns": cols,
     }
     rec = reconcile("rms", tables, accepted, extra=extra)
     rec["synthetic"] = synth
-    return IngestResult(events=events_table(out), quarantine=assemble_quarantine(tables), reconciliation=rec)
+    return IngestResult(events=out, quarantine=assemble_quarantine(tables), reconciliation=rec)

@@ -209,6 +209,13 @@ class TableRead:
         values = [v.replace('""', '"') if q else v for v, q in zip(values, esc, strict=True)]
         return codes, values
 
+    def dictionary(self, col: str) -> pa.DictionaryArray:
+        """Column ``col`` dictionary-encoded (cheap for low-cardinality text such as codes and bands)."""
+        codes, values = self.codes(col)
+        if not len(values):
+            return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(self), np.int32)), pa.array([""]))
+        return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(values, pa.string()))
+
     def raw(self, rows: np.ndarray) -> pa.Array:
         """The lines of ``rows`` as read (verbatim)."""
         rows = np.asarray(rows, dtype=np.int64)
