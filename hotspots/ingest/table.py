@@ -368,8 +368,10 @@ def read_table(
 
     header = next(csv.reader([bytes(buf[starts[0] : ends[0]]).decode("utf-8", "replace")]), [])
     found = _match_header(path, header, columns, required, header_fix)
-    nl = int(np.count_nonzero(buf == 10))
-    crlf = int(np.count_nonzero((buf[1:] == 10) & (buf[:-1] == 13))) if len(buf) > 1 else 0
+    # a line ends in CRLF when the byte after its end (which excludes the CR) is a CR
+    inside = ends < len(buf)
+    nl = int(np.count_nonzero(inside))
+    crlf = int(np.count_nonzero(buf[ends[inside]] == 13))
     info.update(
         encoding=("utf-8-sig" if bom else "utf-8") + (f" + {recoded} cp1252 line(s)" if recoded else ""),
         line_endings="CRLF" if crlf and crlf == nl else ("mixed" if crlf else ("LF" if nl else "none")),
