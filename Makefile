@@ -24,6 +24,7 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/hotspots.py
+	$(BIN)/python benchmarks/sources.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

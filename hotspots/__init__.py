@@ -7,14 +7,46 @@ from hotspots.clustering import dbscan, dbscan_labels
 from hotspots.config import Config, load_config
 from hotspots.errors import ConfigError, InputFileError, ParameterError, SaferSpacesError
 from hotspots.evaluation import evaluate_cells, hotspot_measures, pai_curve
+from hotspots.fusion import perception_gap, perception_gap_cells, place_scores, source_grids
 from hotspots.getis_ord import gi_star, kring_weights, study_area_cells
 from hotspots.grid import boundary_to_cells, cells_to_polygons, events_to_cells, latlng_to_cells
+from hotspots.harm import assign_harm, harm_weights, load_harm_index
+from hotspots.ingest.ae import read_ae
+from hotspots.ingest.partners import read_assets, read_incidents, read_venues
 from hotspots.ingest.police_uk import IngestResult, read_police_uk
+from hotspots.ingest.rms import read_rms
+from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.io import read_events, read_points, write_ingest_outputs, write_raster
 from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_array
+from hotspots.offences import classify_offences, classify_police_uk, load_offence_table
 from hotspots.spacetime import classify_hotspots, mann_kendall
+from hotspots.timebands import NTEWindow, aoristic_weekday_hour, nte_share, parse_nte_window, weekday_hour_table
+from hotspots.venues import risky_facilities, venue_risk
 
 __all__ = [
+    "NTEWindow",
+    "aoristic_weekday_hour",
+    "assign_harm",
+    "classify_offences",
+    "classify_police_uk",
+    "harm_weights",
+    "load_harm_index",
+    "load_offence_table",
+    "nte_share",
+    "parse_nte_window",
+    "perception_gap",
+    "perception_gap_cells",
+    "place_scores",
+    "read_ae",
+    "read_assets",
+    "read_incidents",
+    "read_rms",
+    "read_streetsafe",
+    "read_venues",
+    "risky_facilities",
+    "source_grids",
+    "venue_risk",
+    "weekday_hour_table",
     "KDEResult",
     "bandwidth_arcgis",
     "bandwidth_nrd",

@@ -263,6 +263,7 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
         risk = venue_risk(nte_venues, grid_ev, distance_m=cfg.fusion.venue_distance_m, nte_only=True)
         risky = risky_facilities(risk)
 
+    surfaces = _surfaces(grid_ev, harm=harm, out=out, perception="streetsafe" in sources)
     weekday_hour = {}
     for s in sources:
         sub = grid_ev[grid_ev["source"] == s]
@@ -293,8 +294,45 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
         weekday_hour=weekday_hour,
         outputs=outputs,
     )
+    comb.outputs.update(surfaces)
     _write(comb, out)
     return comb
+
+
+KDE_RADIUS_M = 400.0
+KDE_PIXEL_M = 100.0
+
+
+def _surfaces(ev: pd.DataFrame, *, harm, out: Path, perception: bool) -> dict[str, str]:
+    """Harm-weighted KDE of recorded VAWG, and the dual-KDE perception gap, as GeoTIFFs (EPSG:27700).
+
+    Quartic kernel, 400 m radius, 100 m pixels on QGIS's grid; parameters are
+    stored with each raster (``<file>.json``).
+    """
+    from hotspots.fusion import perception_gap
+    from hotspots.io import write_raster
+    from hotspots.kde import KDEResult, kde
+
+    written = {}
+    rec = ev[ev["source"].isin(["police_uk", "rms"]) & np.isfinite(ev["x"].to_numpy(float))]
+    if len(rec):
+        weight = None
+        if harm is not None:
+            rec = rec[np.isfinite(rec["harm_weight"].to_numpy(float))]
+            weight = "harm_weight"
+        import dataclasses
+
+        res = dataclasses.replace(kde(rec, radius_m=KDE_RADIUS_M, pixel_m=KDE_PIXEL_M, weight=weight), crs="EPSG:27700")
+        res.params.update(harm_index=harm.label if harm is not None else "none", sources=["police_uk", "rms"])
+        name = "kde_recorded_harm.tif" if harm is not None else "kde_recorded.tif"
+        written["kde_recorded"] = str(write_raster(res, out / name))
+    if perception:
+        ss = ev[ev["source"] == "streetsafe"]
+        gap = perception_gap(ss, rec, radius_m=KDE_RADIUS_M, pixel_m=KDE_PIXEL_M)
+        params = {**gap.params, "layer": "log2(StreetSafe share / recorded-crime share), smoothed"}
+        res = KDEResult(density=gap.gap_log2.astype(np.float32), grid=gap.grid, crs="EPSG:27700", params=params)
+        written["perception_gap_raster"] = str(write_raster(res, out / "perception_gap_log2.tif"))
+    return written
 
 
 def _write(comb: Combined, out: Path) -> None:
