@@ -89,7 +89,7 @@ def _in_area(x: np.ndarray, y: np.ndarray, area) -> np.ndarray:
     return out
 
 
-def _police_uk_events(result, *, interest, table, harm) -> pd.DataFrame:
+def _police_uk_events(result, *, interest, table, harm, notes) -> pd.DataFrame:
     from hotspots.offences import classify_police_uk
 
     ev = events_to_frame(result.events, ["event_id", "x", "y", "lng", "lat", "month", "crime_type", "in_force_area"])
@@ -114,33 +114,54 @@ def _police_uk_events(result, *, interest, table, harm) -> pd.DataFrame:
             "crime_type": ev["crime_type"].astype(str).to_numpy(),
         }
     )
-    out["harm_weight"] = _harm(out["crime_type"].to_numpy(), harm)
+    out["harm_weight"] = _harm(out["crime_type"].to_numpy(), harm, notes)
     return out
 
 
-def _harm(codes: np.ndarray, harm) -> np.ndarray:
+def _harm(codes: np.ndarray, harm, notes: dict[str, int]) -> np.ndarray:
+    """Harm weight per event from the profile's one index; adds verified/placeholder counts to ``notes``."""
     if harm is None:
         return np.ones(len(codes))
-    from hotspots.harm import harm_weights
+    from hotspots.harm import assign_harm
 
-    return harm_weights(codes, index=harm, allow_placeholders=True)
+    u, inv = np.unique(np.asarray(codes, dtype=object).astype(str), return_inverse=True)
+    w = assign_harm(pd.DataFrame({"offence_code": u}), index=harm, allow_placeholders=True)
+    inv = inv.ravel()
+    for col, key in (("harm_verified", "verified"), ("harm_placeholder", "placeholder")):
+        notes[key] = notes.get(key, 0) + int(w[col].to_numpy(bool)[inv].sum())
+    notes["events_weighted"] = notes.get("events_weighted", 0) + len(inv)
+    return w["harm_weight"].to_numpy(float)[inv]
 
 
 def _distinct_venues(venues: pd.DataFrame) -> pd.DataFrame:
-    """NTE venues placed by their own coordinates, one row per premises.
+    """NTE venues placed by their own coordinates, one row per premises, with closing times where known.
 
     The same pub is often in Open Pubs, the FSA ratings and the closing-times
     list: rows with the same normalised name ("The " and punctuation dropped)
-    and postcode are one venue (the first file's row is kept). Premises placed
-    only by postcode (licensing register) are too imprecise for a 50 m count
-    and are left out of the venue ranking (they stay in the venue table).
+    and postcode are one venue (the first file's row is kept), and the
+    closing-times rows add a ``closing_times`` column ("Fri 02:00; Sat
+    02:30"). Premises placed only by postcode (licensing register) are too
+    imprecise for a 50 m count and are left out of the venue ranking (they
+    stay in the venue table).
     """
     v = venues[venues["is_nte"] & venues["placed_by"].eq("coordinates")].copy()
     name = v["name"].astype(str).str.lower().str.replace(r"^the\s+", "", regex=True)
-    v["_key"] = name.str.replace(r"[^a-z0-9]", "", regex=True) + "|" + v["postcode"].astype(str).str.replace(
-        r"\s+", "", regex=True
-    ).str.upper()
-    return v.drop_duplicates("_key").drop(columns="_key").reset_index(drop=True)
+    pc = v["postcode"].astype(str).str.replace(r"\s+", "", regex=True).str.upper()
+    v["_key"] = name.str.replace(r"[^a-z0-9]", "", regex=True) + "|" + pc
+    hours = v[v["format"].eq("closing_times") & v["day"].astype(str).ne("")]
+    closing = (
+        hours.assign(_txt=hours["day"].astype(str).str[:3] + " " + hours["closing_time"].astype(str))
+        .groupby("_key")["_txt"]
+        .agg(lambda s: "; ".join(sorted(set(s), key=_weekday_order)))
+    )
+    out = v.drop_duplicates("_key").reset_index(drop=True)
+    out["closing_times"] = out["_key"].map(closing).fillna("")
+    return out.drop(columns="_key")
+
+
+def _weekday_order(text: str) -> int:
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    return days.index(text[:3]) if text[:3] in days else 7
 
 
 def _banded(ev: pd.DataFrame, window) -> np.ndarray:
@@ -193,6 +214,7 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
     res_h3 = cfg.grid.h3_resolution
     recs: dict[str, dict] = {}
     outputs: dict[str, str] = {}
+    harm_notes: dict[str, int] = {}
     frames: list[pd.DataFrame] = []
 
     def keep(name, result):
@@ -203,7 +225,7 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
     if police_uk is None:
         police_uk = read_police_uk(cfg.data.police_uk, progress=progress)
     interest = cfg.offences.crime_types_of_interest
-    frames.append(_police_uk_events(police_uk, interest=interest, table=table, harm=harm))
+    frames.append(_police_uk_events(police_uk, interest=interest, table=table, harm=harm, notes=harm_notes))
 
     if cfg.rms.files:
         r = read_rms(cfg.rms.files, columns=cfg.rms.columns, dayfirst=cfg.rms.dayfirst, offence_table=table,
@@ -211,7 +233,7 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
         keep("rms", r)
         ev = r.events.to_pandas()
         ev = ev[ev["vawg_group"].notna()].copy()
-        ev["harm_weight"] = _harm(ev["offence_code"].to_numpy(), harm)
+        ev["harm_weight"] = _harm(ev["offence_code"].to_numpy(), harm, harm_notes)
         frames.append(ev)
     if cfg.streetsafe.files:
         r = read_streetsafe(cfg.streetsafe.files, columns=cfg.streetsafe.columns,
@@ -275,6 +297,10 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
         "nte_window_detail": window.to_dict(),
         "vawg_offence_table": table.version,
         "harm_index": harm.label if harm is not None else "none",
+        "harm_weights": {
+            **{k: harm_notes.get(k, 0) for k in ("events_weighted", "verified", "placeholder")},
+            "note": "weights not marked verified in the index's table are approximations (see its TOML)",
+        },
         "h3_resolution": res_h3,
         "source_weights": weights,
         "venue_distance_m": cfg.fusion.venue_distance_m,

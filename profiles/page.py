@@ -148,7 +148,7 @@ def _combined_context(cfg: Config, comb, out_dir: Path) -> dict:
         gap = g.sort_values(["perception_count", "gap_ratio"], ascending=False).head(10).to_dict("records")
     venues = risky = None
     if comb.venue_risk is not None:
-        cols = ["name", "kind", "postcode", "crime_within", "ae_within", "nearest_nte", "risk_rank"]
+        cols = ["name", "kind", "postcode", "closing_times", "crime_within", "ae_within", "nearest_nte", "risk_rank"]
         venues = comb.venue_risk.head(10).reindex(columns=cols).to_dict("records")
         risky = comb.risky.attrs.get("summary")
         concentration_png(

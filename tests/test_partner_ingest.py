@@ -332,3 +332,61 @@ def test_fire_incidents_weekday_hour_table_matches_pandas_count():
     )
     np.testing.assert_allclose(table.to_numpy(), plain.to_numpy())
     assert table.to_numpy().sum() == len(ev)
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ('2,Bar,BA1 1AA,Friday,2:00,"(51.38, -2.36",1,1,1,1,1', "bad_coordinates"),
+        ("2,Bar,BA1 1AA,Friday,2:00,,1,1,1,1,1", "no_coordinates"),
+        ('2,Bar,BA1 1AA,Friday,2:00,"(40.1, -2.36)",1,1,1,1,1', "coordinates_out_of_range"),
+        ('2,,BA1 1AA,Friday,2:00,"(51.38, -2.36)",1,1,1,1,1', "missing_name"),
+        ('2,Bar,BA1 1AA,Friday,2:00,"(51.38, -2.36)",1,1', "wrong_field_count"),
+    ],
+)
+def test_closing_times_bad_rows(tmp_path, row, reason):
+    head = (DATA / "venues" / "Bath_Bar__Pub_closing_times.csv").read_text().splitlines()[0]
+    good = '1,The Curfew Inn,BA1 5DG,Saturday,0:00,"(51.3900424, -2.3571185)",35,15,7,1,22'
+    p = _write(tmp_path / "closing.csv", f"{head}\n{good}\n{row}\n")
+    res = read_venues([p])
+    _balanced(res.reconciliation)
+    assert res.quarantine.to_pandas()["reason"].tolist() == [reason]
+    assert res.events.to_pandas()["closing_time"].tolist() == ["0:00"]
+
+
+def test_unknown_venue_layout_is_refused(tmp_path):
+    p = _write(tmp_path / "v.csv", "a,b,c\n1,2,3\n")
+    with pytest.raises(InputFileError, match="not a known venue layout"):
+        read_venues([p])
+
+
+def test_street_lights_in_metres(tmp_path):
+    p = _write(
+        tmp_path / "lights.csv",
+        "UNITNO,STREET,EASTING,NORTHING\nL1,High St,375081,164824\nL2,High St,,\nL3,High St,-2.36,51.38\n",
+    )
+    cols = {"id": "UNITNO", "name": "STREET", "lng": "", "lat": "", "easting": "EASTING", "northing": "NORTHING"}
+    res = read_assets([p], kind="street_light", columns=cols)
+    _balanced(res.reconciliation)
+    ev = res.events.to_pandas()
+    assert ev["asset_id"].tolist() == ["L1"] and ev["kind"].tolist() == ["street_light"]
+    assert res.quarantine.to_pandas()["reason"].tolist() == ["no_coordinates", "coordinates_in_degrees"]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ('2,,X,"(51.33, -2.46)",Fire', "missing_datetime"),
+        ('2,13/45/2010 08:47:06 AM +0000,X,"(51.33, -2.46)",Fire', "bad_datetime"),
+        ("2,01/05/2010 08:47:06 AM +0000,X,,Fire", "no_coordinates"),
+    ],
+)
+def test_incident_bad_rows(tmp_path, row, reason):
+    head = "incident_number,datetime,ward,location,incident_category"
+    good = '1,01/05/2010 08:47:06 AM +0000,X,"(51.33365706022013, -2.4678909710962382)",Fire'
+    p = _write(tmp_path / "fire.csv", f"{head}\n{good}\n{row}\n")
+    res = read_incidents([p])
+    _balanced(res.reconciliation)
+    assert res.quarantine.to_pandas()["reason"].tolist() == [reason]
+    ev = res.events.to_pandas()
+    assert ev["lat"].tolist() == [51.33365706022013]  # 17 significant digits parsed exactly
