@@ -13,7 +13,8 @@ counts whole, the rest point by point with scikit-learn's inclusive test
 (2) Union-find joins all core points of a cell, and two cells at the first
 pair of their core points within eps. (3) A border point joins the cluster of
 its nearest core point within eps (ties: the earlier row); the rest are noise.
-Pruning bounds use the same floating-point operations as the distances, so
+Pruning bounds (float32 boxes rounded outward, widened to float64) use the
+same floating-point operations as the distances, so
 core and noise sets and the clusters of core points equal scikit-learn's;
 only border points within eps of two clusters may differ (there scikit-learn
 picks by traversal order).
@@ -76,7 +77,7 @@ def _cell_key(x, y, x0, y0, side, ncx):
 
 
 @numba.njit(cache=True, nogil=True)
-def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order):
+def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order, key_type):
     """Counting sort of the points by cell over the whole grid.
 
     Fills ``order`` (sorted position -> row, rows ascending within a cell) and
@@ -93,7 +94,7 @@ def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order):
     for k in range(m):
         n_cells += pos[k + 1] > 0
         pos[k + 1] += pos[k]
-    ckeys = np.empty(n_cells, np.int64)
+    ckeys = np.empty(n_cells, key_type.dtype)
     starts = np.empty(n_cells + 1, order.dtype)
     c = 0
     for k in range(m):
@@ -119,13 +120,13 @@ def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order):
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather(x, y, w, keys, order):
+def _gather(x, y, w, keys, order, key_type):
     """The points in the order ``order`` (sorted by ``keys``): ``xs, ys, ws``, occupied cells' keys and starts."""
     n = len(x)
     n_cells = 0
     for p in range(n):
         n_cells += p == 0 or keys[order[p]] != keys[order[p - 1]]
-    ckeys = np.empty(n_cells, np.int64)
+    ckeys = np.empty(n_cells, key_type.dtype)
     starts = np.empty(n_cells + 1, order.dtype)
     xs, ys, ws = np.empty(n), np.empty(n), np.empty(len(w))
     c = 0
@@ -144,13 +145,23 @@ def _gather(x, y, w, keys, order):
 
 
 @numba.njit(cache=True, nogil=True)
+def _down(v):
+    """A float32 <= v, at most two float32 steps below it (no branch: the test is a coin toss)."""
+    f = np.float32(v)
+    step = max(abs(f) * np.float32(2.0**-23), np.float32(1e-45))
+    return f - step if f > v else f
+
+
+@numba.njit(cache=True, nogil=True)
 def _cell_boxes(xs, ys, ws, starts, eps2):
     """Bounding box (xmin, ymin, xmax, ymax) and weight (if weighted) of each cell, and whether it is compact.
 
-    Rounding is monotone, so every pair of points in a compact cell passes the distance test.
+    Rounding is monotone, so every pair of points in a compact cell passes the
+    distance test. Boxes are float32 rounded outward (half the memory): each
+    still holds its points, so the bounds below stay bounds.
     """
     nc = len(starts) - 1
-    box = np.empty((nc, 4))
+    box = np.empty((nc, 4), np.float32)
     wsum = np.zeros(nc if len(ws) else 0)
     compact = np.empty(nc, np.bool_)
     for c in range(nc):
@@ -162,7 +173,8 @@ def _cell_boxes(xs, ys, ws, starts, eps2):
         if len(ws):
             for j in range(i, starts[c + 1]):
                 wsum[c] += ws[j]
-        box[c, 0], box[c, 1], box[c, 2], box[c, 3] = x0, y0, x1, y1
+        box[c, 0], box[c, 1] = _down(x0), _down(y0)
+        box[c, 2], box[c, 3] = -_down(-x1), -_down(-y1)
         dx, dy = x1 - x0, y1 - y0
         compact[c] = dx * dx + dy * dy <= eps2
     return box, wsum, compact
@@ -175,10 +187,16 @@ def _weight(wsum, starts, c):
 
 
 @numba.njit(cache=True, nogil=True)
+def _f64(v):
+    """A box bound as float64, so that bounds are computed with the same operations as distances."""
+    return np.float64(v)
+
+
+@numba.njit(cache=True, nogil=True)
 def _gap2(box, b, x0, y0, x1, y1):
     """Squared gap between cell b's box and a box (or point): a lower bound of every computed distance."""
-    gx = max(box[b, 0] - x1, x0 - box[b, 2], 0.0)
-    gy = max(box[b, 1] - y1, y0 - box[b, 3], 0.0)
+    gx = max(_f64(box[b, 0]) - x1, x0 - _f64(box[b, 2]), 0.0)
+    gy = max(_f64(box[b, 1]) - y1, y0 - _f64(box[b, 3]), 0.0)
     return gx * gx + gy * gy
 
 
@@ -189,8 +207,8 @@ def _far2(box, b, x0, y0, x1, y1):
     The box corners are points, and rounding is monotone: each computed
     ``|xi - xj|`` is at most the larger of the two extreme computed differences.
     """
-    fx = max(x1 - box[b, 0], box[b, 2] - x0)
-    fy = max(y1 - box[b, 1], box[b, 3] - y0)
+    fx = max(x1 - _f64(box[b, 0]), _f64(box[b, 2]) - x0)
+    fy = max(y1 - _f64(box[b, 1]), _f64(box[b, 3]) - y0)
     return fx * fx + fy * fy
 
 
@@ -199,25 +217,44 @@ def _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf):
     """Fill ``buf`` with the cells (c included) that may hold points within eps of cell c; return how many.
 
     Cells are looked up in ``cmap`` (cell index per grid cell, -1 if empty)
-    or, when it is empty, found by search: callers visit cells in increasing
-    order, so each of the five rows' search positions in ``cursor`` only moves
-    forward (O(cells) per pass in all).
+    or, when it is empty, found by search (see ``_neighbours_search``).
+    """
+    if len(cmap):
+        return _neighbours_map(c, ckeys, cmap, box, ncx, ncy, eps2, buf)
+    return _neighbours_search(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
+
+
+@numba.njit(cache=True, nogil=True)
+def _neighbours_map(c, ckeys, cmap, box, ncx, ncy, eps2, buf):
+    """``_neighbours`` through the grid's cell map."""
+    cy = ckeys[c] // ncx
+    cx = ckeys[c] - cy * ncx
+    x0, y0, x1, y1 = _f64(box[c, 0]), _f64(box[c, 1]), _f64(box[c, 2]), _f64(box[c, 3])
+    xlo, xhi = max(cx - 2, 0), min(cx + 2, ncx - 1)
+    k = 0
+    for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
+        for key in range(ry * ncx + xlo, ry * ncx + xhi + 1):
+            j = cmap[key]
+            i = max(j, 0)
+            gx = max(_f64(box[i, 0]) - x1, x0 - _f64(box[i, 2]), 0.0)
+            gy = max(_f64(box[i, 1]) - y1, y0 - _f64(box[i, 3]), 0.0)
+            buf[k] = j
+            k += (j >= 0) & (gx * gx + gy * gy <= eps2)  # no branch: the test is a coin toss
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _neighbours_search(c, ckeys, box, ncx, ncy, eps2, cursor, buf):
+    """``_neighbours`` by search among the occupied cells' sorted keys.
+
+    Callers visit cells in increasing order, so each of the five rows' search
+    positions in ``cursor`` only moves forward (O(cells) per pass in all).
     """
     cy = ckeys[c] // ncx
     cx = ckeys[c] - cy * ncx
-    x0, y0, x1, y1 = box[c, 0], box[c, 1], box[c, 2], box[c, 3]
+    x0, y0, x1, y1 = _f64(box[c, 0]), _f64(box[c, 1]), _f64(box[c, 2]), _f64(box[c, 3])
     xlo, xhi = max(cx - 2, 0), min(cx + 2, ncx - 1)
     k = 0
-    if len(cmap):
-        for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
-            for key in range(ry * ncx + xlo, ry * ncx + xhi + 1):
-                j = cmap[key]
-                i = max(j, 0)
-                gx = max(box[i, 0] - x1, x0 - box[i, 2], 0.0)
-                gy = max(box[i, 1] - y1, y0 - box[i, 3], 0.0)
-                buf[k] = j
-                k += (j >= 0) & (gx * gx + gy * gy <= eps2)  # no branch: the test is a coin toss
-        return k
     nc = len(ckeys)
     for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
         lo, hi = ry * ncx + xlo, ry * ncx + xhi
@@ -343,7 +380,8 @@ def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, start
                 continue
             whole = compact[a] and compact[b]  # one link joins the two cells
             if whole:
-                if _far2(box, b, box[a, 0], box[a, 1], box[a, 2], box[a, 3]) <= eps2:  # every pair within eps
+                xa0, ya0, xa1, ya1 = _f64(box[a, 0]), _f64(box[a, 1]), _f64(box[a, 2]), _f64(box[a, 3])
+                if _far2(box, b, xa0, ya0, xa1, ya1) <= eps2:  # every pair within eps
                     _union(parent, first_core[a], first_core[b])
                     continue
                 if _find(parent, first_core[a]) == _find(parent, first_core[b]):
@@ -366,13 +404,12 @@ def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, start
 
 
 @numba.njit(cache=True, nogil=True)
-def _assign(
-    xs, ys, core, order, parent, first_core, near, labels, is_core, c_lo, c_hi, ckeys, cmap, starts, box, ncx, ncy, eps2
-):
-    """Root per row of cells ``c_lo..c_hi-1`` into ``labels``, core flags into ``is_core`` (rows via ``order``).
+def _assign(xs, ys, core, order, parent, first_core, near, c_lo, c_hi, ckeys, cmap, starts, box, ncx, ncy, eps2):
+    """Label of the points of cells ``c_lo..c_hi-1`` in ``parent``, in place.
 
-    Core points take their own root, border points their nearest core
-    point's (ties: the earlier row), noise -1. Reads ``parent`` only, so
+    Core points keep their root, border points take their nearest core
+    point's (ties: the earlier row, via ``order``), noise -1. Writes only the
+    entries of non-core points and reads only those of core points, so
     disjoint cell ranges can run on separate threads.
     """
     buf = np.empty(25, np.int64)
@@ -380,11 +417,9 @@ def _assign(
     for c in range(c_lo, c_hi):
         k = -1
         for i in range(starts[c], starts[c + 1]):
-            row = order[i]
-            is_core[row] = core[i]
-            labels[row] = parent[i] if core[i] else -1
             if core[i]:
                 continue
+            parent[i] = -1
             if k < 0:  # once per cell: the neighbouring cells that hold core points
                 k_all = _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf) if near[c] else 0
                 k = 0
@@ -403,7 +438,15 @@ def _assign(
                         if d2 < best_d2 or (d2 == best_d2 and (best < 0 or order[j] < order[best])):
                             best, best_d2 = j, d2
             if best >= 0:
-                labels[row] = parent[best]
+                parent[i] = parent[best]
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter(order, label_s, core_s, labels, core):
+    """Per-point results from sorted position to row."""
+    for p in range(len(order)):
+        labels[order[p]] = label_s[p]
+        core[order[p]] = core_s[p]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -497,15 +540,22 @@ def dbscan_labels(
     return _dbscan(x, y, w, eps_m, min_samples)
 
 
+_POOL = None  # worker thread for the second half of the cells (kernels release the GIL)
+
+
 def _on_halves(kernel, args, halves, grid):
     """Run ``kernel(*args, c_lo, c_hi, *grid)`` over each cell range in ``halves``, on two threads if two."""
     if len(halves) == 1:
         kernel(*args, *halves[0], *grid)
         return
-    from concurrent.futures import ThreadPoolExecutor
+    global _POOL
+    if _POOL is None:  # one pool for the process: starting threads on every call costs more than small runs
+        from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(2) as ex:
-        list(ex.map(lambda h: kernel(*args, *h, *grid), halves))
+        _POOL = ThreadPoolExecutor(1, thread_name_prefix="dbscan")
+    other = _POOL.submit(kernel, *args, *halves[1], *grid)
+    kernel(*args, *halves[0], *grid)  # this thread takes the first half
+    other.result()
 
 
 def _dbscan(x, y, w, eps_m, min_samples):
@@ -518,12 +568,13 @@ def _dbscan(x, y, w, eps_m, min_samples):
         raise ParameterError(f"eps_m={eps_m!r} is too small for points spanning {ncx * side:.0f} m; use metres")
     w = np.zeros(0) if w is None else w
     order = np.empty(n, np.int32 if n <= _INT32 else np.int64)  # sorted position -> row
+    key_type = np.empty(0, np.int32 if ncx * ncy <= _INT32 else np.int64)  # occupied cells' grid keys
     if ncx * ncy <= _DENSE * n + 1024:
-        xs, ys, ws, ckeys, starts, cmap = _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order)
+        xs, ys, ws, ckeys, starts, cmap = _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order, key_type)
     else:  # a sparse grid (points spread far apart): sort the occupied cells' keys
         keys = np.floor((y - y0) / side).astype(np.int64) * ncx + np.floor((x - x0) / side).astype(np.int64)
         order[:] = np.argsort(keys)  # results do not depend on the order within a cell
-        xs, ys, ws, ckeys, starts = _gather(x, y, w, keys, order)
+        xs, ys, ws, ckeys, starts = _gather(x, y, w, keys, order, key_type)
         cmap = order[:0]  # no map: neighbours are found by search
         del keys
     eps2 = eps_m * eps_m
@@ -540,10 +591,12 @@ def _dbscan(x, y, w, eps_m, min_samples):
     first_core = np.empty(n_cells, order.dtype)
     near = np.zeros(n_cells, np.bool_)
     _connect(xs, ys, core_s, compact, parent, first_core, near, *grid)
+    _on_halves(_assign, (xs, ys, core_s, order, parent, first_core, near), halves, grid)
+    del xs, ys, first_core, near, box, ckeys, cmap, starts, grid  # before the outputs: a lower peak
     labels = np.empty(n, np.int64)
     core = np.empty(n, np.bool_)
-    _on_halves(_assign, (xs, ys, core_s, order, parent, first_core, near, labels, core), halves, grid)
-    del xs, ys, core_s, order, first_core, near, box, ckeys, cmap, starts, grid
+    _scatter(order, parent, core_s, labels, core)
+    del order, core_s
     _relabel(labels, parent)  # 0..K-1 in order of first point
     return labels, core
 

@@ -153,6 +153,17 @@ def test_code_paths_give_identical_labels(monkeypatch):
         np.testing.assert_array_equal(got[1], want[1])
 
 
+def test_float32_box_bounds_round_outward():
+    """Cell boxes are float32: a bound rounded toward the points would prune pairs within eps."""
+    rng = np.random.default_rng(5)
+    v = np.concatenate([rng.uniform(-1e6, 1e6, 5000), rng.uniform(-1, 1, 500), 2.0 ** np.arange(-30, 30), [0.0]])
+    v = np.concatenate([v, -v, np.nextafter(v, np.inf)])
+    down = np.array([clustering._down(t) for t in v], np.float64)
+    assert (down <= v).all()
+    step = np.spacing(np.abs(v).astype(np.float32)).astype(np.float64)
+    assert (v - down <= 2 * step + 1e-45).all()
+
+
 @pytest.mark.parametrize(("eps", "min_samples"), [(50.0, 1), (60.0, 8), (120.0, 25)])
 def test_sample_weight_matches_sklearn(eps, min_samples):
     rng = np.random.default_rng(11)
