@@ -1,11 +1,24 @@
 # Two commands for a newcomer:  make demo   and   make test
-# Each creates .venv (Python 3.11+) and installs what it needs from PyPI first.
+# Each creates .venv (Python 3.11+) and installs what it needs from PyPI first, and the two
+# Debian packages the report needs (chromium prints report.pdf; poppler-utils' pdftoppm lets
+# the tests look at its pages) when they are missing and the machine allows apt-get.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/avon-and-somerset
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean sysdeps
+
+sysdeps:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian packages: chromium poppler-utils fonts-dejavu-core"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium poppler-utils fonts-dejavu-core >/dev/null) || echo "warning: apt-get failed; report.pdf will be skipped"; \
+	elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium poppler-utils fonts-dejavu-core >/dev/null) || echo "warning: apt-get failed; report.pdf will be skipped"; \
+	else echo "warning: install chromium and poppler-utils for report.pdf and its tests"; fi
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +26,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed sysdeps
 	$(BIN)/safer-spaces profile configs/avon-and-somerset.toml --out $(OUT)
-	@echo "open $(OUT)/index.html in a browser"
+	@echo "open $(OUT)/report.html (or report.pdf, map.html) in a browser"
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed sysdeps
 	$(BIN)/ruff check hotspots profiles apps tests benchmarks
 	$(BIN)/python -m pytest -q
 

@@ -229,3 +229,105 @@ def concentration_png(curve, path: str | os.PathLike, *, title: str, marking: st
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _map_frame(boundary, las, *, figsize=(9, 8)):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize, dpi=110)
+    if las is not None and len(las):
+        las.to_crs("EPSG:27700").boundary.plot(ax=ax, color="#9a9a9a", linewidth=0.5, linestyle="--")
+    if boundary is not None:
+        boundary.to_crs("EPSG:27700").boundary.plot(ax=ax, color="#333333", linewidth=0.8)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return fig, ax
+
+
+def _finish_map(fig, ax, path, *, title, marking, source_note, zoom=None):
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    if zoom is not None:
+        ax.set_xlim(zoom[0], zoom[2])
+        ax.set_ylim(zoom[1], zoom[3])
+    ax.set_title(title, fontsize=10)
+    # scale bar: 5 km (or 1 km when zoomed in)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bar = 5000 if (x1 - x0) > 20000 else 1000
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([bx, bx + bar], [by, by], color="black", lw=3)
+    ax.text(bx + bar / 2, by + 0.01 * (y1 - y0), f"{bar // 1000} km", ha="center", va="bottom", fontsize=8)
+    fig.text(0.5, 0.995, marking, ha="center", va="top", fontsize=10, weight="bold")
+    fig.text(0.5, 0.005, textwrap.fill(f"{marking}  |  {source_note}", 130), ha="center", va="bottom", fontsize=6.5)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def kde_png(result, path, *, boundary=None, las=None, title: str, marking: str, source_note: str, zoom=None) -> Path:
+    """Static KDE surface (greyscale ramp, nodata transparent) over the force and local-authority boundaries."""
+    fig, ax = _map_frame(boundary, las)
+    d = np.asarray(result.density, dtype=float)
+    d = np.where(d == result.nodata, np.nan, d)
+    d = np.where(d > 0, d, np.nan)
+    g = result.grid
+    extent = (g.x0, g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m, g.y_top)
+    vmax = np.nanpercentile(d, 99.9) if np.isfinite(d).any() else 1
+    im = ax.imshow(d, extent=extent, cmap="Greys", vmin=0, vmax=vmax, interpolation="nearest", zorder=0)
+    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
+    cb.set_label("density (events within the kernel, quartic)", fontsize=8)
+    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
+
+
+GI_STYLE = {  # gi_bin -> (face colour, hatch, label); distinguishable in greyscale by hatching
+    3: ("#67000d", "", "hot spot, 99% confidence"),
+    2: ("#cb181d", "///", "hot spot, 95%"),
+    1: ("#fc9272", "...", "hot spot, 90%"),
+    -1: ("#9ecae1", "...", "cold spot, 90%"),
+    -2: ("#4292c6", "\\\\\\", "cold spot, 95%"),
+    -3: ("#08306b", "", "cold spot, 99%"),
+}
+
+
+def gistar_png(cells, path, *, boundary=None, las=None, title: str, marking: str, source_note: str, zoom=None):
+    """Gi* hot and cold spot hexagons (ArcGIS bins, FDR-adjusted) over the boundaries.
+
+    ``cells``: GeoDataFrame (any CRS) with ``gi_bin``.
+    """
+    from matplotlib.patches import Patch
+
+    fig, ax = _map_frame(boundary, las)
+    g = cells[cells["gi_bin"] != 0].to_crs("EPSG:27700")
+    handles = []
+    for b, (colour, hatch, label) in GI_STYLE.items():
+        sel = g[g["gi_bin"] == b]
+        if len(sel):
+            sel.plot(ax=ax, color=colour, hatch=hatch, edgecolor="#222222", linewidth=0.1)
+            handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#222222", label=f"{label} ({len(sel):,})"))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=7, title="Gi* (FDR 5%)")
+    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
+
+
+def clusters_png(clusters, points, path, *, boundary=None, las=None, title: str, marking: str, source_note: str,
+                 zoom=None) -> Path:
+    """DBSCAN cluster hulls (outlined, numbered by size) over the points, with the boundaries."""
+    fig, ax = _map_frame(boundary, las)
+    if points is not None and len(points):
+        ax.scatter(points["x"], points["y"], s=0.2, color="#bbbbbb", linewidths=0, rasterized=True)
+    c = clusters.to_crs("EPSG:27700") if clusters.crs is not None else clusters
+    if len(c):
+        c.buffer(30).boundary.plot(ax=ax, color="black", linewidth=0.8)
+        top = c.sort_values("weighted_size", ascending=False).head(10)
+        for i, (_, r) in enumerate(top.iterrows(), start=1):
+            ax.annotate(str(i), (r["centroid_x"], r["centroid_y"]), fontsize=7, weight="bold",
+                        xytext=(3, 3), textcoords="offset points")
+    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)

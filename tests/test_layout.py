@@ -1,4 +1,4 @@
-"""Imports run apps -> profiles -> hotspots, never back; only profiles/maps.py imports folium/matplotlib."""
+"""Imports run apps -> profiles -> hotspots, never back; only the map and chart modules import plotting."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_hotspots_never_imports_profiles_or_apps():
 def test_only_maps_module_imports_plotting():
     for pkg in ("hotspots", "profiles"):
         for f in (ROOT / pkg).rglob("*.py"):
-            if f.name == "maps.py":
+            if f.parent.name == "profiles" and f.name in ("maps.py", "charts.py", "webmap.py"):
                 continue
             bad = [m for m in _imports(f) if m.split(".")[0] in ("folium", "matplotlib", "branca")]
             assert not bad, f"{f}: {bad}"

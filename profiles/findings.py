@@ -1,0 +1,298 @@
+"""Key findings, intelligence gaps and recommendations, generated from the profile's numbers.
+
+Every sentence here is built from a number the profile computed, and keeps
+that number (``numbers``) so the summary and the national STRA can check it.
+A finding that rests on a synthetic layer says so in its text. A
+recommendation always names the finding it answers, and a place, a time, a
+partner and a tactic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["Finding", "Gap", "Recommendation", "key_findings", "intelligence_gaps", "recommendations"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One key finding: an id, the sentence and the numbers behind it."""
+
+    id: str
+    text: str
+    numbers: dict = field(default_factory=dict)
+    synthetic: bool = False
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An intelligence gap derived from the data."""
+
+    id: str
+    text: str
+    evidence: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommendation tied to a finding: place, time, partner, tactic."""
+
+    id: str
+    text: str
+    finding_id: str
+    place: str
+    time: str
+    partner: str
+    tactic: str
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def _pct(x: float | None, digits: int = 0) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def _syn(flag: bool) -> str:
+    return " [SYNTHETIC layer: illustrates the method, not intelligence]" if flag else ""
+
+
+def key_findings(n: dict) -> list[Finding]:
+    """Five to eight findings from the profile's numbers.
+
+    Parameters
+    ----------
+    n : dict
+        Numbers assembled by the profile run (see ``profiles.force_profile``):
+        ``volume``, ``trend``, ``concentration``, ``gi``, ``nte``, ``venues``,
+        ``perception``, ``deprivation``, ``quality``; any may be missing.
+
+    Returns
+    -------
+    list of Finding
+
+    Examples
+    --------
+    >>> f = key_findings({"volume": {"total": 1200, "first": "2023-01", "last": "2024-12", "types": "X"}})
+    >>> f[0].text.startswith("1,200 VAWG-relevant crimes")
+    True
+    """
+    out: list[Finding] = []
+    v = n.get("volume")
+    if v:
+        out.append(
+            Finding(
+                "F1",
+                f"{v['total']:,} VAWG-relevant crimes ({v['types']}) were recorded on police.uk between "
+                f"{v['first']} and {v['last']}"
+                + (f"; {v['missing']} are missing and not estimated" if v.get("missing") else "")
+                + ".",
+                {k: v[k] for k in ("total",)},
+            )
+        )
+    t = n.get("trend")
+    if t and t.get("available") and t.get("change_pct") is not None and t.get("p_value") is not None:
+        direction = "up" if t["change_pct"] > 0 else "down"
+        sig = "a significant change" if t["p_value"] < 0.05 else "within normal variation"
+        out.append(
+            Finding(
+                "F2",
+                f"The last 12 months ({t['recent']:,}) are {direction} {abs(t['change_pct']):.1f}% on the 12 before "
+                f"({t['previous']:,}), {sig} (exact Poisson test, p = {t['p_value']:.3f}).",
+                {k: t[k] for k in ("recent", "previous", "change_pct") if k in t},
+            )
+        )
+    c = n.get("concentration")
+    if c:
+        out.append(
+            Finding(
+                "F3",
+                f"Crime is concentrated: {_pct(c['top_share'])} of VAWG-relevant crime is in the busiest "
+                f"{c['top_cells']:,} H3 cells ({_pct(c['top_area_share'], 1)} of the force area); the busiest is "
+                f"'{c['top_label']}' ({c['top_count']:,} crimes).",
+                {k: c[k] for k in ("top_share", "top_cells", "top_area_share", "top_count")},
+            )
+        )
+    g = n.get("gi")
+    if g:
+        out.append(
+            Finding(
+                "F4",
+                f"{g['hot_cells']:,} cells are statistically significant hot spots (Getis-Ord Gi*, 5% false "
+                f"discovery rate), holding {_pct(g['hot_share'])} of VAWG-relevant crime in "
+                f"{_pct(g['hot_area_share'], 1)} of the area.",
+                {k: g[k] for k in ("hot_cells", "hot_share", "hot_area_share")},
+            )
+        )
+    nte = n.get("nte")
+    if nte:
+        out.append(
+            Finding(
+                "F5",
+                f"{_pct(nte['share'])} of RMS VAWG offences with a known time fall in the NTE window "
+                f"({nte['window']}), which is {_pct(nte['window_share'], 1)} of the week: "
+                f"{nte['rate_ratio']:.1f} times the rate of other hours.{_syn(nte.get('synthetic', False))}",
+                {k: nte[k] for k in ("share", "window_share", "rate_ratio")},
+                synthetic=nte.get("synthetic", False),
+            )
+        )
+    ven = n.get("venues")
+    if ven:
+        out.append(
+            Finding(
+                "F6",
+                f"Risky facilities: the busiest 10% of {ven['n_venues']} NTE venues account for "
+                f"{_pct(ven['top10_share'])} of NTE-window incidents within {ven['distance_m']:.0f} m (Gini "
+                f"{ven['gini']:.2f}); the top venue is {ven['top_name']}.{_syn(ven.get('synthetic', False))}",
+                {k: ven[k] for k in ("n_venues", "top10_share", "gini")},
+                synthetic=ven.get("synthetic", False),
+            )
+        )
+    p = n.get("perception")
+    if p:
+        out.append(
+            Finding(
+                "F7",
+                f"{p['cells']} places (H3 cells) have at least twice the StreetSafe reports that recorded crime "
+                "would suggest: women report feeling unsafe where little is recorded."
+                + _syn(p.get("synthetic", False)),
+                {"cells": p["cells"]},
+                synthetic=p.get("synthetic", False),
+            )
+        )
+    d = n.get("deprivation")
+    if d and d.get("finding"):
+        out.append(Finding("F8", d["finding"], d.get("numbers", {})))
+    return [f for f in out if f.text][:8]
+
+
+def intelligence_gaps(n: dict) -> list[Gap]:
+    """Gaps in the data that limit the profile, each with its evidence.
+
+    Examples
+    --------
+    >>> gaps = intelligence_gaps({"missing_sources": ["CCTV"], "month_only": True})
+    >>> [g.id for g in gaps]
+    ['G1', 'G2']
+    """
+    gaps: list[Gap] = []
+    if n.get("missing_sources"):
+        gaps.append(
+            Gap(
+                "G1",
+                "No data supplied for: " + ", ".join(n["missing_sources"]) + ". The profile cannot say whether "
+                "these places are covered or lit; ask the partners named in the recommendations.",
+                {"missing_sources": n["missing_sources"]},
+            )
+        )
+    if n.get("month_only"):
+        gaps.append(
+            Gap(
+                "G2",
+                "police.uk gives the month only: no day, time, victim sex or domestic-abuse flag. Time-of-day and "
+                "VAWG-specific analysis rests on the RMS layer"
+                + (" (synthetic in this demo)" if n.get("rms_synthetic") else "")
+                + ".",
+                {"month_only_sources": ["police_uk"]},
+            )
+        )
+    if n.get("no_coordinates") is not None:
+        gaps.append(
+            Gap(
+                "G3",
+                f"{n['no_coordinates']:,} police.uk rows ({_pct(n['no_coordinates_share'], 1)}) have no location and "
+                "are missing from every map.",
+                {"rows": n["no_coordinates"], "share": n["no_coordinates_share"]},
+            )
+        )
+    if n.get("stacking_share") is not None:
+        gaps.append(
+            Gap(
+                "G4",
+                f"{_pct(n['stacking_share'])} of mapped VAWG-relevant crimes sit on police.uk map points holding 10 or "
+                "more crimes: a busy cell may be one snap point (a street centre or a nightclub), not a place.",
+                {"share": n["stacking_share"]},
+            )
+        )
+    if n.get("missing_months"):
+        gaps.append(
+            Gap(
+                "G5",
+                f"Months with no data: {', '.join(n['missing_months'])}. Trends and year-on-year comparisons that "
+                "span them are not computed.",
+                {"missing_months": n["missing_months"]},
+            )
+        )
+    if n.get("synthetic_sources"):
+        gaps.append(
+            Gap(
+                "G6",
+                "RMS, StreetSafe and A&E layers in this run are synthetic stand-ins: replace them with the force's "
+                "extract, the StreetSafe export and the CSP's ISTV data before the profile is used.",
+                {"synthetic_sources": n["synthetic_sources"]},
+            )
+        )
+    cmp_ = n.get("comparators")
+    if cmp_ and cmp_.get("finding"):
+        gaps.append(Gap("G7", cmp_["finding"], cmp_.get("numbers", {})))
+    if n.get("harm_unverified"):
+        gaps.append(
+            Gap(
+                "G8",
+                f"Harm weights ({n['harm_index']}) are approximations for {_pct(n['harm_unverified'])} of weighted "
+                "events; harm totals rank places, they are not exact sentencing days.",
+                {"unverified_share": n["harm_unverified"]},
+            )
+        )
+    return gaps
+
+
+def recommendations(findings: list[Finding], n: dict) -> list[Recommendation]:
+    """One recommendation per actionable finding, with place, time, partner and tactic.
+
+    Examples
+    --------
+    >>> f = [Finding("F3", "x", {}), Finding("F5", "y", {})]
+    >>> recs = recommendations(f, {"top_place": "High Street", "nte_window": "Fri,Sat 21:00-06:00"})
+    >>> [(r.id, r.finding_id) for r in recs]
+    [('R1', 'F3'), ('R2', 'F5')]
+    """
+    by_id = {f.id: f for f in findings}
+    place = n.get("top_place", "the top-ranked cells")
+    window = n.get("nte_window", "the NTE window")
+    recs: list[Recommendation] = []
+
+    def add(fid, text, where, when, partner, tactic):
+        if fid in by_id:
+            recs.append(Recommendation(f"R{len(recs) + 1}", text, fid, where, when, partner, tactic))
+
+    add("F3", f"Problem-solve the top cells, starting with {place}: confirm on the ground whether the count is one "
+        "snap point or a real place, then apply SARA with the CSP.", place, "all hours", "Community Safety "
+        "Partnership", "problem-oriented policing (SARA)")
+    add("F4", "Use the Gi* hot spots (not raw counts) to set patrol areas for visible guardianship, reviewed monthly "
+        "against the control limits.", "Gi* hot-spot cells", "peak months", "Neighbourhood policing",
+        "hot-spot patrols")
+    add("F5", f"Concentrate NTE resources in {window}: Safe Haven provision, welfare officers and taxi marshals "
+        "where NTE incidents cluster.", n.get("nte_place", "NTE hot spots"), window, "Licensing, NTE businesses",
+        "NTE guardianship (Safe Havens, welfare teams)")
+    add("F6", "Review the licences of the top-ranked venues (door staff, Ask for Angela, drink-spiking testing) with "
+        "the licensing authority.", n.get("top_venue", "top-ranked venues"), window, "Licensing authority",
+        "licensing review and venue engagement")
+    add("F7", "Walk the places where women report feeling unsafe with StreetSafe respondents' reasons in hand "
+        "(lighting, CCTV, layout) and bid for Safer Streets fixes.", n.get("perception_place", "felt-unsafe places"),
+        "after dark", "Local authority highways, lighting and CCTV", "situational crime prevention")
+    add("F8", "Target prevention and victim outreach in the most deprived hot-spot LSOAs with health and housing "
+        "partners.", "hot-spot LSOAs in IMD deciles 1-3", "all hours", "Public health, housing",
+        "early intervention and outreach")
+    add("F2", "Track the monthly count against the control limits and investigate any month outside them.",
+        "force-wide", "monthly", "Force analysis team", "performance monitoring")
+    return recs
