@@ -1,0 +1,568 @@
+"""The force problem profile's interactive ``map.html``, for operational planners.
+
+One folium map with a toggleable layer per source grid (H3 counts in quantile
+classes), Gi* hot and cold spots, DBSCAN cluster hulls, NTE venues, an optional
+KDE surface and the force boundary, under a title box and the security marking
+(top and bottom), with one legend for every layer.
+
+Sharing rules built in:
+
+- a cell flagged ``suppressed`` is drawn with a dashed grey outline and its
+  tooltip and popup say ``"[c] (fewer than k, suppressed for sharing)"``; its
+  count and every other number on its row are never written into the HTML;
+- every string from the data (layer names, cell fields, venue names, the title
+  and the marking) is HTML-escaped before it reaches the page, so a venue named
+  ``<script>`` is shown, never run.
+
+The saved file holds all the data (GeoJSON and the KDE PNG are embedded), but
+folium links Leaflet and its CSS from public CDNs and the base map comes from
+OpenStreetMap's tile servers, so by default the page needs a network to draw.
+``save_profile_map(..., inline_assets=True)`` embeds a local Leaflet (Debian's
+``libjs-leaflet``) instead, so the page opens with no network at all (on a grey
+background where the tiles would be).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotspots.errors import ParameterError
+from profiles.maps import PALETTE, _classify, count_breaks
+
+__all__ = ["GI_CLASSES", "profile_map", "save_profile_map"]
+
+# ArcGIS Hot Spot Analysis colours for Gi_Bin (ColorBrewer RdYlBu), significant bins only.
+GI_CLASSES = {
+    3: ("#d73027", "hot spot, 99% confidence"),
+    2: ("#fc8d59", "hot spot, 95% confidence"),
+    1: ("#fee090", "hot spot, 90% confidence"),
+    -1: ("#e0f3f8", "cold spot, 90% confidence"),
+    -2: ("#91bfdb", "cold spot, 95% confidence"),
+    -3: ("#4575b4", "cold spot, 99% confidence"),
+}
+
+_DP = 6  # coordinate decimals written (about 0.1 m)
+_SUPPRESSED_STYLE = {"fillColor": "#d9d9d9", "fillOpacity": 0.35, "color": "#525252", "weight": 1.5, "dashArray": "4 3"}
+_LEAFLET_DIRS = ("/usr/share/javascript/leaflet", "/usr/share/nodejs/leaflet/dist")
+_CSS = """
+<style>
+  html, body { margin: 0; padding: 0; height: 100%; font-family: Arial, Helvetica, sans-serif; }
+  .folium-map { position: absolute !important; top: 24px !important; bottom: 24px !important;
+                height: auto !important; }
+  .ss-marking { position: fixed; left: 0; right: 0; height: 24px; line-height: 24px; z-index: 1100;
+                background: #fff; color: #000; text-align: center; font-weight: bold; font-size: 13px;
+                letter-spacing: 0.05em; }
+  .ss-marking-top { top: 0; border-bottom: 1px solid #000; }
+  .ss-marking-bottom { bottom: 0; border-top: 1px solid #000; }
+  .ss-title { position: fixed; top: 34px; left: 60px; max-width: 45%; z-index: 1050; background: #fff;
+              border: 1px solid #777; border-radius: 4px; padding: 6px 10px; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+  .ss-title h1 { font-size: 16px; margin: 0; }
+  .ss-title p { font-size: 11px; margin: 3px 0 0 0; color: #333; }
+  .ss-legend { position: fixed; bottom: 64px; left: 10px; z-index: 1050; background: #fff; max-height: 55vh;
+               overflow-y: auto; border: 1px solid #777; border-radius: 4px; padding: 6px 8px; font-size: 11px;
+               box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 300px; }
+  .ss-legend summary { font-size: 12px; cursor: pointer; }
+  .ss-legend h3 { font-size: 11px; margin: 6px 0 2px 0; }
+  .ss-legend table { border-collapse: collapse; }
+  .ss-legend td { padding: 0 2px 0 0; vertical-align: middle; }
+  .ss-sw { display: inline-block; width: 14px; height: 12px; border: 1px solid #555; vertical-align: middle; }
+  .ss-strip td { text-align: center; font-size: 10px; padding: 0 1px; }
+  .ss-strip .ss-sw { width: 30px; }
+</style>
+"""
+
+
+def _esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value) -> str:
+    """A number for a tooltip: thousands separators, at most 3 decimals."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer) or (isinstance(value, float | np.floating) and float(value).is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.3f}".rstrip("0").rstrip(".")
+    return _esc(value)
+
+
+def _wgs84(frame, *, what: str):
+    """Validate a GeoDataFrame with a CRS and return it in EPSG:4326."""
+    if not hasattr(frame, "geometry") or not hasattr(frame, "to_crs"):
+        raise ParameterError(f"{what}: expected a GeoDataFrame, got {type(frame).__name__}; build one with geopandas")
+    if frame.crs is None:
+        raise ParameterError(f"{what}: the GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326') or the real one")
+    return frame.to_crs("EPSG:4326")
+
+
+def _round_geometry(geoms):
+    """Coordinates rounded to 6 decimal places (about 0.1 m), keeping every vertex."""
+    import shapely
+
+    return shapely.transform(np.asarray(geoms, dtype=object), lambda xy: np.round(xy, _DP))
+
+
+def _geojson(geoms, props: pd.DataFrame) -> dict:
+    """A FeatureCollection with short integer ids and string properties (no per-feature bbox)."""
+    import shapely
+
+    feats = []
+    records = props.to_dict("records")
+    for i, (g, p) in enumerate(zip(_round_geometry(geoms), records, strict=True)):
+        feats.append({"type": "Feature", "id": i, "properties": p, "geometry": shapely.geometry.mapping(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _class_labels(breaks: np.ndarray, lowest: int) -> list[str]:
+    lows = np.concatenate([[lowest], breaks[:-1] + 1])
+    return [f"{lo:,}" if lo >= hi else f"{lo:,}-{hi:,}" for lo, hi in zip(lows, breaks, strict=True)]
+
+
+def _resolution_note(cells: pd.Series) -> str:
+    try:
+        import h3
+
+        res = h3.get_resolution(str(cells.iloc[0]))
+        return f"per H3 cell (resolution {res}, about {h3.average_hexagon_area(res, unit='km^2'):.2g} km\u00b2)"
+    except Exception:  # noqa: BLE001 - a legend nicety, never worth failing the map
+        return "per H3 cell"
+
+
+def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
+    """One FeatureGroup of classed hexagons and its legend HTML; ``(group, legend, n_suppressed)``."""
+    import folium
+
+    what = f"layers[{name!r}]"
+    g = _wgs84(cells, what=what)
+    missing = [c for c in ("h3_cell", "count") if c not in g.columns]
+    if missing:
+        raise ParameterError(f"{what}: missing column(s) {missing}; expected h3_cell and count per H3 cell")
+    sup = (
+        g["suppressed"].fillna(False).astype(bool).to_numpy()
+        if "suppressed" in g.columns
+        else np.zeros(len(g), dtype=bool)
+    )
+    counts = pd.to_numeric(g["count"], errors="coerce").to_numpy(dtype=float)
+    bad = ~sup & np.isnan(counts)
+    if bad.any():
+        raise ParameterError(
+            f"{what}: count is missing or not a number in {int(bad.sum()):,} cell(s) not flagged suppressed; "
+            "fill the count or set suppressed=True for those cells"
+        )
+    keep = sup | (counts > 0)  # occupied cells only
+    g, sup, counts = g[keep], sup[keep], counts[keep]
+    visible = counts[~sup]
+    breaks = count_breaks(visible)
+    colours = list(PALETTE[-len(breaks) :]) if len(breaks) < len(PALETTE) else list(PALETTE)
+    cls = np.where(sup, -1, _classify(np.nan_to_num(counts), breaks))
+
+    extras = [c for c in g.columns if c not in ("h3_cell", "count", "suppressed", g.geometry.name) and c[:1] != "_"]
+    props = pd.DataFrame(
+        {
+            "h3_cell": [_esc(c) for c in g["h3_cell"]],
+            "count": [suppressed_text if s else _fmt(v) for s, v in zip(sup, counts, strict=True)],
+        }
+    )
+    for c in extras:  # on a suppressed row every number goes, not only the count
+        vals = g[c].to_numpy(dtype=object)
+        numeric = pd.api.types.is_numeric_dtype(g[c]) or pd.api.types.is_bool_dtype(g[c])
+        props[c] = [suppressed_text if s and numeric else _fmt(v) for s, v in zip(sup, vals, strict=True)]
+    props["_s"] = cls.astype(int)
+
+    styles = {-1: _SUPPRESSED_STYLE}
+    styles.update(
+        {i: {"fillColor": c, "fillOpacity": 0.75, "color": "#636363", "weight": 0.4} for i, c in enumerate(colours)}
+    )
+    group = folium.FeatureGroup(name=_esc(name), show=show)
+    if len(g):
+        fields = ["h3_cell", "count", *extras]
+        aliases = ["H3 cell", "count", *[_esc(c) for c in extras]]
+        folium.GeoJson(
+            _geojson(g.geometry.to_numpy(), props),
+            style_function=lambda f: styles[f["properties"]["_s"]],
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+            control=False,
+        ).add_to(group)
+
+    if len(visible):
+        labels = _class_labels(breaks, int(visible[visible > 0].min()))
+        swatches = "".join(f'<td><span class="ss-sw" style="background:{c}"></span></td>' for c in colours)
+        texts = "".join(f"<td>{lab}</td>" for lab in labels)
+        strip = f'<table class="ss-strip"><tr>{swatches}</tr><tr>{texts}</tr></table>'
+    else:
+        strip = "<div>no cells to show</div>" if not sup.any() else "<div>every cell suppressed</div>"
+    note = _resolution_note(g["h3_cell"]) if len(g) else ""
+    legend = f"<h3>{_esc(name)}</h3><div>count {note}; quantile classes</div>{strip}"
+    return group, legend, int(sup.sum())
+
+
+def _gi_layer(gi):
+    import folium
+
+    g = _wgs84(gi, what="gi")
+    for c in ("h3_cell", "gi_bin"):
+        if c not in g.columns:
+            raise ParameterError(f"gi: missing column {c!r}; pass the output of hotspots.gi_star with polygons")
+    b = pd.to_numeric(g["gi_bin"], errors="coerce").fillna(0).astype(int).to_numpy()
+    if ((b < -3) | (b > 3)).any():
+        raise ParameterError(f"gi: gi_bin must lie in -3..3, got {sorted(set(b[(b < -3) | (b > 3)].tolist()))[:5]}")
+    keep = b != 0  # significant cells only
+    g, b = g[keep], b[keep]
+    props = pd.DataFrame({"h3_cell": [_esc(c) for c in g["h3_cell"]], "class": [GI_CLASSES[v][1] for v in b]})
+    fields, aliases = ["h3_cell", "class"], ["H3 cell", "Gi*"]
+    if "gi_z" in g.columns:
+        props["gi_z"] = [f"{v:.2f}" for v in pd.to_numeric(g["gi_z"], errors="coerce")]
+        fields.append("gi_z")
+        aliases.append("z-score")
+    props["_b"] = b
+    group = folium.FeatureGroup(name="Gi* hot and cold spots", show=False)
+    if len(g):
+        folium.GeoJson(
+            _geojson(g.geometry.to_numpy(), props),
+            style_function=lambda f: {
+                "fillColor": GI_CLASSES[f["properties"]["_b"]][0],
+                "fillOpacity": 0.75,
+                "color": "#636363",
+                "weight": 0.4,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+            control=False,
+        ).add_to(group)
+    rows = "".join(
+        f'<tr><td><span class="ss-sw" style="background:{c}"></span></td><td>{lab}</td></tr>'
+        for c, lab in GI_CLASSES.values()
+    )
+    legend = f"<h3>Gi* hot and cold spots</h3><div>significant cells only</div><table>{rows}</table>"
+    return group, legend
+
+
+def _cluster_layer(clusters):
+    import folium
+
+    if clusters.crs is None:
+        raise ParameterError("clusters: the GeoDataFrame has no CRS; set it (DBSCAN hulls come in EPSG:27700)")
+    id_col = next((c for c in ("cluster", "dbscan_cluster") if c in clusters.columns), None)
+    size_col = next((c for c in ("size", "weighted_size", "n_points") if c in clusters.columns), None)
+    if id_col is None or size_col is None:
+        raise ParameterError(
+            "clusters: expected columns cluster (or dbscan_cluster) and size (or weighted_size / n_points), "
+            f"got {list(clusters.columns)}"
+        )
+    g = clusters.to_crs("EPSG:27700")
+    flat = ~g.geom_type.isin(["Polygon", "MultiPolygon"])  # one point or a line of points: draw a 15 m halo
+    geoms = g.geometry.where(~flat, g.geometry.buffer(15.0)).to_crs("EPSG:4326")
+    props = pd.DataFrame({"cluster": [_fmt(v) for v in g[id_col]], "size": [_fmt(v) for v in g[size_col]]})
+    group = folium.FeatureGroup(name="DBSCAN clusters (outlines)", show=True)
+    if len(g):
+        folium.GeoJson(
+            _geojson(geoms.to_numpy(), props),
+            style_function=lambda _: {"fill": False, "color": "#000000", "weight": 2.5, "dashArray": "8 4"},
+            tooltip=folium.GeoJsonTooltip(fields=["cluster", "size"], aliases=["DBSCAN cluster", "events"]),
+            control=False,
+        ).add_to(group)
+    legend = (
+        '<h3>DBSCAN clusters</h3><table><tr><td><span class="ss-sw" style="border:2px dashed #000;'
+        'background:transparent"></span></td><td>convex hull of a density cluster of events</td></tr></table>'
+    )
+    return group, legend
+
+
+def _venue_layer(venues):
+    import folium
+
+    g = _wgs84(venues, what="venues")
+    if "name" not in g.columns:
+        raise ParameterError(f"venues: missing column 'name'; got {list(g.columns)}")
+    if len(g) and not g.geom_type.eq("Point").all():
+        raise ParameterError("venues: every geometry must be a Point (one per venue)")
+    props = pd.DataFrame({"name": [_esc(v) for v in g["name"]]})
+    fields, aliases = ["name"], ["venue"]
+    rank = None
+    if "risk_rank" in g.columns:
+        rank = pd.to_numeric(g["risk_rank"], errors="coerce").to_numpy(dtype=float)
+        props["risk_rank"] = [_fmt(v) for v in rank]
+        fields.append("risk_rank")
+        aliases.append("risk rank (1 = highest)")
+    if "nearest_nte" in g.columns:
+        props["nearest_nte"] = [_fmt(v) for v in g["nearest_nte"]]
+        fields.append("nearest_nte")
+        aliases.append("nearest NTE")
+    top = (rank <= 10) if rank is not None else np.zeros(len(g), dtype=bool)
+    props["_t"] = top.astype(int)
+    group = folium.FeatureGroup(name="NTE venues", show=True)
+    if len(g):
+        folium.GeoJson(
+            _geojson(g.geometry.to_numpy(), props),
+            marker=folium.CircleMarker(radius=4, weight=1.5, color="#000000", fill=True, fill_opacity=1.0),
+            style_function=lambda f: (
+                {"radius": 6, "fillColor": "#000000"}
+                if f["properties"]["_t"]
+                else {"radius": 3.5, "fillColor": "#ffffff"}
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+            control=False,
+        ).add_to(group)
+    rows = (
+        '<tr><td><span class="ss-sw" style="border-radius:50%;width:10px;height:10px;background:#000"></span></td>'
+        "<td>venue in the top 10 by risk</td></tr>"
+        if rank is not None
+        else ""
+    ) + (
+        '<tr><td><span class="ss-sw" style="border-radius:50%;width:7px;height:7px;background:#fff"></span></td>'
+        "<td>other NTE venue</td></tr>"
+    )
+    return group, f"<h3>NTE venues</h3><table>{rows}</table>"
+
+
+def _kde_layer(kde_png):
+    import folium
+
+    try:
+        png, bounds = kde_png
+        (south, west), (north, east) = bounds
+        south, west, north, east = (float(v) for v in (south, west, north, east))
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"kde_png: expected (png_path, [[south, west], [north, east]]) in degrees, got {kde_png!r}"
+        ) from exc
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        raise ParameterError(f"kde_png: bounds must be [[south, west], [north, east]] in degrees, got {bounds!r}")
+    png = Path(png)
+    if not png.is_file():
+        raise ParameterError(f"kde_png: no file {str(png)!r}; write the KDE PNG first or leave kde_png=None")
+    group = folium.FeatureGroup(name="KDE surface", show=False)
+    folium.raster_layers.ImageOverlay(
+        image=str(png), bounds=[[south, west], [north, east]], opacity=0.6, interactive=False, control=False
+    ).add_to(group)
+    legend = "<h3>KDE surface</h3><div>kernel density of events (darker = denser), relative scale</div>"
+    return group, legend, (west, south, east, north)
+
+
+def profile_map(
+    *,
+    layers: Mapping,
+    boundary=None,
+    venues=None,
+    clusters=None,
+    gi=None,
+    kde_png=None,
+    title: str,
+    marking: str,
+    suppressed_label: str = "[c]",
+    suppression_k: int | None = None,
+    source_note: str = "",
+):
+    """Interactive problem-profile map: one toggleable layer per source grid and per analysis.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layer name (shown in the layer control and legend, e.g. ``"RMS, NTE
+        window [SYNTHETIC]"``) to H3 hexagons (any CRS with a CRS set) with
+        ``h3_cell``, ``count`` and optionally ``suppressed`` (bool) and extra
+        columns shown in the tooltip and popup. Zero cells are not drawn;
+        ``count`` may be missing (None) only on suppressed cells. Classes are
+        quantiles of the non-suppressed, non-zero counts. The first layer is
+        shown when the page opens, the others are ticked on by the user.
+    boundary : GeoDataFrame, optional
+        Force boundary, drawn as an outline (simplified to about 20 m).
+    venues : GeoDataFrame, optional
+        NTE venue points with ``name`` and optionally ``risk_rank`` (1 =
+        highest; the top 10 are drawn larger and black) and ``nearest_nte``.
+    clusters : GeoDataFrame, optional
+        DBSCAN hulls with ``cluster`` (or ``dbscan_cluster``) and ``size`` (or
+        ``weighted_size``/``n_points``), any projected or geographic CRS;
+        points and lines (clusters of one place) get a 15 m halo.
+    gi : GeoDataFrame, optional
+        Gi* result with hexagon polygons, ``h3_cell``, ``gi_bin`` (-3..3) and
+        optionally ``gi_z``; only significant cells (``gi_bin != 0``) are drawn,
+        in ArcGIS hot (red) and cold (blue) colours. No counts are shown.
+    kde_png : (path, [[south, west], [north, east]]), optional
+        A KDE PNG (transparent where empty) and its bounds in degrees, embedded
+        as an image overlay. Leaflet stretches it in Web Mercator, so warp the
+        raster to EPSG:3857 (or EPSG:4326 for a town) before writing the PNG.
+    title : str
+        Shown in the title box and as the page title.
+    marking : str
+        Security marking (e.g. ``"OFFICIAL-SENSITIVE"``), shown at the top and
+        bottom of the page.
+    suppressed_label : str, default "[c]"
+        Shown in place of a suppressed count.
+    suppression_k : int, optional
+        The sharing threshold, written as "fewer than k" when not given.
+    source_note : str, default ""
+        A line under the title (sources, period, "SYNTHETIC" where it is).
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_profile_map`.
+
+    Raises
+    ------
+    ParameterError
+        On a frame without a CRS or a required column, a missing count on a
+        cell not flagged suppressed, ``gi_bin`` outside -3..3, or a bad
+        ``kde_png``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, h3
+    >>> from hotspots.grid import cells_to_polygons
+    >>> cells = [h3.latlng_to_cell(51.38, -2.36, 9)]
+    >>> g = gpd.GeoDataFrame({"h3_cell": cells, "count": [12]}, geometry=cells_to_polygons(cells).values, crs=4326)
+    >>> m = profile_map(layers={"police.uk recorded crime": g}, title="Bath", marking="OFFICIAL")
+    >>> "police.uk recorded crime" in m.get_root().render()
+    True
+    """
+    import folium
+
+    if not isinstance(layers, Mapping) or not layers:
+        raise ParameterError("layers: expected a non-empty dict of layer name -> GeoDataFrame of H3 cells")
+    k = "k" if suppression_k is None else f"{int(suppression_k):,}"
+    suppressed_text = _esc(f"{suppressed_label} (fewer than {k}, suppressed for sharing)")
+
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=11, location=[51.38, -2.36])
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (needs a network)", control=False).add_to(m)
+    legend_parts: list[str] = []
+    bounds: list[tuple[float, float, float, float]] = []
+    n_suppressed = 0
+
+    for i, (name, cells) in enumerate(layers.items()):
+        group, legend, n_sup = _count_layer(str(name), cells, show=i == 0, suppressed_text=suppressed_text)
+        group.add_to(m)
+        legend_parts.append(legend)
+        n_suppressed += n_sup
+        if len(cells):
+            bounds.append(tuple(cells.to_crs("EPSG:4326").total_bounds))
+    if gi is not None:
+        group, legend = _gi_layer(gi)
+        group.add_to(m)
+        legend_parts.append(legend)
+    if kde_png is not None:
+        group, legend, kde_bounds = _kde_layer(kde_png)
+        group.add_to(m)
+        legend_parts.append(legend)
+    if clusters is not None:
+        group, legend = _cluster_layer(clusters)
+        group.add_to(m)
+        legend_parts.append(legend)
+    if venues is not None:
+        group, legend = _venue_layer(venues)
+        group.add_to(m)
+        legend_parts.append(legend)
+    if boundary is not None:
+        b = _wgs84(boundary, what="boundary")
+        group = folium.FeatureGroup(name="Force boundary", show=True)
+        outline = b.geometry.simplify(0.0002)
+        folium.GeoJson(
+            _geojson(outline.to_numpy(), pd.DataFrame(index=range(len(b)))),
+            style_function=lambda _: {"fill": False, "color": "#252525", "weight": 2},
+            control=False,
+        ).add_to(group)
+        group.add_to(m)
+        bounds.append(tuple(b.total_bounds))
+    elif not bounds and kde_png is not None:
+        bounds.append(kde_bounds)
+    if n_suppressed:
+        legend_parts.append(
+            f'<h3>Suppressed cells</h3><table><tr><td><span class="ss-sw" style="border:2px dashed #525252;'
+            f'background:#d9d9d9"></span></td><td>{suppressed_text}</td></tr></table>'
+        )
+
+    b = np.array([x for x in bounds if np.all(np.isfinite(x))])
+    if len(b):
+        fit = folium.FitBounds([[b[:, 1].min(), b[:, 0].min()], [b[:, 3].max(), b[:, 2].max()]], max_zoom=16)
+        fit.options["animate"] = False  # open at the data, not mid-zoom from the default view
+        m.add_child(fit)
+    folium.LayerControl(collapsed=False).add_to(m)
+
+    root = m.get_root()
+    root.title = _esc(title)
+    root.header.add_child(folium.Element(_CSS), name="ss_css")
+    mark = _esc(marking)
+    note = f"<p>{_esc(source_note)}</p>" if source_note else ""
+    root.html.add_child(
+        folium.Element(
+            f'<div class="ss-marking ss-marking-top">{mark}</div>\n'
+            f'<div class="ss-title"><h1>{_esc(title)}</h1>{note}</div>\n'
+            f'<details class="ss-legend" open><summary><b>Legend</b></summary>{"".join(legend_parts)}</details>\n'
+            f'<div class="ss-marking ss-marking-bottom">{mark}</div>'
+        ),
+        name="ss_overlay",
+    )
+    return m
+
+
+_EXTERNAL = re.compile(
+    r'[ \t]*<script src="https?://[^"]*"></script>\n?|[ \t]*<link rel="stylesheet" href="https?://[^"]*"/>\n?'
+)
+
+
+def _find_leaflet(leaflet_dir) -> Path:
+    dirs = [Path(leaflet_dir)] if leaflet_dir is not None else [Path(d) for d in _LEAFLET_DIRS]
+    for d in dirs:
+        if (d / "leaflet.css").is_file() and ((d / "leaflet.min.js").is_file() or (d / "leaflet.js").is_file()):
+            return d
+    raise FileNotFoundError(
+        f"no Leaflet (leaflet.js and leaflet.css) in {[str(d) for d in dirs]}; install Debian's libjs-leaflet "
+        "(apt-get install libjs-leaflet), pass leaflet_dir=, or save with inline_assets=False"
+    )
+
+
+def save_profile_map(m, path: str | os.PathLike, *, inline_assets: bool = False, leaflet_dir=None) -> Path:
+    """Write the map as one HTML file.
+
+    Parameters
+    ----------
+    m : folium.Map
+        From :func:`profile_map`.
+    path : path
+        The HTML file written (parent folders are made).
+    inline_assets : bool, default False
+        False: Leaflet, jQuery and Bootstrap are linked from public CDNs, as
+        folium does (the page needs a network). True: Leaflet's JavaScript and
+        CSS are embedded from a local copy and every other CDN link is dropped
+        (this map uses none of them), so the page works with no network apart
+        from the base map tiles.
+    leaflet_dir : path, optional
+        Folder holding ``leaflet.js`` (or ``leaflet.min.js``) and
+        ``leaflet.css``; default: Debian's ``/usr/share/javascript/leaflet``.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    FileNotFoundError
+        With ``inline_assets`` when no local Leaflet is found.
+    """
+    path = Path(path)
+    text = m.get_root().render()
+    if inline_assets:
+        d = _find_leaflet(leaflet_dir)
+        js_file = d / "leaflet.min.js" if (d / "leaflet.min.js").is_file() else d / "leaflet.js"
+        js = js_file.read_text(encoding="utf-8").replace("</script", "<\\/script")
+        css = (d / "leaflet.css").read_text(encoding="utf-8")
+        bundle = f"<style>\n{css}\n</style>\n<script>\n{js}\n</script>\n"
+        first = _EXTERNAL.search(text)
+        text = _EXTERNAL.sub("", text)
+        at = first.start() if first else text.index("</head>")
+        text = text[:at] + bundle + text[at:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
