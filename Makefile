@@ -12,12 +12,12 @@ OUT ?= out/avon-and-somerset
 sysdeps:
 	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing Debian packages: chromium poppler-utils fonts-dejavu-core"; \
+	  echo "installing Debian packages: chromium poppler-utils fonts-dejavu-core libjs-leaflet"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium poppler-utils fonts-dejavu-core >/dev/null) || echo "warning: apt-get failed; report.pdf will be skipped"; \
+	    chromium poppler-utils fonts-dejavu-core libjs-leaflet >/dev/null) || echo "warning: apt-get failed; report.pdf will be skipped"; \
 	elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
 	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium poppler-utils fonts-dejavu-core >/dev/null) || echo "warning: apt-get failed; report.pdf will be skipped"; \
+	    chromium poppler-utils fonts-dejavu-core libjs-leaflet >/dev/null) || echo "warning: apt-get failed; report.pdf will be skipped"; \
 	else echo "warning: install chromium and poppler-utils for report.pdf and its tests"; fi
 
 $(BIN)/.installed: pyproject.toml

@@ -31,6 +31,7 @@ __all__ = [
     "TimeConfig",
     "HarmConfig",
     "FusionConfig",
+    "DisclosureConfig",
     "load_config",
     "config_to_dict",
 ]
@@ -66,6 +67,9 @@ class DataConfig:
     boundary: Path | None = None
     local_authorities: tuple[Path, ...] = ()
     venues: tuple[Path, ...] = ()
+    imd: Path | None = None
+    comparators: tuple[Path, ...] = ()
+    population: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.police_uk:
@@ -204,6 +208,20 @@ class FusionConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DisclosureConfig:
+    """Small-number suppression for outputs marked for sharing (written beside the restricted ones)."""
+
+    share: bool = False
+    threshold: int = 5
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.threshold <= 100:
+            raise ConfigError(
+                f"disclosure.threshold must be 2-100 (5 for publication, 10 for partners); got {self.threshold}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """A force's configuration, as loaded from ``configs/<force>.toml``."""
 
@@ -218,6 +236,7 @@ class Config:
     time: TimeConfig = field(default_factory=TimeConfig)
     harm: HarmConfig = field(default_factory=HarmConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     source_file: Path | None = None
 
 

@@ -174,8 +174,13 @@ def _pick(candidates: np.ndarray, grid: np.ndarray, need: int = 1) -> int:
     return int(candidates[np.argmax(values)])
 
 
-def _suppress_grid(grid, present, lines, *, threshold: int, suppress_zeros: bool):
-    """Primary, line-rule and audit-driven suppression; returns (withheld, sensitive) flat masks."""
+def _suppress_grid(grid, present, lines, *, threshold: int, suppress_zeros: bool, audit: bool = True):
+    """Primary, line-rule and audit-driven suppression; returns (withheld, sensitive) flat masks.
+
+    ``audit=False`` is for a single line (a column and its total): there the line rule is
+    already exact. With h >= 2 withheld cells whose sum S >= threshold is all the total
+    reveals, each withheld count ranges over [0, S]: never a single value, never only small.
+    """
     sensitive = present & (((grid >= 1) & (grid < threshold)) | (suppress_zeros & (grid == 0)))
     withheld = sensitive.copy()
     members = [np.append(interior, total) for interior, total in lines]
@@ -200,6 +205,8 @@ def _suppress_grid(grid, present, lines, *, threshold: int, suppress_zeros: bool
                 continue
             withheld[_pick(free, grid, need)] = True
             changed = True
+    if not audit:
+        return withheld, sensitive
     on_lines = [[m for m, line in enumerate(members) if p in line] for p in range(grid.size)]
     while (bad := _failures(grid, withheld, sensitive, lines, threshold)).size:  # the audit is the guarantee
         for p in bad:
@@ -489,7 +496,9 @@ def _suppress_1d(counts: pd.Series, threshold: int, total: bool, suppress_zeros:
     n = len(values)
     grid, present = _grid(values, False, bool(total), False)
     lines = _lines(n, 1, False, bool(total), False) if n else []
-    withheld, sensitive = _suppress_grid(grid, present, lines, threshold=threshold, suppress_zeros=suppress_zeros)
+    withheld, sensitive = _suppress_grid(
+        grid, present, lines, threshold=threshold, suppress_zeros=suppress_zeros, audit=False
+    )
     held, grid = withheld.reshape(n + 1, 2)[:, 0], grid.reshape(n + 1, 2)[:, 0]
     counts_out = pd.Series(_published(values[:, 0], held[:n]), index=counts.index, name=counts.name)
     tot = (pd.NA if held[n] else int(grid[n])) if total else None

@@ -121,6 +121,15 @@ def _parser() -> argparse.ArgumentParser:
     prof = sub.add_parser("profile", help="build a force's outputs from its config")
     prof.add_argument("config", type=Path, help="force config TOML, e.g. configs/avon-and-somerset.toml")
     prof.add_argument("--out", required=True, type=Path, help="output folder")
+    sh = prof.add_mutually_exclusive_group()
+    sh.add_argument(
+        "--share",
+        dest="share",
+        action="store_true",
+        default=None,
+        help="also write the disclosure-controlled version to OUT/shared/ (config: disclosure.share)",
+    )
+    sh.add_argument("--no-share", dest="share", action="store_false", help="restricted outputs only")
     return p
 
 
@@ -416,9 +425,25 @@ def _cmd_profile(args) -> int:
     from profiles.force_profile import run
 
     cfg = load_config(args.config)
-    result = run(cfg, out_dir=args.out, progress=_progress(args.progress))
+    result = run(cfg, out_dir=args.out, progress=_progress(args.progress), share=args.share)
     code = _print_ingest_summary(result["reconciliation"], args.out)
-    print(f"wrote {args.out}/index.html (open it in a browser)")
+    outs = result["outputs"]
+    for key in (
+        "report_html",
+        "report_pdf",
+        "map",
+        "summary",
+        "shared_report_html",
+        "shared_report_pdf",
+        "shared_map",
+        "shared_summary",
+    ):
+        if key in outs:
+            print(f"wrote {outs[key]}")
+    print(f"wrote {args.out}/index.html (open report.html or index.html in a browser)")
+    times = result["run"].get("stage_seconds", {})
+    if times:
+        print("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     return code
 
 

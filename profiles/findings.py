@@ -30,7 +30,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Gap:
-    """An intelligence gap derived from the data."""
+    """An intelligence gap derived from the data (``evidence``: numbers only, for the summary)."""
 
     id: str
     text: str
@@ -191,7 +191,7 @@ def intelligence_gaps(n: dict) -> list[Gap]:
                 "G1",
                 "No data supplied for: " + ", ".join(n["missing_sources"]) + ". The profile cannot say whether "
                 "these places are covered or lit; ask the partners named in the recommendations.",
-                {"missing_sources": n["missing_sources"]},
+                {"missing_sources": len(n["missing_sources"])},
             )
         )
     if n.get("month_only"):
@@ -202,7 +202,7 @@ def intelligence_gaps(n: dict) -> list[Gap]:
                 "VAWG-specific analysis rests on the RMS layer"
                 + (" (synthetic in this demo)" if n.get("rms_synthetic") else "")
                 + ".",
-                {"month_only_sources": ["police_uk"]},
+                {"month_only_sources": 1},
             )
         )
     if n.get("no_coordinates") is not None:
@@ -229,7 +229,7 @@ def intelligence_gaps(n: dict) -> list[Gap]:
                 "G5",
                 f"Months with no data: {', '.join(n['missing_months'])}. Trends and year-on-year comparisons that "
                 "span them are not computed.",
-                {"missing_months": n["missing_months"]},
+                {"missing_months": len(n["missing_months"])},
             )
         )
     if n.get("synthetic_sources"):
@@ -238,12 +238,13 @@ def intelligence_gaps(n: dict) -> list[Gap]:
                 "G6",
                 "RMS, StreetSafe and A&E layers in this run are synthetic stand-ins: replace them with the force's "
                 "extract, the StreetSafe export and the CSP's ISTV data before the profile is used.",
-                {"synthetic_sources": n["synthetic_sources"]},
+                {"synthetic_sources": len(n["synthetic_sources"])},
             )
         )
     cmp_ = n.get("comparators")
     if cmp_ and cmp_.get("finding"):
-        gaps.append(Gap("G7", cmp_["finding"], cmp_.get("numbers", {})))
+        ev = {k: v for k, v in (cmp_.get("numbers") or {}).items() if isinstance(v, int | float)}
+        gaps.append(Gap("G7", cmp_["finding"], ev))
     if n.get("harm_unverified"):
         gaps.append(
             Gap(

@@ -105,6 +105,37 @@ def describe_cells(events: pd.DataFrame, cells, *, resolution: int) -> pd.DataFr
     )
 
 
+def _problem_profile(cfg, out, result, boundary, study, combined, area, stage, share) -> dict:
+    """Analyses, report.html/.pdf, map.html and summary.json (restricted, and shared when asked)."""
+    from profiles.problem_profile import assemble, write_outputs
+
+    with stage("hotspots, trends and context"):
+        P = assemble(cfg, out=out, police_uk=result, boundary=boundary, study_cells=study, combined=combined,
+                     area=area)
+    P["puk_rec"] = result.reconciliation
+    P["n_study_cells"] = len(study)
+    P["weekday_pngs"] = {
+        k.removeprefix("weekday_hour_"): out / f"{k}.png" for k in combined.outputs if k.startswith("weekday_hour_")
+    }
+    if (out / "risky_facilities.png").exists():
+        P["risky_png"] = out / "risky_facilities.png"
+    labels = describe_cells(P["vawg"], combined.places.head(20)["h3_cell"], resolution=cfg.grid.h3_resolution)
+    P["cell_labels"] = {c: f"{r.top_location}, {r.top_lsoa_name}" for c, r in labels.iterrows()}
+    imd = P.get("cell_imd")
+    P["cell_lsoa"] = {c: (imd.loc[c, "lsoa"] if imd is not None and c in imd.index else None) for c in labels.index}
+    P["cell_decile"] = {
+        c: (int(imd.loc[c, "d"]) if imd is not None and c in imd.index and pd.notna(imd.loc[c, "d"]) else None)
+        for c in labels.index
+    }
+    if cfg.data.local_authorities:
+        import geopandas as gpd
+
+        P["las"] = gpd.GeoDataFrame(pd.concat([read_boundary(p) for p in cfg.data.local_authorities]),
+                                    crs="EPSG:27700")
+    shared = cfg.disclosure.share if share is None else share
+    return write_outputs(P, combined, out=out, shared_too=shared, threshold=cfg.disclosure.threshold, stage=stage)
+
+
 def _to_bng(area, boundary):
     """The force area in EPSG:27700 (the boundary's CRS may be WGS84)."""
     if area is None:
@@ -120,7 +151,33 @@ def _slug(name: str) -> str:
     return "count_" + "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_").replace("__", "_")
 
 
-def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None) -> dict:
+class _Stages:
+    """Times each stage of a run and logs it as it ends (progress for a run of tens of seconds)."""
+
+    def __init__(self):
+        import time
+
+        self._clock = time.perf_counter
+        self.t0 = self._clock()
+        self.times: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        import contextlib
+
+        @contextlib.contextmanager
+        def stage():
+            import logging
+
+            t = self._clock()
+            logging.getLogger("safer_spaces").info("stage: %s ...", name)
+            yield
+            self.times[name] = round(self._clock() - t, 3)
+            logging.getLogger("safer_spaces").info("stage: %s done in %.1f s", name, self.times[name])
+
+        return stage()
+
+
+def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None, share: bool | None = None) -> dict:
     """Ingest, grid and map a force's police.uk data; returns what was written.
 
     Parameters
@@ -132,21 +189,28 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     progress : bool, optional
         Progress bars; by default when stderr is a terminal.
 
+    share : bool, optional
+        Also write the disclosure-controlled version to ``<out_dir>/shared/``
+        (default: the config's ``disclosure.share``).
+
     Returns
     -------
     dict
-        ``reconciliation`` and ``outputs`` (paths).
+        ``reconciliation``, ``outputs`` (paths) and ``run`` (the audit record,
+        with the time of every stage).
     """
     from profiles.page import render_demo_page
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    stage = _Stages()
     res_h3 = cfg.grid.h3_resolution
     boundary = read_boundary(cfg.data.boundary) if cfg.data.boundary else None
     area = shapely.union_all(boundary.geometry.to_numpy()) if boundary is not None else None
 
-    result = read_police_uk(cfg.data.police_uk, boundary=area, progress=progress)
-    outputs = {k: str(v) for k, v in write_ingest_outputs(result, out).items()}
+    with stage("ingest police.uk"):
+        result = read_police_uk(cfg.data.police_uk, boundary=area, progress=progress)
+        outputs = {k: str(v) for k, v in write_ingest_outputs(result, out).items()}
     rec = result.reconciliation
 
     ev = events_to_frame(
@@ -159,6 +223,8 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
         study = np.unique(events_to_cells(ev, resolution=res_h3, by=[])["h3_cell"].to_numpy())
     interest = cfg.offences.crime_types_of_interest
 
+    grid_stage = stage("grid")
+    grid_stage.__enter__()
     monthly = events_to_cells(ev, resolution=res_h3, by=["source", "month", "crime_type"])
     monthly["month"] = monthly["month"].astype(str)
     p_monthly = out / f"counts_h3r{res_h3}_monthly.parquet"
@@ -170,12 +236,14 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     p_geojson = out / f"grid_h3r{res_h3}.geojson"
     grid[grid["count_all"] > 0].to_file(p_geojson, driver="GeoJSON")
     outputs.update(counts_monthly=str(p_monthly), grid=str(p_grid), grid_geojson=str(p_geojson))
+    grid_stage.__exit__(None, None, None)
 
     combined = None
     if cfg.rms.files or cfg.streetsafe.files or cfg.ae.files or cfg.partnership.venues:
         from profiles.combine import combine_sources
 
-        combined = combine_sources(cfg, out_dir=out, police_uk=result, area=_to_bng(area, boundary))
+        with stage("combine sources"):
+            combined = combine_sources(cfg, out_dir=out, police_uk=result, area=_to_bng(area, boundary))
         outputs.update(combined.outputs)
 
     top = grid.sort_values(["count_interest", "count_all"], ascending=False).head(15)
@@ -184,6 +252,8 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     )
     marking = cfg.force.security_classification
     title = f"{' / '.join(interest)}: police.uk crimes per H3 cell (res {res_h3}), {_period(rec)}"
+    page_stage = stage("demo page")
+    page_stage.__enter__()
     outputs.update(
         render_demo_page(
             cfg,
@@ -197,6 +267,9 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
             combined=combined,
         )
     )
+    page_stage.__exit__(None, None, None)
+    if combined is not None:
+        outputs.update(_problem_profile(cfg, out, result, boundary, study, combined, area, stage, share))
     run_record = {
         "tool": "safer-spaces",
         "version": _version(),
@@ -222,6 +295,8 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
                    "inputs": [{"file": f["path"], "sha256": f["sha256"]} for f in r["files"]]}
             for name, r in combined.reconciliations.items()
         }
+    run_record["stage_seconds"] = stage.times
+    run_record["total_seconds"] = round(sum(stage.times.values()), 3)
     outputs["run"] = str(write_json(run_record, out / "run.json"))
     return {"reconciliation": rec, "outputs": outputs, "run": run_record}
 
