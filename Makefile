@@ -38,6 +38,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/hotspots.py
 	$(BIN)/python benchmarks/sources.py
+	$(BIN)/python benchmarks/profile.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

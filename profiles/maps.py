@@ -331,3 +331,36 @@ def clusters_png(clusters, points, path, *, boundary=None, las=None, title: str,
             ax.annotate(str(i), (r["centroid_x"], r["centroid_y"]), fontsize=7, weight="bold",
                         xytext=(3, 3), textcoords="offset points")
     return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
+
+
+def kde_overlay_png(result, path: str | os.PathLike) -> tuple[Path, list[list[float]]]:
+    """The KDE surface warped to Web Mercator as a transparent PNG, with its bounds for a Leaflet image overlay.
+
+    Returns ``(path, [[south, west], [north, east]])`` in degrees.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    d = np.asarray(result.density, dtype=np.float32)
+    src = np.where(d == result.nodata, np.nan, d).astype(np.float32)
+    g = result.grid
+    left, top = g.x0, g.y_top
+    right, bottom = g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m
+    transform, w, h = calculate_default_transform("EPSG:27700", "EPSG:3857", g.cols, g.rows, left, bottom, right, top)
+    dst = np.full((h, w), np.nan, np.float32)
+    reproject(src, dst, src_transform=result.transform, src_crs="EPSG:27700", dst_transform=transform,
+              dst_crs="EPSG:3857", resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+    vmax = np.nanpercentile(dst, 99.9) if np.isfinite(dst).any() else 1.0
+    norm = np.clip(dst / vmax, 0, 1)
+    rgba = plt.get_cmap("magma_r")(np.nan_to_num(norm))
+    rgba[..., 3] = np.where(np.isfinite(dst) & (norm > 0.02), 0.75, 0.0)
+    path = Path(path)
+    plt.imsave(path, rgba)
+    x0, y1 = transform * (0, 0)
+    x1, y0 = transform * (w, h)
+    lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform([x0, x1], [y0, y1])
+    return path, [[lat[0], lon[0]], [lat[1], lon[1]]]

@@ -1022,6 +1022,17 @@ def _webmap(P: dict, combined, path: Path, *, shared: bool, threshold: int) -> P
         name = SOURCE_LABELS[s] + (" [SYNTHETIC]" if s in combined.synthetic_sources else "")
         layers[name] = gdf
     nte = combined.grids["nte"]
+    nte = nte[nte["source"].isin(["rms", "ae"])].groupby("h3_cell", as_index=False)["count"].sum()
+    nte["count"] = np.round(nte["count"]).astype(int)
+    nte = nte[nte["count"] > 0]
+    if len(nte):
+        sub = suppress_cells(nte, threshold=threshold) if shared else nte.assign(suppressed=False)
+        poly = cells_to_polygons(sub["h3_cell"].to_numpy()).to_frame(name="geometry").set_geometry("geometry")
+        poly = poly.reset_index(drop=True)
+        for c in sub.columns:
+            poly[c] = sub[c].to_numpy()
+        syn = " [SYNTHETIC]" if {"rms", "ae"} & set(combined.synthetic_sources) else ""
+        layers[f"NTE window {combined.definitions['nte_window']}: RMS + A&E (aoristic){syn}"] = poly
     gi = P["hs"].gi
     gi = gi[gi["gi_bin"] != 0]
     gi_poly = cells_to_polygons(gi["h3_cell"].to_numpy()).to_frame(name="geometry").set_geometry("geometry")
@@ -1034,13 +1045,16 @@ def _webmap(P: dict, combined, path: Path, *, shared: bool, threshold: int) -> P
         import geopandas as gpd
 
         venues = gpd.GeoDataFrame(venues, geometry=gpd.points_from_xy(venues["x"], venues["y"]), crs="EPSG:27700")
-    del nte
+    from profiles.maps import kde_overlay_png
+
+    kde_png = kde_overlay_png(P["hs"].kde, path.parent / "kde_overlay.png")
     m = profile_map(
         layers=layers,
         boundary=P["boundary"],
         venues=venues,
         clusters=P["hs"].clusters,
         gi=gi_poly,
+        kde_png=kde_png,
         title=f"{cfg.force.name}: VAWG problem profile map" + (" (shared version)" if shared else ""),
         marking=cfg.force.security_classification,
         suppression_k=threshold if shared else None,
