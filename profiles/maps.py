@@ -360,7 +360,7 @@ def kde_overlay_png(result, path: str | os.PathLike) -> tuple[Path, list[list[fl
     rgba[..., 3] = np.where(np.isfinite(dst) & (norm > 0.02), 0.75, 0.0)
     path = Path(path)
     plt.imsave(path, rgba)
-    x0, y1 = transform * (0, 0)
-    x1, y0 = transform * (w, h)
+    x0, y1 = transform.c, transform.f
+    x1, y0 = transform.c + transform.a * w, transform.f + transform.e * h
     lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform([x0, x1], [y0, y1])
     return path, [[lat[0], lon[0]], [lat[1], lon[1]]]

@@ -853,7 +853,7 @@ def _summary(P: dict, combined, *, shared: bool, threshold: int, n_supp: int) ->
                 "h3_cell": r["h3_cell"],
                 "place_score": float(r["place_score"]),
                 "components": comps,
-                "label": P["cell_labels"].get(r["h3_cell"], ""),
+                "label": P["cell_labels"].get(r["h3_cell"]) or "no police.uk crime mapped here",
                 "lsoa_code": P["cell_lsoa"].get(r["h3_cell"]),
                 "imd_decile": P["cell_decile"].get(r["h3_cell"]),
             }
