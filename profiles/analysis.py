@@ -37,6 +37,7 @@ class HotspotAnalysis:
     kde: object  # KDEResult
     clusters: pd.DataFrame  # DBSCAN cluster polygons (EPSG:27700)
     quality: list[dict] = field(default_factory=list)
+    pai_curve: pd.DataFrame | None = None
     split: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
 
@@ -116,6 +117,7 @@ def analyse_hotspots(
     n_test = int(p["test_months"])
     quality: list[dict] = []
     split = {}
+    pai_curve = None
     if len(months) >= n_test + 6:
         test_m, train_m = months[-n_test:], months[:-n_test]
         split = {"train_months": list(train_m), "test_months": list(test_m)}
@@ -133,6 +135,7 @@ def analyse_hotspots(
         cl_tr = cl_tr.set_crs("EPSG:27700", allow_override=True)
         if len(cl_tr):
             layers["dbscan"] = cells_in_polygons(study, cl_tr.geometry.buffer(1.0))
+        pai_curve = evaluate_cells(train, test, study_cells=study)
         for name, cells in layers.items():
             m = evaluate_cells(train, test, study_cells=study, hot_cells=cells)
             quality.append({"method": name, "n_cells": int(len(cells)), **_clean(m)})
@@ -148,7 +151,10 @@ def analyse_hotspots(
         v = valid.ravel()
         m = hotspot_measures(top[v], te_u[v], tr_u[v], np.ones(int(v.sum())))
         quality.append({"method": "kde_top5pct", "n_cells": int(n_top), **_clean(m)})
-    return HotspotAnalysis(counts=counts, gi=gi, kde=surface, clusters=clusters, quality=quality, split=split, params=p)
+    return HotspotAnalysis(
+        counts=counts, gi=gi, kde=surface, clusters=clusters, quality=quality, split=split, params=p,
+        pai_curve=pai_curve,
+    )
 
 
 def _clean(m: dict) -> dict:

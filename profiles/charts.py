@@ -599,7 +599,7 @@ def pai_curve_chart(
             ax.set_xscale("log")
         ax.grid(color=LIGHT, lw=0.6)
         ax.spines[["top", "right"]].set_visible(False)
-    ax2.set_xticks(share, [f"{v:g}" for v in share])
+    ax2.set_xticks(share, [f"{v:.3g}" for v in np.round(share, 1)])
     ax2.minorticks_off()
     ax1.minorticks_off()
     add_marking(fig, marking, source_note, synthetic=synthetic)

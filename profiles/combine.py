@@ -68,6 +68,7 @@ class Combined:
     risky: pd.DataFrame | None = None
     weekday_hour: dict[str, pd.DataFrame] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    reasons: pd.DataFrame | None = None  # StreetSafe answers per report: lng, lat and one bool column per answer
 
     @property
     def synthetic_sources(self) -> list[str]:
@@ -216,6 +217,7 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
     outputs: dict[str, str] = {}
     harm_notes: dict[str, int] = {}
     frames: list[pd.DataFrame] = []
+    reasons = None
 
     def keep(name, result):
         paths = write_ingest_outputs(result, out / "sources" / name)
@@ -240,6 +242,8 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
                             keep_demographics=cfg.streetsafe.keep_demographics, synthetic=cfg.streetsafe.synthetic)
         keep("streetsafe", r)
         ev = r.events.to_pandas()
+        reason_cols = [c for c in ev.columns if c.startswith(("place_", "behaviour_"))]
+        reasons = ev[["lng", "lat", *reason_cols]].copy()
         ev["vawg_group"] = "streetsafe_felt_unsafe"
         ev["harm_weight"] = np.nan  # not a crime: no harm weight
         frames.append(ev)
@@ -319,6 +323,7 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
         risky=risky,
         weekday_hour=weekday_hour,
         outputs=outputs,
+        reasons=reasons,
     )
     comb.outputs.update(surfaces)
     _write(comb, out)

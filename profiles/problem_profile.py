@@ -253,6 +253,33 @@ def assemble(cfg, *, out: Path, police_uk, boundary, study_cells, combined, area
             },
         }
 
+    # what StreetSafe respondents said about the felt-unsafe places
+    P["perception_reasons"] = {}
+    if combined.perception is not None and combined.reasons is not None and len(combined.reasons):
+        from hotspots.ingest.streetsafe import BEHAVIOUR_REASONS, PLACE_REASONS
+
+        names = {v: k for k, v in {**PLACE_REASONS, **BEHAVIOUR_REASONS}.items()}
+        rs = combined.reasons
+        cell = _cells_to_str(latlng_to_cells(rs["lat"].to_numpy(), rs["lng"].to_numpy(), resolution=res))
+        cols = [c for c in rs.columns if c in names]
+        share = rs[cols].groupby(cell).mean()
+        gap_cells = combined.perception.loc[
+            combined.perception["gap_class"] == "felt unsafe, little recorded", "h3_cell"
+        ]
+        for c in gap_cells:
+            if c in share.index:
+                top = share.loc[c].sort_values(ascending=False).head(2)
+                P["perception_reasons"][c] = "; ".join(f"{names[k]} ({v:.0%})" for k, v in top.items() if v > 0)
+    harm_ev = ev[ev["source"].isin(["police_uk", "rms"])]
+    if harm_ev["harm_weight"].notna().any():
+        by = harm_ev.groupby("vawg_group")["harm_weight"].sum().sort_values(ascending=False)
+        top_g = by.index[0]
+        P["harm_text"] = (
+            f"Harm ({combined.definitions['harm_index']}): {by.sum():,.0f} index units in all; the largest share, "
+            f"{by.iloc[0] / by.sum():.0%}, is {THREAT_AREA_LABELS.get(top_g, top_g)}. Harm ranks places and offence "
+            "groups differently from counts; the index's weights are approximations (see the method annex)."
+        )
+
     # NTE venues vs other crime (the STRA's question), in the local authority that holds the venues
     P["venue_concentration"] = None
     if combined.venues is not None and cfg.data.local_authorities:
@@ -456,9 +483,9 @@ def _charts(P: dict, combined, fig_dir: Path, *, marking: str) -> dict[str, list
             force_label="all crimes in the force",
         )
         fig("dep", p, "IMD decile distribution")
-    if P.get("pai_curve") is not None:
+    if P["hs"].pai_curve is not None:
         p = pai_curve_chart(
-            P["pai_curve"],
+            P["hs"].pai_curve,
             fig_dir / "pai_curve.png",
             marking=marking,
             source_note=puk_note,
