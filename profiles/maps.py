@@ -280,10 +280,13 @@ def kde_png(result, path, *, boundary=None, las=None, title: str, marking: str, 
     d = np.where(d > 0, d, np.nan)
     g = result.grid
     extent = (g.x0, g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m, g.y_top)
+    from matplotlib.colors import PowerNorm
+
     vmax = np.nanpercentile(d, 99.9) if np.isfinite(d).any() else 1
-    im = ax.imshow(d, extent=extent, cmap="Greys", vmin=0, vmax=vmax, interpolation="nearest", zorder=0)
+    norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)  # square-root stretch: small towns stay visible beside the city
+    im = ax.imshow(d, extent=extent, cmap="Greys", norm=norm, interpolation="nearest", zorder=0)
     cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
-    cb.set_label("density (events within the kernel, quartic)", fontsize=8)
+    cb.set_label("density: kernel-weighted crimes within 400 m (square-root scale)", fontsize=8)
     return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
 
 
