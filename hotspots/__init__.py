@@ -4,7 +4,10 @@ Pure functions over arrays and (Geo)DataFrames; no UI and no report code.
 """
 
 from hotspots.clustering import dbscan, dbscan_labels
+from hotspots.comparators import compare_force, force_month_table
 from hotspots.config import Config, load_config
+from hotspots.context import hotspot_deprivation, lsoa_crosswalk, read_imd, venue_concentration
+from hotspots.disclosure import audit_table, suppress_cells, suppress_series, suppress_table
 from hotspots.errors import ConfigError, InputFileError, ParameterError, SaferSpacesError
 from hotspots.evaluation import evaluate_cells, hotspot_measures, pai_curve
 from hotspots.fusion import perception_gap, perception_gap_cells, place_scores, source_grids
@@ -21,9 +24,23 @@ from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_ar
 from hotspots.offences import classify_offences, classify_police_uk, load_offence_table
 from hotspots.spacetime import classify_hotspots, mann_kendall
 from hotspots.timebands import NTEWindow, aoristic_weekday_hour, nte_share, parse_nte_window, weekday_hour_table
+from hotspots.trends import control_limits, monthly_counts, year_on_year
 from hotspots.venues import risky_facilities, venue_risk
 
 __all__ = [
+    "audit_table",
+    "compare_force",
+    "control_limits",
+    "force_month_table",
+    "hotspot_deprivation",
+    "lsoa_crosswalk",
+    "monthly_counts",
+    "read_imd",
+    "suppress_cells",
+    "suppress_series",
+    "suppress_table",
+    "venue_concentration",
+    "year_on_year",
     "NTEWindow",
     "aoristic_weekday_hour",
     "assign_harm",
