@@ -4,15 +4,18 @@ Gives scikit-learn's ``DBSCAN(eps, min_samples, metric="euclidean")`` answer
 without materialising every eps-neighbourhood (gigabytes on dense police
 data). Points are binned into square cells of side just under eps/sqrt(2), so
 any two points of one cell are within eps; a counting sort (an argsort when
-the grid is far larger than the data) groups the points by cell. (1) A cell
+the grid is far larger than the data) orders the points by cell, as row
+indices only (coordinates are read through them: no sorted copies). (1) A cell
 whose weight reaches ``min_samples`` makes all its points core; elsewhere
 weight within eps is counted over the 5x5 block of cells around, pruned by
-the cells' bounding boxes: a cell whose box lies within eps of the point
-counts whole, the rest point by point with scikit-learn's inclusive test
-``dx*dx + dy*dy <= eps*eps``.
+the cells' bounding boxes: a cell whose box lies within eps of the whole cell
+(or, failing that, of the point) counts whole, the rest point by point with
+scikit-learn's inclusive test ``dx*dx + dy*dy <= eps*eps``.
 (2) Union-find joins all core points of a cell, and two cells at the first
 pair of their core points within eps. (3) A border point joins the cluster of
-its nearest core point within eps (ties: the earlier row); the rest are noise.
+its nearest core point within eps (ties: the earlier row; when every core
+point in reach is in one cluster, any core point within eps); the rest are
+noise.
 Pruning bounds (float32 boxes rounded outward, widened to float64) use the
 same floating-point operations as the distances, so
 core and noise sets and the clusters of core points equal scikit-learn's;
@@ -46,6 +49,7 @@ __all__ = ["dbscan", "dbscan_labels"]
 _SIDE = 0.70710678  # cell side / eps: just under 1/sqrt(2) (>= 0.5, so neighbours are at most two cells away)
 _DENSE = 4  # counting sort over the whole grid when it has at most this many cells per point, else argsort
 _INT32 = 2**31 - 1  # index arrays are int32 up to this many points (half the memory of int64)
+_FEW = 2  # cells of at most this many points are tested point by point, without their box
 _DEDUPE = 0.8  # cluster distinct points, weighted, when a sample has fewer distinct points than this fraction
 
 
@@ -77,13 +81,13 @@ def _cell_key(x, y, x0, y0, side, ncx):
 
 
 @numba.njit(cache=True, nogil=True)
-def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order, key_type):
+def _sort_dense(x, y, x0, y0, side, ncx, ncy, order, key_type):
     """Counting sort of the points by cell over the whole grid.
 
     Fills ``order`` (sorted position -> row, rows ascending within a cell) and
-    returns the sorted ``xs, ys, ws``, each occupied cell's key, the
-    ``starts`` of the cells' points (then n) and the cell index of each grid
-    cell (-1 if empty).
+    returns each occupied cell's key, the ``starts`` of the cells' points
+    (then n) and the rank of each grid cell (occupied cells before it; then
+    the number of occupied cells).
     """
     n = len(x)
     m = ncx * ncy
@@ -103,45 +107,34 @@ def _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order, key_type):
             starts[c] = pos[k]
             c += 1
     starts[n_cells] = n
-    xs, ys, ws = np.empty(n), np.empty(n), np.empty(len(w))
     for i in range(n):
         k = _cell_key(x[i], y[i], x0, y0, side, ncx)
-        p = pos[k]
-        pos[k] = p + 1
-        xs[p] = x[i]
-        ys[p] = y[i]
-        order[p] = i
-        if len(w):
-            ws[p] = w[i]
-    pos[:] = -1
-    for c in range(n_cells):
-        pos[ckeys[c]] = c
-    return xs, ys, ws, ckeys, starts, pos[:m]
+        order[pos[k]] = i
+        pos[k] += 1
+    c = 0
+    for k in range(m + 1):  # pos becomes the rank: occupied cells before each grid cell
+        pos[k] = c
+        c += c < n_cells and ckeys[c] == k
+    return ckeys, starts, pos
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather(x, y, w, keys, order, key_type):
-    """The points in the order ``order`` (sorted by ``keys``): ``xs, ys, ws``, occupied cells' keys and starts."""
-    n = len(x)
+def _cells(keys, order, key_type):
+    """Occupied cells' keys and starts of points in the order ``order`` (sorted by ``keys``)."""
+    n = len(order)
     n_cells = 0
     for p in range(n):
         n_cells += p == 0 or keys[order[p]] != keys[order[p - 1]]
     ckeys = np.empty(n_cells, key_type.dtype)
     starts = np.empty(n_cells + 1, order.dtype)
-    xs, ys, ws = np.empty(n), np.empty(n), np.empty(len(w))
     c = 0
     for p in range(n):
-        i = order[p]
-        if p == 0 or keys[i] != keys[order[p - 1]]:
-            ckeys[c] = keys[i]
+        if p == 0 or keys[order[p]] != keys[order[p - 1]]:
+            ckeys[c] = keys[order[p]]
             starts[c] = p
             c += 1
-        xs[p] = x[i]
-        ys[p] = y[i]
-        if len(w):
-            ws[p] = w[i]
     starts[n_cells] = n
-    return xs, ys, ws, ckeys, starts
+    return ckeys, starts
 
 
 @numba.njit(cache=True, nogil=True)
@@ -153,7 +146,7 @@ def _down(v):
 
 
 @numba.njit(cache=True, nogil=True)
-def _cell_boxes(xs, ys, ws, starts, eps2):
+def _cell_boxes(x, y, w, order, starts, eps2):
     """Bounding box (xmin, ymin, xmax, ymax) and weight (if weighted) of each cell, and whether it is compact.
 
     Rounding is monotone, so every pair of points in a compact cell passes the
@@ -162,17 +155,18 @@ def _cell_boxes(xs, ys, ws, starts, eps2):
     """
     nc = len(starts) - 1
     box = np.empty((nc, 4), np.float32)
-    wsum = np.zeros(nc if len(ws) else 0)
+    wsum = np.zeros(nc if len(w) else 0)
     compact = np.empty(nc, np.bool_)
     for c in range(nc):
-        i = starts[c]
-        x0, y0, x1, y1 = xs[i], ys[i], xs[i], ys[i]
-        for j in range(i + 1, starts[c + 1]):
-            x0, x1 = min(x0, xs[j]), max(x1, xs[j])
-            y0, y1 = min(y0, ys[j]), max(y1, ys[j])
-        if len(ws):
-            for j in range(i, starts[c + 1]):
-                wsum[c] += ws[j]
+        r = order[starts[c]]
+        x0, y0, x1, y1 = x[r], y[r], x[r], y[r]
+        for j in range(starts[c] + 1, starts[c + 1]):
+            r = order[j]
+            x0, x1 = min(x0, x[r]), max(x1, x[r])
+            y0, y1 = min(y0, y[r]), max(y1, y[r])
+        if len(w):
+            for j in range(starts[c], starts[c + 1]):
+                wsum[c] += w[order[j]]
         box[c, 0], box[c, 1] = _down(x0), _down(y0)
         box[c, 2], box[c, 3] = -_down(-x1), -_down(-y1)
         dx, dy = x1 - x0, y1 - y0
@@ -213,61 +207,67 @@ def _far2(box, b, x0, y0, x1, y1):
 
 
 @numba.njit(cache=True, nogil=True)
-def _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf):
-    """Fill ``buf`` with the cells (c included) that may hold points within eps of cell c; return how many.
+def _rows(c, ckeys, rank, ncx, ncy, cursor):
+    """The occupied cells in the 5x5 block around cell c, as up to five ranges of cell indices; return how many.
 
-    Cells are looked up in ``cmap`` (cell index per grid cell, -1 if empty)
-    or, when it is empty, found by search (see ``_neighbours_search``).
-    """
-    if len(cmap):
-        return _neighbours_map(c, ckeys, cmap, box, ncx, ncy, eps2, buf)
-    return _neighbours_search(c, ckeys, box, ncx, ncy, eps2, cursor, buf)
-
-
-@numba.njit(cache=True, nogil=True)
-def _neighbours_map(c, ckeys, cmap, box, ncx, ncy, eps2, buf):
-    """``_neighbours`` through the grid's cell map."""
-    cy = ckeys[c] // ncx
-    cx = ckeys[c] - cy * ncx
-    x0, y0, x1, y1 = _f64(box[c, 0]), _f64(box[c, 1]), _f64(box[c, 2]), _f64(box[c, 3])
-    xlo, xhi = max(cx - 2, 0), min(cx + 2, ncx - 1)
-    k = 0
-    for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
-        for key in range(ry * ncx + xlo, ry * ncx + xhi + 1):
-            j = cmap[key]
-            i = max(j, 0)
-            gx = max(_f64(box[i, 0]) - x1, x0 - _f64(box[i, 2]), 0.0)
-            gy = max(_f64(box[i, 1]) - y1, y0 - _f64(box[i, 3]), 0.0)
-            buf[k] = j
-            k += (j >= 0) & (gx * gx + gy * gy <= eps2)  # no branch: the test is a coin toss
-    return k
-
-
-@numba.njit(cache=True, nogil=True)
-def _neighbours_search(c, ckeys, box, ncx, ncy, eps2, cursor, buf):
-    """``_neighbours`` by search among the occupied cells' sorted keys.
-
-    Callers visit cells in increasing order, so each of the five rows' search
-    positions in ``cursor`` only moves forward (O(cells) per pass in all).
+    Cells are in row-major key order, so each grid row's cells form a range:
+    ``cursor[1, r]..cursor[2, r]`` (end exclusive). ``rank`` (occupied cells
+    before each grid cell) gives them directly; when it is empty they are
+    found by search: callers visit cells in increasing order, so each row's
+    search position in ``cursor[0]`` only moves forward (O(cells) per pass).
     """
     cy = ckeys[c] // ncx
     cx = ckeys[c] - cy * ncx
-    x0, y0, x1, y1 = _f64(box[c, 0]), _f64(box[c, 1]), _f64(box[c, 2]), _f64(box[c, 3])
     xlo, xhi = max(cx - 2, 0), min(cx + 2, ncx - 1)
-    k = 0
     nc = len(ckeys)
+    nr = 0
     for ry in range(max(cy - 2, 0), min(cy + 3, ncy)):
-        lo, hi = ry * ncx + xlo, ry * ncx + xhi
-        r = ry - cy + 2
-        j = cursor[r]
-        while j < nc and ckeys[j] < lo:
-            j += 1
-        cursor[r] = j
-        while j < nc and ckeys[j] <= hi:
-            buf[k] = j
-            k += _gap2(box, j, x0, y0, x1, y1) <= eps2
-            j += 1
+        lo, hi = ry * ncx + xlo, ry * ncx + xhi + 1
+        if len(rank):
+            cursor[1, nr], cursor[2, nr] = rank[lo], rank[hi]
+        else:
+            r = ry - cy + 2
+            j = cursor[0, r]
+            while j < nc and ckeys[j] < lo:
+                j += 1
+            cursor[0, r] = j
+            cursor[1, nr] = j
+            while j < nc and ckeys[j] < hi:
+                j += 1
+            cursor[2, nr] = j
+        nr += 1
+    return nr
+
+
+@numba.njit(cache=True, nogil=True)
+def _block_weight(wsum, starts, cursor, nr):
+    """Weight of the cells in the ranges found by ``_rows``: a bound on the weight within eps of its cell."""
+    total = 0.0
+    for r in range(nr):
+        if len(wsum):
+            for b in range(cursor[1, r], cursor[2, r]):
+                total += wsum[b]
+        else:
+            total += starts[cursor[2, r]] - starts[cursor[1, r]]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _near_cells(c, box, eps2, cursor, nr, buf):
+    """Fill ``buf`` with the cells of ``_rows``'s ranges whose box lies within eps of cell c's; return how many."""
+    x0, y0, x1, y1 = _f64(box[c, 0]), _f64(box[c, 1]), _f64(box[c, 2]), _f64(box[c, 3])
+    k = 0
+    for r in range(nr):
+        for b in range(cursor[1, r], cursor[2, r]):
+            buf[k] = b
+            k += _gap2(box, b, x0, y0, x1, y1) <= eps2  # no branch: the test is a coin toss
     return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _neighbours(c, ckeys, rank, box, ncx, ncy, eps2, cursor, buf):
+    """Fill ``buf`` with the cells (c included) that may hold points within eps of cell c; return how many."""
+    return _near_cells(c, box, eps2, cursor, _rows(c, ckeys, rank, ncx, ncy, cursor), buf)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -289,63 +289,93 @@ def _union(parent, i, j):
 
 
 @numba.njit(cache=True, nogil=True)
-def _d2(xs, ys, i, j):
-    """Squared distance as scikit-learn's trees compute it."""
-    dx = xs[i] - xs[j]
-    dy = ys[i] - ys[j]
+def _d2(x, y, xi, yi, j):
+    """Squared distance from (xi, yi) to row j as scikit-learn's trees compute it."""
+    dx = xi - x[j]
+    dy = yi - y[j]
     return dx * dx + dy * dy
 
 
 @numba.njit(cache=True, nogil=True)
-def _core_points(xs, ys, ws, wsum, compact, min_samples, core, c_lo, c_hi, ckeys, cmap, starts, box, ncx, ncy, eps2):
+def _core_points(
+    x, y, w, order, wsum, compact, min_samples, few, core, c_lo, c_hi, ckeys, rank, starts, box, ncx, ncy, eps2
+):
     """Set ``core`` for the points of cells ``c_lo..c_hi-1``: weight >= min_samples within eps (itself included).
 
-    Per point, a neighbouring cell whose box lies within eps counts whole and
-    one out of reach is skipped; only the points of the cells in between are
-    tested, and only while the answer is open. Cells are independent, so
-    disjoint cell ranges can run on separate threads.
+    Per cell, a neighbouring cell whose box lies within eps of the cell's box
+    counts whole for all its points, which may settle the cell; the rest
+    ("partial" cells, nearest first) are bounded per point the same way, and
+    only the points of cells still in between are tested, while the answer is
+    open (those of cells of at most ``few`` points without a box test). Cells
+    are independent, so disjoint cell ranges can run on separate threads.
     """
     buf = np.empty(25, np.int64)
     part = np.empty(25, np.int64)
-    cursor = np.zeros(5, np.int64)
+    gaps = np.empty(25)
+    pbox = np.empty((25, 4))
+    pw = np.empty(25)
+    cursor = np.zeros((3, 5), np.int64)
     for c in range(c_lo, c_hi):
         if compact[c] and _weight(wsum, starts, c) >= min_samples:
             core[starts[c] : starts[c + 1]] = True
             continue
-        k = _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf)
-        reach = 0.0
+        nr = _rows(c, ckeys, rank, ncx, ncy, cursor)
+        if _block_weight(wsum, starts, cursor, nr) < min_samples:
+            continue
+        k = _near_cells(c, box, eps2, cursor, nr, buf)
+        x0, y0, x1, y1 = _f64(box[c, 0]), _f64(box[c, 1]), _f64(box[c, 2]), _f64(box[c, 3])
+        sure, maybe, m = 0.0, 0.0, 0  # weight within eps of every point of c; weight of the partial cells
         for t in range(k):
-            reach += _weight(wsum, starts, buf[t])
-        if reach < min_samples:
+            b = buf[t]
+            wb = _weight(wsum, starts, b)
+            if (b == c and compact[c]) or _far2(box, b, x0, y0, x1, y1) <= eps2:
+                sure += wb
+                continue
+            g = _gap2(box, b, x0, y0, x1, y1)
+            s = m
+            while s > 0 and gaps[s - 1] > g:  # insertion sort, nearest first
+                part[s], gaps[s] = part[s - 1], gaps[s - 1]
+                s -= 1
+            part[s], gaps[s] = b, g
+            m += 1
+            maybe += wb
+        for t in range(m):  # the partial cells' boxes and weights, at hand for every point
+            b = part[t]
+            pbox[t, 0], pbox[t, 1], pbox[t, 2], pbox[t, 3] = box[b, 0], box[b, 1], box[b, 2], box[b, 3]
+            pw[t] = _weight(wsum, starts, b)
+        if sure >= min_samples:
+            core[starts[c] : starts[c + 1]] = True
+            continue
+        if sure + maybe < min_samples:
             continue
         for i in range(starts[c], starts[c + 1]):
-            xi, yi = xs[i], ys[i]
-            sure, maybe, m = 0.0, 0.0, 0  # weight surely within eps; weight of the cells to test
-            for t in range(k):
-                b = buf[t]
-                wb = _weight(wsum, starts, b)
-                near = _gap2(box, b, xi, yi, xi, yi) <= eps2
-                inside = (b == c and compact[c]) or _far2(box, b, xi, yi, xi, yi) <= eps2
-                sure += wb if inside else 0.0
-                part[m] = b
-                m += near and not inside  # no branches: these tests are coin tosses
-                maybe += wb if near and not inside else 0.0
-                if sure >= min_samples:
-                    break
-            count = sure
+            r = order[i]
+            xi, yi = x[r], y[r]
+            count, rest = sure, maybe  # weight found within eps; weight of the partial cells not yet looked at
             for t in range(m):
-                if count >= min_samples or count + maybe < min_samples:
+                if count >= min_samples or count + rest < min_samples:
                     break
+                rest -= pw[t]
                 b = part[t]
-                maybe -= _weight(wsum, starts, b)
-                for j in range(starts[b], starts[b + 1]):
-                    if _d2(xs, ys, i, j) <= eps2:
-                        count += ws[j] if len(ws) else 1.0
+                if starts[b + 1] - starts[b] > few:
+                    ax, bx = xi - pbox[t, 0], pbox[t, 2] - xi  # as _gap2 and _far2 compute them (negation is exact)
+                    ay, by = yi - pbox[t, 1], pbox[t, 3] - yi
+                    gx, gy = max(-min(ax, bx), 0.0), max(-min(ay, by), 0.0)
+                    if gx * gx + gy * gy > eps2:
+                        continue
+                    fx, fy = max(ax, bx), max(ay, by)
+                    if fx * fx + fy * fy <= eps2:
+                        count += pw[t]
+                        continue
+                for j in range(starts[b], starts[b + 1]):  # a few points, or a cell astride the eps circle
+                    s = order[j]
+                    d2 = _d2(x, y, xi, yi, s)
+                    count += (w[s] if len(w) else 1.0) if d2 <= eps2 else 0.0
             core[i] = count >= min_samples
 
 
 @numba.njit(cache=True, nogil=True)
-def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, starts, box, ncx, ncy, eps2):
+def _connect(x, y, order, core, compact, parent, first_core, near, ckeys, rank, starts, box, ncx, ncy, eps2):
     """Union-find forest in ``parent`` joining core points within eps; ``first_core`` point of each cell (or -1).
 
     On return ``parent`` of every core point is its cluster's root, and
@@ -364,15 +394,16 @@ def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, start
             elif compact[c]:
                 parent[i] = first_core[c]
             else:
+                xi, yi = x[order[i]], y[order[i]]
                 for j in range(starts[c], i):
-                    if core[j] and _d2(xs, ys, i, j) <= eps2:
+                    if core[j] and _d2(x, y, xi, yi, order[j]) <= eps2:
                         _union(parent, i, j)
     buf = np.empty(25, np.int64)
-    cursor = np.zeros(5, np.int64)
+    cursor = np.zeros((3, 5), np.int64)
     for a in range(nc):
         if first_core[a] < 0:
             continue
-        k = _neighbours(a, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf)
+        k = _neighbours(a, ckeys, rank, box, ncx, ncy, eps2, cursor, buf)
         for t in range(k):
             b = buf[t]
             near[b] = True  # neighbours are mutual: b's search will find a
@@ -388,10 +419,14 @@ def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, start
                     continue
             done = False
             for i in range(first_core[a], starts[a + 1]):
-                if not core[i] or _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > eps2:
+                xi, yi = x[order[i]], y[order[i]]
+                if not core[i] or _gap2(box, b, xi, yi, xi, yi) > eps2:
                     continue
+                if whole and _far2(box, b, xi, yi, xi, yi) <= eps2:  # every point of b within eps of i
+                    _union(parent, i, first_core[b])
+                    break
                 for j in range(first_core[b], starts[b + 1]):
-                    if core[j] and _d2(xs, ys, i, j) <= eps2:
+                    if core[j] and _d2(x, y, xi, yi, order[j]) <= eps2:
                         _union(parent, i, j)
                         if whole:
                             done = True
@@ -404,37 +439,61 @@ def _connect(xs, ys, core, compact, parent, first_core, near, ckeys, cmap, start
 
 
 @numba.njit(cache=True, nogil=True)
-def _assign(xs, ys, core, order, parent, first_core, near, c_lo, c_hi, ckeys, cmap, starts, box, ncx, ncy, eps2):
+def _assign(x, y, order, core, parent, first_core, near, compact, c_lo, c_hi, ckeys, rank, starts, box, ncx, ncy, eps2):
     """Label of the points of cells ``c_lo..c_hi-1`` in ``parent``, in place.
 
     Core points keep their root, border points take their nearest core
-    point's (ties: the earlier row, via ``order``), noise -1. Writes only the
-    entries of non-core points and reads only those of core points, so
-    disjoint cell ranges can run on separate threads.
+    point's (ties: the earlier row), noise -1. When every core point within
+    reach has one root (compact cells of one cluster), any core point within
+    eps settles a border point. Writes only the entries of non-core points
+    and reads only those of core points, so disjoint cell ranges can run on
+    separate threads.
     """
     buf = np.empty(25, np.int64)
-    cursor = np.zeros(5, np.int64)
+    cursor = np.zeros((3, 5), np.int64)
     for c in range(c_lo, c_hi):
-        k = -1
+        k, root = -1, -1
         for i in range(starts[c], starts[c + 1]):
             if core[i]:
                 continue
             parent[i] = -1
-            if k < 0:  # once per cell: the neighbouring cells that hold core points
-                k_all = _neighbours(c, ckeys, cmap, box, ncx, ncy, eps2, cursor, buf) if near[c] else 0
+            if k < 0:  # once per cell: the neighbouring cells that hold core points, and their root if one
+                k_all = _neighbours(c, ckeys, rank, box, ncx, ncy, eps2, cursor, buf) if near[c] else 0
                 k = 0
                 for t in range(k_all):
-                    if first_core[buf[t]] >= 0:
-                        buf[k] = buf[t]
+                    b = buf[t]
+                    if first_core[b] >= 0:
+                        buf[k] = b
                         k += 1
+                        rb = parent[first_core[b]] if compact[b] else -2
+                        root = rb if k == 1 or rb == root else -2
+            xi, yi = x[order[i]], y[order[i]]
+            if root >= 0:
+                found = False
+                for t in range(k):
+                    b = buf[t]
+                    if _gap2(box, b, xi, yi, xi, yi) > eps2:
+                        continue
+                    if _far2(box, b, xi, yi, xi, yi) <= eps2:  # its core points are all within eps
+                        found = True
+                        break
+                    for j in range(first_core[b], starts[b + 1]):
+                        if core[j] and _d2(x, y, xi, yi, order[j]) <= eps2:
+                            found = True
+                            break
+                    if found:
+                        break
+                if found:
+                    parent[i] = root
+                continue
             best, best_d2 = -1, eps2
             for t in range(k):
                 b = buf[t]
-                if _gap2(box, b, xs[i], ys[i], xs[i], ys[i]) > best_d2:
+                if _gap2(box, b, xi, yi, xi, yi) > best_d2:
                     continue
                 for j in range(first_core[b], starts[b + 1]):
                     if core[j]:
-                        d2 = _d2(xs, ys, i, j)
+                        d2 = _d2(x, y, xi, yi, order[j])
                         if d2 < best_d2 or (d2 == best_d2 and (best < 0 or order[j] < order[best])):
                             best, best_d2 = j, d2
             if best >= 0:
@@ -570,29 +629,29 @@ def _dbscan(x, y, w, eps_m, min_samples):
     order = np.empty(n, np.int32 if n <= _INT32 else np.int64)  # sorted position -> row
     key_type = np.empty(0, np.int32 if ncx * ncy <= _INT32 else np.int64)  # occupied cells' grid keys
     if ncx * ncy <= _DENSE * n + 1024:
-        xs, ys, ws, ckeys, starts, cmap = _sort_dense(x, y, w, x0, y0, side, ncx, ncy, order, key_type)
+        ckeys, starts, rank = _sort_dense(x, y, x0, y0, side, ncx, ncy, order, key_type)
     else:  # a sparse grid (points spread far apart): sort the occupied cells' keys
         keys = np.floor((y - y0) / side).astype(np.int64) * ncx + np.floor((x - x0) / side).astype(np.int64)
         order[:] = np.argsort(keys)  # results do not depend on the order within a cell
-        xs, ys, ws, ckeys, starts = _gather(x, y, w, keys, order, key_type)
-        cmap = order[:0]  # no map: neighbours are found by search
+        ckeys, starts = _cells(keys, order, key_type)
+        rank = order[:0]  # no map: neighbours are found by search
         del keys
     eps2 = eps_m * eps_m
-    box, wsum, compact = _cell_boxes(xs, ys, ws, starts, eps2)
-    grid = (ckeys, cmap, starts, box, ncx, ncy, eps2)
+    box, wsum, compact = _cell_boxes(x, y, w, order, starts, eps2)
+    grid = (ckeys, rank, starts, box, ncx, ncy, eps2)
     n_cells = len(ckeys)
     split = min(int(np.searchsorted(starts, n // 2)), n_cells)  # two halves with about as many points each
     halves = [(0, split), (split, n_cells)] if n > 50_000 else [(0, n_cells)]
 
     core_s = np.zeros(n, np.bool_)
-    _on_halves(_core_points, (xs, ys, ws, wsum, compact, float(min_samples), core_s), halves, grid)
-    del ws, wsum
+    _on_halves(_core_points, (x, y, w, order, wsum, compact, float(min_samples), _FEW, core_s), halves, grid)
+    del wsum
     parent = np.empty(n, order.dtype)
     first_core = np.empty(n_cells, order.dtype)
     near = np.zeros(n_cells, np.bool_)
-    _connect(xs, ys, core_s, compact, parent, first_core, near, *grid)
-    _on_halves(_assign, (xs, ys, core_s, order, parent, first_core, near), halves, grid)
-    del xs, ys, first_core, near, box, ckeys, cmap, starts, grid  # before the outputs: a lower peak
+    _connect(x, y, order, core_s, compact, parent, first_core, near, *grid)
+    _on_halves(_assign, (x, y, order, core_s, parent, first_core, near, compact), halves, grid)
+    del first_core, near, compact, box, ckeys, rank, starts, grid  # before the outputs: a lower peak
     labels = np.empty(n, np.int64)
     core = np.empty(n, np.bool_)
     _scatter(order, parent, core_s, labels, core)
