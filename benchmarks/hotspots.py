@@ -144,7 +144,8 @@ else:
     core = np.zeros(len(x), bool); core[m.core_sample_indices_] = True
 dt = time.perf_counter() - t
 stop.set(); th.join(); top[0] = max(top[0], rss())
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own high-water mark (ru_maxrss would carry the parent's RSS across fork+exec)
+peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
 np.save({out!r}, np.c_[labels, core])
 print(json.dumps({{"s": dt, "peak_mb": peak, "extra_mb": top[0] - base, "n": len(x)}}))
 """
