@@ -111,6 +111,24 @@ def key_findings(n: dict) -> list[Finding]:
                 {k: t[k] for k in ("recent", "previous", "change_pct") if k in t},
             )
         )
+    tc = n.get("trend_chart")
+    if tc and not (t and t.get("available")):
+        out.append(
+            Finding(
+                "F2",
+                f"Against a mean of {tc['mean']:,.0f} a month, {tc['above']} of {tc['months']} months were above the "
+                f"upper control limit and {tc['below']} below the lower one"
+                + (
+                    f"; {tc['run_months']} months sit in runs of 8 or more on one side of the mean, a sustained shift "
+                    "rather than noise"
+                    if tc["run_months"]
+                    else ""
+                )
+                + f". The latest month ({tc['last_month']}) had {tc['last_count']:,}. Year on year is not computed: "
+                f"{tc['reason'].rstrip('.')}.",
+                {k: tc[k] for k in ("above", "below", "months", "mean", "last_count", "run_months")},
+            )
+        )
     c = n.get("concentration")
     if c:
         out.append(
@@ -276,24 +294,65 @@ def recommendations(findings: list[Finding], n: dict) -> list[Recommendation]:
         if fid in by_id:
             recs.append(Recommendation(f"R{len(recs) + 1}", text, fid, where, when, partner, tactic))
 
-    add("F3", f"Problem-solve the top cells, starting with {place}: confirm on the ground whether the count is one "
-        "snap point or a real place, then apply SARA with the CSP.", place, "all hours", "Community Safety "
-        "Partnership", "problem-oriented policing (SARA)")
-    add("F4", "Use the Gi* hot spots (not raw counts) to set patrol areas for visible guardianship, reviewed monthly "
-        "against the control limits.", "Gi* hot-spot cells", "peak months", "Neighbourhood policing",
-        "hot-spot patrols")
-    add("F5", f"Concentrate NTE resources in {window}: Safe Haven provision, welfare officers and taxi marshals "
-        "where NTE incidents cluster.", n.get("nte_place", "NTE hot spots"), window, "Licensing, NTE businesses",
-        "NTE guardianship (Safe Havens, welfare teams)")
-    add("F6", "Review the licences of the top-ranked venues (door staff, Ask for Angela, drink-spiking testing) with "
-        "the licensing authority.", n.get("top_venue", "top-ranked venues"), window, "Licensing authority",
-        "licensing review and venue engagement")
-    add("F7", "Walk the places where women report feeling unsafe with StreetSafe respondents' reasons in hand "
-        "(lighting, CCTV, layout) and bid for Safer Streets fixes.", n.get("perception_place", "felt-unsafe places"),
-        "after dark", "Local authority highways, lighting and CCTV", "situational crime prevention")
-    add("F8", "Target prevention and victim outreach in the most deprived hot-spot LSOAs with health and housing "
-        "partners.", "hot-spot LSOAs in IMD deciles 1-3", "all hours", "Public health, housing",
-        "early intervention and outreach")
-    add("F2", "Track the monthly count against the control limits and investigate any month outside them.",
-        "force-wide", "monthly", "Force analysis team", "performance monitoring")
+    add(
+        "F3",
+        f"Problem-solve the top cells, starting with {place}: confirm on the ground whether the count is one "
+        "snap point or a real place, then apply SARA with the CSP.",
+        place,
+        "all hours",
+        "Community Safety Partnership",
+        "problem-oriented policing (SARA)",
+    )
+    add(
+        "F4",
+        "Use the Gi* hot spots (not raw counts) to set patrol areas for visible guardianship, reviewed monthly "
+        "against the control limits.",
+        "Gi* hot-spot cells",
+        "peak months",
+        "Neighbourhood policing",
+        "hot-spot patrols",
+    )
+    add(
+        "F5",
+        f"Concentrate NTE resources in {window}: Safe Haven provision, welfare officers and taxi marshals "
+        "where NTE incidents cluster.",
+        n.get("nte_place", "NTE hot spots"),
+        window,
+        "Licensing, NTE businesses",
+        "NTE guardianship (Safe Havens, welfare teams)",
+    )
+    add(
+        "F6",
+        "Review the licences of the top-ranked venues (door staff, Ask for Angela, drink-spiking testing) with "
+        "the licensing authority.",
+        n.get("top_venue", "top-ranked venues"),
+        window,
+        "Licensing authority",
+        "licensing review and venue engagement",
+    )
+    add(
+        "F7",
+        "Walk the places where women report feeling unsafe with StreetSafe respondents' reasons in hand "
+        "(lighting, CCTV, layout) and bid for Safer Streets fixes.",
+        n.get("perception_place", "felt-unsafe places"),
+        "after dark",
+        "Local authority highways, lighting and CCTV",
+        "situational crime prevention",
+    )
+    add(
+        "F8",
+        "Target prevention and victim outreach in the most deprived hot-spot LSOAs with health and housing partners.",
+        "hot-spot LSOAs in IMD deciles 1-3",
+        "all hours",
+        "Public health, housing",
+        "early intervention and outreach",
+    )
+    add(
+        "F2",
+        "Track the monthly count against the control limits and investigate any month outside them.",
+        "force-wide",
+        "monthly",
+        "Force analysis team",
+        "performance monitoring",
+    )
     return recs

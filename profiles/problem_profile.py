@@ -200,11 +200,24 @@ def assemble(cfg, *, out: Path, police_uk, boundary, study_cells, combined, area
 
     # trends: police.uk (real), by month, with control limits
     mc = monthly_counts(vawg, missing_months=missing)
-    P["trend"] = control_limits(mc, method="c-chart")
+    P["trend"] = control_limits(mc, method="sd")  # counts of thousands are overdispersed: a c-chart flags most months
     yoy = year_on_year(mc)
     P["yoy"] = yoy
     if yoy.get("available"):
         P["numbers"]["trend"] = yoy
+    else:  # no clean year-on-year window (missing months): say what the control chart shows instead
+        tr = P["trend"][P["trend"]["available"].astype(bool)]
+        last = tr.iloc[-1]
+        P["numbers"]["trend_chart"] = {
+            "above": int((tr["signal"] == "above").sum()),
+            "below": int((tr["signal"] == "below").sum()),
+            "months": int(len(tr)),
+            "mean": float(tr["mean"].iloc[-1]),
+            "last_month": str(last["month"]),
+            "last_count": int(last["count"]),
+            "run_months": int(tr["run"].notna().sum()),
+            "reason": yoy.get("reason", ""),
+        }
     P["trend_by_type"] = monthly_counts(
         vawg.assign(crime_type=vawg["crime_type"].astype(str)), by="crime_type", missing_months=missing
     )
@@ -368,7 +381,7 @@ def _charts(P: dict, combined, fig_dir: Path, *, marking: str) -> dict[str, list
     p = trend_chart(
         P["trend"],
         fig_dir / "trend.png",
-        title="VAWG-relevant crime per month with control limits (c-chart, mean ± 3√mean)",
+        title="VAWG-relevant crime per month with control limits (mean ± 2 sd of the available months)",
         marking=marking,
         source_note=puk_note,
     )
@@ -794,7 +807,8 @@ def _annex(P: dict, combined) -> list[tuple[str, str]]:
         ),
         (
             "trend",
-            "c-chart: mean ± 3√mean over available months; runs of 8 on one side flagged; missing months "
+            "mean ± 2 sd over available months (a Poisson c-chart is too tight for overdispersed counts of "
+            "thousands); runs of 8 on one side flagged; missing months "
             "never estimated; year on year: exact conditional Poisson (binomial) test",
         ),
         (
