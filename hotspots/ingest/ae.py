@@ -22,9 +22,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotspots.errors import ParameterError
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.common import coordinates, coverage, datetimes, events_table, is_synthetic_file, reconcile
+from hotspots.ingest.common import (
+    coordinates,
+    coverage,
+    datetimes,
+    drop_repeated_ids,
+    events_table,
+    file_list,
+    is_synthetic_file,
+    reconcile,
+    resolve_columns,
+)
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.ingest.table import assemble_quarantine, read_table
 
@@ -98,15 +107,8 @@ def read_ae(
     >>> res.reconciliation["total"]["quarantined_by_reason"]
     {'no_coordinates': 1}
     """
-    cols = dict(AE_COLUMNS)
-    if columns:
-        unknown = set(columns) - set(AE_COLUMNS)
-        if unknown:
-            raise ParameterError(f"unknown A&E column key(s) {sorted(unknown)}; known: {', '.join(cols)}")
-        cols.update(columns)
-    paths = [Path(p) for p in paths]
-    if not paths:
-        raise ParameterError("read_ae needs at least one file")
+    cols = resolve_columns(AE_COLUMNS, columns, what="A&E")
+    paths = file_list(paths, reader="read_ae")
     use_ll = bool(cols.get("lng")) and bool(cols.get("lat"))
     xc, yc = ("lng", "lat") if use_ll else ("easting", "northing")
     tables, frames = [], []
@@ -168,12 +170,7 @@ def read_ae(
         tables.append(t)
         frames.append(f)
     ev = pd.concat(frames, ignore_index=True)
-    dup = ev.duplicated("event_id", keep="last").to_numpy()
-    if dup.any():
-        for i, t in enumerate(tables):
-            d = dup[(ev["_file"] == i).to_numpy()]
-            t.reject([(d, "duplicate_id", "the same attendance ID is in a later row or file, which was kept", None)])
-        ev = ev.loc[~dup].reset_index(drop=True)
+    ev = drop_repeated_ids(ev, tables, fix="the same attendance ID is in a later row or file, which was kept")
     synth = any(is_synthetic_file(p) for p in paths) if synthetic is None else bool(synthetic)
     out = pd.DataFrame(
         {

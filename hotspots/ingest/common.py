@@ -274,6 +274,75 @@ def reconcile(source: str, tables: Sequence[TableRead], accepted: Sequence[int],
     return rec
 
 
+def resolve_columns(defaults: dict[str, str], overrides, *, what: str) -> dict[str, str]:
+    """The reader's column mapping: ``defaults`` updated by ``overrides``; unknown keys are an error.
+
+    Examples
+    --------
+    >>> resolve_columns({"id": "ID", "lat": "Lat"}, {"id": "Ref"}, what="A&E")
+    {'id': 'Ref', 'lat': 'Lat'}
+    """
+    from hotspots.errors import ParameterError
+
+    cols = dict(defaults)
+    if overrides:
+        unknown = set(overrides) - set(defaults)
+        if unknown:
+            raise ParameterError(f"unknown {what} column key(s) {sorted(unknown)}; known keys: {', '.join(defaults)}")
+        cols.update(overrides)
+    return cols
+
+
+def file_list(paths, *, reader: str) -> list[Path]:
+    """``paths`` as a non-empty list of Path (the reader's name in the error)."""
+    from hotspots.errors import ParameterError
+
+    out = [Path(p) for p in paths]
+    if not out:
+        raise ParameterError(f"{reader} needs at least one file")
+    return out
+
+
+def drop_repeated_ids(ev: pd.DataFrame, tables: Sequence[TableRead], *, fix: str) -> pd.DataFrame:
+    """Quarantine earlier copies of a repeated ``event_id`` (the later row or file wins); returns the rest.
+
+    ``ev`` carries ``event_id``, ``_file`` (index into ``tables``) and ``source_line``; each
+    quarantined row's detail names the file and line that was kept.
+    """
+    dup = ev.duplicated("event_id", keep="last").to_numpy()
+    if not dup.any():
+        return ev
+    kept = ev.drop_duplicates("event_id", keep="last").set_index("event_id")
+    for i, t in enumerate(tables):
+        mine = (ev["_file"] == i).to_numpy()
+        d = dup[mine]
+        if d.any():
+            k = kept.loc[ev.loc[mine, "event_id"].to_numpy()[d]]
+            detail = np.full(len(d), "", dtype=object)
+            detail[d] = [f"kept {tables[f].file} line {ln}" for f, ln in zip(k["_file"], k["source_line"], strict=True)]
+            t.reject([(d, "duplicate_id", fix, detail)])
+    return ev.loc[~dup].reset_index(drop=True)
+
+
+def utc_to_local(secs: np.ndarray, offset_min: np.ndarray) -> np.ndarray:
+    """UK wall-clock time (datetime64[s]) of times written with a UTC offset; times without one are kept as written.
+
+    Examples
+    --------
+    >>> from hotspots.ingest._datetimes import NO_OFFSET
+    >>> s = np.array([1720217643, 1720217643])  # 2024-07-05 22:14:03 as written
+    >>> utc_to_local(s, np.array([0, NO_OFFSET])).astype(str).tolist()
+    ['2024-07-05T23:14:03', '2024-07-05T22:14:03']
+    """
+    from hotspots.ingest._datetimes import NO_OFFSET
+
+    off = np.asarray(offset_min, dtype=np.int64)
+    has = off != NO_OFFSET
+    utc = np.asarray(secs, dtype=np.int64) - np.where(has, off * 60, 0)
+    local = pd.to_datetime(utc, unit="s", utc=True).tz_convert("Europe/London").tz_localize(None)
+    return np.where(has, local.to_numpy().astype("datetime64[s]"), np.asarray(secs).astype("datetime64[s]"))
+
+
 def events_table(frame: pd.DataFrame) -> pa.Table:
     """A pandas frame of events as Arrow (period ``month`` kept as pandas' period extension type)."""
     return pa.Table.from_pandas(frame, preserve_index=False)

@@ -42,6 +42,7 @@ from hotspots.ingest.common import (
     flags,
     is_synthetic_file,
     reconcile,
+    utc_to_local,
     wgs84_to_bng,
 )
 from hotspots.ingest.police_uk import IngestResult
@@ -476,11 +477,7 @@ def read_incidents(
             *cp,
         ]
         keep = t.reject(problems)
-        secs, off = secs[keep], off[keep].astype(np.int64)
-        has_off = off != dt.NO_OFFSET
-        utc = secs - np.where(has_off, off * 60, 0)
-        local = pd.to_datetime(utc, unit="s", utc=True).tz_convert("Europe/London").tz_localize(None)
-        wall = np.where(has_off, local.to_numpy().astype("datetime64[s]"), secs.astype("datetime64[s]"))
+        wall = utc_to_local(secs[keep], off[keep])
         f = pd.DataFrame(
             {
                 "event_id": _strings(t, "id"),

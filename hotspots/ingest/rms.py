@@ -29,10 +29,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hotspots.errors import ParameterError
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.common import coordinates, coverage, datetimes, flags, is_synthetic_file, reconcile
+from hotspots.ingest.common import (
+    coordinates,
+    coverage,
+    datetimes,
+    file_list,
+    flags,
+    is_synthetic_file,
+    reconcile,
+    resolve_columns,
+)
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.ingest.table import TableRead, assemble_quarantine, read_table
 
@@ -228,15 +236,8 @@ def read_rms(
     """
     from hotspots.offences import classify_offences, load_offence_table
 
-    cols = dict(RMS_COLUMNS)
-    if columns:
-        unknown = set(columns) - set(RMS_COLUMNS)
-        if unknown:
-            raise ParameterError(f"unknown RMS column key(s) {sorted(unknown)}; known keys: {', '.join(RMS_COLUMNS)}")
-        cols.update(columns)
-    paths = [Path(p) for p in paths]
-    if not paths:
-        raise ParameterError("read_rms needs at least one file")
+    cols = resolve_columns(RMS_COLUMNS, columns, what="RMS")
+    paths = file_list(paths, reader="read_rms")
     table = offence_table if offence_table is not None else load_offence_table()
     tables, parts, odd_sex = [], [], 0
     for p in paths:

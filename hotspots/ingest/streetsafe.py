@@ -25,9 +25,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotspots.errors import ParameterError
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.common import coordinates, coverage, datetimes, events_table, is_synthetic_file, reconcile
+from hotspots.ingest.common import (
+    coordinates,
+    coverage,
+    datetimes,
+    drop_repeated_ids,
+    events_table,
+    file_list,
+    is_synthetic_file,
+    reconcile,
+    resolve_columns,
+    utc_to_local,
+)
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.ingest.table import assemble_quarantine, read_table
 
@@ -142,15 +152,8 @@ def read_streetsafe(
     >>> res.reconciliation["total"]["quarantined_by_reason"]
     {'no_coordinates': 1}
     """
-    cols = dict(STREETSAFE_COLUMNS)
-    if columns:
-        unknown = set(columns) - set(STREETSAFE_COLUMNS)
-        if unknown:
-            raise ParameterError(f"unknown StreetSafe column key(s) {sorted(unknown)}; known: {', '.join(cols)}")
-        cols.update(columns)
-    paths = [Path(p) for p in paths]
-    if not paths:
-        raise ParameterError("read_streetsafe needs at least one file")
+    cols = resolve_columns(STREETSAFE_COLUMNS, columns, what="StreetSafe")
+    paths = file_list(paths, reader="read_streetsafe")
     tables, frames = [], []
     odd_place = odd_beh = 0
     demographics_present = 0
@@ -202,16 +205,8 @@ def read_streetsafe(
         tables.append(t)
         frames.append(f)
     ev = pd.concat(frames, ignore_index=True)
-    dup = ev.duplicated("event_id", keep="last").to_numpy()
-    if dup.any():
-        for i, t in enumerate(tables):
-            d = dup[(ev["_file"] == i).to_numpy()]
-            t.reject([(d, "duplicate_id", "the same report ID is in a later row or file, which was kept", None)])
-        ev = ev.loc[~dup].reset_index(drop=True)
-    has_off = ev["_off"].to_numpy() != dt.NO_OFFSET
-    utc = ev["_secs"].to_numpy() - np.where(has_off, ev["_off"].to_numpy() * 60, 0)
-    local = pd.to_datetime(utc, unit="s", utc=True).tz_convert("Europe/London").tz_localize(None)
-    wall = np.where(has_off, local.to_numpy().astype("datetime64[s]"), ev["_secs"].to_numpy().astype("datetime64[s]"))
+    ev = drop_repeated_ids(ev, tables, fix="the same report ID is in a later row or file, which was kept")
+    wall = utc_to_local(ev["_secs"].to_numpy(), ev["_off"].to_numpy())
     synth = any(is_synthetic_file(p) for p in paths) if synthetic is None else bool(synthetic)
     out = pd.DataFrame(
         {
