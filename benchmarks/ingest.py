@@ -149,9 +149,11 @@ def _child_peer(path: str, nrows: int, resolution: int) -> dict:
 def _measure(kind: str, *args) -> dict:
     """Run one measurement in a fresh process; add its peak RSS."""
     code = (
-        f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); import benchmarks.ingest as b; "
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); import benchmarks.ingest as b; "
         f"r = b._child_{kind}(*json.loads(sys.argv[1])); "
-        "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
+        # VmHWM is this process's own high-water mark; ru_maxrss would carry the parent's RSS over fork+exec
+        "r['peak_rss_mb'] = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0] "
+        "/ 1024; print(json.dumps(r))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(list(args))], capture_output=True, text=True, cwd=ROOT, check=True
