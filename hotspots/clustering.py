@@ -16,6 +16,9 @@ pair of their core points within eps. (3) A border point joins the cluster of
 its nearest core point within eps (ties: the earlier row; when every core
 point in reach is in one cluster, any core point within eps); the rest are
 noise.
+On large inputs each step runs over two ranges of cells on two threads (the
+union-find keeps each range's roots in the range; the pairs of cells astride
+the split are joined after).
 Pruning bounds (float32 boxes rounded outward, widened to float64) use the
 same floating-point operations as the distances, so
 core and noise sets and the clusters of core points equal scikit-learn's;
@@ -50,6 +53,7 @@ _SIDE = 0.70710678  # cell side / eps: just under 1/sqrt(2) (>= 0.5, so neighbou
 _DENSE = 4  # counting sort over the whole grid when it has at most this many cells per point, else argsort
 _INT32 = 2**31 - 1  # index arrays are int32 up to this many points (half the memory of int64)
 _FEW = 2  # cells of at most this many points are tested point by point, without their box
+_TWO = 50_000  # above this many points the cells are split in two ranges, on two threads
 _DEDUPE = 0.8  # cluster distinct points, weighted, when a sample has fewer distinct points than this fraction
 
 
@@ -138,6 +142,20 @@ def _cells(keys, order, key_type):
 
 
 @numba.njit(cache=True, nogil=True)
+def _sort(x, y, x0, y0, side, ncx, ncy, order, key_type, keys):
+    """Cells of the points: ``_sort_dense`` when ``keys`` is empty, else ``_cells`` of ``order`` sorted by ``keys``.
+
+    One kernel for both grids, so that a first small call loads the compiled
+    code that a later large one needs. ``rank`` is empty for a sparse grid (no
+    map: neighbours are found by search).
+    """
+    if len(keys) == 0:
+        return _sort_dense(x, y, x0, y0, side, ncx, ncy, order, key_type)
+    ckeys, starts = _cells(keys, order, key_type)
+    return ckeys, starts, np.empty(0, order.dtype)
+
+
+@numba.njit(cache=True, nogil=True)
 def _down(v):
     """A float32 <= v, at most two float32 steps below it (no branch: the test is a coin toss)."""
     f = np.float32(v)
@@ -146,18 +164,14 @@ def _down(v):
 
 
 @numba.njit(cache=True, nogil=True)
-def _cell_boxes(x, y, w, order, starts, eps2):
-    """Bounding box (xmin, ymin, xmax, ymax) and weight (if weighted) of each cell, and whether it is compact.
+def _cell_boxes(x, y, w, order, box, wsum, compact, eps2, c_lo, c_hi, starts):
+    """Bounding box (xmin, ymin, xmax, ymax), weight (if weighted) and compactness of cells ``c_lo..c_hi-1``.
 
     Rounding is monotone, so every pair of points in a compact cell passes the
     distance test. Boxes are float32 rounded outward (half the memory): each
     still holds its points, so the bounds below stay bounds.
     """
-    nc = len(starts) - 1
-    box = np.empty((nc, 4), np.float32)
-    wsum = np.zeros(nc if len(w) else 0)
-    compact = np.empty(nc, np.bool_)
-    for c in range(nc):
+    for c in range(c_lo, c_hi):
         r = order[starts[c]]
         x0, y0, x1, y1 = x[r], y[r], x[r], y[r]
         for j in range(starts[c] + 1, starts[c + 1]):
@@ -165,13 +179,13 @@ def _cell_boxes(x, y, w, order, starts, eps2):
             x0, x1 = min(x0, x[r]), max(x1, x[r])
             y0, y1 = min(y0, y[r]), max(y1, y[r])
         if len(w):
+            wsum[c] = 0.0
             for j in range(starts[c], starts[c + 1]):
                 wsum[c] += w[order[j]]
         box[c, 0], box[c, 1] = _down(x0), _down(y0)
         box[c, 2], box[c, 3] = -_down(-x1), -_down(-y1)
         dx, dy = x1 - x0, y1 - y0
         compact[c] = dx * dx + dy * dy <= eps2
-    return box, wsum, compact
 
 
 @numba.njit(cache=True, nogil=True)
@@ -371,22 +385,53 @@ def _core_points(
                     s = order[j]
                     d2 = _d2(x, y, xi, yi, s)
                     count += (w[s] if len(w) else 1.0) if d2 <= eps2 else 0.0
+                    if count >= min_samples:
+                        break
             core[i] = count >= min_samples
 
 
 @numba.njit(cache=True, nogil=True)
-def _connect(x, y, order, core, compact, parent, first_core, near, ckeys, rank, starts, box, ncx, ncy, eps2):
-    """Union-find forest in ``parent`` joining core points within eps; ``first_core`` point of each cell (or -1).
+def _join(x, y, order, core, compact, parent, first_core, starts, box, eps2, a, b):
+    """Join cells a and b (both with core points) at the first pair of their core points within eps, if any."""
+    whole = compact[a] and compact[b]  # one link joins the two cells
+    if whole:
+        xa0, ya0, xa1, ya1 = _f64(box[a, 0]), _f64(box[a, 1]), _f64(box[a, 2]), _f64(box[a, 3])
+        if _far2(box, b, xa0, ya0, xa1, ya1) <= eps2:  # every pair within eps
+            _union(parent, first_core[a], first_core[b])
+            return
+        if _find(parent, first_core[a]) == _find(parent, first_core[b]):
+            return
+    for i in range(first_core[a], starts[a + 1]):
+        xi, yi = x[order[i]], y[order[i]]
+        if not core[i] or _gap2(box, b, xi, yi, xi, yi) > eps2:
+            continue
+        if whole and _far2(box, b, xi, yi, xi, yi) <= eps2:  # every point of b within eps of i
+            _union(parent, i, first_core[b])
+            return
+        for j in range(first_core[b], starts[b + 1]):
+            if core[j] and _d2(x, y, xi, yi, order[j]) <= eps2:
+                _union(parent, i, j)
+                if whole:
+                    return
 
-    On return ``parent`` of every core point is its cluster's root, and
-    ``near`` flags the cells that may hold points within eps of a core point.
+
+@numba.njit(cache=True, nogil=True)
+def _connect(
+    x, y, order, core, compact, parent, first_core, near, c_lo, c_hi, ckeys, rank, starts, box, ncx, ncy, eps2
+):
+    """Union-find forest in ``parent`` joining the core points of cells ``c_lo..c_hi-1`` within eps.
+
+    Sets ``first_core`` (first core point of each cell, or -1) and ``parent``
+    of the cells' points, and flags in ``near`` the cells of the range that may
+    hold points within eps of a core point of the range. Only pairs of cells
+    both in the range are joined: roots stay in the range (the smaller joins),
+    so disjoint ranges can run on separate threads; ``_connect_across`` then
+    joins the pairs astride a split.
     """
-    nc = len(ckeys)
-    for i in range(len(parent)):
-        parent[i] = i
-    for c in range(nc):
+    for c in range(c_lo, c_hi):
         first_core[c] = -1
         for i in range(starts[c], starts[c + 1]):
+            parent[i] = i
             if not core[i]:
                 continue
             if first_core[c] < 0:
@@ -400,12 +445,14 @@ def _connect(x, y, order, core, compact, parent, first_core, near, ckeys, rank, 
                         _union(parent, i, j)
     buf = np.empty(25, np.int64)
     cursor = np.zeros((3, 5), np.int64)
-    for a in range(nc):
+    for a in range(c_lo, c_hi):
         if first_core[a] < 0:
             continue
         k = _neighbours(a, ckeys, rank, box, ncx, ncy, eps2, cursor, buf)
         for t in range(k):
             b = buf[t]
+            if b < c_lo or b >= c_hi:
+                continue
             near[b] = True  # neighbours are mutual: b's search will find a
             if b <= a or first_core[b] < 0:
                 continue
@@ -433,9 +480,44 @@ def _connect(x, y, order, core, compact, parent, first_core, near, ckeys, rank, 
                             break
                 if done:
                     break
-    for i in range(len(parent)):
+
+
+@numba.njit(cache=True, nogil=True)
+def _connect_across(
+    x, y, order, core, compact, parent, first_core, near, split, ckeys, rank, starts, box, ncx, ncy, eps2
+):
+    """Join the pairs of cells astride ``split`` (one below, one at or above), after ``_connect`` of both sides."""
+    nc = len(ckeys)
+    if split >= nc:
+        return
+    row = ckeys[split] // ncx - 2  # cells of lower rows have no neighbour at or above split
+    a_lo = np.searchsorted(ckeys, max(row, 0) * ncx)
+    buf = np.empty(25, np.int64)
+    cursor = np.zeros((3, 5), np.int64)
+    cursor[0, :] = a_lo  # searches start at a_lo: cells at or above split lie in rows from a_lo's on
+    for a in range(a_lo, split):
+        k = _neighbours(a, ckeys, rank, box, ncx, ncy, eps2, cursor, buf)
+        for t in range(k):
+            b = buf[t]
+            if b < split:
+                continue
+            if first_core[a] >= 0:
+                near[b] = True
+            if first_core[b] >= 0:
+                near[a] = True
+                if first_core[a] >= 0:
+                    _join(x, y, order, core, compact, parent, first_core, starts, box, eps2, a, b)
+
+
+@numba.njit(cache=True, nogil=True)
+def _roots(parent, core, starts, c_lo, c_hi):
+    """Set ``parent`` of the core points of cells ``c_lo..c_hi-1`` to their root (writes no other entry)."""
+    for i in range(starts[c_lo], starts[c_hi]):
         if core[i]:
-            parent[i] = _find(parent, i)
+            r = parent[i]
+            while parent[r] != r:
+                r = parent[r]
+            parent[i] = r
 
 
 @numba.njit(cache=True, nogil=True)
@@ -628,20 +710,21 @@ def _dbscan(x, y, w, eps_m, min_samples):
     w = np.zeros(0) if w is None else w
     order = np.empty(n, np.int32 if n <= _INT32 else np.int64)  # sorted position -> row
     key_type = np.empty(0, np.int32 if ncx * ncy <= _INT32 else np.int64)  # occupied cells' grid keys
-    if ncx * ncy <= _DENSE * n + 1024:
-        ckeys, starts, rank = _sort_dense(x, y, x0, y0, side, ncx, ncy, order, key_type)
-    else:  # a sparse grid (points spread far apart): sort the occupied cells' keys
+    keys = np.zeros(0, np.int64)  # none: a counting sort over the whole grid
+    if ncx * ncy > _DENSE * n + 1024:  # a sparse grid (points spread far apart): sort the occupied cells' keys
         keys = np.floor((y - y0) / side).astype(np.int64) * ncx + np.floor((x - x0) / side).astype(np.int64)
         order[:] = np.argsort(keys)  # results do not depend on the order within a cell
-        ckeys, starts = _cells(keys, order, key_type)
-        rank = order[:0]  # no map: neighbours are found by search
-        del keys
+    ckeys, starts, rank = _sort(x, y, x0, y0, side, ncx, ncy, order, key_type, keys)
+    del keys
     eps2 = eps_m * eps_m
-    box, wsum, compact = _cell_boxes(x, y, w, order, starts, eps2)
-    grid = (ckeys, rank, starts, box, ncx, ncy, eps2)
     n_cells = len(ckeys)
     split = min(int(np.searchsorted(starts, n // 2)), n_cells)  # two halves with about as many points each
-    halves = [(0, split), (split, n_cells)] if n > 50_000 else [(0, n_cells)]
+    halves = [(0, split), (split, n_cells)] if n > _TWO else [(0, n_cells)]
+    box = np.empty((n_cells, 4), np.float32)
+    wsum = np.empty(n_cells if len(w) else 0)
+    compact = np.empty(n_cells, np.bool_)
+    _on_halves(_cell_boxes, (x, y, w, order, box, wsum, compact, eps2), halves, (starts,))
+    grid = (ckeys, rank, starts, box, ncx, ncy, eps2)
 
     core_s = np.zeros(n, np.bool_)
     _on_halves(_core_points, (x, y, w, order, wsum, compact, float(min_samples), _FEW, core_s), halves, grid)
@@ -649,7 +732,10 @@ def _dbscan(x, y, w, eps_m, min_samples):
     parent = np.empty(n, order.dtype)
     first_core = np.empty(n_cells, order.dtype)
     near = np.zeros(n_cells, np.bool_)
-    _connect(x, y, order, core_s, compact, parent, first_core, near, *grid)
+    args = (x, y, order, core_s, compact, parent, first_core, near)
+    _on_halves(_connect, args, halves, grid)
+    _connect_across(*args, halves[-1][0] if len(halves) > 1 else n_cells, *grid)
+    _on_halves(_roots, (parent, core_s, starts), halves, ())
     _on_halves(_assign, (x, y, order, core_s, parent, first_core, near, compact), halves, grid)
     del first_core, near, compact, box, ckeys, rank, starts, grid  # before the outputs: a lower peak
     labels = np.empty(n, np.int64)

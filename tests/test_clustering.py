@@ -128,6 +128,8 @@ def test_cells_that_are_not_compact(monkeypatch, side):
         {"_DEDUPE": 1.01},  # always cluster the distinct points, weighted
         {"_FEW": 0},  # every neighbouring cell bounded by its box before its points are tested
         {"_FEW": 10**9},  # every neighbouring cell's points tested one by one
+        {"_TWO": 0},  # cells in two ranges on two threads, joined across the split
+        {"_TWO": 0, "_DENSE": 0},  # the same with cells found by search
     ],
 )
 def test_every_code_path_matches_sklearn(monkeypatch, paths):
@@ -146,7 +148,7 @@ def test_code_paths_give_identical_labels(monkeypatch):
     rng = np.random.default_rng(22)
     pts = np.vstack([_blobs(rng, n=60_000, k=40, sd_m=90.0, side_m=20_000.0), _stacked(rng, n=5000)])
     want = dbscan_labels(pts[:, 0], pts[:, 1], eps_m=80, min_samples=10)
-    for paths in [{"_DENSE": 0}, {"_INT32": 0}, {"_DEDUPE": 1.01}, {"_FEW": 0}, {"_FEW": 10**9}]:
+    for paths in [{"_DENSE": 0}, {"_INT32": 0}, {"_DEDUPE": 1.01}, {"_FEW": 0}, {"_FEW": 10**9}, {"_TWO": 10**9}]:
         with monkeypatch.context() as m:
             for name, value in paths.items():
                 m.setattr(clustering, name, value)
