@@ -237,3 +237,52 @@ def test_findings_recommendations_are_tied(profile):
         assert r["finding_id"] in ids
         assert all(r[k] for k in ("place", "time", "partner", "tactic"))
     assert np.isfinite([q["pai"] for q in s["hotspot_quality"] if q["pai"] is not None]).all()
+
+
+def test_shared_profile_suppresses_small_counts_end_to_end(tmp_path):
+    """Small layers force suppression through the real pipeline; nothing small or recoverable is published."""
+    from hotspots import synth
+    from profiles.force_profile import run
+    from profiles.summary import validate_summary
+    from profiles.synth_cli import default_anchors
+    from tests.conftest import DATA
+
+    anchors = default_anchors()
+    small = {}  # small synthetic layers: per-group monthly counts in the tens, many below the threshold
+    for kind, gen, n in (
+        ("rms", synth.generate_rms, 400),
+        ("streetsafe", synth.generate_streetsafe, 150),
+        ("ae", synth.generate_ae, 120),
+    ):
+        df = gen(n, anchors=anchors, start="2024-01", end="2024-02", seed=11)
+        small[kind] = tmp_path / f"SYNTHETIC_{kind}.csv"
+        df.to_csv(small[kind], index=False)
+    text = (ROOT / "configs" / "avon-and-somerset.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'police_uk = ["../data/policeuk/avon-and-somerset"]', 'police_uk = ["PUK/2024-01", "PUK/2024-02"]'
+    )
+    for kind, path in small.items():
+        text = text.replace(f'"../data/synthetic/SYNTHETIC_{kind}_avon-and-somerset.csv.gz"', f'"{path}"')
+    text = text.replace("threshold = 5", "threshold = 10")
+    text = text.replace("../data", str(DATA)).replace("PUK", str(DATA / "policeuk" / "avon-and-somerset"))
+    cfg_path = tmp_path / "force.toml"
+    cfg_path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run(load_config(cfg_path), out_dir=out, share=True)
+    s = json.loads((out / "shared" / "summary.json").read_text())
+    validate_summary(s)
+    k = s["disclosure"]["threshold"]
+    assert k == 10 and s["disclosure"]["suppressed_cells"] > 0
+    rows = s["counts"]["by_threat_area_month"]
+    assert any(r["suppressed"] for r in rows)
+    assert not any(r["count"] is not None and 0 < r["count"] < k for r in rows)
+    for t in s["counts"]["totals_by_threat_area"]:
+        mine = [r for r in rows if r["threat_area"] == t["threat_area"] and r["available"]]
+        hidden = [r for r in mine if r["suppressed"]]
+        if t["count"] is not None and hidden:
+            rest = t["count"] - sum(r["count"] for r in mine if not r["suppressed"])
+            assert len(hidden) >= 2 and rest >= k, t["threat_area"]
+    for p in s["top_places"]:
+        assert not any(v is not None and 0 < v < k for v in p["components"].values())
+    restricted = json.loads((out / "summary.json").read_text())
+    assert not any(r["suppressed"] for r in restricted["counts"]["by_threat_area_month"])
