@@ -110,8 +110,7 @@ def _problem_profile(cfg, out, result, boundary, study, combined, area, stage, s
     from profiles.problem_profile import assemble, write_outputs
 
     with stage("hotspots, trends and context"):
-        P = assemble(cfg, out=out, police_uk=result, boundary=boundary, study_cells=study, combined=combined,
-                     area=area)
+        P = assemble(cfg, police_uk=result, boundary=boundary, study_cells=study, combined=combined, area=area)
     P["puk_rec"] = result.reconciliation
     P["n_study_cells"] = len(study)
     P["weekday_pngs"] = {
@@ -130,8 +129,7 @@ def _problem_profile(cfg, out, result, boundary, study, combined, area, stage, s
     if cfg.data.local_authorities:
         import geopandas as gpd
 
-        P["las"] = gpd.GeoDataFrame(pd.concat([read_boundary(p) for p in cfg.data.local_authorities]),
-                                    crs="EPSG:27700")
+        P["las"] = gpd.GeoDataFrame(pd.concat([read_boundary(p) for p in cfg.data.local_authorities]), crs="EPSG:27700")
     shared = cfg.disclosure.share if share is None else share
     return write_outputs(P, combined, out=out, shared_too=shared, threshold=cfg.disclosure.threshold, stage=stage)
 
@@ -247,9 +245,7 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
         outputs.update(combined.outputs)
 
     top = grid.sort_values(["count_interest", "count_all"], ascending=False).head(15)
-    top = top.join(
-        describe_cells(ev[ev["crime_type"].isin(interest)], top["h3_cell"], resolution=res_h3), on="h3_cell"
-    )
+    top = top.join(describe_cells(ev[ev["crime_type"].isin(interest)], top["h3_cell"], resolution=res_h3), on="h3_cell")
     marking = cfg.force.security_classification
     title = f"{' / '.join(interest)}: police.uk crimes per H3 cell (res {res_h3}), {_period(rec)}"
     page_stage = stage("demo page")
@@ -291,8 +287,11 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
         run_record["definitions"] = combined.definitions
         run_record["synthetic_sources"] = combined.synthetic_sources
         run_record["sources"] = {
-            name: {"total": r["total"], "synthetic": r.get("synthetic", False),
-                   "inputs": [{"file": f["path"], "sha256": f["sha256"]} for f in r["files"]]}
+            name: {
+                "total": r["total"],
+                "synthetic": r.get("synthetic", False),
+                "inputs": [{"file": f["path"], "sha256": f["sha256"]} for f in r["files"]],
+            }
             for name, r in combined.reconciliations.items()
         }
     run_record["stage_seconds"] = stage.times

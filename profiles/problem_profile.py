@@ -69,14 +69,7 @@ def _fmt(v, spec="{:,.0f}"):
     return spec.format(v)
 
 
-def _cell_label(events: pd.DataFrame, cells, *, resolution: int) -> pd.DataFrame:
-    from profiles.force_profile import describe_cells
-
-    d = describe_cells(events, cells, resolution=resolution)
-    return d
-
-
-def assemble(cfg, *, out: Path, police_uk, boundary, study_cells, combined, area) -> dict:
+def assemble(cfg, *, police_uk, boundary, study_cells, combined, area) -> dict:
     """Compute every number, table and chart input of the profile once.
 
     Returns a dict ``P`` of plain values and frames; see :func:`write_outputs`.
@@ -88,6 +81,7 @@ def assemble(cfg, *, out: Path, police_uk, boundary, study_cells, combined, area
     from hotspots.trends import control_limits, monthly_counts, year_on_year
     from profiles.analysis import analyse_hotspots
     from profiles.combine import _distinct_venues
+    from profiles.force_profile import describe_cells
 
     res = cfg.grid.h3_resolution
     rec = police_uk.reconciliation
@@ -125,7 +119,7 @@ def assemble(cfg, *, out: Path, police_uk, boundary, study_cells, combined, area
     total = int(counts["count"].sum())
     k = max(1, int(round(0.01 * len(study_cells))))
     top_cells = counts.head(15)
-    labels = _cell_label(vawg, top_cells["h3_cell"], resolution=res)
+    labels = describe_cells(vawg, top_cells["h3_cell"], resolution=res)
     P["vawg"], P["puk"] = vawg, puk
 
     # deprivation, with police.uk's 2021 LSOA codes mapped back to IMD 2019's 2011 codes
@@ -446,8 +440,6 @@ def _charts(P: dict, combined, fig_dir: Path, *, marking: str) -> dict[str, list
         fig("when", path, f"{s} by weekday and hour")
     rms = combined.events[(combined.events["source"] == "rms") & combined.events["in_force_area"]]
     if len(rms):
-        from profiles.combine import SOURCE_LABELS  # noqa: F401  (labels used in titles)
-
         mix = rms["vawg_group"].map(lambda g: THREAT_AREA_LABELS.get(g, g)).value_counts().sort_values()
         syn = bool(rms["synthetic"].any())
         p = bar_chart(
@@ -541,7 +533,7 @@ def _suppress_value(v, threshold, shared):
     return "[c]" if 0 < v < threshold else v
 
 
-def _context(P: dict, combined, charts: dict, *, shared: bool, threshold: int, outputs_rel: dict) -> tuple[dict, int]:
+def _context(P: dict, combined, charts: dict, *, shared: bool, threshold: int) -> tuple[dict, int]:
     """The report template's context (strings and small lists), shared or restricted."""
     import h3
 
@@ -1024,7 +1016,7 @@ def write_outputs(P: dict, combined, *, out: Path, shared_too: bool, threshold: 
         folder.mkdir(parents=True, exist_ok=True)
         tag = "shared_" if shared else ""
         with stage(f"report ({'shared' if shared else 'restricted'})"):
-            ctx, n_supp = _context(P, combined, charts, shared=shared, threshold=threshold, outputs_rel={})
+            ctx, n_supp = _context(P, combined, charts, shared=shared, threshold=threshold)
             html = render_report_html(ctx, folder / "report.html")
             outputs[f"{tag}report_html"] = str(html)
             try:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from hotspots.ingest._csvscan import _strip
+
 # status codes
 DT_EMPTY = 0
 DT_DATE = 1  # a date without a time of day
@@ -128,12 +130,7 @@ def _parse_datetimes(buf, s_arr, e_arr, dayfirst, mdays):
     status = np.zeros(n, dtype=np.uint8)
     offset = np.full(n, NO_OFFSET, dtype=np.int32)
     for i in range(n):
-        s = s_arr[i]
-        e = e_arr[i]
-        while s < e and (buf[s] == 32 or buf[s] == 9):
-            s += 1
-        while e > s and (buf[e - 1] == 32 or buf[e - 1] == 9):
-            e -= 1
+        s, e = _strip(buf, s_arr[i], e_arr[i])
         if s == e:
             status[i] = DT_EMPTY
             continue
@@ -193,12 +190,7 @@ def _parse_times(buf, s_arr, e_arr):
     secs = np.zeros(n, dtype=np.int64)
     status = np.zeros(n, dtype=np.uint8)
     for i in range(n):
-        s = s_arr[i]
-        e = e_arr[i]
-        while s < e and (buf[s] == 32 or buf[s] == 9):
-            s += 1
-        while e > s and (buf[e - 1] == 32 or buf[e - 1] == 9):
-            e -= 1
+        s, e = _strip(buf, s_arr[i], e_arr[i])
         if s == e:
             status[i] = DT_EMPTY
             continue
