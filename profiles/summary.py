@@ -27,17 +27,24 @@ import json
 import math
 import os
 import re
+import stat
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hotspots.errors import InputFileError
+
 __all__ = [
+    "MAX_SUMMARY_BYTES",
+    "READ_VERSIONS",
     "SCHEMA_ID",
     "SCHEMA_VERSION",
+    "SummaryFileError",
     "SummaryInvalid",
     "example_summary",
     "load_schema",
+    "load_summary",
     "summary_errors",
     "validate_summary",
     "write_summary",
@@ -47,6 +54,14 @@ SCHEMA_VERSION = "summary-v1"
 SCHEMA_ID = "https://safer-spaces.invalid/schema/summary-v1.json"
 _SCHEMA_FILE = "summary-v1.json"
 _REQUIRED = re.compile(r"^(?P<name>.+) is a required property$")
+
+READ_VERSIONS: tuple[str, ...] = (SCHEMA_VERSION,)
+"""Schema versions :func:`load_summary` reads; anything else is refused, naming these."""
+
+MAX_SUMMARY_BYTES = 16 * 1024 * 1024
+"""Largest ``summary.json`` :func:`load_summary` reads (a real one is tens of kilobytes)."""
+
+_MAX_DEPTH = 32  # summary-v1 nests 5 deep; deeper input is refused before validation recurses into it
 
 
 class SummaryInvalid(ValueError):
@@ -59,6 +74,22 @@ class SummaryInvalid(ValueError):
             f"{where} is not a valid {SCHEMA_VERSION} summary ({len(self.errors)} problem(s)); "
             f"fix each one below and validate again:\n{lines}"
         )
+
+
+class SummaryFileError(InputFileError):
+    """A ``summary.json`` that :func:`load_summary` cannot use: ``file``, ``field`` (a JSON path), ``fix``.
+
+    ``errors`` lists every schema violation (``"<path>: <message>"``) when the
+    file parsed but is not a valid summary; it is empty otherwise.
+    """
+
+    def __init__(
+        self, file: str, problem: str, fix: str, *, field: str = "$", line: int | None = None,
+        errors: list[str] | None = None,
+    ):
+        self.field = field
+        self.errors = list(errors or [])
+        super().__init__(file, f"{problem} (field {field})", fix, line=line)
 
 
 def load_schema() -> dict:
@@ -360,6 +391,182 @@ def write_summary(obj: dict, path: str | os.PathLike) -> Path:
         tmp.unlink(missing_ok=True)
     return path
 
+
+
+def _read_capped(path: Path, file: str) -> bytes:
+    """The file's bytes, refusing anything that is not a regular file or is larger than the cap."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SummaryFileError(file, "no such file", "check the path to the force's summary.json") from None
+    except OSError as exc:
+        raise SummaryFileError(file, f"cannot be read ({exc.strerror})", "check the path and its permissions") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise SummaryFileError(file, "is not a regular file (a folder or device?)", "name the summary.json file itself")
+    if st.st_size > MAX_SUMMARY_BYTES:
+        raise SummaryFileError(
+            file,
+            f"is {st.st_size:,} bytes, more than the {MAX_SUMMARY_BYTES:,} a summary can be",
+            "give the force's summary.json itself (a real one is tens of kilobytes), not another file",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SUMMARY_BYTES + 1)  # the file may grow between stat and read
+    except OSError as exc:
+        raise SummaryFileError(file, f"cannot be read ({exc.strerror})", "check the file's permissions") from None
+    if len(data) > MAX_SUMMARY_BYTES:
+        raise SummaryFileError(
+            file, f"is more than the {MAX_SUMMARY_BYTES:,} bytes a summary can be", "give the force's summary.json"
+        )
+    return data
+
+
+def _decode(data: bytes, file: str) -> str:
+    """UTF-8 text (a leading byte-order mark is allowed and dropped); the line of the first bad byte otherwise."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SummaryFileError(
+            file,
+            f"is not UTF-8 text (byte {exc.start:,})",
+            "write summary.json as UTF-8, as the toolkit does; re-send the file the force's run wrote",
+            line=line,
+        ) from None
+
+
+class _JsonRefused(ValueError):
+    """A JSON value that parses in Python but is not JSON (NaN, Infinity, a repeated key, an overflowing number)."""
+
+
+def _refuse_constant(name: str):
+    raise _JsonRefused(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise _JsonRefused(f"the number {text[:40]} is too large for a JSON number")
+    return v
+
+
+def _unique_keys(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JsonRefused(f"key {key[:60]!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether ``obj`` nests deeper than any summary can (checked without recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if d > _MAX_DEPTH:
+            return True
+        if isinstance(o, dict):
+            stack.extend((v, d + 1) for v in o.values())
+        elif isinstance(o, list):
+            stack.extend((v, d + 1) for v in o)
+    return False
+
+
+def _parse(text: str, file: str) -> Any:
+    """Strict JSON: no NaN/Infinity, no numbers that overflow, no repeated keys."""
+    fix = "re-send the summary.json the force's run wrote; do not edit it by hand"
+    try:
+        return json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+        )
+    except json.JSONDecodeError as exc:
+        problem = f"is not valid JSON ({exc.msg}, column {exc.colno})"
+        raise SummaryFileError(file, problem, fix, line=exc.lineno) from None
+    except _JsonRefused as exc:
+        raise SummaryFileError(file, f"is not strict JSON: {exc}", fix) from None
+    except ValueError as exc:  # an integer with more digits than Python converts
+        raise SummaryFileError(file, f"is not usable JSON ({str(exc)[:80]})", fix) from None
+    except RecursionError:
+        raise SummaryFileError(file, f"nests deeper than a summary can (more than {_MAX_DEPTH} levels)", fix) from None
+
+
+def load_summary(path: str | os.PathLike) -> dict:
+    """Read a force's ``summary.json`` safely and check it is a valid summary of a version this toolkit reads.
+
+    The national STRA reads every force's file with this. Nothing in the
+    file is trusted: it must be a regular file of at most
+    :data:`MAX_SUMMARY_BYTES`, UTF-8, strict JSON (no ``NaN``/``Infinity``,
+    no numbers too large for a double, no repeated keys), at most 32 levels
+    deep, with a ``schema_version`` in :data:`READ_VERSIONS`, and it must
+    pass :func:`validate_summary` (the schema and the cross-field checks).
+    Errors never quote the file's contents beyond a JSON path and a short value.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``summary.json`` to read.
+
+    Returns
+    -------
+    dict
+        The summary, as written.
+
+    Raises
+    ------
+    SummaryFileError
+        An :class:`~hotspots.errors.InputFileError` naming the file, the
+        field (JSON path, ``$`` for the whole file), the problem and the fix;
+        ``errors`` lists every schema violation.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> s = load_summary(write_summary(example_summary(), folder / "summary.json"))
+    >>> s["schema_version"], s["force"]["slug"]
+    ('summary-v1', 'example')
+    >>> _ = (folder / "bad.json").write_text('{"schema_version": "summary-v0"}')
+    >>> load_summary(folder / "bad.json")
+    Traceback (most recent call last):
+    ...
+    profiles.summary.SummaryFileError: ...bad.json: schema_version 'summary-v0' is not one this toolkit reads \
+(summary-v1) (field $.schema_version). Fix: ...
+    """
+    file = os.fspath(path)
+    text = _decode(_read_capped(Path(path), file), file)
+    obj = _parse(text, file)
+    if not isinstance(obj, dict):
+        raise SummaryFileError(
+            file, f"holds a JSON {type(obj).__name__}, not an object", "give the force's summary.json itself"
+        )
+    if _too_deep(obj):
+        raise SummaryFileError(
+            file, f"nests deeper than a summary can (more than {_MAX_DEPTH} levels)", "give the force's summary.json"
+        )
+    version = obj.get("schema_version")
+    if version not in READ_VERSIONS:
+        shown = repr(version)[:40] if isinstance(version, str) else "missing" if version is None else "not a string"
+        raise SummaryFileError(
+            file,
+            f"schema_version {shown} is not one this toolkit reads ({', '.join(READ_VERSIONS)})",
+            "re-run the force's profile with this toolkit version, or read it with the version that wrote it",
+            field="$.schema_version",
+        )
+    errors = summary_errors(obj)
+    if errors:
+        first = errors[0].split(":", 1)[0]
+        raise SummaryFileError(
+            file,
+            f"is not a valid {version} summary ({len(errors)} problem(s); first: {errors[0][:200]})",
+            "re-run the force's profile (it validates before writing) and re-send summary.json; "
+            "every problem is listed in the error's .errors",
+            field=first,
+            errors=errors,
+        )
+    return obj
 
 _EXAMPLE: dict = {
     "schema_version": "summary-v1",
