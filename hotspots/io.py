@@ -7,14 +7,26 @@ numpy (no shapely objects for millions of points), so it is fast and light;
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import datetime as dt
+import errno
+import hashlib
 import json
 import os
+import secrets
+import shutil
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from hotspots.errors import ParameterError, SaferSpacesError
 
 __all__ = [
     "read_points",
@@ -25,6 +37,19 @@ __all__ = [
     "events_to_frame",
     "write_ingest_outputs",
     "write_json",
+    "write_csv",
+    "neutralise_cells",
+    "neutralise_frame",
+    "restore_cells",
+    "FORMULA_LEADING",
+    "atomic_dir",
+    "atomic_files",
+    "check_output_dir",
+    "check_output_files",
+    "is_complete_output",
+    "config_sha256",
+    "OutputWriteError",
+    "RUN_RECORD",
 ]
 
 _WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
@@ -225,7 +250,7 @@ def write_ingest_outputs(result, out_dir: str | os.PathLike) -> dict[str, Path]:
         "quarantine": out / "quarantine.csv",
         "reconciliation": write_json(result.reconciliation, out / "reconciliation.json"),
     }
-    pacsv.write_csv(result.quarantine, paths["quarantine"], pacsv.WriteOptions(quoting_style="needed"))
+    write_csv(result.quarantine, paths["quarantine"])
     return paths
 
 
@@ -364,3 +389,702 @@ def write_raster(result, path: str | os.PathLike) -> Path:
         ds.update_tags(safer_spaces_params=json.dumps(result.params, default=str))
     write_json(result.params, path.with_suffix(path.suffix + ".json"))
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# Spreadsheet-safe tabular writer
+# --------------------------------------------------------------------------------------------
+
+#: A cell a spreadsheet would read as a formula: ``=``, ``+``, ``-``, ``@``, tab or CR first, after any
+#: quotes already added (so neutralising is one-to-one and :func:`restore_cells` recovers the original).
+FORMULA_LEADING = r"^'*[=+\-@\t\r]"
+_NEUTRALISED = r"^'+[=+\-@\t\r]"
+
+
+def neutralise_cells(values):
+    """Prefix ``'`` to every string cell a spreadsheet would run as a formula (OWASP CSV injection).
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+    (after any leading ``'``) gets one more leading ``'``; every other value,
+    non-string values included, is unchanged. The mapping is one-to-one, so
+    :func:`restore_cells` gives the original back exactly.
+
+    Parameters
+    ----------
+    values : pandas.Series or pyarrow.Array or pyarrow.ChunkedArray
+        A column. Numeric columns are returned unchanged (a negative number is
+        not a formula); categorical and dictionary columns are neutralised in
+        their categories.
+
+    Returns
+    -------
+    Same type as ``values``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> neutralise_cells(pd.Series(["=1+1", "-2+3", "Bar", "'@x", None, 5], dtype=object)).tolist()
+    ["'=1+1", "'-2+3", 'Bar', "''@x", None, 5]
+    >>> neutralise_cells(pa.array(["+cmd", "ok"])).to_pylist()
+    ["'+cmd", 'ok']
+    """
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return _neutralise_arrow(values)
+    return _neutralise_pandas(values)
+
+
+def restore_cells(values):
+    """Undo :func:`neutralise_cells`: drop one leading ``'`` before a formula character.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        A column read back from a CSV written by :func:`write_csv`.
+
+    Returns
+    -------
+    pandas.Series
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series(["=1+1", "-2", "''@x", "plain", "'quoted"])
+    >>> restore_cells(neutralise_cells(s)).tolist() == s.tolist()
+    True
+    """
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        return values.cat.rename_categories(restore_cells(pd.Series(cats, dtype=object)).to_numpy())
+    try:
+        mask = values.str.match(_NEUTRALISED, na=False).to_numpy(bool)
+    except AttributeError:  # not a string column
+        return values
+    if not mask.any():
+        return values
+    out = values.copy()
+    out[mask] = values[mask].str.slice(1)
+    return out
+
+
+def _neutralise_pandas(s):
+    import pandas as pd
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if cats.dtype.kind not in "OSU" and not isinstance(cats.dtype, pd.StringDtype):
+            return s
+        return s.cat.rename_categories(_neutralise_pandas(pd.Series(cats, dtype=object)).to_numpy())
+    if s.dtype.kind != "O" and not isinstance(s.dtype, pd.StringDtype):
+        return s
+    try:
+        mask = s.str.match(FORMULA_LEADING, na=False).to_numpy(bool)
+    except AttributeError:  # an object column without strings (lists, bytes): nothing a spreadsheet runs
+        return s
+    if not mask.any():
+        return s
+    out = s.copy()
+    out[mask] = "'" + s[mask]
+    return out
+
+
+def _neutralise_arrow(arr):
+    import pyarrow.compute as pc
+
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        if isinstance(arr, pa.ChunkedArray):
+            return pa.chunked_array([_neutralise_arrow(c) for c in arr.chunks], type=t)
+        return pa.DictionaryArray.from_arrays(arr.indices, _neutralise_arrow(arr.dictionary))
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return arr
+    mask = pc.match_substring_regex(arr, FORMULA_LEADING)
+    if not pc.any(mask).as_py():
+        return arr
+    quoted = pc.binary_join_element_wise(pa.scalar("'", t), arr, pa.scalar("", t))
+    return pc.if_else(mask, quoted, arr)
+
+
+def neutralise_frame(data):
+    """Neutralise every string column of a DataFrame or Arrow table, and the column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> neutralise_frame(pd.DataFrame({"name": ["@SUM(A1)"], "n": [-1]})).to_dict("list")
+    {'name': ["'@SUM(A1)"], 'n': [-1]}
+    """
+    if isinstance(data, pa.Table):
+        cols = [_neutralise_arrow(c) for c in data.columns]
+        names = _neutralise_pandas(_names_series(data.column_names)).tolist()
+        return pa.Table.from_arrays(cols, names=names)
+    out = data.copy(deep=False)
+    for i in range(out.shape[1]):
+        out.isetitem(i, _neutralise_pandas(out.iloc[:, i]))
+    out.columns = _neutralise_pandas(_names_series([str(c) for c in out.columns])).tolist()
+    return out
+
+
+def _any_cr(df) -> bool:
+    import pandas as pd
+
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = pd.Series(col.cat.categories, dtype=object)
+        if col.dtype.kind == "O" or isinstance(col.dtype, pd.StringDtype):
+            try:
+                if col.str.contains("\r", regex=False, na=False).any():
+                    return True
+            except AttributeError:
+                continue
+    return False
+
+
+def _names_series(names):
+    import pandas as pd
+
+    return pd.Series(list(names), dtype=object)
+
+
+def write_csv(data, path: str | os.PathLike, *, sep: str = ",", float_format: str | None = None) -> Path:
+    """Write a table as CSV (or TSV), spreadsheet-safe: the one writer for the toolkit's tabular outputs.
+
+    Every string cell (and column name) that a spreadsheet would run as a
+    formula gets a leading ``'`` (:func:`neutralise_cells`); numbers stay
+    numbers. ``.gz`` paths are gzipped with ``mtime=0`` so the same table
+    gives the same bytes. The index of a DataFrame is not written.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or pyarrow.Table
+    path : path
+        ``.csv``, ``.tsv`` or either with ``.gz``. The folder must exist.
+    sep : str, default ","
+        Field separator (a tab for TSV; chosen by itself for ``.tsv``).
+    float_format : str, optional
+        As :meth:`pandas.DataFrame.to_csv` (DataFrames only).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> p = write_csv(pd.DataFrame({"name": ['=HYPERLINK("http://x")'], "n": [-2]}), f"{tempfile.mkdtemp()}/v.csv")
+    >>> print(p.read_text(), end="")
+    name,n
+    "'=HYPERLINK(""http://x"")",-2
+    """
+    import gzip
+    import io as _io
+
+    path = Path(path)
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".tsv"):
+        sep = "\t"
+    safe = neutralise_frame(data)
+    buf = _io.BytesIO()
+    if isinstance(safe, pa.Table):
+        pacsv.write_csv(safe, buf, pacsv.WriteOptions(quoting_style="needed", delimiter=sep))
+        raw = buf.getvalue()
+    else:
+        # Python's csv quotes a field only for characters of the line terminator: a lone CR inside a cell
+        # would be written bare (and split the row for most readers) unless the terminator holds one
+        eol = "\r\n" if _any_cr(safe) else "\n"
+        raw = safe.to_csv(index=False, sep=sep, lineterminator=eol, float_format=float_format).encode("utf-8")
+    if path.name.lower().endswith(".gz"):
+        buf = _io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=6, mtime=0) as gz:
+            gz.write(raw)
+        raw = buf.getvalue()
+    with open(path, "wb") as fh:
+        fh.write(raw)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic runs: stage beside the target, completion record last, swap into place
+# --------------------------------------------------------------------------------------------
+
+RUN_RECORD = "run_complete.json"
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_DENIED_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
+_FAULT_ENV = "SAFER_SPACES_FAULT"  # test hook: kill this process at a named point (tests only)
+
+
+class OutputWriteError(SaferSpacesError):
+    """The output folder cannot be written (full disk, quota, read-only, no permission, file too large).
+
+    Parameters
+    ----------
+    folder : str
+        Where the outputs were going.
+    problem : str
+        What went wrong.
+    fix : str
+        What the user should do.
+    """
+
+    def __init__(self, folder: str, problem: str, fix: str):
+        self.file = str(folder)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{folder}: {problem}; nothing was written. Fix: {fix}")
+
+
+def _fault(point: str) -> None:
+    """Test hook: SIGKILL this process at ``point`` when ``SAFER_SPACES_FAULT`` names it."""
+    if os.environ.get(_FAULT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def config_sha256(config: Mapping | None) -> str | None:
+    """SHA-256 of a config mapping in canonical JSON (sorted keys), or None.
+
+    Examples
+    --------
+    >>> config_sha256({"b": 1, "a": [2]}) == config_sha256({"a": [2], "b": 1})
+    True
+    """
+    if config is None:
+        return None
+    text = json.dumps(config, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _input_files(inputs: Sequence) -> list[Path]:
+    files = []
+    for p in inputs:
+        p = Path(p)
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file())
+        elif p.exists():
+            files.append(p)
+    return files
+
+
+def _inputs_record(inputs: Sequence) -> list[dict]:
+    return [{"file": str(f), "size": f.stat().st_size, "sha256": _sha256_file(f)} for f in _input_files(inputs)]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("safer-spaces")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _output_failure(exc: BaseException) -> OSError | None:
+    """The disk-full / read-only OSError behind ``exc`` (through causes and messages), or None."""
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _FULL_ERRNOS | _DENIED_ERRNOS:
+            return e
+        text = str(e)
+        for code in _FULL_ERRNOS | {errno.EROFS}:
+            if os.strerror(code) in text:
+                return OSError(code, os.strerror(code))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _raise_output_error(folder: Path, err: OSError, exc: BaseException):
+    if err.errno in _FULL_ERRNOS:
+        problem = f"ran out of space writing the outputs ({os.strerror(err.errno)})"
+        fix = "free disk space or raise the quota/file-size limit, or give --out on a disk with room"
+    elif err.errno == errno.EROFS:
+        problem = "the folder is on a read-only file system"
+        fix = "give --out in a writable folder"
+    else:
+        problem = f"no permission to write here ({os.strerror(err.errno)})"
+        fix = "give --out in a folder you can write to, or ask for write access"
+    raise OutputWriteError(str(folder), problem, fix) from exc
+
+
+@contextlib.contextmanager
+def _writing(folder: Path, stage: Path | None = None):
+    """Map an output-side OSError (disk full, read-only, denied) raised inside to :class:`OutputWriteError`."""
+    try:
+        yield
+    except SaferSpacesError:
+        raise
+    except Exception as exc:
+        err = _output_failure(exc)
+        if err is None:
+            raise
+        name = getattr(err, "filename", None)
+        # a denied *read* of an input is the user's path problem, not an output failure: leave it as it is
+        if err.errno in _DENIED_ERRNOS and name and stage is not None and not _is_within(Path(name), folder):
+            raise
+        _raise_output_error(folder, err, exc)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+        return True
+    except ValueError:
+        return False
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """While staging, SIGTERM/SIGHUP unwind like an exception (so the staging area is removed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        old[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
+def is_complete_output(folder: str | os.PathLike) -> bool:
+    """True when ``folder`` is a finished Safer Spaces output (it holds ``run_complete.json``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> is_complete_output(tempfile.mkdtemp())
+    False
+    """
+    return (Path(folder) / RUN_RECORD).is_file()
+
+
+def check_output_dir(target: str | os.PathLike) -> Path:
+    """Refuse an output folder that cannot or must not be replaced; create its parent; return it.
+
+    Refused (:class:`~hotspots.errors.ParameterError`): an existing file; a
+    non-empty folder that is not a previous Safer Spaces output (no
+    ``run_complete.json``), so a user's own folder is never deleted. A parent
+    that cannot be written raises :class:`OutputWriteError`. Call it before
+    the first stage of a command so exit 2 means nothing was done.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_output_dir(f"{tempfile.mkdtemp()}/out").name
+    'out'
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise ParameterError(f"--out {target}: is a file, not a folder. Fix: give a new folder name for the outputs")
+    if target.is_dir() and not is_complete_output(target) and any(target.iterdir()):
+        raise ParameterError(
+            f"--out {target}: folder is not empty and is not a Safer Spaces output (no {RUN_RECORD}); "
+            "it is left alone. Fix: give a new or empty folder, or a previous output folder"
+        )
+    parent = Path(os.path.abspath(target)).parent
+    with _writing(parent):
+        parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        _raise_output_error(parent, OSError(errno.EACCES, os.strerror(errno.EACCES)), OSError())
+    return target
+
+
+def _recover(target: Path) -> None:
+    """Finish or clean what a killed run left beside ``target`` (hidden staging/aside folders)."""
+    parent = target.parent
+    for leftover in parent.glob(f".{target.name}.partial-*"):
+        pid = leftover.name.removeprefix(f".{target.name}.partial-").split("-")[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+    for aside in parent.glob(f".{target.name}.old-*"):
+        pid = aside.name.removeprefix(f".{target.name}.old-").split("-")[0]
+        if pid.isdigit() and _pid_alive(int(pid)):
+            continue
+        if not target.exists() and is_complete_output(aside):
+            os.rename(aside, target)  # killed between the two renames: put the previous output back
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
+
+
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False when not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
+def _outputs_record(folder: Path) -> list[dict]:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != RUN_RECORD)
+    return [
+        {"file": p.relative_to(folder).as_posix(), "size": p.stat().st_size, "sha256": _sha256_file(p)} for p in files
+    ]
+
+
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            _fsync_path(p)
+    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        _fsync_path(d)
+    _fsync_path(folder)
+
+
+def _record(command: str, started: str, inputs: list[dict], config: Mapping | None, outputs: list[dict]) -> dict:
+    return {
+        "tool": "safer-spaces",
+        "version": _version(),
+        "command": command,
+        "started_utc": started,
+        "finished_utc": _now(),
+        "inputs": inputs,
+        "config_sha256": config_sha256(config),
+        "outputs": outputs,
+    }
+
+
+@contextlib.contextmanager
+def atomic_dir(
+    target: str | os.PathLike, *, command: str, inputs: Sequence = (), config: Mapping | None = None
+) -> Iterator[Path]:
+    """Build a command's output folder in a hidden staging folder and swap it into place when complete.
+
+    Yields a fresh folder beside ``target`` (same file system:
+    ``.<name>.partial-<pid>-<random>``). When the block ends normally the
+    completion record ``run_complete.json`` is written last (tool version,
+    command, start/finish times, SHA-256 of every input file, config hash,
+    every output file with its size and SHA-256), everything is fsynced, and
+    the folder replaces ``target`` (atomically where the system can swap two
+    folders; otherwise the previous output is moved aside first and removed
+    only once the new one is in place). On any exception, SIGTERM or SIGHUP
+    the staging folder is removed and the previous output is left untouched;
+    what a SIGKILL leaves is hidden and cleaned (or put back) by the next run.
+
+    Parameters
+    ----------
+    target : path
+        The output folder. Must not be a file, nor a non-empty folder that is
+        not a previous Safer Spaces output.
+    command : str
+        The command line or command name, for the record.
+    inputs : sequence of path
+        Input files or folders (folders are hashed file by file).
+    config : mapping, optional
+        The effective configuration, hashed into the record.
+
+    Yields
+    ------
+    Path
+        The staging folder: write every output inside it.
+
+    Raises
+    ------
+    ParameterError
+        ``target`` is a file, or a non-empty folder that is not a Safer Spaces output.
+    OutputWriteError
+        Disk full, quota, file too large, read-only or denied (nothing left behind).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "out"
+    >>> with atomic_dir(out, command="demo") as stage:
+    ...     _ = (stage / "a.txt").write_text("hello")
+    >>> sorted(p.name for p in out.iterdir())
+    ['a.txt', 'run_complete.json']
+    >>> json.loads((out / "run_complete.json").read_text())["outputs"][0]["file"]
+    'a.txt'
+    """
+    target = Path(target)
+    check_output_dir(target)
+    parent = Path(os.path.abspath(target)).parent
+    target_abs = parent / target.name
+    _recover(target_abs)
+    started = _now()
+    input_rec = _inputs_record(inputs)
+    staging = parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    with _writing(parent):
+        staging.mkdir()
+    try:
+        with _signals_raise():
+            with _writing(parent, staging):
+                yield staging
+                _fault("before_record")
+                rec = _record(command, started, input_rec, config, _outputs_record(staging))
+                (staging / RUN_RECORD).write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
+                _fsync_tree(staging)
+                _fault("before_swap")
+                _swap_in(staging, target_abs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(staging, target)
+    elif _rename_exchange(staging, target):
+        shutil.rmtree(staging)  # now holds the previous output
+    else:
+        aside = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+        os.rename(target, aside)
+        _fault("after_aside")
+        os.rename(staging, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_path(target.parent)
+
+
+def _temp_name(target: Path, token: str) -> Path:
+    return target.parent / f".partial-{os.getpid()}-{token}-{target.name}"
+
+
+def _check_output_file(target: Path) -> None:
+    if target.is_dir():
+        raise ParameterError(f"--out {target}: is a folder, not a file. Fix: give a file name for the output")
+    parent = Path(os.path.abspath(target)).parent
+    if parent.exists() and not parent.is_dir():
+        raise ParameterError(f"--out {target}: {parent} is a file, not a folder. Fix: give a path in a folder")
+    with _writing(parent):
+        parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        _raise_output_error(parent, OSError(errno.EACCES, os.strerror(errno.EACCES)), OSError())
+    for leftover in parent.glob(f".partial-*-{target.name}"):
+        pid = leftover.name.removeprefix(".partial-").split("-")[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def check_output_files(targets: Sequence) -> list[Path]:
+    """Refuse output files that are folders; create their folders; return them as paths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> [p.name for p in check_output_files([f"{tempfile.mkdtemp()}/s.tif"])]
+    ['s.tif']
+    """
+    paths = [Path(t) for t in targets]
+    for p in paths:
+        _check_output_file(p)
+    return paths
+
+
+@contextlib.contextmanager
+def atomic_files(
+    targets: Sequence, *, command: str, inputs: Sequence = (), config: Mapping | None = None
+) -> Iterator[list[Path]]:
+    """Write a single-file command's outputs to hidden temporary files and rename them into place when done.
+
+    Yields one temporary path beside each target
+    (``.partial-<pid>-<random>-<name>``, so the name still ends as the
+    target's and writers pick the format from it; a writer that derives a
+    sidecar name from its path, such as ``surface.tif`` -> ``surface.tif.json``,
+    lands on the sidecar's temporary path when both are targets). When the
+    block ends normally the previous completion record is removed, every
+    temporary file written is fsynced and renamed onto its target (a target
+    whose temporary file was not written is removed, so no stale output
+    survives), and ``<first target>.complete.json`` is written last. On any
+    exception the temporary files are removed and the previous outputs are
+    left as they were.
+
+    Parameters
+    ----------
+    targets : sequence of path
+        Output files; the first names the completion record.
+    command, inputs, config
+        As :func:`atomic_dir`.
+
+    Yields
+    ------
+    list of Path
+        Temporary paths, in the order of ``targets``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with atomic_files([d / "a.csv", d / "a.csv.json"], command="demo") as (a, side):
+    ...     _ = a.write_text("x"); _ = side.write_text("{}")
+    >>> sorted(p.name for p in d.iterdir())
+    ['a.csv', 'a.csv.complete.json', 'a.csv.json']
+    """
+    paths = [Path(os.path.abspath(p)) for p in check_output_files(targets)]
+    if not paths:
+        raise ParameterError("atomic_files: no output files given")
+    started = _now()
+    input_rec = _inputs_record(inputs)
+    token = secrets.token_hex(4)
+    temps = [_temp_name(p, token) for p in paths]
+    record_path = paths[0].with_name(paths[0].name + ".complete.json")
+    folder = paths[0].parent
+    try:
+        with _signals_raise():
+            with _writing(folder, folder):
+                yield temps
+                done = [(t, p) for t, p in zip(temps, paths, strict=True) if t.exists()]
+                for t, _ in done:
+                    _fsync_path(t)
+                _fault("before_swap")
+                record_path.unlink(missing_ok=True)
+                for t, p in zip(temps, paths, strict=True):
+                    if not t.exists():
+                        p.unlink(missing_ok=True)
+                outputs = [{"file": p.name, "size": t.stat().st_size, "sha256": _sha256_file(t)} for t, p in done]
+                for t, p in done:
+                    os.replace(t, p)
+                rec = _record(command, started, input_rec, config, outputs)
+                tmp_rec = _temp_name(record_path, token)
+                tmp_rec.write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
+                _fsync_path(tmp_rec)
+                os.replace(tmp_rec, record_path)
+                for d in {p.parent for p in paths}:
+                    _fsync_path(d)
+    except BaseException:
+        for t in [*temps, _temp_name(record_path, token)]:
+            if t.is_dir():
+                shutil.rmtree(t, ignore_errors=True)
+            else:
+                t.unlink(missing_ok=True)
+        raise
