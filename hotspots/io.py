@@ -548,7 +548,9 @@ def _names_series(names):
     return pd.Series(list(names), dtype=object)
 
 
-def write_csv(data, path: str | os.PathLike, *, sep: str = ",", float_format: str | None = None) -> Path:
+def write_csv(
+    data, path: str | os.PathLike, *, sep: str = ",", float_format: str | None = None, compresslevel: int = 6
+) -> Path:
     """Write a table as CSV (or TSV), spreadsheet-safe: the one writer for the toolkit's tabular outputs.
 
     Every string cell (and column name) that a spreadsheet would run as a
@@ -565,6 +567,8 @@ def write_csv(data, path: str | os.PathLike, *, sep: str = ",", float_format: st
         Field separator (a tab for TSV; chosen by itself for ``.tsv``).
     float_format : str, optional
         As :meth:`pandas.DataFrame.to_csv` (DataFrames only).
+    compresslevel : int, default 6
+        gzip level for ``.gz`` paths.
 
     Returns
     -------
@@ -597,7 +601,7 @@ def write_csv(data, path: str | os.PathLike, *, sep: str = ",", float_format: st
         raw = safe.to_csv(index=False, sep=sep, lineterminator=eol, float_format=float_format).encode("utf-8")
     if path.name.lower().endswith(".gz"):
         buf = _io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=6, mtime=0) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=compresslevel, mtime=0) as gz:
             gz.write(raw)
         raw = buf.getvalue()
     with open(path, "wb") as fh:

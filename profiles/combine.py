@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.config import Config
-from hotspots.io import events_to_frame, write_ingest_outputs
+from hotspots.io import events_to_frame, write_csv, write_ingest_outputs
 
 __all__ = ["Combined", "combine_sources", "COMMON_COLUMNS"]
 
@@ -230,16 +230,25 @@ def combine_sources(cfg: Config, *, out_dir: str | os.PathLike, police_uk=None, 
     frames.append(_police_uk_events(police_uk, interest=interest, table=table, harm=harm, notes=harm_notes))
 
     if cfg.rms.files:
-        r = read_rms(cfg.rms.files, columns=cfg.rms.columns, dayfirst=cfg.rms.dayfirst, offence_table=table,
-                     synthetic=cfg.rms.synthetic)
+        r = read_rms(
+            cfg.rms.files,
+            columns=cfg.rms.columns,
+            dayfirst=cfg.rms.dayfirst,
+            offence_table=table,
+            synthetic=cfg.rms.synthetic,
+        )
         keep("rms", r)
         ev = r.events.to_pandas()
         ev = ev[ev["vawg_group"].notna()].copy()
         ev["harm_weight"] = _harm(ev["offence_code"].to_numpy(), harm, harm_notes)
         frames.append(ev)
     if cfg.streetsafe.files:
-        r = read_streetsafe(cfg.streetsafe.files, columns=cfg.streetsafe.columns,
-                            keep_demographics=cfg.streetsafe.keep_demographics, synthetic=cfg.streetsafe.synthetic)
+        r = read_streetsafe(
+            cfg.streetsafe.files,
+            columns=cfg.streetsafe.columns,
+            keep_demographics=cfg.streetsafe.keep_demographics,
+            synthetic=cfg.streetsafe.synthetic,
+        )
         keep("streetsafe", r)
         ev = r.events.to_pandas()
         reason_cols = [c for c in ev.columns if c.startswith(("place_", "behaviour_"))]
@@ -372,12 +381,10 @@ def _write(comb: Combined, out: Path) -> None:
 
     def csv(df: pd.DataFrame, name: str) -> None:
         p = out / name
-        df.assign(synthetic_sources=tag).to_csv(p, index=False)
+        write_csv(df.assign(synthetic_sources=tag), p)
         comb.outputs[name.removesuffix(".csv")] = str(p)
 
-    grid = pd.concat(
-        [g.assign(band=b) if "band" not in g else g for b, g in comb.grids.items()], ignore_index=True
-    )
+    grid = pd.concat([g.assign(band=b) if "band" not in g else g for b, g in comb.grids.items()], ignore_index=True)
     grid.to_parquet(out / "grid_fused.parquet", index=False)
     comb.outputs["grid_fused"] = str(out / "grid_fused.parquet")
     csv(comb.places, "place_scores.csv")

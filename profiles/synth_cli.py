@@ -17,17 +17,17 @@ doubled for nightclubs.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hotspots.errors import InputFileError, ParameterError
+from hotspots.io import atomic_files, write_csv
 
 __all__ = ["add_synth_parser", "run_synth", "default_anchors", "read_anchors", "write_synthetic", "sidecar_path"]
 
@@ -158,7 +158,7 @@ def run_synth(args: argparse.Namespace) -> int:
         },  # fmt: skip
         "command": command,
     }
-    side = write_synthetic(df, out, meta)
+    side = write_synthetic(df, out, meta, inputs=[args.anchors] if args.anchors is not None else [ROOT / BATH_PUBS])
     print(f"wrote {out} ({len(df):,} SYNTHETIC {kind} rows) and {side}")
     return 0
 
@@ -176,8 +176,12 @@ def sidecar_path(out: str | Path) -> Path:
     return out.with_name(stem + ".synthetic.json")
 
 
-def write_synthetic(df: pd.DataFrame, out: str | Path, meta: dict) -> Path:
+def write_synthetic(df: pd.DataFrame, out: str | Path, meta: dict, *, inputs: Sequence[Path] = ()) -> Path:
     """Write a generated frame as CSV (gzip with ``mtime=0`` for ``.gz``) plus its sidecar; return the sidecar path.
+
+    Both files are written atomically (:func:`hotspots.io.atomic_files`), with
+    the completion record ``<FILE>.complete.json`` written last, through the
+    spreadsheet-safe writer :func:`hotspots.io.write_csv`.
 
     Parameters
     ----------
@@ -187,6 +191,8 @@ def write_synthetic(df: pd.DataFrame, out: str | Path, meta: dict) -> Path:
         ``.csv`` or ``.csv.gz``.
     meta : dict
         Extra sidecar fields (kind, parameters, command).
+    inputs : sequence of path
+        Files the generator read (anchors), hashed into the completion record.
 
     Returns
     -------
@@ -203,14 +209,6 @@ def write_synthetic(df: pd.DataFrame, out: str | Path, meta: dict) -> Path:
         raise ParameterError("refusing to write a frame not marked synthetic (df.attrs['synthetic'] is not True)")
     if not re.search(r"\.csv(\.gz)?$", out.name, flags=re.I):
         raise ParameterError(f"--out {out}: expected FILE.csv or FILE.csv.gz")
-    text = df.to_csv(index=False, lineterminator="\n", float_format="%.6f").encode("utf-8")
-    if out.name.lower().endswith(".gz"):
-        buf = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
-            gz.write(text)
-        text = buf.getvalue()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(text)
     side = sidecar_path(out)
     record = {
         "synthetic": True,
@@ -222,7 +220,10 @@ def write_synthetic(df: pd.DataFrame, out: str | Path, meta: dict) -> Path:
         **meta,
         "ground_truth": df.attrs.get("ground_truth"),
     }
-    side.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    command = meta.get("command", "safer-spaces synth")
+    with atomic_files([out, side], command=command, inputs=inputs, config=meta) as (tmp_out, tmp_side):
+        write_csv(df, tmp_out, float_format="%.6f", compresslevel=9)
+        tmp_side.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return side
 
 
