@@ -10,9 +10,15 @@ Sharing rules built in:
 - a cell flagged ``suppressed`` is drawn with a dashed grey outline and its
   tooltip and popup say ``"[c] (fewer than k, suppressed for sharing)"``; its
   count and every other number on its row are never written into the HTML;
-- every string from the data (layer names, cell fields, venue names, the title
-  and the marking) is HTML-escaped before it reaches the page, so a venue named
-  ``<script>`` is shown, never run.
+- every string from the data (layer names, cell fields and column names,
+  venue names, the title, the marking and the source note) goes through
+  :func:`profiles.escape.folium_text` before it reaches folium: HTML-escaped,
+  and with ``{`` ``}`` written as character references, because branca
+  compiles each element's rendered output again as a Jinja2 template. A venue
+  named ``<script>`` or ``{{7*7}}`` is shown as written, never run; GeoJSON
+  property keys are column names only when they are plain identifiers, and
+  generated otherwise; the title box, legend and CSS are inserted by an
+  element whose template is fixed (``_markup``), never compiled from them.
 
 The saved file holds all the data (GeoJSON and the KDE PNG are embedded), but
 folium links Leaflet and its CSS from public CDNs and the base map comes from
@@ -24,7 +30,6 @@ background where the tiles would be).
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from collections.abc import Mapping
@@ -34,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
+from profiles.escape import folium_text, folium_texts
 from profiles.maps import PALETTE, _classify, count_breaks
 
 __all__ = ["GI_CLASSES", "profile_map", "save_profile_map"]
@@ -79,8 +85,27 @@ _CSS = """
 """
 
 
-def _esc(value) -> str:
-    return html.escape(str(value), quote=True)
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _markup(text: str):
+    """A branca Element whose template is the constant ``{{ this.markup }}``: ``text`` is inserted, never compiled.
+
+    ``folium.Element(text)`` would compile ``text`` itself as a Jinja2
+    template; here the text is only a value, so no delimiter in it is read.
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    el = Element()
+    el._template = Template("{{ this.markup }}")
+    el.markup = text
+    return el
+
+
+def _prop_keys(columns) -> list[str]:
+    """GeoJSON property keys for extra columns: the name when it is a plain identifier, else ``_x<i>``."""
+    return [c if isinstance(c, str) and _KEY.fullmatch(c) else f"_x{i}" for i, c in enumerate(columns)]
 
 
 def _fmt(value) -> str:
@@ -93,7 +118,7 @@ def _fmt(value) -> str:
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
         return f"{float(value):,.3f}".rstrip("0").rstrip(".")
-    return _esc(value)
+    return folium_text(value)
 
 
 def _wgs84(frame, *, what: str):
@@ -169,24 +194,25 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
     extras = [c for c in g.columns if c not in ("h3_cell", "count", "suppressed", g.geometry.name) and c[:1] != "_"]
     props = pd.DataFrame(
         {
-            "h3_cell": [_esc(c) for c in g["h3_cell"]],
+            "h3_cell": folium_texts(g["h3_cell"]),
             "count": [suppressed_text if s else _fmt(v) for s, v in zip(sup, counts, strict=True)],
         }
     )
-    for c in extras:  # on a suppressed row every number goes, not only the count
+    keys = _prop_keys(extras)
+    for c, key in zip(extras, keys, strict=True):  # on a suppressed row every number goes, not only the count
         vals = g[c].to_numpy(dtype=object)
         numeric = pd.api.types.is_numeric_dtype(g[c]) or pd.api.types.is_bool_dtype(g[c])
-        props[c] = [suppressed_text if s and numeric else _fmt(v) for s, v in zip(sup, vals, strict=True)]
+        props[key] = [suppressed_text if s and numeric else _fmt(v) for s, v in zip(sup, vals, strict=True)]
     props["_s"] = cls.astype(int)
 
     styles = {-1: _SUPPRESSED_STYLE}
     styles.update(
         {i: {"fillColor": c, "fillOpacity": 0.75, "color": "#636363", "weight": 0.4} for i, c in enumerate(colours)}
     )
-    group = folium.FeatureGroup(name=_esc(name), show=show)
+    group = folium.FeatureGroup(name=folium_text(name), show=show)
     if len(g):
-        fields = ["h3_cell", "count", *extras]
-        aliases = ["H3 cell", "count", *[_esc(c) for c in extras]]
+        fields = ["h3_cell", "count", *keys]
+        aliases = ["H3 cell", "count", *[folium_text(c) for c in extras]]
         folium.GeoJson(
             _geojson(g.geometry.to_numpy(), props),
             style_function=lambda f: styles[f["properties"]["_s"]],
@@ -203,7 +229,7 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
     else:
         strip = "<div>no cells to show</div>" if not sup.any() else "<div>every cell suppressed</div>"
     note = _resolution_note(g["h3_cell"]) if len(g) else ""
-    legend = f"<h3>{_esc(name)}</h3><div>count {note}; quantile classes</div>{strip}"
+    legend = f"<h3>{folium_text(name)}</h3><div>count {note}; quantile classes</div>{strip}"
     return group, legend, int(sup.sum())
 
 
@@ -219,7 +245,7 @@ def _gi_layer(gi):
         raise ParameterError(f"gi: gi_bin must lie in -3..3, got {sorted(set(b[(b < -3) | (b > 3)].tolist()))[:5]}")
     keep = b != 0  # significant cells only
     g, b = g[keep], b[keep]
-    props = pd.DataFrame({"h3_cell": [_esc(c) for c in g["h3_cell"]], "class": [GI_CLASSES[v][1] for v in b]})
+    props = pd.DataFrame({"h3_cell": folium_texts(g["h3_cell"]), "class": [GI_CLASSES[v][1] for v in b]})
     fields, aliases = ["h3_cell", "class"], ["H3 cell", "Gi*"]
     if "gi_z" in g.columns:
         props["gi_z"] = [f"{v:.2f}" for v in pd.to_numeric(g["gi_z"], errors="coerce")]
@@ -287,7 +313,7 @@ def _venue_layer(venues):
         raise ParameterError(f"venues: missing column 'name'; got {list(g.columns)}")
     if len(g) and not g.geom_type.eq("Point").all():
         raise ParameterError("venues: every geometry must be a Point (one per venue)")
-    props = pd.DataFrame({"name": [_esc(v) for v in g["name"]]})
+    props = pd.DataFrame({"name": folium_texts(g["name"])})
     fields, aliases = ["name"], ["venue"]
     rank = None
     if "risk_rank" in g.columns:
@@ -433,7 +459,7 @@ def profile_map(
     if not isinstance(layers, Mapping) or not layers:
         raise ParameterError("layers: expected a non-empty dict of layer name -> GeoDataFrame of H3 cells")
     k = "k" if suppression_k is None else f"{int(suppression_k):,}"
-    suppressed_text = _esc(f"{suppressed_label} (fewer than {k}, suppressed for sharing)")
+    suppressed_text = folium_text(f"{suppressed_label} (fewer than {k}, suppressed for sharing)")
 
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=11, location=[51.38, -2.36])
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (needs a network)", control=False).add_to(m)
@@ -491,14 +517,14 @@ def profile_map(
     folium.LayerControl(collapsed=False).add_to(m)
 
     root = m.get_root()
-    root.title = _esc(title)
-    root.header.add_child(folium.Element(_CSS), name="ss_css")
-    mark = _esc(marking)
-    note = f"<p>{_esc(source_note)}</p>" if source_note else ""
+    root.title = folium_text(title)
+    root.header.add_child(_markup(_CSS), name="ss_css")
+    mark = folium_text(marking)
+    note = f"<p>{folium_text(source_note)}</p>" if source_note else ""
     root.html.add_child(
-        folium.Element(
+        _markup(
             f'<div class="ss-marking ss-marking-top">{mark}</div>\n'
-            f'<div class="ss-title"><h1>{_esc(title)}</h1>{note}</div>\n'
+            f'<div class="ss-title"><h1>{folium_text(title)}</h1>{note}</div>\n'
             f'<details class="ss-legend" open><summary><b>Legend</b></summary>{"".join(legend_parts)}</details>\n'
             f'<div class="ss-marking ss-marking-bottom">{mark}</div>'
         ),
