@@ -3,13 +3,20 @@
 Unknown keys fail with the key's dotted name, the file and the nearest known
 key; values are checked in ``__post_init__``. Relative paths are resolved
 against the folder of the TOML file, so a config works from any directory.
+Whatever the file holds (other encodings, broken TOML, wrong types, NaN,
+a folder instead of a file), loading either returns a :class:`Config` or
+raises :class:`~hotspots.errors.ConfigError` naming the file, the key and the
+fix. :func:`check_inputs` then checks every input file the config names
+before any work starts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -33,11 +40,21 @@ __all__ = [
     "FusionConfig",
     "DisclosureConfig",
     "load_config",
+    "check_inputs",
     "config_to_dict",
 ]
 
 H3_RESOLUTIONS = range(7, 12)
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET", "TOP SECRET")
+MAX_CONFIG_BYTES = 1 << 20  # a force config is a few KB; refuse anything that cannot be one
+_SLUG = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+_CSV_NAME = re.compile(r".*\.csv(\.gz)?$", re.IGNORECASE)
+
+
+def _show(value, limit: int = 60) -> str:
+    """``repr`` of a config value for an error message: one line, at most ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,10 +70,15 @@ class ForceConfig:
         if self.security_classification not in CLASSIFICATIONS:
             raise ConfigError(
                 f"force.security_classification must be one of {', '.join(CLASSIFICATIONS)}; "
-                f"got {self.security_classification!r}"
+                f"got {_show(self.security_classification)}"
             )
-        if not self.slug or not self.slug.replace("-", "").isalnum():
-            raise ConfigError(f"force.slug must be letters, digits and '-'; got {self.slug!r}")
+        if len(self.slug) > 64 or not _SLUG.fullmatch(self.slug):
+            raise ConfigError(
+                f"force.slug must be 1-64 ASCII letters, digits and single '-' (e.g. 'avon-and-somerset'); "
+                f"got {_show(self.slug)}"
+            )
+        if not self.name.strip():
+            raise ConfigError("force.name must not be blank; give the force's name as it appears on reports")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +106,9 @@ class GridConfig:
 
     def __post_init__(self) -> None:
         if self.h3_resolution not in H3_RESOLUTIONS:
-            raise ConfigError(f"grid.h3_resolution must be 7-11 (9 is ~174 m edge, 10 ~66 m); got {self.h3_resolution}")
+            raise ConfigError(
+                f"grid.h3_resolution must be 7-11 (9 is ~174 m edge, 10 ~66 m); got {_show(self.h3_resolution)}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +129,8 @@ def _check_columns(section: str, columns: dict[str, str], known: dict[str, str])
         near = difflib.get_close_matches(unknown[0], known, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         raise ConfigError(
-            f"unknown key '{section}.columns.{unknown[0]}'{hint}; the logical columns are: {', '.join(known)}"
+            f"unknown key '{section}.columns.{_show(unknown[0])[1:-1]}'{hint}; the logical columns are: "
+            f"{', '.join(known)}"
         )
 
 
@@ -187,7 +212,7 @@ class HarmConfig:
 
     def __post_init__(self) -> None:
         if self.index not in ("cambridge_chi", "ons_css", "none"):
-            raise ConfigError(f"harm.index must be 'cambridge_chi', 'ons_css' or 'none'; got {self.index!r}")
+            raise ConfigError(f"harm.index must be 'cambridge_chi', 'ons_css' or 'none'; got {_show(self.index)}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,9 +225,17 @@ class FusionConfig:
     venue_distance_m: float = 50.0
 
     def __post_init__(self) -> None:
-        bad = [k for k, v in self.source_weights.items() if v < 0]
+        unknown = sorted(set(self.source_weights) - {"police_uk", "rms", "streetsafe", "ae"})
+        if unknown:
+            raise ConfigError(
+                f"unknown key 'fusion.source_weights.{_show(unknown[0])[1:-1]}'; the sources are police_uk, rms, "
+                "streetsafe and ae"
+            )
+        bad = [k for k, v in self.source_weights.items() if not v >= 0]
         if bad:
             raise ConfigError(f"fusion.source_weights must be >= 0; got {bad[0]} = {self.source_weights[bad[0]]}")
+        if self.source_weights and not any(self.source_weights.values()):
+            raise ConfigError("fusion.source_weights are all 0; give at least one source a weight above 0")
         if not 0 < self.venue_distance_m <= 1000:
             raise ConfigError(f"fusion.venue_distance_m must be in (0, 1000] metres; got {self.venue_distance_m}")
 
@@ -217,7 +250,7 @@ class DisclosureConfig:
     def __post_init__(self) -> None:
         if not 2 <= self.threshold <= 100:
             raise ConfigError(
-                f"disclosure.threshold must be 2-100 (5 for publication, 10 for partners); got {self.threshold}"
+                f"disclosure.threshold must be 2-100 (5 for publication, 10 for partners); got {_show(self.threshold)}"
             )
 
 
@@ -249,7 +282,8 @@ def _build(cls, raw: dict, where: str, file: str, base: Path):
         if key not in fields:
             near = difflib.get_close_matches(key, fields, n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else f" (known: {', '.join(fields)})"
-            dotted = f"{where}.{key}" if where else key
+            shown = _show(key)[1:-1]
+            dotted = f"{where}.{shown}" if where else shown
             raise ConfigError(f"{file}: unknown key '{dotted}'{hint}")
     kwargs = {}
     for name, f in fields.items():
@@ -265,6 +299,9 @@ def _build(cls, raw: dict, where: str, file: str, base: Path):
         raise ConfigError(f"{file}: {exc}") from None
 
 
+_TYPE_NAMES = {bool: "true or false", str: "a string in quotes", int: "a whole number", float: "a number"}
+
+
 def _convert(tp, value, dotted: str, file: str, base: Path):
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -276,24 +313,59 @@ def _convert(tp, value, dotted: str, file: str, base: Path):
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{file}: [{dotted}] must be a table of key = value, got {type(value).__name__}")
-        return {str(k_): _convert(args[1], v, f"{dotted}.{k_}", file, base) for k_, v in value.items()}
+        return {str(k_): _convert(args[1], v, f"{dotted}.{_show(k_)[1:-1]}", file, base) for k_, v in value.items()}
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(f"{file}: '{dotted}' must be a list, got {type(value).__name__}")
-        return tuple(_convert(args[0], v, dotted, file, base) for v in value)
+        return tuple(_convert(args[0], v, f"{dotted}[{i}]", file, base) for i, v in enumerate(value))
     if tp is Path:
-        if not isinstance(value, str):
-            raise ConfigError(f"{file}: '{dotted}' must be a path string")
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
+            raise ConfigError(
+                f"{file}: '{dotted}' must be a path string (relative to the config's folder), got {_show(value)}"
+            )
         p = Path(value)
         return p if p.is_absolute() else (base / p)
     if tp is bool or tp is str or tp is int or tp is float:
-        ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
         if tp is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
+            value = float(value)
+        ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
         if not ok:
-            raise ConfigError(f"{file}: '{dotted}' must be {tp.__name__}, got {value!r}")
+            raise ConfigError(f"{file}: '{dotted}' must be {tp.__name__} ({_TYPE_NAMES[tp]}), got {_show(value)}")
+        if tp is float and not math.isfinite(value):
+            raise ConfigError(f"{file}: '{dotted}' must be a finite number, got {value}")
+        if tp is str and "\x00" in value:
+            raise ConfigError(f"{file}: '{dotted}' contains a NUL character; retype the value")
         return value
     raise TypeError(f"unsupported config type {tp!r}")  # a bug in this module
+
+
+def _read_text(path: Path) -> str:
+    """The config file's text, or a ConfigError saying why it cannot be read and the fix."""
+    try:
+        is_dir, size = path.is_dir(), path.stat().st_size
+        data = b"" if is_dir or size > MAX_CONFIG_BYTES else path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found; check the path") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: config file cannot be read (permission denied); fix its permissions") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: config file cannot be read ({type(exc).__name__}); check the path") from None
+    if is_dir:
+        raise ConfigError(f"{path}: is a folder, not a config file; give the .toml file inside it")
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: is {size:,} bytes, too large for a force config (a few KB); check you named the .toml file"
+        )
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ConfigError(f"{path}: is UTF-16 text; save it as UTF-8 (Notepad: Save as, Encoding UTF-8)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 "
+            "(Notepad: Save as, Encoding UTF-8)"
+        ) from None
 
 
 def load_config(path: str | os.PathLike) -> Config:
@@ -321,16 +393,118 @@ def load_config(path: str | os.PathLike) -> Config:
     9
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; check the path") from None
+    text = _read_text(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: not valid TOML (nested too deeply); a force config has at most two levels"
+        ) from None
     cfg = _build(Config, raw, "", str(path), path.parent)
     return dataclasses.replace(cfg, source_file=path)
+
+
+def _named_inputs(cfg: Config) -> list[tuple[str, Path, bool]]:
+    """``(dotted key, path, may be a folder)`` for every input the config names, in config order."""
+    named: list[tuple[str, Path, bool]] = []
+    for section, fields in (
+        ("data", ("police_uk", "boundary", "local_authorities", "venues", "imd", "comparators", "population")),
+        ("rms", ("files",)),
+        ("streetsafe", ("files",)),
+        ("ae", ("files",)),
+        ("partnership", ("venues", "cctv", "street_lights", "incidents")),
+    ):
+        part = getattr(cfg, section)
+        for name in fields:
+            value = getattr(part, name)
+            folders = section == "data" and name in ("police_uk", "comparators")
+            if isinstance(value, tuple):
+                named.extend((f"{section}.{name}[{i}]", p, folders) for i, p in enumerate(value))
+            elif value is not None:
+                named.append((f"{section}.{name}", value, folders))
+    return named
+
+
+def _input_problem(path: Path, folder_ok: bool) -> tuple[str | None, list[Path]]:
+    """Why ``path`` cannot be read (None if it can) and the input files it stands for."""
+    try:
+        if path.is_dir():
+            if not folder_ok:
+                return "is a folder, not a file", []
+            files = sorted(q for q in path.rglob("*") if q.is_file() and _CSV_NAME.match(q.name))
+            return (None, files) if files else ("folder holds no .csv or .csv.gz file", [])
+        if not path.exists():
+            return "not found", []
+        if not path.is_file():
+            return "is not a regular file", []
+        with path.open("rb") as fh:
+            if not fh.read(1):
+                return "is empty", []
+        return None, [path]
+    except PermissionError:
+        return "cannot be read (permission denied)", []
+    except (OSError, ValueError) as exc:
+        return f"cannot be read ({type(exc).__name__})", []
+
+
+def check_inputs(cfg: Config) -> tuple[Path, ...]:
+    """Check every input the config names before any work starts; return the input files.
+
+    Each file must exist, be readable and not be empty; ``data.police_uk``
+    and ``data.comparators`` may also be folders, which must hold at least
+    one ``.csv`` or ``.csv.gz`` file. Every problem is listed in one error, so
+    a run that would fail late fails first, having written nothing.
+
+    Parameters
+    ----------
+    cfg : Config
+        As returned by :func:`load_config`.
+
+    Returns
+    -------
+    tuple of Path
+        Every input file, folders expanded to the ``.csv``/``.csv.gz`` files
+        in them (sorted), in config order: the inputs to record with a run.
+
+    Raises
+    ------
+    ConfigError
+        One line: the config file, each bad key with its path and problem,
+        and the fix.
+
+    Examples
+    --------
+    >>> files = check_inputs(load_config("configs/avon-and-somerset.toml"))
+    >>> files[0].name
+    '2023-01-avon-and-somerset-street.csv.gz'
+    >>> import dataclasses, pathlib
+    >>> cfg = load_config("configs/avon-and-somerset.toml")
+    >>> bad = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, imd=pathlib.Path("/nope.csv")))
+    >>> try:
+    ...     check_inputs(bad)
+    ... except ConfigError as exc:
+    ...     print(str(exc).split(". Fix")[0])
+    configs/avon-and-somerset.toml: 1 input cannot be used: data.imd = /nope.csv (not found)
+    """
+    problems: list[str] = []
+    files: list[Path] = []
+    for key, path, folder_ok in _named_inputs(cfg):
+        problem, found = _input_problem(path, folder_ok)
+        if problem is None:
+            files.extend(found)
+        else:
+            problems.append(f"{key} = {path} ({problem})")
+    if problems:
+        where = cfg.source_file if cfg.source_file is not None else "config"
+        n = len(problems)
+        raise ConfigError(
+            f"{where}: {n} input{'s' if n > 1 else ''} cannot be used: {'; '.join(problems)}. Fix: correct the "
+            f"path{'s' if n > 1 else ''} in the config (relative paths are from the config's folder) or remove the "
+            f"key{'s' if n > 1 else ''}"
+        )
+    return tuple(files)
 
 
 def config_to_dict(cfg: Config) -> dict:
