@@ -4,7 +4,10 @@ Every chart carries a title, axis labels with units, a source line and the
 security marking at the top and bottom (:func:`add_marking`), and reads in
 greyscale: series differ by line style, marker and hatching in greys, never
 by colour alone. Charts of synthetic data get a diagonal "SYNTHETIC DATA"
-stamp.
+stamp. Every string passed in (titles, axis labels, category names,
+legend entries, markings, source notes) is drawn through
+:func:`profiles.escape.mpl_text`, so a ``$`` in a crime type, venue or force
+name never starts mathtext.
 
 Figures are built with :class:`matplotlib.figure.Figure` on the Agg canvas,
 not through ``pyplot``: nothing global is changed (no ``matplotlib.use``),
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
+from profiles.escape import mpl_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -131,11 +135,12 @@ def add_marking(fig: Figure, marking: str, source_note: str, *, synthetic: bool 
         fig.set_layout_engine("constrained")
     engine: Any = fig.get_layout_engine()
     engine.set(rect=(0, bottom_in / height_in, 1, 1 - (bottom_in + _TOP_IN) / height_in))
-    fig.text(0.5, 1 - 0.06 / height_in, marking, ha="center", va="top", fontsize=10, weight="bold", color=INK)
-    fig.text(0.5, 0.05 / height_in, marking, ha="center", va="bottom", fontsize=10, weight="bold", color=INK)
+    mark = mpl_text(marking)
+    fig.text(0.5, 1 - 0.06 / height_in, mark, ha="center", va="top", fontsize=10, weight="bold", color=INK)
+    fig.text(0.5, 0.05 / height_in, mark, ha="center", va="bottom", fontsize=10, weight="bold", color=INK)
     if lines:
-        fig.text(0.01, 0.30 / height_in, "\n".join(lines), ha="left", va="bottom", fontsize=_SOURCE_PT, color=DARK,
-                 linespacing=1.25)
+        fig.text(0.01, 0.30 / height_in, mpl_text("\n".join(lines)), ha="left", va="bottom", fontsize=_SOURCE_PT,
+                 color=DARK, linespacing=1.25)
     if synthetic:
         angle = math.degrees(math.atan(height_in / width_in))  # along the diagonal
         fig.text(0.5, 0.5, SYNTHETIC_STAMP, ha="center", va="center", rotation=angle,
@@ -144,7 +149,7 @@ def add_marking(fig: Figure, marking: str, source_note: str, *, synthetic: bool 
 
 
 def _wrap_labels(labels: Sequence[object], width: int = 28) -> list[str]:
-    return [textwrap.fill(str(v), width) for v in labels]
+    return [mpl_text(textwrap.fill(str(v), width)) for v in labels]
 
 
 def _legend_below(ax, fig: Figure, *, ncols: int, below_in: float = 0.62) -> None:
@@ -297,8 +302,8 @@ def trend_chart(
         ax.yaxis.set_major_formatter("{x:,.0f}")
     ax.set_ylim(0, top * 1.12 if top > 0 else 1)
     ax.set_xlabel("month")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=11)
+    ax.set_ylabel(mpl_text(ylabel))
+    ax.set_title(mpl_text(title), fontsize=11)
     ax.grid(axis="y", color=LIGHT, lw=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     _legend_below(ax, fig, ncols=3)
@@ -399,9 +404,9 @@ def bar_chart(
     lo, hi = min(float(np.nanmin(values)), 0.0), max(float(np.nanmax(values)), 0.0)
     spread = hi - lo or 1.0
     ax.set_xlim(lo - (0.15 * spread if lo < 0 else 0), hi + 0.15 * spread)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel if ylabel is not None else str(series.index.name or ""))
-    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(mpl_text(xlabel))
+    ax.set_ylabel(mpl_text(ylabel if ylabel is not None else str(series.index.name or "")))
+    ax.set_title(mpl_text(title), fontsize=11)
     ax.grid(axis="x", color=LIGHT, lw=0.6)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -490,14 +495,14 @@ def decile_chart(
     ax = fig.add_subplot()
     x = np.arange(1, 11)
     w = 0.4
-    ax.bar(x - w / 2, hot * 100, w, color=DARK, edgecolor=INK, hatch="///", lw=0.6, label=hotspot_label)
-    ax.bar(x + w / 2, force * 100, w, color="white", edgecolor=INK, hatch="..", lw=0.6, label=force_label)
+    ax.bar(x - w / 2, hot * 100, w, color=DARK, edgecolor=INK, hatch="///", lw=0.6, label=mpl_text(hotspot_label))
+    ax.bar(x + w / 2, force * 100, w, color="white", edgecolor=INK, hatch="..", lw=0.6, label=mpl_text(force_label))
     names = {1: "1\nmost\ndeprived", 10: "10\nleast\ndeprived"}
     ax.set_xticks(x, [names.get(int(i), str(i)) for i in x], fontsize=8)
     ax.set_xlabel("Index of Multiple Deprivation decile (national ranking of LSOAs)")
     ax.set_ylabel("share of LSOAs (%)")
     ax.set_ylim(0, max(hot.max(), force.max()) * 100 * 1.15)
-    ax.set_title(title, fontsize=11)
+    ax.set_title(mpl_text(title), fontsize=11)
     ax.grid(axis="y", color=LIGHT, lw=0.6)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -585,7 +590,7 @@ def pai_curve_chart(
     ax1.set_ylabel("hit rate: share of\ntest-period crimes (%)")
     ax1.set_ylim(0, max(hit.max(), share.max()) * 1.15)
     ax1.legend(loc="upper left", fontsize=8, frameon=False)
-    ax1.set_title(title, fontsize=11)
+    ax1.set_title(mpl_text(title), fontsize=11)
     ax2.plot(share, pai, color=INK, marker="s", ms=5, lw=1.5, label="PAI")
     ax2.axhline(1, color=MID, ls="--", lw=1.1, label="PAI = 1 (no better than random)")
     for xi, yi in zip(share, pai, strict=True):

@@ -1,8 +1,11 @@
 """Maps of H3 counts: an interactive folium map and a static PNG.
 
-The only module that imports folium or matplotlib. Classes are quantile
-breaks of the non-zero counts (so a few extreme cells do not wash the map
-out), always printed in the legend.
+Classes are quantile breaks of the non-zero counts (so a few extreme cells
+do not wash the map out), always printed in the legend. Text from data
+reaches folium only through :func:`profiles.escape.folium_text` (tooltip
+values, field names and titles) and matplotlib only through
+:func:`profiles.escape.mpl_text` (titles, markings, source notes), so a
+``{{ }}`` or ``$...$`` in a name is shown as written.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
 
 __all__ = ["count_breaks", "hex_count_map", "hex_count_png"]
 
@@ -36,6 +42,13 @@ def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
 
 def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
+
+
+def _tooltip_values(col) -> list:
+    """Tooltip values: numbers as they are, anything else as :func:`folium_text`."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.tolist()
+    return folium_texts(col)
 
 
 def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], boundary=None):
@@ -67,28 +80,35 @@ def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], b
     cls = _classify(g[value].to_numpy(), breaks)
     g = g.assign(_fill=np.array(colours, dtype=object)[cls])
     g["geometry"] = g.geometry.set_precision(1e-5)
+    keys = [f"f{i}" for i in range(len(tooltip_fields))]  # property keys never come from data
+    props = pd.DataFrame(
+        {k: _tooltip_values(g[c]) for k, c in zip(keys, tooltip_fields, strict=True)}, index=g.index
+    ).assign(_fill=g["_fill"].to_numpy())
+    shapes = g.set_geometry(g.geometry)[["geometry"]].join(props)
     minx, miny, maxx, maxy = g.total_bounds if len(g) else (-2.7, 51.3, -2.4, 51.5)
     m = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     if boundary is not None:
         folium.GeoJson(
-            boundary.to_crs("EPSG:4326").simplify(0.0005).__geo_interface__,
+            boundary.to_crs("EPSG:4326").simplify(0.0005).geometry.__geo_interface__,
             name="force boundary",
             style_function=lambda _: {"color": "#333333", "weight": 2, "fill": False},
         ).add_to(m)
     folium.GeoJson(
-        g[[*tooltip_fields, "_fill", "geometry"]].__geo_interface__,
-        name=title,
+        shapes.__geo_interface__,
+        name=folium_text(title),
         style_function=lambda f: {
             "fillColor": f["properties"]["_fill"],
             "color": f["properties"]["_fill"],
             "weight": 0.3,
             "fillOpacity": 0.75,
         },
-        tooltip=folium.GeoJsonTooltip(fields=tooltip_fields),
+        tooltip=folium.GeoJsonTooltip(fields=keys, aliases=folium_texts(tooltip_fields)),
     ).add_to(m)
     lows = np.concatenate([[1], breaks[:-1] + 1])
-    legend = cm.StepColormap(colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=title)
+    legend = cm.StepColormap(
+        colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=folium_text(title)
+    )
     legend.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().html.add_child(
@@ -122,14 +142,14 @@ def hex_count_png(
         for c, lo, hi in zip(colours, lows, breaks, strict=True)
     ]
     ax.legend(handles=handles, title="count per cell", loc="lower right", fontsize=8)
-    ax.set_title(title, fontsize=11)
+    ax.set_title(mpl_text(title), fontsize=11)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    fig.text(0.5, 0.985, marking, ha="center", va="top", fontsize=10, weight="bold")
+    fig.text(0.5, 0.985, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
     fig.text(
         0.5,
         0.01,
-        f"{marking}  |  Contains public sector information licensed under the Open "
+        f"{mpl_text(marking)}  |  Contains public sector information licensed under the Open "
         "Government Licence v3.0 (data.police.uk)",
         ha="center",
         fontsize=7,
@@ -171,7 +191,7 @@ def weekday_hour_png(
     fig, ax = plt.subplots(figsize=(11, 4.2), dpi=110)
     im = ax.imshow(values, cmap="Greys", aspect="auto")  # readable in greyscale by construction
     ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
-    ax.set_yticks(range(7), list(table.index), fontsize=9)
+    ax.set_yticks(range(7), mpl_texts(table.index), fontsize=9)
     ax.set_xlabel("hour of day (local time)")
     cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
     cb.set_label("events (aoristic share)", fontsize=8)
@@ -188,9 +208,9 @@ def weekday_hour_png(
                 nxt = (row + 1) % 7
                 ax.add_patch(Rectangle((-0.5, nxt - 0.5), end - 24, 1, fill=False, lw=2, ec="#d00000", ls="--"))
         title = f"{title}\nNTE window outlined in red: {window} (dashed: the morning after)"
-    ax.set_title(title, fontsize=10)
-    fig.text(0.5, 1.0, marking, ha="center", va="top", fontsize=10, weight="bold")
-    fig.text(0.5, -0.02, f"{marking}  |  {source_note}", ha="center", fontsize=7)
+    ax.set_title(mpl_text(title), fontsize=10)
+    fig.text(0.5, 1.0, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
+    fig.text(0.5, -0.02, mpl_text(f"{marking}  |  {source_note}"), ha="center", fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
@@ -211,6 +231,7 @@ def concentration_png(curve, path: str | os.PathLike, *, title: str, marking: st
     ax.plot(x, y, color="black", lw=2, label="venues, busiest first")
     ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="incidents spread evenly")
     s = curve.attrs.get("summary", {})
+    title = mpl_text(title)
     if s:
         ax.set_title(f"{title}\nGini {s.get('gini', float('nan')):.2f}; top 10% of venues: "
                      f"{100 * s.get('top10_share', float('nan')):.0f}% of incidents", fontsize=10)
@@ -222,10 +243,11 @@ def concentration_png(curve, path: str | os.PathLike, *, title: str, marking: st
     ax.set_ylim(0, 100)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
-    fig.text(0.5, 1.02, marking, ha="center", va="bottom", fontsize=10, weight="bold")
+    fig.text(0.5, 1.02, mpl_text(marking), ha="center", va="bottom", fontsize=10, weight="bold")
     import textwrap
 
-    fig.text(0.5, -0.02, textwrap.fill(f"{marking}  |  {source_note}", 110), ha="center", va="top", fontsize=7)
+    note = mpl_text(textwrap.fill(f"{marking}  |  {source_note}", 110))
+    fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
@@ -255,7 +277,7 @@ def _finish_map(fig, ax, path, *, title, marking, source_note, zoom=None):
     if zoom is not None:
         ax.set_xlim(zoom[0], zoom[2])
         ax.set_ylim(zoom[1], zoom[3])
-    ax.set_title(title, fontsize=10)
+    ax.set_title(mpl_text(title), fontsize=10)
     # scale bar: 5 km (or 1 km when zoomed in)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -263,8 +285,9 @@ def _finish_map(fig, ax, path, *, title, marking, source_note, zoom=None):
     bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([bx, bx + bar], [by, by], color="black", lw=3)
     ax.text(bx + bar / 2, by + 0.01 * (y1 - y0), f"{bar // 1000} km", ha="center", va="bottom", fontsize=8)
-    fig.text(0.5, 0.995, marking, ha="center", va="top", fontsize=10, weight="bold")
-    fig.text(0.5, 0.005, textwrap.fill(f"{marking}  |  {source_note}", 130), ha="center", va="bottom", fontsize=6.5)
+    fig.text(0.5, 0.995, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
+    note = mpl_text(textwrap.fill(f"{marking}  |  {source_note}", 130))
+    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=6.5)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
