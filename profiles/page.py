@@ -8,6 +8,7 @@ from pathlib import Path
 import h3
 
 from hotspots.config import Config
+from profiles.escape import html_environment
 from profiles.maps import hex_count_map, hex_count_png
 
 __all__ = ["render_demo_page", "CREDITS"]
@@ -36,8 +37,6 @@ def render_demo_page(
     combined=None,
 ) -> dict[str, str]:
     """Write ``index.html`` with its map files; returns the paths written."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     from profiles.force_profile import _version
 
     res = cfg.grid.h3_resolution
@@ -52,9 +51,7 @@ def render_demo_page(
     m.save(str(out_dir / map_file))
     png_file = f"map_interest_h3r{res}.png"
     hex_count_png(grid, out_dir / png_file, value="count_interest", title=map_title, boundary=boundary, marking=marking)
-    env = Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"])
-    )
+    env = html_environment(Path(__file__).parent / "templates", strict=False)
     html = env.get_template("demo_page.html.j2").render(
         marking=marking,
         handling=cfg.force.handling,

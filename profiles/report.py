@@ -5,7 +5,9 @@ can be e-mailed as one file. The PDF is printed from the same HTML by
 Debian's Chromium (installed by ``make demo``); the security marking sits in
 the table header and footer that Chromium repeats on every printed page.
 All text that comes from data (street, venue and LSOA names) is escaped by
-Jinja's autoescaping: a CSV cell cannot inject HTML.
+Jinja's autoescaping, always on (:func:`profiles.escape.html_environment`),
+and every ``src`` goes through its ``|url`` filter: a CSV cell cannot inject
+HTML, and the template is never built from data, so ``{{`` in a name is text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from hotspots.errors import SaferSpacesError
+from profiles.escape import html_environment
 
 __all__ = ["data_uri", "render_report_html", "html_to_pdf", "find_chromium"]
 
@@ -40,13 +43,7 @@ def data_uri(path: str | os.PathLike, *, mime: str = "image/png") -> str:
 
 def render_report_html(context: dict, path: str | os.PathLike) -> Path:
     """Render ``templates/report.html.j2`` with ``context`` (autoescaped) to ``path``."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-    )
+    env = html_environment(Path(__file__).parent / "templates", strict=True)
     html = env.get_template("report.html.j2").render(**context)
     path = Path(path)
     path.write_text(html, encoding="utf-8")
