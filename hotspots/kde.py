@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from hotspots.errors import ParameterError
+from hotspots.errors import ParameterError, memory_budget, require_memory
 
 __all__ = [
     "KERNELS",
@@ -56,10 +56,12 @@ __all__ = [
     "boundary_grid",
     "bandwidth_arcgis",
     "bandwidth_nrd",
+    "kde_memory",
 ]
 
 KERNELS = {"quartic": 0, "triangular": 1, "uniform": 2, "triweight": 3, "epanechnikov": 4}
 NODATA = -9999.0
+MAX_SIDE = 2**31 - 1  # GDAL's largest raster width or height
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,20 @@ def qgis_grid(x: np.ndarray, y: np.ndarray, *, radius_m: float, pixel_m: float) 
     """
     xmin, xmax = float(np.min(x)) - radius_m, float(np.max(x)) + radius_m
     ymin, ymax = float(np.min(y)) - radius_m, float(np.max(y)) + radius_m
-    rows = max(math.ceil((ymax - ymin) / pixel_m) + 1, 1)
-    cols = max(math.ceil((xmax - xmin) / pixel_m) + 1, 1)
-    return Grid(xmin, ymax, float(pixel_m), rows, cols)
+    rows = _side((ymax - ymin) / pixel_m, pixel_m, "height") + 1
+    cols = _side((xmax - xmin) / pixel_m, pixel_m, "width") + 1
+    return Grid(xmin, ymax, float(pixel_m), max(rows, 1), max(cols, 1))
+
+
+def _side(pixels: float, pixel_m: float, which: str) -> int:
+    """``ceil(pixels)`` as an int, or a ParameterError when no raster can be that large."""
+    if not (math.isfinite(pixels) and pixels < MAX_SIDE - 1):
+        raise ParameterError(
+            f"a grid {which} of {pixels:.3g} pixels at pixel_m {pixel_m:g} is more than a GeoTIFF can hold "
+            f"({MAX_SIDE:,}); use a larger pixel_m (25-100 m is usual for street-level hot spots), a radius_m in "
+            "metres, and check the coordinates are metres"
+        )
+    return max(math.ceil(pixels), 0)
 
 
 def boundary_grid(bounds: tuple[float, float, float, float], *, pixel_m: float) -> Grid:
@@ -139,11 +152,73 @@ def boundary_grid(bounds: tuple[float, float, float, float], *, pixel_m: float) 
     (1000.0, 2150.0, 6, 3)
     """
     xmin, ymin, xmax, ymax = bounds
+    if not all(math.isfinite(v) for v in bounds):
+        raise ParameterError("the boundary has no finite extent (empty or broken geometry); check it opens in QGIS")
     x0 = math.floor(xmin / pixel_m) * pixel_m
     y_top = math.ceil(ymax / pixel_m) * pixel_m
-    cols = max(math.ceil((xmax - x0) / pixel_m), 1)
-    rows = max(math.ceil((y_top - ymin) / pixel_m), 1)
+    cols = max(_side((xmax - x0) / pixel_m, pixel_m, "width"), 1)
+    rows = max(_side((y_top - ymin) / pixel_m, pixel_m, "height"), 1)
     return Grid(float(x0), float(y_top), float(pixel_m), rows, cols)
+
+
+def _nice_up(v: float) -> float:
+    """``v`` rounded up to two significant figures (for a suggested pixel size)."""
+    step = 10.0 ** (math.floor(math.log10(v)) - 1)
+    return round(math.ceil(v / step) * step, 10)
+
+
+def kde_memory(
+    g: Grid,
+    *,
+    radius_m: float,
+    method: str = "exact",
+    qgis_compat: bool = False,
+    threads: int = 2,
+    masked: bool = False,
+) -> int:
+    """Estimated peak bytes of :func:`kde_array` on grid ``g`` (the points' own arrays excluded).
+
+    Exact: one float64 sum and one bool hit array per thread, then a float64
+    and the float32 result (``9 * threads + 12`` bytes a pixel); QGIS
+    compatible: float32 throughout (12); FFT: the binned, summed, hit and
+    result arrays (37 a pixel) plus scipy's real FFTs of the padded grid
+    (32 bytes a padded pixel) and the kernel stencil. A mask adds 1 a pixel.
+
+    Examples
+    --------
+    >>> kde_memory(Grid(0.0, 0.0, 10.0, 1000, 1000), radius_m=100)
+    30000000
+    """
+    pixels = g.rows * g.cols
+    if qgis_compat:
+        need = 12 * pixels
+    elif method == "fft":
+        from scipy.fft import next_fast_len
+
+        b = math.ceil(radius_m / g.pixel_m)
+        side = 2 * b + 1
+        padded = next_fast_len(g.rows + side - 1, real=True) * next_fast_len(g.cols + side - 1, real=True)
+        need = 37 * pixels + 32 * padded + 48 * side * side
+    else:
+        need = (9 * max(int(threads), 1) + 12) * pixels
+    return int(need + (pixels if masked else 0))
+
+
+def _require_grid_memory(
+    g: Grid, *, radius_m: float, method: str, qgis_compat: bool, threads: int, masked: bool
+) -> None:
+    """Refuse, before allocating, a grid that would not fit in :func:`~hotspots.errors.memory_budget`."""
+    need = kde_memory(g, radius_m=radius_m, method=method, qgis_compat=qgis_compat, threads=threads, masked=masked)
+    budget = memory_budget()
+    if need <= budget:
+        return
+    bigger = _nice_up(g.pixel_m * math.sqrt(need / budget) * 1.05)
+    other = "" if masked else ", or grid='boundary' (--grid boundary) to cover only the force area"
+    require_memory(
+        need,
+        what=f"a KDE grid of {g.cols:,} x {g.rows:,} pixels (pixel_m {g.pixel_m:g}, method {method!r})",
+        fix=f"use pixel_m {bigger:g} or larger{other}",
+    )
 
 
 def bandwidth_arcgis(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -303,15 +378,23 @@ def _scale(kernel: str, output: str, radius_m: float, decay: float, qgis_compat:
     return {"uniform": 1.0, "triweight": 4.0, "epanechnikov": 2.0}[kernel] / area
 
 
+def _check_metres(name: str, v) -> None:
+    if isinstance(v, bool) or not (isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v) and v > 0):
+        raise ParameterError(f"{name} must be a positive number of metres; got {v!r}")
+
+
 def _validate(x, y, w, radius_m, pixel_m, kernel, output, decay, crs):
     if kernel not in KERNELS:
         raise ParameterError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
     if output not in ("raw", "scaled"):
         raise ParameterError(f"output must be 'raw' or 'scaled'; got {output!r}")
     for name, v in (("radius_m", radius_m), ("pixel_m", pixel_m)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise ParameterError(f"{name} must be a positive number of metres; got {v!r}")
-    if kernel == "triangular" and not (-1e6 < decay <= 1):
+        _check_metres(name, v)
+    if (
+        not isinstance(decay, (int, float))
+        or not math.isfinite(decay)
+        or (kernel == "triangular" and not -1e6 < decay <= 1)
+    ):
         raise ParameterError(f"decay must be <= 1 (QGIS: 0 = to zero at the radius); got {decay!r}")
     if len(x) == 0:
         raise ParameterError("no points: KDE needs at least one point (check filters and the input file)")
@@ -336,8 +419,9 @@ def _validate(x, y, w, radius_m, pixel_m, kernel, output, decay, crs):
     if radius_m < pixel_m:
         import warnings
 
-        warnings.warn(f"radius_m {radius_m} is smaller than pixel_m {pixel_m}: the surface will be speckled",
-                      stacklevel=3)
+        warnings.warn(
+            f"radius_m {radius_m} is smaller than pixel_m {pixel_m}: the surface will be speckled", stacklevel=3
+        )
 
 
 def kde_array(
@@ -410,6 +494,11 @@ def kde_array(
     if qgis_compat and method != "exact":
         raise ParameterError("qgis_compat needs method='exact'")
     g = grid if grid is not None else qgis_grid(x, y, radius_m=radius_m, pixel_m=pixel_m)
+    if mask is not None and np.shape(mask) != (g.rows, g.cols):
+        raise ParameterError(f"mask has shape {np.shape(mask)}; it must match the grid ({g.rows}, {g.cols})")
+    _require_grid_memory(
+        g, radius_m=float(radius_m), method=method, qgis_compat=qgis_compat, threads=threads, masked=mask is not None
+    )
     kid = KERNELS[kernel]
     scale = _scale(kernel, output, radius_m, decay, qgis_compat)
     wts = np.ones(len(x)) if w is None else w
@@ -417,8 +506,9 @@ def kde_array(
         out = np.full((g.rows, g.cols), np.float32(NODATA), dtype=np.float32)
         # QGIS's lower bound is the extent minus the radius (not a whole number of pixels below the top)
         ymin = float(np.min(y)) - radius_m if grid is None else g.y_top - g.rows * g.pixel_m
-        _scatter_qgis(x, y, wts, g.x0, ymin, g.y_top, g.pixel_m, g.rows, g.cols, float(radius_m), kid, float(decay),
-                      scale, out)
+        _scatter_qgis(
+            x, y, wts, g.x0, ymin, g.y_top, g.pixel_m, g.rows, g.cols, float(radius_m), kid, float(decay), scale, out
+        )
         density = out
         if mask is not None:
             density = np.where(mask, np.where(density == NODATA, 0, density), NODATA).astype(np.float32)
@@ -469,8 +559,22 @@ def _exact(x, y, w, g: Grid, r, kid, decay, threads):
 
     def run(i):
         idx = parts[i]
-        _scatter(ux[idx], uy[idx], uw[idx], g.x0, g.y_top, g.pixel_m, g.rows, g.cols, r, kid, decay, outs[i],
-                 hits[i], track_all)
+        _scatter(
+            ux[idx],
+            uy[idx],
+            uw[idx],
+            g.x0,
+            g.y_top,
+            g.pixel_m,
+            g.rows,
+            g.cols,
+            r,
+            kid,
+            decay,
+            outs[i],
+            hits[i],
+            track_all,
+        )
 
     with ThreadPoolExecutor(len(parts)) as ex:
         list(ex.map(run, range(len(parts))))
@@ -482,6 +586,19 @@ def _exact(x, y, w, g: Grid, r, kid, decay, threads):
     if not track_all:
         hit |= acc != 0
     return acc, hit
+
+
+def _kernel_np(kid, u2, u, decay):
+    """:func:`_kernel` on arrays (the FFT stencil)."""
+    if kid == 0:
+        return (1.0 - u2) ** 2
+    if kid == 1:
+        return 1.0 - (1.0 - decay) * u
+    if kid == 2:
+        return np.ones_like(u2)
+    if kid == 3:
+        return (1.0 - u2) ** 3
+    return 1.0 - u2
 
 
 def _fft(x, y, w, g: Grid, r, kid, decay):
@@ -496,7 +613,7 @@ def _fft(x, y, w, g: Grid, r, kid, decay):
     d2 = off[None, :] ** 2 + off[:, None] ** 2
     u2 = d2 / (r * r)
     u = np.sqrt(u2)
-    stencil = np.where(d2 <= r * r, np.vectorize(lambda a, c: _kernel(kid, a, c, decay))(u2, u), 0.0)
+    stencil = np.where(d2 <= r * r, _kernel_np(kid, u2, u, decay), 0.0)
     acc = fftconvolve(binned, stencil, mode="same")
     acc[np.abs(acc) < 1e-12 * max(1.0, float(np.abs(w).sum()))] = 0.0
     support = (d2 <= r * r).astype(float)
@@ -571,15 +688,31 @@ def kde(
         if weight not in points.columns:
             raise ParameterError(f"weight column {weight!r} not in points")
         w = points[weight].to_numpy(float)
+    _check_metres("pixel_m", pixel_m)
     rule = bandwidth
     if bandwidth == "fixed":
         if radius_m is None:
             raise ParameterError("radius_m is required with bandwidth='fixed' (or use bandwidth='arcgis'/'nrd')")
-    elif bandwidth == "arcgis":
-        radius_m = bandwidth_arcgis(x, y, w)
-    elif bandwidth == "nrd":
-        radius_m = bandwidth_nrd(x, y, adjust=bandwidth_adjust)
-        rule = f"nrd x {bandwidth_adjust}"
+        _check_metres("radius_m", radius_m)
+    elif bandwidth in ("arcgis", "nrd"):
+        if len(x) == 0 or not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ParameterError("no points with finite x/y: a bandwidth rule needs points (check the input file)")
+        if bandwidth == "arcgis":
+            radius_m = bandwidth_arcgis(x, y, w)
+        else:
+            if not (
+                isinstance(bandwidth_adjust, (int, float)) and math.isfinite(bandwidth_adjust) and bandwidth_adjust > 0
+            ):
+                raise ParameterError(
+                    f"bandwidth_adjust must be a positive number (1 = as is); got {bandwidth_adjust!r}"
+                )
+            radius_m = bandwidth_nrd(x, y, adjust=bandwidth_adjust)
+            rule = f"nrd x {bandwidth_adjust}"
+        if not (math.isfinite(radius_m) and radius_m > 0):
+            raise ParameterError(
+                f"bandwidth={bandwidth!r} gives no usable radius ({radius_m!r}): the points are all at one place or "
+                "too few; pass radius_m (--radius-m) with bandwidth='fixed'"
+            )
     else:
         raise ParameterError(f"bandwidth must be 'fixed', 'arcgis' or 'nrd'; got {bandwidth!r}")
     grid = mask = None
@@ -590,9 +723,25 @@ def kde(
         if boundary.crs is not None and crs is not None and boundary.crs.to_string() != crs:
             boundary = boundary.to_crs(crs)
         geom = shapely.union_all(np.asarray(boundary.geometry if hasattr(boundary, "geometry") else boundary))
-        grid = boundary_grid(shapely.bounds(geom), pixel_m=pixel_m)
+        grid = boundary_grid(tuple(float(v) for v in shapely.bounds(geom)), pixel_m=pixel_m)
+        _require_grid_memory(
+            grid, radius_m=float(radius_m), method=method, qgis_compat=qgis_compat, threads=2, masked=True
+        )
         mask = geometry_mask([geom], out_shape=(grid.rows, grid.cols), transform=grid.transform, invert=True)
-    res = kde_array(x, y, radius_m=float(radius_m), pixel_m=pixel_m, weights=w, kernel=kernel, decay=decay,
-                    output=output, grid=grid, mask=mask, qgis_compat=qgis_compat, method=method, crs=crs)
+    res = kde_array(
+        x,
+        y,
+        radius_m=float(radius_m),
+        pixel_m=pixel_m,
+        weights=w,
+        kernel=kernel,
+        decay=decay,
+        output=output,
+        grid=grid,
+        mask=mask,
+        qgis_compat=qgis_compat,
+        method=method,
+        crs=crs,
+    )
     params = dict(res.params, bandwidth_rule=rule, grid_kind="boundary" if boundary is not None else "qgis")
     return KDEResult(density=res.density, grid=res.grid, crs=res.crs, nodata=res.nodata, params=params)
