@@ -18,10 +18,10 @@ import pandas as pd
 import shapely
 
 from hotspots.boundaries import read_boundary
-from hotspots.config import Config, config_to_dict
+from hotspots.config import Config, check_inputs, config_to_dict
 from hotspots.grid import _cells_to_str, boundary_to_cells, cells_to_int, cells_to_polygons, events_to_cells
 from hotspots.ingest.police_uk import read_police_uk
-from hotspots.io import events_to_frame, write_ingest_outputs, write_json
+from hotspots.io import RUN_RECORD, atomic_dir, check_output_dir, events_to_frame, write_ingest_outputs, write_json
 
 __all__ = ["run", "study_area_grid", "describe_cells"]
 
@@ -176,17 +176,24 @@ class _Stages:
 
 
 def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None, share: bool | None = None) -> dict:
-    """Ingest, grid and map a force's police.uk data; returns what was written.
+    """Build a force's outputs from its config, atomically; returns what was written.
+
+    Every input the config names, and the output folder, are checked before
+    the first stage (so an error then means nothing was written). The whole
+    output, ``shared/`` included, is built in a hidden staging folder beside
+    ``out_dir`` and swapped into place only when complete, with the
+    completion record ``run_complete.json`` (input hashes, config hash,
+    outputs) written last (:func:`hotspots.io.atomic_dir`): a failed or
+    killed run leaves the previous output as it was.
 
     Parameters
     ----------
     cfg : Config
         Loaded force config.
     out_dir : path
-        Output folder (created).
+        Output folder: new, empty, or a previous Safer Spaces output (replaced).
     progress : bool, optional
         Progress bars; by default when stderr is a terminal.
-
     share : bool, optional
         Also write the disclosure-controlled version to ``<out_dir>/shared/``
         (default: the config's ``disclosure.share``).
@@ -194,13 +201,44 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     Returns
     -------
     dict
-        ``reconciliation``, ``outputs`` (paths) and ``run`` (the audit record,
-        with the time of every stage).
+        ``reconciliation``, ``outputs`` (final paths) and ``run`` (the audit
+        record, with the time of every stage).
+
+    Raises
+    ------
+    ConfigError
+        An input the config names is missing, unreadable or empty.
+    ParameterError
+        ``out_dir`` is a file, or a non-empty folder that is not a Safer Spaces output.
+    hotspots.io.OutputWriteError
+        The output cannot be written (disk full, read-only, no permission).
     """
+    out = Path(out_dir)
+    inputs = list(check_inputs(cfg))
+    if cfg.source_file is not None:
+        inputs.append(Path(cfg.source_file))
+    check_output_dir(out)
+    final = Path(os.path.abspath(out))
+    with atomic_dir(out, command="profile", inputs=inputs, config=config_to_dict(cfg)) as staging:
+        return _build(cfg, staging, final, progress=progress, share=share)
+
+
+def _final_paths(outputs: dict, staging: Path, final: Path) -> dict[str, str]:
+    """Output paths as they will be once the staging folder is in place."""
+    moved = {}
+    for k, v in outputs.items():
+        p = Path(v)
+        try:
+            moved[k] = str(final / p.relative_to(staging))
+        except ValueError:
+            moved[k] = str(p)
+    return moved
+
+
+def _build(cfg: Config, out: Path, final: Path, *, progress: bool | None, share: bool | None) -> dict:
+    """Every stage of the profile, written into ``out`` (the staging folder); paths reported under ``final``."""
     from profiles.page import render_demo_page
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     stage = _Stages()
     res_h3 = cfg.grid.h3_resolution
     boundary = read_boundary(cfg.data.boundary) if cfg.data.boundary else None
@@ -221,20 +259,17 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
         study = np.unique(events_to_cells(ev, resolution=res_h3, by=[])["h3_cell"].to_numpy())
     interest = cfg.offences.crime_types_of_interest
 
-    grid_stage = stage("grid")
-    grid_stage.__enter__()
-    monthly = events_to_cells(ev, resolution=res_h3, by=["source", "month", "crime_type"])
-    monthly["month"] = monthly["month"].astype(str)
-    p_monthly = out / f"counts_h3r{res_h3}_monthly.parquet"
-    monthly.to_parquet(p_monthly, index=False)
-
-    grid = study_area_grid(ev, study, resolution=res_h3, interest=interest)
-    p_grid = out / f"grid_h3r{res_h3}.parquet"
-    grid.to_parquet(p_grid, index=False)
-    p_geojson = out / f"grid_h3r{res_h3}.geojson"
-    grid[grid["count_all"] > 0].to_file(p_geojson, driver="GeoJSON")
-    outputs.update(counts_monthly=str(p_monthly), grid=str(p_grid), grid_geojson=str(p_geojson))
-    grid_stage.__exit__(None, None, None)
+    with stage("grid"):
+        monthly = events_to_cells(ev, resolution=res_h3, by=["source", "month", "crime_type"])
+        monthly["month"] = monthly["month"].astype(str)
+        p_monthly = out / f"counts_h3r{res_h3}_monthly.parquet"
+        monthly.to_parquet(p_monthly, index=False)
+        grid = study_area_grid(ev, study, resolution=res_h3, interest=interest)
+        p_grid = out / f"grid_h3r{res_h3}.parquet"
+        grid.to_parquet(p_grid, index=False)
+        p_geojson = out / f"grid_h3r{res_h3}.geojson"
+        grid[grid["count_all"] > 0].to_file(p_geojson, driver="GeoJSON")
+        outputs.update(counts_monthly=str(p_monthly), grid=str(p_grid), grid_geojson=str(p_geojson))
 
     combined = None
     if cfg.rms.files or cfg.streetsafe.files or cfg.ae.files or cfg.partnership.venues:
@@ -248,24 +283,23 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
     top = top.join(describe_cells(ev[ev["crime_type"].isin(interest)], top["h3_cell"], resolution=res_h3), on="h3_cell")
     marking = cfg.force.security_classification
     title = f"{' / '.join(interest)}: police.uk crimes per H3 cell (res {res_h3}), {_period(rec)}"
-    page_stage = stage("demo page")
-    page_stage.__enter__()
-    outputs.update(
-        render_demo_page(
-            cfg,
-            grid=grid,
-            top=top,
-            boundary=boundary,
-            reconciliation=rec,
-            map_title=title,
-            out_dir=out,
-            n_grid_events=len(ev),
-            combined=combined,
+    with stage("demo page"):
+        outputs.update(
+            render_demo_page(
+                cfg,
+                grid=grid,
+                top=top,
+                boundary=boundary,
+                reconciliation=rec,
+                map_title=title,
+                out_dir=out,
+                n_grid_events=len(ev),
+                combined=combined,
+            )
         )
-    )
-    page_stage.__exit__(None, None, None)
     if combined is not None:
         outputs.update(_problem_profile(cfg, out, result, boundary, study, combined, area, stage, share))
+    outputs = _final_paths(outputs, out, final)
     run_record = {
         "tool": "safer-spaces",
         "version": _version(),
@@ -296,7 +330,9 @@ def run(cfg: Config, *, out_dir: str | os.PathLike, progress: bool | None = None
         }
     run_record["stage_seconds"] = stage.times
     run_record["total_seconds"] = round(sum(stage.times.values()), 3)
-    outputs["run"] = str(write_json(run_record, out / "run.json"))
+    write_json(run_record, out / "run.json")
+    outputs["run"] = str(final / "run.json")
+    outputs["run_complete"] = str(final / RUN_RECORD)
     return {"reconciliation": rec, "outputs": outputs, "run": run_record}
 
 

@@ -834,15 +834,17 @@ def _summary(P: dict, combined, *, shared: bool, threshold: int, n_supp: int) ->
         .astype(int)
     )
     src_months = {}
+    month_arr = np.asarray(months, dtype=object)
+    police_ok = ~pd.Index(months).isin(P["missing"])  # hashed: linear in months + missing months
     for a in areas:
-        present = set(tm.loc[tm["threat_area"] == a, "month_s"])
+        present = tm.loc[tm["threat_area"] == a, "month_s"]
         src = P["threat_area_sources"].get(a)
         if src == "police_uk":
-            ok = [m not in P["missing"] for m in months]
+            ok = police_ok
         else:
-            lo, hi = (min(present), max(present)) if present else ("9999-99", "0000-00")
-            ok = [lo <= m <= hi for m in months]
-        src_months[a] = np.array(ok)
+            lo, hi = (present.min(), present.max()) if len(present) else ("9999-99", "0000-00")
+            ok = (month_arr >= lo) & (month_arr <= hi)
+        src_months[a] = np.asarray(ok, dtype=bool)
     mask_avail = pd.DataFrame(src_months, index=months)
     supp = pd.DataFrame(False, index=months, columns=areas)
     if shared:
