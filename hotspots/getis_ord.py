@@ -21,20 +21,45 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from hotspots.errors import ParameterError
+from hotspots.errors import ParameterError, require_memory
 from hotspots.grid import _cells_to_str, cells_to_int
 
-__all__ = ["kring_weights", "study_area_cells", "gi_star"]
+__all__ = ["kring_weights", "study_area_cells", "gi_star", "disk_size", "MAX_K"]
 
 _BIN_LEVELS = ((0.01, 3), (0.05, 2), (0.10, 1))  # ArcGIS Gi_Bin: 99 %, 95 %, 90 % confidence
+MAX_K = 50  # grid steps: at resolution 11 (~25 m edges) about 2 km, at 9 about 17 km; beyond any hot-spot scale
+MAX_PERMUTATIONS = 10_000_000
+_BYTES_PER_DISK_CELL = 24  # h3ronpy's disk (uint64) and the CSR index (int64), with headroom: 16 measured
 
 
 def _check_k(k, *, name: str = "k", minimum: int = 1) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < minimum:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not minimum <= k <= MAX_K:
         raise ParameterError(
-            f"{name} must be an integer >= {minimum} (grid steps: 1 = the six touching cells); got {k!r}"
+            f"{name} must be an integer >= {minimum} and <= {MAX_K} (grid steps: 1 = the six touching cells; for a "
+            f"wider neighbourhood use a coarser resolution); got {k!r}"
         )
     return int(k)
+
+
+def disk_size(k: int) -> int:
+    """Cells within ``k`` grid steps of a hexagon, itself included: ``3k(k + 1) + 1``.
+
+    Examples
+    --------
+    >>> [disk_size(k) for k in (0, 1, 2, 10)]
+    [1, 7, 19, 331]
+    """
+    return 3 * k * (k + 1) + 1
+
+
+def _require_disk_memory(n_cells: int, k: int, *, name: str) -> None:
+    """Refuse up front k-ring disks of ``n_cells`` cells that would not fit the memory budget."""
+    need = _BYTES_PER_DISK_CELL * n_cells * disk_size(k)
+    require_memory(
+        need,
+        what=f"the {name}={k} neighbourhoods of {n_cells:,} H3 cells ({disk_size(k):,} cells each)",
+        fix=f"use a smaller {name} or a coarser H3 resolution (each step coarser covers about 7 times the area)",
+    )
 
 
 def _one_resolution(ints: np.ndarray, *, name: str) -> np.ndarray:
@@ -126,7 +151,10 @@ def kring_weights(cells: ArrayLike, *, k: int = 1) -> sp.csr_matrix:
     >>> sorted(w.sum(axis=1).A1.astype(int).tolist())  # the centre sees all 7, each edge cell 4
     [4, 4, 4, 4, 4, 4, 7]
     """
-    return _kring_weights_int(_cell_ints(cells, name="cells"), k=_check_k(k, minimum=0))
+    ints = _cell_ints(cells, name="cells")
+    k = _check_k(k, minimum=0)
+    _require_disk_memory(len(ints), k, name="k")
+    return _kring_weights_int(ints, k=k)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -327,12 +355,13 @@ def _study_area_added(ints: np.ndarray, mode) -> tuple[np.ndarray, tuple[int, tu
         ring = mode[5:] if mode.startswith("ring:") else ""
         if mode == "occupied":
             return np.zeros(0, dtype=np.uint64), None
-        if ring.isdigit() and int(ring) >= 1:
+        if ring.isdigit() and 1 <= int(ring) <= MAX_K:
+            _require_disk_memory(len(ints), int(ring), name="ring:K K")
             disks = _disks(ints, int(ring))
             outside = _not_in_table(_hash_cells(ints), disks[1])
             return _sorted_unique(outside), (int(ring), disks)
         raise ParameterError(
-            "mode must be 'ring:K' with K >= 1 (e.g. 'ring:1'), 'occupied' or an array of study-area "
+            f"mode must be 'ring:K' with K >= 1 and <= {MAX_K} (e.g. 'ring:1'), 'occupied' or an array of study-area "
             f"cells (boundary_to_cells(boundary)); got {mode!r}"
         )
     area = _cell_ints(mode, name="mode (study-area cells)")
@@ -584,9 +613,15 @@ def gi_star(
             "set cell_col= / value="
         )
     k = _check_k(k)
-    if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer) or permutations < 0:
-        raise ParameterError(f"permutations must be an integer >= 0 (999 is usual); got {permutations!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+    if (
+        isinstance(permutations, bool)
+        or not isinstance(permutations, int | np.integer)
+        or not 0 <= permutations <= MAX_PERMUTATIONS
+    ):
+        raise ParameterError(
+            f"permutations must be an integer >= 0 and <= {MAX_PERMUTATIONS:,} (999 is usual); got {permutations!r}"
+        )
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating) or not 0 < alpha < 1:
         raise ParameterError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
     x_in = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(x_in).all():
@@ -603,6 +638,8 @@ def gi_star(
     if n < 3:
         raise ParameterError(f"Gi* needs at least 3 study-area cells; got {n}: widen study_area or use a finer grid")
     head = ring[1] if ring is not None and ring[0] == k else None  # the study area's disks are the weights' too
+    if head is None:
+        _require_disk_memory(n, k, name="k")
     indptr, indices = _kring_csr(np.concatenate([ints_in, added]), k=k, head=head)
     z = _gi_star_z_csr(x, indptr, indices)
     p = np.minimum(2.0 * ndtr(-np.abs(z)), 1.0)
