@@ -1,0 +1,153 @@
+"""The one tabular writer: every string cell a spreadsheet would run as a formula is neutralised, and recoverable."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from hotspots.io import restore_cells, write_csv, write_ingest_outputs
+
+PAYLOADS = ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+SAFE = ["The Bar", "", "O'Neill's", "'already quoted", "2+3", "a=b"]
+#: what a spreadsheet would evaluate: a formula character first (hand-written, not the module's pattern)
+DANGER = re.compile(r"^[=+\-@\t\r]")
+
+
+def _cells(path) -> list[list[str]]:
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    text = raw.decode("utf-8")
+    delim = "\t" if path.name.removesuffix(".gz").endswith(".tsv") else ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _frame() -> pd.DataFrame:
+    names = PAYLOADS + SAFE
+    return pd.DataFrame(
+        {
+            "name": names,
+            "category": pd.Categorical(names),
+            "mixed": pd.Series([*names[:-1], 7], dtype=object),
+            "score": np.linspace(-3, 3, len(names)),  # negative numbers are numbers, not formulas
+            "n": np.arange(len(names)) - 5,
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".tsv"])
+def test_every_string_cell_is_neutralised_and_numbers_stay(tmp_path, suffix):
+    df = _frame()
+    rows = _cells(write_csv(df, tmp_path / f"t{suffix}"))
+    header, body = rows[0], rows[1:]
+    assert header == ["name", "category", "mixed", "score", "n"]
+    assert len(body) == len(df)  # a CR inside a cell did not split a row
+    for row in body:
+        for col in ("name", "category", "mixed"):
+            assert not DANGER.match(row[header.index(col)]), (col, row)
+    for i, payload in enumerate(PAYLOADS):
+        assert body[i][0] == "'" + payload
+    assert [r[0] for r in body[len(PAYLOADS) :]] == SAFE
+    assert [float(r[3]) for r in body] == pytest.approx(df["score"].tolist())
+    assert [int(r[4]) for r in body] == df["n"].tolist()
+    assert body[-1][2] == "7"
+
+
+def test_round_trip_recovers_every_original(tmp_path):
+    df = _frame()
+    back = pd.read_csv(write_csv(df, tmp_path / "t.csv"), keep_default_na=False, dtype={"name": str})
+    assert restore_cells(back["name"]).tolist() == df["name"].tolist()
+    assert back["n"].tolist() == df["n"].tolist()
+
+
+def test_arrow_table_and_dictionary_columns(tmp_path):
+    names = PAYLOADS + SAFE
+    table = pa.table(
+        {
+            "raw": pa.array(names),
+            "reason": pa.array(names).dictionary_encode(),
+            "line": pa.array(range(len(names)), pa.int64()),
+            "big": pa.array(names, pa.large_string()),
+        }
+    )
+    rows = _cells(write_csv(table, tmp_path / "q.csv"))
+    assert rows[0] == ["raw", "reason", "line", "big"]
+    body = rows[1:]
+    assert len(body) == len(names)
+    for row in body:
+        assert not any(DANGER.match(c) for c in (row[0], row[1], row[3])), row
+    assert [r[2] for r in body] == [str(i) for i in range(len(names))]
+    assert restore_cells(pd.Series([r[0] for r in body])).tolist() == names
+
+
+def test_header_names_are_neutralised(tmp_path):
+    rows = _cells(write_csv(pd.DataFrame({"=cmd": [1], "ok": ["x"]}), tmp_path / "h.csv"))
+    assert rows[0] == ["'=cmd", "ok"]
+
+
+def test_quarantine_raw_column_is_neutralised(tmp_path):
+    """The verbatim quarantine goes through the same writer (a reader's result object is all it needs)."""
+
+    class Result:
+        events = pa.table({"x": pa.array([], pa.float64()), "y": pa.array([], pa.float64())})
+        quarantine = pa.table(
+            {"file": ["a.csv"] * len(PAYLOADS), "line": list(range(2, 2 + len(PAYLOADS))), "raw": PAYLOADS}
+        )
+        reconciliation = {"rows_read": len(PAYLOADS)}
+
+    paths = write_ingest_outputs(Result(), tmp_path / "out")
+    rows = _cells(paths["quarantine"])
+    raw = [r[rows[0].index("raw")] for r in rows[1:]]
+    assert len(raw) == len(PAYLOADS)
+    assert not any(DANGER.match(c) for c in raw)
+    assert restore_cells(pd.Series(raw)).tolist() == PAYLOADS
+
+
+def test_combine_tables_are_neutralised(tmp_path):
+    """venue_risk.csv, risky_facilities.csv and the other fused tables all use the writer."""
+    from profiles.combine import Combined, _write
+
+    venue = pd.DataFrame({"name": PAYLOADS, "risk_rank": range(1, 1 + len(PAYLOADS)), "x": -1.0})
+    comb = Combined(
+        events=pd.DataFrame({"source": ["rms"], "synthetic": [True]}),
+        venues=None,
+        reconciliations={},
+        definitions={},
+        grids={"all": pd.DataFrame({"h3_cell": ["89195da49b7ffff"], "count": [1]})},
+        places=pd.DataFrame({"h3_cell": ["89195da49b7ffff"], "label": ["@SUM(A1)"]}),
+        perception=pd.DataFrame({"h3_cell": ["89195da49b7ffff"], "gap_class": ["-2+3"]}),
+        venue_risk=venue,
+        risky=venue,
+        weekday_hour={"rms": pd.DataFrame({"=x": [1]}, index=pd.Index(["Mon"], name="weekday"))},
+        outputs={},
+        reasons={},
+    )
+    _write(comb, tmp_path)
+    written = sorted(tmp_path.glob("*.csv"))
+    assert {p.name for p in written} == {
+        "place_scores.csv",
+        "perception_gap.csv",
+        "venue_risk.csv",
+        "risky_facilities.csv",
+        "weekday_hour_rms.csv",
+    }
+    for p in written:
+        for row in _cells(p):
+            assert not any(DANGER.match(c) and not _number(c) for c in row), (p.name, row)
+    risk = _cells(tmp_path / "venue_risk.csv")
+    assert restore_cells(pd.Series([r[0] for r in risk[1:]])).tolist() == PAYLOADS
