@@ -1,12 +1,27 @@
 """Byte-level CSV kernels (private).
 
 These numba kernels work on one *block* of a CSV file held as a ``uint8``
-array whose lines are complete. A record is exactly one physical line: a
-quoted field that contains a line break is reported as malformed rather than
-joined to the next line, which keeps line numbers exact and lets blocks be cut
-at any newline. police.uk never writes multi-line fields.
+array. Everything here takes and returns plain numpy arrays; no pandas, no I/O.
 
-Everything here takes and returns plain numpy arrays; no pandas, no I/O.
+Records and lines
+-----------------
+A *physical line* ends at a line feed (LF), a CR LF pair, or a lone carriage
+return (CR: old Mac and some exporters), as Python's universal newlines and
+pandas do. A *record* is one physical line, except that a line break inside
+a properly quoted field (a ``"`` at the very start of a field, RFC 4180) does
+not end the record: the record then spans several physical lines and keeps
+the line breaks inside the field.
+
+A quote that does not close is bounded, so it can never swallow the rest of a
+file: a quoted field may cross at most ``max_lines`` line breaks
+(:data:`MAX_RECORD_LINES` by default), and a quoted field that crosses a line
+break must be followed by a comma or a line break. Otherwise the opening quote
+is taken as a stray: the record is just the physical line holding it, which
+:func:`_split_fields` then reports as ``LINE_BAD_QUOTE``, and reading resumes
+on the next physical line. The decision depends only on the bytes up to
+``max_lines`` lines ahead, so cutting a file into blocks at record boundaries
+(see :func:`_record_spans` with ``eof=False``) gives the same records as
+reading it whole.
 """
 
 from __future__ import annotations
@@ -20,6 +35,10 @@ SPACE = 32
 TAB = 9
 CR = 13
 LF = 10
+NUL = 0
+
+#: Line breaks a quoted field may hold before its opening quote is taken as a stray.
+MAX_RECORD_LINES = 100
 
 # line status codes returned by ``_split_fields``
 LINE_OK = 0
@@ -32,45 +51,284 @@ NUM_EMPTY = 1
 NUM_INVALID = 2
 NUM_SLOW = 3  # syntactically valid but outside the exact fast path
 
+# indices of the line-terminator counts returned by ``_record_spans``
+TERM_LF = 0
+TERM_CRLF = 1
+TERM_CR = 2
+
 _POW10 = np.array([10.0**i for i in range(23)], dtype=np.float64)
 
 
 @nb.njit(cache=True, nogil=True)
-def _count_lines(buf):
-    """Number of lines: line feeds, plus one for a last line without one."""
+def _count_lf(buf):
     n = 0
     for i in range(len(buf)):
-        if buf[i] == LF:
+        n += buf[i] == LF
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_lines(buf):
+    """Number of physical lines: LF, CR LF and lone CR each end one, plus a last line without one.
+
+    Line breaks inside quoted fields count too: this is the number of lines a
+    text editor shows, which is what line numbers refer to.
+    """
+    n = 0
+    last = len(buf) - 1
+    for i in range(len(buf)):
+        c = buf[i]
+        if c == LF:
             n += 1
-    if len(buf) and buf[len(buf) - 1] != LF:
+        elif c == CR and (i == last or buf[i + 1] != LF):
+            n += 1
+    if len(buf) and buf[last] != LF and buf[last] != CR:
         n += 1
     return n
 
 
 @nb.njit(cache=True, nogil=True)
-def _line_spans(buf):
-    """Start and end offsets of every line in ``buf`` (end excludes LF and a CR before it)."""
-    n = _count_lines(buf)
-    starts = np.empty(n, dtype=np.int64)
-    ends = np.empty(n, dtype=np.int64)
+def _plain_spans(buf, nlf, eof):
+    """Fast path of :func:`_record_spans` for blocks with no quote and no lone CR.
+
+    Returns ``k`` records in the first ``k`` places of ``starts, ends``, the
+    CR LF count and the NUL flag; ``k = -1`` when the block needs the full
+    state machine (a quote or a lone CR was seen).
+    """
+    n = len(buf)
+    starts = np.empty(nlf + 1, dtype=np.int64)
+    ends = np.empty(nlf + 1, dtype=np.int64)
     k = 0
     s = 0
-    for i in range(len(buf)):
-        if buf[i] == LF:
-            e = i
-            if e > s and buf[e - 1] == CR:
-                e -= 1
-            starts[k] = s
-            ends[k] = e
-            k += 1
-            s = i + 1
-    if s < len(buf):
-        e = len(buf)
-        if buf[e - 1] == CR:
-            e -= 1
+    crlf = 0
+    nul = False
+    for i in range(n):
+        c = buf[i]
+        if c <= QUOTE:
+            if c == LF:
+                e = i
+                if e > s and buf[e - 1] == CR:
+                    e -= 1
+                    crlf += 1
+                starts[k] = s
+                ends[k] = e
+                k += 1
+                s = i + 1
+            elif c == QUOTE:
+                return starts, ends, -1, 0, nul
+            elif c == CR:
+                if i + 1 >= n or buf[i + 1] != LF:
+                    return starts, ends, -1, 0, nul
+            elif c == NUL:
+                nul = True
+    if s < n and eof:
+        starts[k] = s
+        ends[k] = n
+        k += 1
+    return starts, ends, k, crlf, nul
+
+
+@nb.njit(cache=True, nogil=True)
+def _quoted_field_end(buf, q, eof, max_lines):
+    """Scan a quoted field opened at ``q``: ``(state, j, crossed)``.
+
+    ``state`` is 1 when it closes at ``j``, 2 when the quote is a stray
+    (unclosed within ``max_lines`` line breaks, or closed after a line break
+    but not followed by a delimiter), 3 when the buffer ends before that can
+    be decided (only when ``eof`` is false). ``crossed`` counts line breaks.
+    """
+    n = len(buf)
+    j = q + 1
+    crossed = 0
+    while j < n:
+        b = buf[j]
+        if b == QUOTE:
+            if j + 1 < n:
+                if buf[j + 1] == QUOTE:
+                    j += 2
+                    continue
+                if crossed > 0:
+                    d = buf[j + 1]
+                    if d != COMMA and d != LF and d != CR:
+                        return 2, j, crossed
+                return 1, j, crossed
+            return (1 if eof else 3), j, crossed
+        if b == LF or b == CR:
+            if b == CR and j + 1 < n and buf[j + 1] == LF:
+                j += 1
+            crossed += 1
+            if crossed > max_lines:
+                return 2, j, crossed
+        j += 1
+    return (2 if eof else 3), j, crossed
+
+
+@nb.njit(cache=True, nogil=True)
+def _record_spans(buf, eof, max_lines):
+    """Split a buffer into records (see the module docstring), in one pass.
+
+    Parameters
+    ----------
+    buf : uint8 array
+        Starts at a record boundary (the start of a file or just after a
+        record's line break).
+    eof : bool
+        Whether ``buf`` runs to the end of the file. When false, a record
+        that might continue past the buffer (no line break yet, an open quote
+        that could still close within ``max_lines``, a CR that could be half of
+        a CR LF) is left for the next buffer.
+    max_lines : int
+        Line breaks a quoted field may hold.
+
+    Returns
+    -------
+    starts, ends : int64 arrays
+        Byte span of each record, without its line break (``ends`` is the
+        offset of the LF, of the CR of a CR LF, or of a lone CR).
+    first_line : int64 array
+        Physical line (0-based, from the start of ``buf``) each record starts on.
+    consumed : int
+        Bytes holding whole records: the next buffer starts here
+        (``len(buf)`` when ``eof``).
+    lines : int
+        Physical lines in ``buf[:consumed]``.
+    terms : int64 array of 3
+        Records ending in LF, CR LF and lone CR (``TERM_*`` indices).
+    nul : bool
+        Whether ``buf[:consumed]`` holds a NUL byte (fast path: anywhere in ``buf``).
+    """
+    nlf = _count_lf(buf)
+    starts, ends, k, crlf, nul = _plain_spans(buf, nlf, eof)
+    terms = np.zeros(3, dtype=np.int64)
+    if k >= 0:  # no quotes, no lone CR: one record per line
+        terms[TERM_CRLF] = crlf
+        terms[TERM_LF] = nlf - crlf
+        if eof:
+            consumed = len(buf)
+        elif k:
+            consumed = ends[k - 1] + (2 if buf[ends[k - 1]] == CR else 1)
+        else:
+            consumed = 0
+        return starts[:k].copy(), ends[:k].copy(), np.arange(k, dtype=np.int64), consumed, k, terms, nul
+    return _record_spans_quoted(buf, eof, max_lines, nlf)
+
+
+@nb.njit(cache=True, nogil=True)
+def _record_spans_quoted(buf, eof, max_lines, nlf):
+    """Full state machine of :func:`_record_spans` (quotes or lone CRs present)."""
+    n = len(buf)
+    ncr = 0
+    for i in range(n):
+        ncr += buf[i] == CR
+    cap = nlf + ncr + 1
+    starts = np.empty(cap, dtype=np.int64)
+    ends = np.empty(cap, dtype=np.int64)
+    first = np.empty(cap, dtype=np.int64)
+    terms = np.zeros(3, dtype=np.int64)
+    nul = False
+    k = 0
+    line = 0
+    i = 0
+    consumed = 0
+    while i < n:
+        s = i
+        e = -1
+        stop = False
+        inner = 0  # line breaks inside quoted fields of this record
+        while i < n:
+            c = buf[i]
+            if c > QUOTE:
+                i += 1
+                continue
+            if c == LF:
+                e = i
+                i += 1
+                terms[TERM_LF] += 1
+                break
+            if c == CR:
+                if i + 1 < n:
+                    e = i
+                    if buf[i + 1] == LF:
+                        i += 2
+                        terms[TERM_CRLF] += 1
+                    else:
+                        i += 1
+                        terms[TERM_CR] += 1
+                    break
+                if eof:
+                    e = i
+                    i += 1
+                    terms[TERM_CR] += 1
+                    break
+                stop = True  # maybe half of a CR LF
+                break
+            if c == QUOTE and (i == s or buf[i - 1] == COMMA):
+                state, j, crossed = _quoted_field_end(buf, i, eof, max_lines)
+                if state == 3:
+                    stop = True
+                    break
+                if state == 1:
+                    for p in range(i, j):
+                        if buf[p] == NUL:
+                            nul = True
+                    inner += crossed
+                    i = j + 1
+                    continue
+                # a stray quote: the record is the physical line holding it
+                while i < n and buf[i] != LF and buf[i] != CR:
+                    if buf[i] == NUL:
+                        nul = True
+                    i += 1
+                continue
+            if c == NUL:
+                nul = True
+            i += 1
+        if stop:
+            break
+        if e < 0:  # the buffer ends without a line break
+            if not eof:
+                break
+            e = n
         starts[k] = s
         ends[k] = e
+        first[k] = line
+        k += 1
+        line += 1 + inner
+        consumed = i
+    if eof:
+        consumed = n
+    return starts[:k].copy(), ends[:k].copy(), first[:k].copy(), consumed, line, terms, nul
+
+
+@nb.njit(cache=True, nogil=True)
+def _line_spans(buf):
+    """Start and end offsets of every *record* in ``buf``, read as a whole file.
+
+    Kept for the partner readers; see :func:`_record_spans` for line numbers.
+    Guarantees: ``buf[starts[i]:ends[i]]`` is one record without its line
+    break (LF, CR LF or a lone CR); a line break inside a properly quoted
+    field does not end a record (so record ``i`` is *not* physical line
+    ``i`` when a field holds a line break: use ``first_line`` of
+    :func:`_record_spans` for line numbers); a stray quote never joins more
+    than its own physical line; a last record without a line break is
+    included; no record is returned for the empty text after a final line
+    break.
+    """
+    starts, ends, _, _, _, _, _ = _record_spans(buf, True, MAX_RECORD_LINES)
     return starts, ends
+
+
+@nb.njit(cache=True, nogil=True)
+def _records_with_byte(buf, starts, ends, byte):
+    """Whether each record holds ``byte`` (used for NUL bytes, on the rare blocks that have one)."""
+    n = len(starts)
+    out = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        for p in range(starts[i], ends[i]):
+            if buf[p] == byte:
+                out[i] = True
+                break
+    return out
 
 
 @nb.njit(cache=True, nogil=True)

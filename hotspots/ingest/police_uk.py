@@ -19,6 +19,7 @@ with the file and line that superseded them. Rows without a Crime ID
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -34,7 +35,7 @@ import pyarrow.compute as pc
 from hotspots.errors import InputFileError
 from hotspots.grid import snap_key, unique_points
 from hotspots.ingest import _csvscan as k
-from hotspots.ingest.blocks import FileReadState, has_utf8_bom, iter_line_blocks
+from hotspots.ingest.blocks import FileReadState, RecordBlock, check_text_head, iter_record_blocks, read_head
 
 __all__ = [
     "POLICE_UK_COLUMNS",
@@ -81,7 +82,13 @@ _DICT_COLUMNS = ("reported_by", "force", "crime_type", "outcome", "context")
 
 #: Reason code -> (name, fix shown to the user). Order is the order of checks.
 QUARANTINE_REASONS: dict[str, str] = {
-    "malformed_quotes": "a quoted field is not closed on the same line; fix the quotes in the file or re-download it",
+    "malformed_quotes": (
+        "a quoted field is not closed (within 100 lines, followed by a comma or line end); fix the quotes in the "
+        "file or re-download it"
+    ),
+    "nul_bytes": (
+        "the row holds NUL bytes (shown as U+FFFD in raw): the file is damaged or not text; re-download the file"
+    ),
     "wrong_field_count": (
         "the row does not have the header's number of fields (a stray comma?); fix the row or re-download the file"
     ),
@@ -94,7 +101,10 @@ QUARANTINE_REASONS: dict[str, str] = {
     "coordinates_out_of_range": (
         "Longitude/Latitude are outside Great Britain (swapped columns, or 0,0?); correct the cells or remove the row"
     ),
-    "bad_month": "Month is not YYYY-MM; correct the cell (spreadsheets often rewrite it as a date)",
+    "bad_month": (
+        "Month is not YYYY-MM, or is before 2010-12 (police.uk's first month) or after the run date (see detail); "
+        "correct the cell (spreadsheets often rewrite it as a date)"
+    ),
     "missing_crime_type": "Crime type is blank; correct the cell or remove the row",
     "duplicate_crime_id": (
         "the same Crime ID is in a newer download (see detail); nothing to fix, the newer copy was kept"
@@ -102,6 +112,10 @@ QUARANTINE_REASONS: dict[str, str] = {
 }
 _REASON_NAMES = list(QUARANTINE_REASONS)
 _R = {name: i + 1 for i, name in enumerate(_REASON_NAMES)}  # 0 = accepted
+
+#: police.uk's first published month (December 2010), as months since 1970-01.
+FIRST_MONTH = (2010 - 1970) * 12 + 11
+_MONTH_DETAIL = ["", "not YYYY-MM", "before 2010-12, police.uk's first month", "after the run date's month"]
 
 # Generous envelope of Great Britain, Northern Ireland and the islands (WGS84).
 _LNG_RANGE = (-11.0, 2.5)
@@ -207,9 +221,17 @@ def discover_police_uk_files(paths: Iterable[str | os.PathLike]) -> tuple[list[P
 
 def _header_layout(path: Path, header: list[str]) -> dict[str, int | None]:
     norm = [_norm_header(h) for h in header]
-    layout: dict[str, int | None] = {}
-    for key, canon in _CANON.items():
-        layout[canon] = norm.index(key) if key in norm else None
+    seen: dict[str, int] = {}
+    for i, h in enumerate(norm):
+        if h and h in seen:
+            raise InputFileError(
+                str(path),
+                f"header names column '{_CANON.get(h, header[i].strip())}' twice (columns {seen[h] + 1} and {i + 1})",
+                "delete or rename the extra column (a spreadsheet copy-paste?), or re-download the file",
+                line=1,
+            )
+        seen[h] = i
+    layout: dict[str, int | None] = {canon: seen.get(key) for key, canon in _CANON.items()}
     missing = [c for c in POLICE_UK_COLUMNS if layout[c] is None and c not in _OPTIONAL]
     if missing:
         if any("\x00" in h for h in header):
@@ -225,35 +247,36 @@ def _header_layout(path: Path, header: list[str]) -> dict[str, int | None]:
     return layout
 
 
-def _split_header(buf: np.ndarray) -> tuple[list[str], int]:
-    """Parse the first line; returns field names and the offset after it."""
-    nl = np.flatnonzero(buf == 10)
-    end = int(nl[0]) if len(nl) else len(buf)
-    line = bytes(buf[:end]).rstrip(b"\r")
-    text = line.decode("utf-8", errors="replace")
-    import csv
-
-    fields = next(csv.reader([text]), [])
-    return fields, end + 1
+def _header_fields(path: Path, buf: np.ndarray, start: int, end: int) -> list[str]:
+    """Field names of the header record ``buf[start:end]`` (the CSV kernel, never Python's csv module)."""
+    s = np.array([start], dtype=np.int64)
+    e = np.array([end], dtype=np.int64)
+    _, _, _, nf, st = k._split_fields(buf, s, e, 1)
+    if st[0] == k.LINE_BAD_QUOTE:
+        raise InputFileError(
+            str(path), "the header line has a quote that is not closed", "re-download the file", line=1
+        )
+    n = max(int(nf[0]), 1)
+    fs, fe, esc, _, _ = k._split_fields(buf, s, e, n)
+    offsets, data = k._gather(buf, fs[0], fe[0], esc[0], False)
+    raw = data.tobytes()
+    return [raw[offsets[i] : offsets[i + 1]].decode("utf-8", errors="replace") for i in range(n)]
 
 
 def _check_header(path: Path) -> None:
     """Refuse an empty, UTF-16 or non-police.uk file from its first line, before any data is read."""
-    import zlib
-
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            head = zlib.decompressobj(wbits=31).decompress(head, 1 << 20)
-        except zlib.error:
-            raise InputFileError(str(path), "gzip data is corrupt from the start", "re-download the file") from None
-    if has_utf8_bom(path, head[:3]):
+    head, st = read_head(path)
+    if check_text_head(path, head):
         head = head[3:]
+    if st.truncated is not None and not any(b in head for b in (b"\n", b"\r")):
+        raise InputFileError(
+            str(path), f"{st.truncated} within the first line, so no row can be read", "re-download the file"
+        )
     if not head.strip(b"\r\n\t \x00"):
         raise InputFileError(str(path), "file is empty", "re-download the file")
-    header, _ = _split_header(np.frombuffer(head, dtype=np.uint8))
-    _header_layout(path, header)
+    buf = np.frombuffer(head, dtype=np.uint8)
+    starts, ends, *_ = k._record_spans(buf, True, k.MAX_RECORD_LINES)
+    _header_layout(path, _header_fields(path, buf, int(starts[0]), int(ends[0])))
 
 
 class _SeenIds:
@@ -320,6 +343,26 @@ def _recode_cp1252(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, bad: n
     return np.frombuffer(b"".join(pieces), dtype=np.uint8)
 
 
+def _recode_cp1252_spans(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, bad: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_recode_cp1252`, also moving the record spans (re-encoding never adds quotes or line breaks)."""
+    raw = buf.tobytes()
+    pieces = []
+    grow = np.zeros(len(starts), dtype=np.int64)
+    prev = 0
+    for i in bad:  # only the (few) undecodable records
+        s, e = int(starts[i]), int(ends[i])
+        text = raw[s:e].decode("cp1252", errors="replace").encode("utf-8")
+        pieces.append(raw[prev:s])
+        pieces.append(text)
+        grow[i] = len(text) - (e - s)
+        prev = e
+    pieces.append(raw[prev:])
+    before = np.cumsum(grow) - grow
+    return np.frombuffer(b"".join(pieces), dtype=np.uint8), starts + before, ends + before + grow
+
+
 @dataclass
 class _Block:
     """What one block of lines produced (built in a worker thread)."""
@@ -327,8 +370,6 @@ class _Block:
     counts: np.ndarray
     blank_lines: int
     recoded: int
-    crlf: int
-    lf: int
     accepted: dict | None
     quarantined: dict | None
     buf: np.ndarray | None = None  # kept until merged, for the rare vintage duplicate
@@ -337,8 +378,9 @@ class _Block:
 class _FileReader:
     """Reads one file into accepted column chunks and quarantine chunks."""
 
-    def __init__(self, path: Path, file_idx: int, seen: _SeenIds, names: list[str]):
+    def __init__(self, path: Path, file_idx: int, seen: _SeenIds, names: list[str], month_range: tuple[int, int]):
         self.path = path
+        self.month_range = month_range  # plausible months (since 1970-01), inclusive
         self.file_idx = file_idx
         self.seen = seen
         self.names = names  # display names of all files, by index
@@ -361,34 +403,27 @@ class _FileReader:
 
     def read(self, block_bytes: int, pool):
         """Read the file, submitting blocks to ``pool``; yields their futures in order."""
-        line0 = 1
         header_done = False
-        for buf, is_last in iter_line_blocks(self.path, self.state, block_bytes=block_bytes):
+        for rb in iter_record_blocks(self.path, self.state, block_bytes=block_bytes):
+            starts, ends, line = rb.starts, rb.ends, rb.line
             if not header_done:
-                header, off = _split_header(buf)
+                if not len(starts):
+                    continue
+                header = _header_fields(self.path, rb.buf, int(starts[0]), int(ends[0]))
                 self.layout = _header_layout(self.path, header)
                 self.ncols = len(header)
-                off = min(off, len(buf))
-                if off and buf[off - 1] == 10:
-                    if off >= 2 and buf[off - 2] == 13:
-                        self.state.crlf_lines += 1
-                    else:
-                        self.state.lf_lines += 1
-                buf = buf[off:]
-                line0 = 2
+                starts, ends, line = starts[1:], ends[1:], line[1:]
                 header_done = True
-            n_lines = k._count_lines(buf)
-            tail = is_last and self.state.truncated is not None and len(buf) > 0 and buf[-1] != 10
-            yield pool.submit(self._block, buf, line0, tail)
-            line0 += n_lines
+            if len(starts):
+                yield pool.submit(self._block, rb, starts, ends, line)
+        if not header_done:  # emptied since it was checked
+            raise InputFileError(str(self.path), "file is empty", "re-download the file")
 
     def merge(self, b: _Block) -> None:
         """Fold one processed block in (main thread, in file order)."""
         self.counts += b.counts
         self.blank_lines += b.blank_lines
         self.recoded += b.recoded
-        self.state.crlf_lines += b.crlf
-        self.state.lf_lines += b.lf
         if b.quarantined is not None:
             self.quarantined.append(b.quarantined)
         acc = b.accepted
@@ -437,23 +472,17 @@ class _FileReader:
             acc[name] = col[keep] if isinstance(col, np.ndarray) else col.filter(keep_pa)
         acc["force_months"] = _force_months(acc["force"], acc["month"])
 
-    def _block(self, buf: np.ndarray, line0: int, truncated_tail: bool) -> _Block:
-        starts, ends = k._line_spans(buf)
+    def _block(self, rb: RecordBlock, starts: np.ndarray, ends: np.ndarray, line_no: np.ndarray) -> _Block:
+        buf = rb.buf
+        truncated_tail = rb.partial_tail
         n_lines = len(starts)
         counts = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
-        if n_lines == 0:
-            return _Block(counts, 0, 0, 0, 0, None, None)
-        term = buf[ends[ends < len(buf)]]  # the byte after each line's content: CR of CRLF, or LF
-        crlf = int(np.count_nonzero(term == 13))
-        lf = int(np.count_nonzero(term == 10))
         recoded = 0
         if k._max_byte(buf) >= 0x80:
             bad_utf8 = k._utf8_invalid_lines(buf, starts, ends)
             if len(bad_utf8):
-                buf = _recode_cp1252(buf, starts, ends, bad_utf8)
-                starts, ends = k._line_spans(buf)
+                buf, starts, ends = _recode_cp1252_spans(buf, starts, ends, bad_utf8)
                 recoded = len(bad_utf8)
-        line_no = line0 + np.arange(n_lines, dtype=np.int64)
         fs, fe, fesc, nf, status = k._split_fields(buf, starts, ends, self.ncols)
 
         is_row = status != k.LINE_BLANK
@@ -466,6 +495,8 @@ class _FileReader:
         def flag(mask: np.ndarray, name: str) -> None:
             reason[(reason == 0) & mask] = _R[name]
 
+        if rb.has_nul:
+            flag(k._records_with_byte(buf, starts[rows], ends[rows], k.NUL), "nul_bytes")
         flag(status[rows] == k.LINE_BAD_QUOTE, "malformed_quotes")
         if truncated_tail:
             tail = np.zeros(len(rows), dtype=bool)
@@ -495,7 +526,9 @@ class _FileReader:
         in_gb = (lng >= _LNG_RANGE[0]) & (lng <= _LNG_RANGE[1]) & (lat >= _LAT_RANGE[0]) & (lat <= _LAT_RANGE[1])
         flag(~in_gb, "coordinates_out_of_range")
         month = k._parse_months(buf, *span("Month", rows))
-        flag(month < 0, "bad_month")
+        lo, hi = self.month_range
+        month_kind = np.where(month < 0, 1, np.where(month < lo, 2, np.where(month > hi, 3, 0))).astype(np.int8)
+        flag(month_kind > 0, "bad_month")
         ct_s, ct_e = k._strip_spans(buf, *span("Crime type", rows))
         flag(ct_e <= ct_s, "missing_crime_type")
 
@@ -503,25 +536,30 @@ class _FileReader:
         key = k._mix_keys(k._hash_fields(buf, *span("Crime ID", rows)), month)
 
         counts += np.bincount(reason, minlength=len(counts))
-        quarantined = self._quarantine_chunk(buf, starts, ends, rows, reason, line_no, nf)
+        quarantined = self._quarantine_chunk(buf, starts, ends, rows, reason, line_no, nf, month_kind, rb.has_nul)
         ok = reason == 0
         accepted = self._accepted_chunk(buf, fs, fe, fesc, rows[ok], line_no, lng[ok], lat[ok], month[ok], key[ok])
         if accepted is not None:
             accepted["_s"] = starts[rows[ok]]
             accepted["_e"] = ends[rows[ok]]
-        return _Block(counts, blank, recoded, crlf, lf, accepted, quarantined, buf)
+        return _Block(counts, blank, recoded, accepted, quarantined, buf)
 
-    def _quarantine_chunk(self, buf, starts, ends, rows, reason, line_no, nf) -> dict | None:
+    def _quarantine_chunk(self, buf, starts, ends, rows, reason, line_no, nf, month_kind, has_nul) -> dict | None:
         q = np.flatnonzero(reason != 0)
         if not len(q):
             return None
         r = rows[q]
         raw = _string_array(buf, starts[r], ends[r], np.zeros(len(r), np.uint8), strip=False)
+        if has_nul:  # NUL bytes break most CSV readers downstream: shown as U+FFFD
+            raw = pc.replace_substring(raw, "\x00", "\ufffd")
         codes = reason[q]
         detail = np.full(len(q), "", dtype=object)
         wf = codes == _R["wrong_field_count"]
         if wf.any():
             detail[wf] = [f"{n} fields, header has {self.ncols}" for n in nf[r[wf]]]
+        bm = codes == _R["bad_month"]
+        if bm.any():
+            detail[bm] = np.array(_MONTH_DETAIL, dtype=object)[month_kind[q[bm]]]
         return {"line": line_no[r], "code": codes, "raw": raw, "detail": pa.array(detail, pa.string())}
 
     def _accepted_chunk(self, buf, fs, fe, fesc, r, line_no, lng, lat, month, key) -> dict | None:
@@ -577,6 +615,7 @@ def read_police_uk(
     block_bytes: int = 1 << 22,
     progress: bool | None = None,
     threads: int | None = None,
+    today: dt.date | None = None,
 ) -> IngestResult:
     """Read police.uk street-level CSVs into events, quarantine and a reconciliation.
 
@@ -595,6 +634,10 @@ def read_police_uk(
         Show a progress bar; by default only when stderr is a terminal.
     threads : int, optional
         Worker threads for blocks (default: number of CPUs, at most 4).
+    today : datetime.date, optional
+        The run date (default: today, UTC). Rows whose Month is after its
+        month, or before 2010-12 (police.uk's first month), are quarantined
+        as ``bad_month``.
 
     Returns
     -------
@@ -604,7 +647,21 @@ def read_police_uk(
     ------
     InputFileError
         When a file cannot be used at all (missing, empty, not police.uk's
-        header, UTF-16). Nothing is read in that case.
+        header, a column named twice, UTF-16 with or without a byte-order
+        mark, gzip nested more than three deep, gzip damaged within the
+        header). Nothing is read in that case.
+
+    Notes
+    -----
+    Damaged files are read, not refused: a cut-short or corrupt gzip keeps
+    every row before the damage, and its ``files`` entry in the
+    reconciliation gives ``truncated`` (why) and ``damaged_after_line`` (the
+    last whole line; rows after it are missing). A file with a header and no
+    rows is accepted with ``empty: true`` and a message in ``warnings``
+    (per file, and ``"<file>: <message>"`` in the top-level ``warnings``).
+    Records follow :mod:`hotspots.ingest._csvscan`: a quoted field may hold
+    line breaks (kept in the value), ``rows_read`` counts records and
+    ``source_line``/``line`` give the physical line a record starts on.
 
     Examples
     --------
@@ -624,6 +681,8 @@ def read_police_uk(
     bar = _progress_bar(sum(sizes), progress)
     readers: list[_FileReader] = []
     n_threads = threads or min(4, os.cpu_count() or 1)
+    run_day = today or dt.datetime.now(dt.UTC).date()
+    month_range = (FIRST_MONTH, (run_day.year - 1970) * 12 + run_day.month - 1)
     for f in files:  # refuse unusable files before reading any data
         _check_header(f)
     pending: deque = deque()
@@ -649,7 +708,7 @@ def read_police_uk(
             # newest vintage first, so that older copies of a Crime ID are the ones quarantined;
             # blocks of consecutive files overlap in the pool, merges happen in file order
             for idx in reversed(range(len(files))):
-                rd = _FileReader(files[idx], idx, seen, names)
+                rd = _FileReader(files[idx], idx, seen, names, month_range)
                 readers.append(rd)
                 for fut in rd.read(block_bytes, pool):
                     pending.append((rd, fut))
@@ -859,6 +918,18 @@ def _month_label(m: int) -> str:
     return f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
 
 
+def _file_warnings(rd: _FileReader) -> list[str]:
+    """Messages about a file that was read but needs a look (no row contents)."""
+    out = []
+    if rd.counts.sum() == 0:
+        out.append("the file has a header but no data rows (an empty month, or a failed export?)")
+    if rd.state.gzip_layers > 1:
+        out.append(f"gzip inside gzip ({rd.state.gzip_layers} layers) was decompressed")
+    if rd.state.truncated is not None:
+        out.append(f"{rd.state.truncated}; rows after line {rd.state.damaged_after_line:,} are missing")
+    return out
+
+
 def _reconcile(readers, names, skipped, events: pa.Table, has_boundary: bool) -> dict:
     files = []
     tot = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
@@ -876,8 +947,13 @@ def _reconcile(readers, names, skipped, events: pa.Table, has_boundary: bool) ->
                 "gzip": st.compressed,
                 "encoding": "utf-8-sig" if st.bom else "utf-8",
                 "rows_recoded_from_cp1252": rd.recoded,
+                "gzip_layers": st.gzip_layers,
                 "line_endings": st.line_endings,
                 "truncated": st.truncated,
+                "damaged_after_line": st.damaged_after_line,
+                "lines": st.lines,
+                "empty": bool(c.sum() == 0),
+                "warnings": _file_warnings(rd),
                 "rows_read": int(c.sum()),
                 "rows_accepted": int(c[0]),
                 "rows_quarantined": int(c[1:].sum()),
@@ -915,6 +991,7 @@ def _reconcile(readers, names, skipped, events: pa.Table, has_boundary: bool) ->
         "blank_lines": int(sum(r.blank_lines for r in readers)),
         "rows_outside_boundary": outside,
         "files": files,
+        "warnings": [f"{f['file']}: {w}" for f in files for w in f["warnings"]],
         "skipped_files": [str(p) for p in skipped],
         "coverage": coverage,
         "vintage_rule": "later path (command-line order, then sorted path order within a folder) is the newer download",
