@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.table import TableRead, month_coverage
+from hotspots.ingest.table import TableFile, TableRead, last_of_each, month_coverage
 
 __all__ = [
     "bng_to_wgs84",
@@ -29,6 +29,9 @@ __all__ = [
     "reconcile",
     "events_table",
     "is_synthetic_file",
+    "swapped_bng",
+    "future_limit",
+    "drop_repeated_ids",
 ]
 
 # Generous envelopes of Great Britain (+ NI and islands)
@@ -232,8 +235,15 @@ def synthetic_note(path: Path) -> dict | None:
     return None
 
 
-def reconcile(source: str, tables: Sequence[TableRead], accepted: Sequence[int], *, extra: dict | None = None) -> dict:
-    """The reconciliation record of one ingest: per file and in total, rows_read == accepted + quarantined."""
+def reconcile(
+    source: str, tables: Sequence[TableFile | TableRead], accepted: Sequence[int], *, extra: dict | None = None
+) -> dict:
+    """The reconciliation record of one ingest: per file and in total, rows_read == accepted + quarantined.
+
+    Each file's ``warnings`` lists what the user should know although nothing
+    was lost (a header-only file, for one); the total's ``warnings`` repeats
+    them prefixed with the file name.
+    """
     files = []
     for t, n_acc in zip(tables, accepted, strict=True):
         n_q = t.n_quarantined
@@ -255,6 +265,7 @@ def reconcile(source: str, tables: Sequence[TableRead], accepted: Sequence[int],
                 "encoding": t.info["encoding"],
                 "line_endings": t.info["line_endings"],
                 "synthetic": is_synthetic_file(t.path),
+                "warnings": list(t.warnings),
             }
         )
     by_reason: dict[str, int] = {}
@@ -268,6 +279,7 @@ def reconcile(source: str, tables: Sequence[TableRead], accepted: Sequence[int],
         "quarantined_by_reason": dict(sorted(by_reason.items())),
     }
     total["balanced"] = total["rows_read"] == total["rows_accepted"] + total["rows_quarantined"]
+    total["warnings"] = [f"{f['file']}: {w}" for f in files for w in f["warnings"]]
     rec = {"source": source, "files": files, "total": total, "synthetic": any(f["synthetic"] for f in files)}
     if extra:
         rec.update(extra)
@@ -303,25 +315,110 @@ def file_list(paths, *, reader: str) -> list[Path]:
     return out
 
 
-def drop_repeated_ids(ev: pd.DataFrame, tables: Sequence[TableRead], *, fix: str) -> pd.DataFrame:
+def drop_repeated_ids(ev: pd.DataFrame, tables: Sequence[TableFile], *, fix: str) -> pd.DataFrame:
     """Quarantine earlier copies of a repeated ``event_id`` (the later row or file wins); returns the rest.
 
     ``ev`` carries ``event_id``, ``_file`` (index into ``tables``) and ``source_line``; each
-    quarantined row's detail names the file and line that was kept.
+    quarantined row's detail names the file and line that was kept. The rows are
+    quarantined by line (:meth:`TableFile.quarantine_lines`): their blocks may be gone.
     """
-    dup = ev.duplicated("event_id", keep="last").to_numpy()
+    if len(ev) == 0:
+        return ev
+    last = last_of_each(pa.array(ev["event_id"].astype(str).to_numpy(object), pa.large_string()))
+    dup = last != np.arange(len(last))
     if not dup.any():
         return ev
-    kept = ev.drop_duplicates("event_id", keep="last").set_index("event_id")
+    files = ev["_file"].to_numpy()
+    lines = ev["source_line"].to_numpy()
     for i, t in enumerate(tables):
-        mine = (ev["_file"] == i).to_numpy()
-        d = dup[mine]
-        if d.any():
-            k = kept.loc[ev.loc[mine, "event_id"].to_numpy()[d]]
-            detail = np.full(len(d), "", dtype=object)
-            detail[d] = [f"kept {tables[f].file} line {ln}" for f, ln in zip(k["_file"], k["source_line"], strict=True)]
-            t.reject([(d, "duplicate_id", fix, detail)])
+        d = np.flatnonzero(dup & (files == i))
+        if len(d):
+            kept = last[d]
+            detail = [f"kept {tables[f].file} line {ln}" for f, ln in zip(files[kept], lines[kept], strict=True)]
+            t.quarantine_lines(lines[d], "duplicate_id", fix, np.asarray(detail, dtype=object))
     return ev.loc[~dup].reset_index(drop=True)
+
+
+def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[np.ndarray, dict]:
+    """Points whose easting and northing look swapped, judged against the other points of the same read.
+
+    The rule (both values inside Great Britain's range, so a range check cannot
+    see it): take the robust extent of the accepted points -- per axis the
+    1st to 99th percentile -- and widen it by a quarter of its size, at least
+    10 km, on every side. A point is *swapped* when it lies outside the widened
+    box while the point with its two values exchanged lies inside the robust
+    (unwidened) box. A true point that is merely far away is never flagged
+    unless its mirror image lands among the other points; a force area that
+    straddles the diagonal (easting close to northing) flags nothing it cannot
+    tell apart. Fewer than ``min_points`` points: nothing is judged.
+
+    Parameters
+    ----------
+    x, y : ndarray of float
+        Eastings and northings (NaN where a row has no point).
+
+    Returns
+    -------
+    mask : ndarray of bool
+        Rows to quarantine as ``coordinates_swapped``.
+    note : dict
+        The extent used (for the reconciliation), or why the check was skipped.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(340_000, 380_000, 200); y = rng.uniform(150_000, 180_000, 200)
+    >>> x[5], y[5] = y[5], x[5]
+    >>> m, _ = swapped_bng(x, y)
+    >>> np.flatnonzero(m).tolist()
+    [5]
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    n_ok = int(ok.sum())
+    mask = np.zeros(len(x), bool)
+    if n_ok < min_points:
+        return mask, {"checked": False, "why": f"fewer than {min_points} points"}
+    step = max(1, n_ok // 1_000_000)  # the percentiles of a regular sample are plenty
+    xs, ys = x[ok][::step], y[ok][::step]
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    mx = max(10_000.0, 0.25 * (x1 - x0))
+    my = max(10_000.0, 0.25 * (y1 - y0))
+    far = ok & ((x < x0 - mx) | (x > x1 + mx) | (y < y0 - my) | (y > y1 + my))
+    mirror_in = (y >= x0) & (y <= x1) & (x >= y0) & (x <= y1)
+    mask = far & mirror_in
+    box = [round(float(v)) for v in (x0, y0, x1, y1)]
+    return mask, {"checked": True, "extent_e0_n0_e1_n1": box, "margin_m": [round(mx), round(my)]}
+
+
+FIX_SWAPPED = (
+    "the easting and northing look swapped (the point lies far outside the area of the other records, "
+    "and swapping them puts it inside); swap the two cells in the export"
+)
+FIX_FUTURE = "the date is after the day this run was made; correct the year (or the day/month order) in the export"
+
+
+def future_limit(today=None) -> int:
+    """Seconds since 1970 (UK wall clock) of the midnight after ``today``: dates from then on are in the future.
+
+    ``today`` is a ``datetime.date``, an ISO date string or None (the machine's date).
+
+    Examples
+    --------
+    >>> future_limit("2024-03-01") == int(np.datetime64("2024-03-02", "s").astype(np.int64))
+    True
+    """
+    import datetime as _dt
+
+    if today is None:
+        today = _dt.date.today()
+    elif isinstance(today, str):
+        today = _dt.date.fromisoformat(today)
+    elif isinstance(today, _dt.datetime):
+        today = today.date()
+    return int(np.datetime64(today + _dt.timedelta(days=1), "s").astype(np.int64))
 
 
 def utc_to_local(secs: np.ndarray, offset_min: np.ndarray) -> np.ndarray:

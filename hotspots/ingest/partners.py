@@ -46,7 +46,14 @@ from hotspots.ingest.common import (
     wgs84_to_bng,
 )
 from hotspots.ingest.police_uk import IngestResult
-from hotspots.ingest.table import TableRead, assemble_quarantine, norm_header, parse_float_spans, read_table
+from hotspots.ingest.table import (
+    TableRead,
+    assemble_quarantine,
+    norm_header,
+    parse_float_spans,
+    read_header,
+    read_table,
+)
 
 __all__ = ["VENUE_FORMATS", "read_venues", "postcode_lookup", "read_assets", "read_incidents", "normalise_postcode"]
 
@@ -141,13 +148,7 @@ def postcode_lookup(venues: pd.DataFrame) -> pd.DataFrame:
 
 
 def _detect_format(path: Path) -> str:
-    from hotspots.ingest.table import _read_bytes
-
-    data, _ = _read_bytes(path)
-    first = data[:65536].split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
-    import csv
-
-    header = {norm_header(h) for h in next(csv.reader([first]), [])}
+    header = {norm_header(h) for h in read_header(path)}
     for fmt, cols in VENUE_FORMATS.items():
         need = [v for key, v in cols.items() if key in ("id", "name")]
         geo = [v for key, v in cols.items() if key in ("easting", "northing", "lng", "lat", "postcode", "location")]

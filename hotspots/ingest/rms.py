@@ -22,27 +22,41 @@ victim). Codes the table does not know are kept and counted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
 
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
 from hotspots.ingest.common import (
+    FIX_FUTURE,
+    FIX_SWAPPED,
     coordinates,
     coverage,
     datetimes,
     file_list,
     flags,
+    future_limit,
     is_synthetic_file,
     reconcile,
     resolve_columns,
+    swapped_bng,
 )
 from hotspots.ingest.police_uk import IngestResult
-from hotspots.ingest.table import TableRead, assemble_quarantine, read_table
+from hotspots.ingest.table import (
+    TableFile,
+    TableRead,
+    Vocabulary,
+    assemble_quarantine,
+    dictionary_array,
+    last_of_each,
+    map_blocks,
+    open_table,
+)
+from hotspots.offences import classify_offences, load_offence_table
 
 __all__ = ["RMS_COLUMNS", "read_rms"]
 
@@ -52,6 +66,7 @@ RMS_COLUMNS: dict[str, str] = {
     "offence_description": "Offence Description",
     "committed_from": "Committed From",
     "committed_to": "Committed To",
+    "reported": "Reported Date",
     "easting": "Easting",
     "northing": "Northing",
     "lng": "",
@@ -68,7 +83,8 @@ RMS_COLUMNS: dict[str, str] = {
 
 Override per force with ``[rms.columns]`` in its config (only the keys that
 differ). Leave ``easting``/``northing`` empty and set ``lng``/``lat`` for an
-export in degrees.
+export in degrees. ``reported`` (optional) is the date the crime was reported
+or recorded, used to flag non-recent offences.
 """
 
 _FIX_ID = "every record needs its crime/occurrence reference; fill it or remove the row"
@@ -82,6 +98,32 @@ _FIX_NOCOORD = (
 )
 _SEX = {"f": "F", "female": "F", "w": "F", "woman": "F", "m": "M", "male": "M", "man": "M"}
 MAX_WINDOW_DAYS = 31  # longer windows are kept, spread over the week, and counted as time_uncertain
+NON_RECENT_DAYS = 365  # committed more than a year before it was reported: a non-recent offence
+_NUMERIC = (
+    "t_from",
+    "t_to",
+    "day_only",
+    "x",
+    "y",
+    "lng",
+    "lat",
+    "domestic_abuse",
+    "alcohol",
+    "nte_flag",
+    "victim_sex",
+    "reported",
+    "source_line",
+)
+_TEXT = ("offence_description", "location_type", "victim_age_band", "outcome_code")
+
+
+@dataclass(frozen=True)
+class _Setup:
+    cols: Mapping[str, str]
+    dayfirst: bool
+    use_ll: bool
+    limit: int  # seconds (UK wall clock) from which a date is in the future
+    today: str
 
 
 def _sex_codes(t: TableRead) -> tuple[np.ndarray, int]:
@@ -95,29 +137,12 @@ def _sex_codes(t: TableRead) -> tuple[np.ndarray, int]:
     return lut[codes], int(np.count_nonzero(odd[codes]))
 
 
-def _upper_codes(t: TableRead) -> tuple[np.ndarray, np.ndarray]:
-    """Offence codes as (int32 id per row, distinct upper-case values); blank is ``""``."""
-    ids, values = t.codes("offence_code")
-    upper, remap = np.unique(np.array([v.strip().upper() for v in values] or [""], dtype=object), return_inverse=True)
-    return remap.ravel()[ids].astype(np.int32) if len(ids) else np.zeros(0, np.int32), upper
-
-
-def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[TableRead, dict, int]:
-    use_ll = bool(cols.get("lng")) and bool(cols.get("lat"))
-    xc, yc = ("lng", "lat") if use_ll else ("easting", "northing")
-    required = ["id", "offence_code", "committed_from", xc, yc]
-    t = read_table(
-        path,
-        columns=cols,
-        required=required,
-        header_fix="map this export's column names in the force config's [rms.columns] "
-        "(keys: " + ", ".join(required) + ")",
-    )
-    id_s, id_e = k._strip_spans(t.buf, *t.spans("id"))
-    code_id, code_values = _upper_codes(t)
-    f_secs, f_st, _, bad_from = datetimes(t, "committed_from", dayfirst=dayfirst, label=cols["committed_from"])
+def _window(t: TableRead, s: _Setup):
+    """Committed window ``[start, end)`` in seconds, the from status, and its problems."""
+    cols = s.cols
+    f_secs, f_st, _, bad_from = datetimes(t, "committed_from", dayfirst=s.dayfirst, label=cols["committed_from"])
     if t.has("committed_to"):
-        t_secs, t_st, _, bad_to = datetimes(t, "committed_to", dayfirst=dayfirst, label=cols["committed_to"])
+        t_secs, t_st, _, bad_to = datetimes(t, "committed_to", dayfirst=s.dayfirst, label=cols["committed_to"])
     else:
         t_secs, t_st, bad_to = np.zeros(len(t), np.int64), np.zeros(len(t), np.uint8), None
     start = f_secs
@@ -125,10 +150,27 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
     has_to = (t_st == dt.DT_DATE) | (t_st == dt.DT_DATETIME)
     end = np.where(has_to, np.where(t_st == dt.DT_DATE, t_secs + 86400, t_secs), end)
     ok_from = (f_st == dt.DT_DATE) | (f_st == dt.DT_DATETIME)
-    before = ok_from & has_to & (end < start)
+    future = ok_from & ((start >= s.limit) | (has_to & (end > s.limit)))
+    problems = [(f_st == dt.DT_EMPTY, "missing_datetime", _FIX_FROM, None), bad_from]
+    if bad_to is not None:
+        problems.append(bad_to)
+    problems.append((future, "date_in_future", FIX_FUTURE, f"a committed date is after the run date {s.today}"))
+    problems.append((ok_from & has_to & (end < start), "to_before_from", _FIX_ORDER, None))
+    return start, end, f_st, problems
+
+
+def _block(t: TableRead, s: _Setup) -> dict:
+    """Validate one block of an export; returns its accepted rows as arrays (worker thread)."""
+    cols = s.cols
+    xc, yc = ("lng", "lat") if s.use_ll else ("easting", "northing")
+    id_s, id_e = k._strip_spans(t.buf, *t.spans("id"))
+    code_loc, code_vals = t.codes("offence_code")
+    upper = [v.strip().upper() for v in code_vals]
+    no_code = np.array([u == "" for u in upper] or [True])[code_loc] if len(code_loc) else np.zeros(0, bool)
+    start, end, f_st, time_problems = _window(t, s)
     x, y, lng, lat, coord_problems = coordinates(
         t,
-        kind="wgs84" if use_ll else "bng",
+        kind="wgs84" if s.use_ll else "bng",
         x_col=xc,
         y_col=yc,
         no_coords_fix=_FIX_NOCOORD,
@@ -138,23 +180,23 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
     alc, bad_alc = flags(t, "alcohol", label=cols.get("alcohol") or "alcohol")
     nte, bad_nte = flags(t, "nte", label=cols.get("nte") or "nte")
     sex, odd_sex = _sex_codes(t)
+    rep = np.full(len(t), np.iinfo(np.int64).min, np.int64)
+    if t.has("reported"):
+        r_secs, r_st, _ = t.datetimes("reported", dayfirst=s.dayfirst)
+        ok = (r_st == dt.DT_DATE) | (r_st == dt.DT_DATETIME)
+        rep[ok] = r_secs[ok]
     problems = [
         (id_s == id_e, "missing_id", _FIX_ID, None),
-        (code_values[code_id] == "" if len(code_id) else np.zeros(0, bool), "missing_offence_code", _FIX_CODE, None),
-        (f_st == dt.DT_EMPTY, "missing_datetime", _FIX_FROM, None),
-        bad_from,
+        (no_code, "missing_offence_code", _FIX_CODE, None),
+        *time_problems,
+        *coord_problems,
+        *[p for p in (bad_da, bad_alc, bad_nte) if p is not None],
     ]
-    if bad_to is not None:
-        problems.append(bad_to)
-    problems.append((before, "to_before_from", _FIX_ORDER, None))
-    problems += coord_problems
-    problems += [p for p in (bad_da, bad_alc, bad_nte) if p is not None]
     keep = t.reject(problems)
-    cols_out = {
+    out = {
         "event_id": t.strings("id"),
-        "code_id": code_id[keep],
-        "code_values": code_values,
-        "offence_description": t.dictionary("offence_description"),
+        "code": code_loc[keep],
+        "code_values": upper,
         "t_from": start[keep],
         "t_to": end[keep],
         "day_only": f_st[keep] == dt.DT_DATE,
@@ -162,16 +204,151 @@ def _read_one(path: Path, cols: Mapping[str, str], *, dayfirst: bool) -> tuple[T
         "y": y[keep],
         "lng": lng[keep],
         "lat": lat[keep],
-        "location_type": t.dictionary("location_type"),
         "domestic_abuse": da[keep],
         "alcohol": alc[keep],
         "nte_flag": nte[keep],
         "victim_sex": sex[keep],
-        "victim_age_band": t.dictionary("victim_age_band"),
-        "outcome_code": t.dictionary("outcome_code"),
+        "reported": rep[keep],
         "source_line": t.line.copy(),
+        "odd_sex": odd_sex,
     }
-    return t, cols_out, odd_sex
+    for c in _TEXT:
+        out[c] = t.codes(c)
+    return out
+
+
+class _Parts:
+    """Accepted rows of every block of every file, merged in file order (main thread)."""
+
+    def __init__(self) -> None:
+        self.num: dict[str, list[np.ndarray]] = {c: [] for c in _NUMERIC}
+        self.ids: list[pa.Array] = []
+        self.files: list[np.ndarray] = []
+        self.code_vocab = Vocabulary()
+        self.codes: list[np.ndarray] = []
+        self.text = {c: Vocabulary() for c in _TEXT}
+        self.text_codes: dict[str, list[np.ndarray]] = {c: [] for c in _TEXT}
+        self.odd_sex = 0
+
+    def add(self, b: dict, file_idx: int) -> None:
+        self.code_vocab.lut(b["code_values"])  # every code seen, quarantined rows' too
+        self.codes.append(self.code_vocab.encode(b["code"], b["code_values"]))
+        for c in _NUMERIC:
+            self.num[c].append(b[c])
+        self.ids.append(b["event_id"])
+        self.files.append(np.full(len(b["t_from"]), file_idx, np.int32))
+        for c in _TEXT:
+            self.text_codes[c].append(self.text[c].encode(*b[c]))
+        self.odd_sex += b["odd_sex"]
+
+    def take(self, name: str, keep: np.ndarray | None) -> np.ndarray:
+        """One numeric column of all rows (the block parts are released)."""
+        chunks = self.num.pop(name)
+        col = np.concatenate(chunks) if chunks else np.zeros(0)
+        chunks.clear()
+        return col if keep is None else col[keep]
+
+
+def _late_quarantine(parts: _Parts, ledgers: list[TableFile], names: list[str], use_ll: bool):
+    """Repeated references (the later row wins) and swapped easting/northing, judged over all files."""
+    ids = pa.chunked_array(parts.ids, pa.string())
+    files = np.concatenate(parts.files) if parts.files else np.zeros(0, np.int32)
+    lines = np.concatenate(parts.num["source_line"]) if parts.files else np.zeros(0, np.int64)
+    last = last_of_each(ids)
+    dup = last != np.arange(len(last))
+    for i, led in enumerate(ledgers):
+        d = np.flatnonzero(dup & (files == i))
+        if len(d):
+            kept = last[d]
+            detail = [f"kept {names[f]} line {ln}" for f, ln in zip(files[kept], lines[kept], strict=True)]
+            led.quarantine_lines(lines[d], "duplicate_id", _FIX_DUP, np.asarray(detail, dtype=object))
+    keep = ~dup
+    note: dict = {"checked": False, "why": "coordinates given in degrees"}
+    if not use_ll:
+        x = np.concatenate(parts.num["x"])
+        y = np.concatenate(parts.num["y"])
+        x[dup] = np.nan
+        swapped, note = swapped_bng(x, y)
+        del x, y
+        for i, led in enumerate(ledgers):
+            led.quarantine_lines(lines[swapped & (files == i)], "coordinates_swapped", FIX_SWAPPED)
+        keep &= ~swapped
+    return ids, files, keep, note
+
+
+def _classify(code_id: np.ndarray, all_codes: np.ndarray, da: np.ndarray, sex: np.ndarray, table):
+    """VAWG classification of each distinct (code, DA flag, victim sex) combination, mapped to the rows."""
+    da_state = np.where(da == 1, 0, np.where(da == 0, 1, 2)).astype(np.int64)
+    combo = code_id.astype(np.int64) * 9 + da_state * 3 + sex.astype(np.int64)  # sex: 0 F, 1 M, 2 U
+    present = np.flatnonzero(np.bincount(combo, minlength=max(len(all_codes), 1) * 9))
+    state = np.array([1.0, 0.0, np.nan])
+    cls = classify_offences(
+        all_codes[present // 9].astype(object),
+        table=table,
+        domestic_abuse=state[(present // 3) % 3],
+        victim_female=state[present % 3],
+    )
+    lut = np.zeros(max(len(all_codes), 1) * 9, np.int64)
+    lut[present] = np.arange(len(present))
+    return cls, lut[combo]
+
+
+def _desc_column(parts: _Parts, keep, cls, row_combo) -> pa.DictionaryArray:
+    """Offence description as written, or the offence table's when the cell is blank."""
+    voc = parts.text["offence_description"]
+    codes = np.concatenate(parts.text_codes["offence_description"])[keep] if keep is not None else None
+    if codes is None:
+        codes = np.concatenate(parts.text_codes["offence_description"])
+    table_desc = cls["offence_description"].astype(object).where(cls["offence_description"].notna(), "").tolist()
+    merged = Vocabulary()
+    written = merged.lut(voc.values)
+    filled = merged.lut(table_desc)
+    blank = np.array([v == "" for v in voc.values] or [True])
+    row = written[codes] if len(codes) else np.zeros(0, np.int32)
+    if len(codes):
+        use_table = blank[codes]
+        row = np.where(use_table, filled[row_combo] if len(filled) else 0, row)
+    return dictionary_array(row, merged.values)
+
+
+def _text_column(parts: _Parts, name: str, keep) -> pa.DictionaryArray:
+    chunks = parts.text_codes.pop(name)
+    codes = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+    if keep is not None:
+        codes = codes[keep]
+    values = parts.text[name].values
+    if not values:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(codes), np.int32)), pa.array([""]))
+    return dictionary_array(codes, values)
+
+
+def _non_recent(t_from: np.ndarray, reported: np.ndarray) -> tuple[np.ndarray, str]:
+    """Non-recent offences: committed more than a year before being reported (kept, flagged)."""
+    year = NON_RECENT_DAYS * 86400
+    has_rep = reported != np.iinfo(np.int64).min
+    flag = has_rep & (reported - t_from > year)
+    basis = "reported date"
+    if (~has_rep).any() and len(t_from):
+        ref = np.percentile(t_from[:: max(1, len(t_from) // 1_000_000)], 5)
+        flag |= ~has_rep & (t_from < ref - year)
+        basis = (
+            "reported date where given; otherwise committed more than a year before the export's window "
+            "(its 5th percentile of committed dates)"
+        )
+    return flag, basis
+
+
+def _read_all(paths: list[Path], s: _Setup, workers: int) -> tuple[_Parts, list[TableFile]]:
+    xc, yc = ("lng", "lat") if s.use_ll else ("easting", "northing")
+    required = ["id", "offence_code", "committed_from", xc, yc]
+    hint = "map this export's column names in the force config's [rms.columns] (keys: " + ", ".join(required) + ")"
+    # every header is checked before any data is read
+    ledgers = [open_table(p, columns=s.cols, required=required, header_fix=hint) for p in paths]
+    parts = _Parts()
+    for i, led in enumerate(ledgers):
+        for b in map_blocks(led, lambda t: _block(t, s), workers=workers):
+            parts.add(b, i)
+    return parts, ledgers
 
 
 def read_rms(
@@ -181,6 +358,8 @@ def read_rms(
     dayfirst: bool = True,
     offence_table=None,
     synthetic: bool | None = None,
+    today=None,
+    workers: int = 2,
 ) -> IngestResult:
     r"""Read force RMS crime exports into events, quarantine and reconciliation.
 
@@ -199,6 +378,13 @@ def read_rms(
     synthetic : bool, optional
         Mark the events synthetic; default: whether any file is marked so
         (a ``SYNTHETIC_`` name or a ``.synthetic.json`` sidecar).
+    today : date or str, optional
+        The run date (default: the machine's date). A record committed after it
+        is quarantined as ``date_in_future``; records committed long ago are
+        kept and flagged ``non_recent``.
+    workers : int, default 2
+        Threads validating blocks (files are read in 4 MiB blocks, so memory
+        does not grow with the file beyond the accepted rows).
 
     Returns
     -------
@@ -211,13 +397,18 @@ def read_rms(
         (EPSG:27700), ``lng``, ``lat``, ``location_type``, ``domestic_abuse``,
         ``alcohol``, ``nte_flag`` (1 yes, 0 no, -1 not known),
         ``victim_sex`` (F/M/U), ``victim_age_band``, ``outcome_code``,
-        ``source_file``, ``source_line``.
+        ``non_recent`` (committed more than a year before it was reported;
+        see :func:`_non_recent`), ``source_file``, ``source_line``.
+        Quarantined besides bad cells: ``date_in_future``, ``duplicate_id``
+        (the earlier copy) and ``coordinates_swapped`` (see
+        :func:`hotspots.ingest.common.swapped_bng`).
 
     Raises
     ------
     InputFileError
         A file that cannot be used at all (missing, binary, UTF-16, a header
-        without the mapped columns): nothing is read.
+        without the mapped columns or naming a column twice): every file's
+        header is checked before any rows are read.
 
     Examples
     --------
@@ -228,147 +419,102 @@ def read_rms(
     ...     "A1,19C,01/03/2024 22:00,02/03/2024 02:00,375081,164824,N\n"
     ...     "A2,105A,01/03/2024 23:10,,375100,164800,Y\n"
     ...     "A3,105A,31/02/2024 23:10,,375100,164800,Y\n")
-    >>> res = read_rms([p])
+    >>> res = read_rms([p], today="2024-06-30")
     >>> res.reconciliation["total"]["rows_read"], res.reconciliation["total"]["quarantined_by_reason"]
     (3, {'bad_datetime': 1})
     >>> res.events.to_pandas()[["event_id", "vawg_group", "time_window_h"]].values.tolist()
     [['A1', 'rape', 4.0], ['A2', 'da_violence', 0.0]]
     """
-    from hotspots.offences import classify_offences, load_offence_table
+    import datetime as _dt
 
     cols = resolve_columns(RMS_COLUMNS, columns, what="RMS")
     paths = file_list(paths, reader="read_rms")
     table = offence_table if offence_table is not None else load_offence_table()
-    tables, parts, odd_sex = [], [], 0
-    for p in paths:
-        t, part, odd = _read_one(p, cols, dayfirst=dayfirst)
-        tables.append(t)
-        parts.append(part)
-        odd_sex += odd
-    file_idx = np.concatenate([np.full(len(q["t_from"]), i, np.int32) for i, q in enumerate(parts)])
-    ids = pa.chunked_array([q["event_id"] for q in parts], pa.string()).combine_chunks()
-    # later rows win: the newest export holds the latest state of a record
-    dup = pd.Series(pd.arrays.ArrowExtensionArray(ids)).duplicated(keep="last").to_numpy()
-    if dup.any():
-        id_list = ids.to_numpy(zero_copy_only=False)
-        line_all = np.concatenate([q["source_line"] for q in parts])
-        last = pd.Series(np.arange(len(ids)), index=id_list)
-        last = last[~pd.Index(id_list).duplicated(keep="last")]
-        for i, t in enumerate(tables):
-            mine = file_idx == i
-            d = dup[mine]
-            if d.any():
-                pos = last.loc[id_list[mine][d]].to_numpy()
-                detail = np.full(len(d), "", dtype=object)
-                detail[d] = [f"kept {paths[file_idx[j]].name} line {line_all[j]}" for j in pos]
-                t.reject([(d, "duplicate_id", _FIX_DUP, detail)])
-    keep = ~dup
-    # one code dictionary for all files
-    all_codes = np.unique(np.concatenate([q["code_values"] for q in parts]).astype(object))
-    code_id = np.concatenate([np.searchsorted(all_codes, q["code_values"])[q["code_id"]] for q in parts]).astype(
-        np.int32
-    )[keep]
-    num = {
-        c: np.concatenate([q[c] for q in parts])[keep]
-        for c in (
-            "t_from",
-            "t_to",
-            "day_only",
-            "x",
-            "y",
-            "lng",
-            "lat",
-            "domestic_abuse",
-            "alcohol",
-            "nte_flag",
-            "victim_sex",
-            "source_line",
-        )
-    }
-    file_idx = file_idx[keep]
-    da = num["domestic_abuse"]
-    sex = num["victim_sex"]
-    codes_cat = pd.Categorical.from_codes(code_id, categories=pd.Index(all_codes, dtype=object))
-    cls = classify_offences(
-        codes_cat,
-        table=table,
-        domestic_abuse=np.where(da == 1, 1.0, np.where(da == 0, 0.0, np.nan)),  # -1: not known
-        victim_female=np.where(sex == 0, 1.0, np.where(sex == 1, 0.0, np.nan)),
-    )
-    t_from = num["t_from"].astype("datetime64[s]")
-    t_to = num["t_to"].astype("datetime64[s]")
+    run_day = _dt.date.fromisoformat(str(today)[:10]) if today is not None else _dt.date.today()
+    use_ll = bool(cols.get("lng")) and bool(cols.get("lat"))
+    setup = _Setup(cols, dayfirst, use_ll, future_limit(run_day), run_day.isoformat())
+    parts, ledgers = _read_all(paths, setup, workers)
+    names = [p.name for p in paths]
+    ids, file_idx, keep, swap_note = _late_quarantine(parts, ledgers, names, use_ll)
+    if keep.all():
+        keep = None
+    else:
+        ids = ids.filter(pa.array(keep))
+        file_idx = file_idx[keep]
+    # one code dictionary for all files, sorted
+    all_codes = np.array(sorted(parts.code_vocab.values), dtype=object)
+    rank = np.empty(len(all_codes), np.int32)
+    rank[np.argsort(np.array(parts.code_vocab.values, dtype=object), kind="stable")] = np.arange(len(all_codes))
+    code_id = rank[np.concatenate(parts.codes)] if parts.codes else np.zeros(0, np.int32)
+    code_id = code_id if keep is None else code_id[keep]
+    num = {c: parts.take(c, keep) for c in _NUMERIC}
+    cls, row_combo = _classify(code_id, all_codes, num["domestic_abuse"], num["victim_sex"], table)
+    group_voc = Vocabulary()
+    groups = cls["vawg_group"]
+    group_code = np.where(groups.notna().to_numpy(), group_voc.lut(groups.fillna("").tolist()), -1)
+    vg = group_code[row_combo]
+    known = cls["code_known"].to_numpy(bool)[row_combo]
+    n = len(num["t_from"])
+    non_recent, basis = _non_recent(num["t_from"], num["reported"])
     window_h = (num["t_to"] - num["t_from"]) / 3600
     synth = any(is_synthetic_file(p) for p in paths) if synthetic is None else bool(synthetic)
-    names = [p.name for p in paths]
-
-    def dict_col(name):
-        chunks = [q[name] for q in parts]
-        arr = pa.chunked_array(chunks).unify_dictionaries().combine_chunks() if len(chunks) > 1 else chunks[0]
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return arr.filter(pa.array(keep))
-
-    desc = dict_col("offence_description")
-    desc_filled = pc.if_else(
-        pc.equal(desc.cast(pa.string()), ""),
-        pa.array(cls["offence_description"].fillna("").to_numpy(object), pa.string()),
-        desc.cast(pa.string()),
-    ).dictionary_encode()
-    from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
-
-    months = t_from.astype("datetime64[M]").astype(np.int64)
-    n = len(t_from)
-    vg = cls["vawg_group"]
+    sex = num["victim_sex"]
     out = pa.table(
         {
-            "event_id": ids.filter(pa.array(keep)),
+            "event_id": ids,
             "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array(["rms"])),
             "synthetic": pa.array(np.full(n, synth)),
             "offence_code": pa.DictionaryArray.from_arrays(
-                pa.array(code_id), pa.array(all_codes.tolist(), pa.string())
+                pa.array(code_id, pa.int32()), pa.array(all_codes.tolist(), pa.string())
             ),
-            "offence_description": desc_filled,
-            "vawg_group": pa.array(
-                vg.astype(object).where(vg.notna(), None).to_numpy(object), pa.string()
-            ).dictionary_encode(),
-            "code_known": pa.array(cls["code_known"].to_numpy(bool)),
-            "t_from": pa.array(t_from),
-            "t_to": pa.array(t_to),
+            "offence_description": _desc_column(parts, keep, cls, row_combo),
+            "vawg_group": dictionary_array(vg, group_voc.values),
+            "code_known": pa.array(known),
+            "t_from": pa.array(num["t_from"].astype("datetime64[s]")),
+            "t_to": pa.array(num["t_to"].astype("datetime64[s]")),
             "time_precision": pa.DictionaryArray.from_arrays(
                 pa.array(num["day_only"].astype(np.int32)), pa.array(["minute", "day"])
             ),
             "time_window_h": pa.array(window_h.astype(float)),
             "time_resolved": pa.array(np.ones(n, bool)),
-            "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(months, pa.int64())),
+            "month": pa.ExtensionArray.from_storage(
+                ArrowPeriodType("M"),
+                pa.array(num["t_from"].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)),
+            ),
             "x": num["x"],
             "y": num["y"],
             "lng": num["lng"],
             "lat": num["lat"],
-            "location_type": dict_col("location_type"),
+            "location_type": _text_column(parts, "location_type", keep),
             "domestic_abuse": num["domestic_abuse"],
             "alcohol": num["alcohol"],
             "nte_flag": num["nte_flag"],
             "victim_sex": pa.DictionaryArray.from_arrays(pa.array(sex.astype(np.int32)), pa.array(["F", "M", "U"])),
-            "victim_age_band": dict_col("victim_age_band"),
-            "outcome_code": dict_col("outcome_code"),
+            "victim_age_band": _text_column(parts, "victim_age_band", keep),
+            "outcome_code": _text_column(parts, "outcome_code", keep),
+            "non_recent": pa.array(non_recent),
             "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx), pa.array(names, pa.string())),
             "source_line": num["source_line"],
         }
     )
     accepted = np.bincount(file_idx, minlength=len(paths))
-    unknown = ~cls["code_known"].to_numpy(bool)
+    unknown_codes = sorted({str(c) for c in all_codes[np.unique(code_id[~known])]})
     extra = {
         "coverage": coverage(num["t_from"]),
         "offence_table_version": table.version,
-        "offence_codes_unknown": int(unknown.sum()),
-        "offence_codes_unknown_list": sorted(set(all_codes[np.unique(code_id[unknown])].tolist()))[:50],
-        "vawg_events": int(vg.notna().sum()),
+        "offence_codes_unknown": int((~known).sum()),
+        "offence_codes_unknown_list": unknown_codes[:50],
+        "vawg_events": int((vg >= 0).sum()),
         "time_windows_over_max": int((window_h > MAX_WINDOW_DAYS * 24).sum()),
         "time_precision_day": int(num["day_only"].sum()),
-        "victim_sex_unrecognised": odd_sex,
+        "victim_sex_unrecognised": parts.odd_sex,
+        "non_recent_events": int(non_recent.sum()),
+        "non_recent_basis": basis,
+        "run_date": setup.today,
+        "coordinates_swap_check": swap_note,
         "dayfirst": dayfirst,
         "columns": cols,
     }
-    rec = reconcile("rms", tables, accepted, extra=extra)
+    rec = reconcile("rms", ledgers, accepted, extra=extra)
     rec["synthetic"] = synth
-    return IngestResult(events=out, quarantine=assemble_quarantine(tables), reconciliation=rec)
+    return IngestResult(events=out, quarantine=assemble_quarantine(ledgers), reconciliation=rec)

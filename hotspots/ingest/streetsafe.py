@@ -14,12 +14,16 @@ were the time of the experience.
 
 Demographics (gender, age range) are dropped at read unless the config keeps
 them (``keep_demographics``); they are never logged or put in a quarantine
-detail.
+detail, and when dropped they are blanked inside the quarantine's ``raw``
+record too, as is every column the reader does not map (free text an
+extract may carry).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,19 +31,21 @@ import pandas as pd
 
 from hotspots.ingest import _datetimes as dt
 from hotspots.ingest.common import (
+    FIX_FUTURE,
     coordinates,
     coverage,
     datetimes,
     drop_repeated_ids,
     events_table,
     file_list,
+    future_limit,
     is_synthetic_file,
     reconcile,
     resolve_columns,
     utc_to_local,
 )
 from hotspots.ingest.police_uk import IngestResult
-from hotspots.ingest.table import assemble_quarantine, read_table
+from hotspots.ingest.table import TableRead, assemble_quarantine, map_blocks, open_table
 
 __all__ = ["STREETSAFE_COLUMNS", "PLACE_REASONS", "BEHAVIOUR_REASONS", "read_streetsafe"]
 
@@ -105,12 +111,58 @@ def _multi(t, col: str, known: Mapping[str, str]) -> tuple[dict[str, np.ndarray]
     return out, int(odd[codes].sum())
 
 
+def _block(t: TableRead, cols: Mapping[str, str], keep_demographics: bool, limit: int, today: str) -> tuple:
+    """Validate one block of an extract (worker thread): its accepted rows as a frame, and counts."""
+    ids = t.strings("id").to_numpy(zero_copy_only=False)
+    secs, st, off, bad_time = datetimes(t, "submitted_at", label=cols["submitted_at"])
+    parsed = (st == dt.DT_DATE) | (st == dt.DT_DATETIME)
+    wall = utc_to_local(np.where(parsed, secs, 0), off).astype("datetime64[s]").astype(np.int64)
+    x, y, lng, lat, coord_problems = coordinates(
+        t,
+        kind="wgs84",
+        x_col="lng",
+        y_col="lat",
+        no_coords_fix=_FIX_NOCOORD,
+        what=f"{cols['lng']}/{cols['lat']}",
+    )
+    problems = [
+        (ids == "", "missing_id", "every report needs its ID; fill it or remove the row", None),
+        (st == dt.DT_EMPTY, "missing_datetime", _FIX_TIME, None),
+        bad_time,
+        (parsed & (wall >= limit), "date_in_future", FIX_FUTURE, f"submitted after the run date {today}"),
+        *coord_problems,
+    ]
+    keep = t.reject(problems)
+    place, op = _multi(t, "place_reasons", PLACE_REASONS)
+    beh, ob = _multi(t, "behaviour_reasons", BEHAVIOUR_REASONS)
+    f = pd.DataFrame({"event_id": ids[keep], "_secs": secs[keep], "_off": off[keep].astype(np.int64)})
+    for c, v in (("x", x), ("y", y), ("lng", lng), ("lat", lat)):
+        f[c] = v[keep]
+    for d in (place, beh):
+        for c, v in d.items():
+            f[c] = v
+    f["not_reported_reasons"] = (
+        t.strings("not_reported_reasons").to_numpy(zero_copy_only=False) if t.has("not_reported_reasons") else ""
+    )
+    demo = 0
+    for c in ("gender", "age_range"):
+        if t.has(c):
+            vals = t.strings(c).to_numpy(zero_copy_only=False)
+            demo += int((vals != "").sum())
+            if keep_demographics:
+                f[c] = vals
+    f["source_line"] = t.line
+    return f, op, ob, demo
+
+
 def read_streetsafe(
     paths: Iterable[str | Path],
     *,
     columns: Mapping[str, str] | None = None,
     keep_demographics: bool = False,
     synthetic: bool | None = None,
+    today=None,
+    workers: int = 2,
 ) -> IngestResult:
     r"""Read StreetSafe report extracts into events, quarantine and reconciliation.
 
@@ -124,6 +176,11 @@ def read_streetsafe(
         Keep ``gender`` and ``age_range``; otherwise they are dropped at read.
     synthetic : bool, optional
         Default: whether a file is marked synthetic.
+    today : date or str, optional
+        The run date (default: the machine's date); reports submitted after it
+        are quarantined as ``date_in_future``.
+    workers : int, default 2
+        Threads validating blocks (files are read in blocks of bounded size).
 
     Returns
     -------
@@ -154,56 +211,31 @@ def read_streetsafe(
     """
     cols = resolve_columns(STREETSAFE_COLUMNS, columns, what="StreetSafe")
     paths = file_list(paths, reader="read_streetsafe")
-    tables, frames = [], []
-    odd_place = odd_beh = 0
-    demographics_present = 0
-    for i, p in enumerate(paths):
-        t = read_table(
+    run_day = _dt.date.fromisoformat(str(today)[:10]) if today is not None else _dt.date.today()
+    limit = future_limit(run_day)
+    ledgers = [
+        open_table(
             p,
             columns=cols,
             required=["id", "submitted_at", "lat", "lng"],
             header_fix="map this extract's column names with [streetsafe.columns] in the force config",
+            redact=() if keep_demographics else ("gender", "age_range"),
+            redact_unmapped=True,
         )
-        ids = t.strings("id").to_numpy(zero_copy_only=False)
-        secs, st, off, bad_time = datetimes(t, "submitted_at", label=cols["submitted_at"])
-        x, y, lng, lat, coord_problems = coordinates(
-            t,
-            kind="wgs84",
-            x_col="lng",
-            y_col="lat",
-            no_coords_fix=_FIX_NOCOORD,
-            what=f"{cols['lng']}/{cols['lat']}",
-        )
-        problems = [
-            (ids == "", "missing_id", "every report needs its ID; fill it or remove the row", None),
-            (st == dt.DT_EMPTY, "missing_datetime", _FIX_TIME, None),
-            bad_time,
-            *coord_problems,
-        ]
-        keep = t.reject(problems)
-        place, op = _multi(t, "place_reasons", PLACE_REASONS)
-        beh, ob = _multi(t, "behaviour_reasons", BEHAVIOUR_REASONS)
-        odd_place += op
-        odd_beh += ob
-        f = pd.DataFrame({"event_id": ids[keep], "_secs": secs[keep], "_off": off[keep].astype(np.int64)})
-        for c, v in (("x", x), ("y", y), ("lng", lng), ("lat", lat)):
-            f[c] = v[keep]
-        for d in (place, beh):
-            for c, v in d.items():
-                f[c] = v
-        f["not_reported_reasons"] = (
-            t.strings("not_reported_reasons").to_numpy(zero_copy_only=False) if t.has("not_reported_reasons") else ""
-        )
-        for c in ("gender", "age_range"):
-            if t.has(c):
-                vals = t.strings(c).to_numpy(zero_copy_only=False)
-                demographics_present += int((vals != "").sum())
-                if keep_demographics:
-                    f[c] = vals
-        f["source_line"] = t.line
-        f["_file"] = i
-        tables.append(t)
-        frames.append(f)
+        for p in paths
+    ]
+    frames = []
+    odd_place = odd_beh = 0
+    demographics_present = 0
+    for i, led in enumerate(ledgers):
+        fn = partial(_block, cols=cols, keep_demographics=keep_demographics, limit=limit, today=run_day.isoformat())
+        for f, op, ob, demo in map_blocks(led, fn, workers=workers):
+            f["_file"] = i
+            frames.append(f)
+            odd_place += op
+            odd_beh += ob
+            demographics_present += demo
+    tables = ledgers
     ev = pd.concat(frames, ignore_index=True)
     ev = drop_repeated_ids(ev, tables, fix="the same report ID is in a later row or file, which was kept")
     wall = utc_to_local(ev["_secs"].to_numpy(), ev["_off"].to_numpy())

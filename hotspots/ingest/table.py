@@ -1,41 +1,73 @@
-"""Read any partner CSV into byte spans, losing nothing.
+"""Read any partner CSV in blocks of whole records, losing nothing.
 
 The shared first stage of the RMS, StreetSafe, A&E and partnership readers.
-A file is read whole (gzip or plain), its header is matched to the logical
-columns a source needs (case, spaces and a BOM ignored), and every data line
-is split into fields by the numba tokenizer used for police.uk. Lines that
-cannot be rows (wrong number of fields, an unclosed quote, a file cut short)
-are quarantined here, with their line number and the line as read; the
-source reader then validates the remaining rows with array operations and
-quarantines what fails through :meth:`TableRead.quarantine`.
+A file (gzip or plain) is read in blocks of whole records by
+:func:`hotspots.ingest.blocks.iter_line_blocks`, so memory stays bounded
+whatever the file's size. Its header is matched to the logical columns a
+source needs (case, spaces and a BOM ignored; a column named twice is
+refused), and every record is split into fields by the numba tokenizer used
+for police.uk. Records that cannot be rows (wrong number of fields, an
+unclosed quote, a file cut short) are quarantined here with their line number
+and the record as read; the source reader validates the remaining rows of
+each block with array operations and quarantines what fails through
+:meth:`TableRead.reject`.
 
-Nothing here logs a field's content; problems name the file, line and column.
+Two objects: a :class:`TableFile` is one file's ledger (header, counts,
+quarantine, warnings, hashes), a :class:`TableRead` one block of its rows.
+Rows judged only after their block is gone (a reference repeated in a later
+block, coordinates that look swapped against the whole file) are quarantined
+by line with :meth:`TableFile.quarantine_lines`; their records are fetched in
+one more pass over the file when the quarantine is assembled.
+
+Privacy: columns a reader drops (``redact``, and with ``redact_unmapped``
+every column it does not map) are blanked inside the quarantine's ``raw``
+record, keeping the field count; a record that cannot be aligned with the
+header is withheld whole from ``raw`` in such a file. Nothing here logs a
+field's content; problems name the file, line and column.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import zlib
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import pyarrow as pa
 
 from hotspots.errors import InputFileError
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
+from hotspots.ingest.blocks import FileReadState, iter_line_blocks
+from hotspots.ingest.police_uk import _recode_cp1252
 
-__all__ = ["TableRead", "read_table", "norm_header", "assemble_quarantine", "QUARANTINE_SCHEMA"]
+__all__ = [
+    "TableFile",
+    "TableRead",
+    "Vocabulary",
+    "open_table",
+    "read_table",
+    "read_header",
+    "map_blocks",
+    "norm_header",
+    "assemble_quarantine",
+    "QUARANTINE_SCHEMA",
+]
 
+BLOCK_BYTES = 1 << 22  # 4 MiB of text per block
 LINE_REASONS = {
     "wrong_field_count": "the row has a different number of fields from the header (a stray comma or a cut-off line); "
     "fix the row or re-export the file",
-    "malformed_quotes": "a quoted field is not closed on the same line; fix the quotes or re-export the file",
+    "malformed_quotes": "a quoted field is not closed (or text follows its closing quote); "
+    "fix the quotes or re-export the file",
     "truncated_file": "the file ends part-way through this row; re-send or re-download the complete file",
 }
+WITHHELD = "; raw record withheld: it cannot be aligned with the header and the file has columns dropped for privacy"
+HEADER_ONLY = "header only: the file has no data rows"
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -65,6 +97,13 @@ def parse_float_spans(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np
 
     Exact: values beyond the kernel's fast path (> 15 significant digits, as
     Socrata writes coordinates) are parsed by Python's ``float``.
+
+    Examples
+    --------
+    >>> buf = np.frombuffer(b"1.5,x,", dtype=np.uint8)
+    >>> v, st = parse_float_spans(buf, np.array([0, 4, 6]), np.array([3, 5, 6]))
+    >>> float(v[0]), st.tolist()
+    (1.5, [0, 2, 1])
     """
     val, st = k._parse_floats(buf, s, e, k._POW10)
     slow = np.flatnonzero(st == k.NUM_SLOW)
@@ -80,76 +119,584 @@ def parse_float_spans(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np
     return val, st
 
 
-def _read_bytes(path: Path) -> tuple[bytes, dict]:
-    """File contents (gunzipped), its SHA-256 on disk and whether it was cut short."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(str(path), "no such file", "check the path in the config or command") from None
-    except IsADirectoryError:
-        raise InputFileError(str(path), "is a folder, not a file", "name the CSV file itself") from None
-    info = {"bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest(), "gzip": raw[:2] == b"\x1f\x8b"}
-    info["truncated"] = False
-    if info["gzip"]:
-        d = zlib.decompressobj(wbits=47)
-        try:
-            data = d.decompress(raw)
-        except zlib.error as exc:
-            raise InputFileError(
-                str(path), f"gzip data is corrupt ({exc})", "re-send or re-download the file"
-            ) from None
-        if not d.eof:
-            info["truncated"] = True
-        raw = data
-    return raw, info
+# ----------------------------------------------------------------------------------------------- kernels
 
 
-def _refuse_non_text(path: Path, data: bytes) -> None:
-    head = data[:4096]
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+@nb.njit(cache=True, nogil=True)
+def _gather_redacted(buf, rs, re_, fs, fe, blank_cols, withhold):
+    """Records ``[rs, re_)`` with the fields in ``blank_cols`` (ascending) emptied, quotes included.
+
+    Rows with ``withhold`` set come out empty. Returns Arrow string buffers ``(offsets, data)``.
+    """
+    n = len(rs)
+    total = 0
+    for i in range(n):
+        total += re_[i] - rs[i]
+    data = np.empty(total, dtype=np.uint8)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    o = 0
+    for i in range(n):
+        if not withhold[i]:
+            p = rs[i]
+            for j in blank_cols:
+                a = fs[i, j]
+                b = fe[i, j]
+                if a > rs[i] and buf[a - 1] == 34:  # a quoted field: drop its quotes too
+                    a -= 1
+                    b += 1
+                if a < p or b > re_[i]:
+                    continue
+                for q in range(p, a):
+                    data[o] = buf[q]
+                    o += 1
+                p = b
+            for q in range(p, re_[i]):
+                data[o] = buf[q]
+                o += 1
+        offsets[i + 1] = o
+    return offsets, data[:o]
+
+
+@nb.njit(cache=True, nogil=True)
+def _hash_strings(offsets, data):
+    """64-bit hash of each string of an Arrow string array's buffers (never 0)."""
+    n = len(offsets) - 1
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        out[i] = k._hash_span(data, offsets[i], offsets[i + 1])
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _last_of_each(h):
+    """For each row, the index of the last row with the same hash (open addressing over int64 row indices)."""
+    n = len(h)
+    cap = 16
+    while cap < 2 * n:
+        cap *= 2
+    table = np.full(cap, -1, dtype=np.int64)
+    mask = np.uint64(cap - 1)
+    last = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        slot = h[i] & mask
+        while True:
+            j = table[slot]
+            if j < 0:
+                table[slot] = i
+                break
+            if h[j] == h[i]:
+                table[slot] = i  # later rows win
+                break
+            slot = (slot + np.uint64(1)) & mask
+    for i in range(n):
+        slot = h[i] & mask
+        while True:
+            j = table[slot]
+            if h[j] == h[i]:
+                last[i] = j
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return last
+
+
+@nb.njit(cache=True, nogil=True)
+def _first_appearance(codes, k_):
+    """Renumber codes in order of first appearance; -1 (null) stays -1. Returns new codes and old code of each."""
+    new_of = np.full(k_, -1, dtype=np.int32)
+    order = np.empty(k_, dtype=np.int32)
+    out = np.empty(len(codes), dtype=np.int32)
+    m = 0
+    for i in range(len(codes)):
+        c = codes[i]
+        if c < 0:
+            out[i] = -1
+            continue
+        if new_of[c] < 0:
+            new_of[c] = m
+            order[m] = c
+            m += 1
+        out[i] = new_of[c]
+    return out, order[:m]
+
+
+def _chunk_hashes(arr: pa.Array) -> np.ndarray:
+    """Hashes of the strings of one Arrow string or large-string array."""
+    wide = arr.type == pa.large_string()
+    bufs = arr.buffers()
+    width = 8 if wide else 4
+    offsets = np.frombuffer(
+        bufs[1], dtype=np.int64 if wide else np.int32, count=len(arr) + 1, offset=arr.offset * width
+    )
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    return _hash_strings(offsets, data)
+
+
+def last_of_each(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Index of the last occurrence of each row's string (hash table; hash hits confirmed on the text).
+
+    Examples
+    --------
+    >>> last_of_each(pa.chunked_array([["a", "b"], ["a"]])).tolist()
+    [2, 1, 2]
+    """
+    chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+    chunks = [c for c in chunks if len(c)]
+    if not chunks:
+        return np.zeros(0, np.int64)
+    last = _last_of_each(np.concatenate([_chunk_hashes(c) for c in chunks]))
+    cand = np.flatnonzero(last != np.arange(len(last)))
+    if len(cand):  # a 64-bit hash collision between different texts is not a repeat
+        a = strings.take(pa.array(cand)).to_numpy(zero_copy_only=False)
+        b = strings.take(pa.array(last[cand])).to_numpy(zero_copy_only=False)
+        differ = np.asarray(a, dtype=object) != np.asarray(b, dtype=object)
+        last[cand[differ]] = cand[differ]
+    return last
+
+
+def dictionary_array(codes: np.ndarray, values: Sequence[str | None]) -> pa.DictionaryArray:
+    """A dictionary array over ``values`` with entries in order of first use; code -1 is null.
+
+    Examples
+    --------
+    >>> dictionary_array(np.array([2, 0, -1, 2]), ["a", "b", "c"]).to_pylist()
+    ['c', 'a', None, 'c']
+    """
+    codes = np.asarray(codes, dtype=np.int32)
+    new, order = _first_appearance(codes, len(values))
+    vals = pa.array([values[i] for i in order], pa.string())
+    idx = pa.array(new, pa.int32(), mask=new < 0) if (new < 0).any() else pa.array(new, pa.int32())
+    return pa.DictionaryArray.from_arrays(idx, vals)
+
+
+class Vocabulary:
+    """The distinct values of a text column across blocks and files, numbered in order of first appearance.
+
+    Examples
+    --------
+    >>> v = Vocabulary()
+    >>> v.encode(np.array([0, 1, 0]), ["x", "y"]).tolist(), v.encode(np.array([0]), ["y"]).tolist(), v.values
+    ([0, 1, 0], [1], ['x', 'y'])
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def lut(self, values: Sequence[str]) -> np.ndarray:
+        """Global code of each of ``values`` (new values appended)."""
+        out = np.empty(max(len(values), 1), np.int32)
+        for i, v in enumerate(values):
+            c = self.index.get(v)
+            if c is None:
+                c = self.index[v] = len(self.values)
+                self.values.append(v)
+            out[i] = c
+        return out[: len(values)]
+
+    def encode(self, codes: np.ndarray, values: Sequence[str]) -> np.ndarray:
+        """Block-local codes over ``values`` as global codes."""
+        if len(codes) == 0:
+            self.lut(values)
+            return np.zeros(0, np.int32)
+        return self.lut(values)[codes]
+
+
+# ----------------------------------------------------------------------------------------------- file
+
+
+def _first_record(buf: np.ndarray) -> tuple[int, int, int]:
+    """Span of the first record of ``buf`` and the offset after its line break."""
+    starts, ends = k._line_spans(buf)
+    if len(starts) == 0:
+        return 0, 0, 0
+    e = int(ends[0])
+    nxt = e
+    while nxt < len(buf) and buf[nxt] in (13, 10):
+        nxt += 1
+        if buf[nxt - 1] == 10:
+            break
+    return int(starts[0]), e, nxt
+
+
+def _parse_header(path: Path, buf: np.ndarray, s: int, e: int) -> list[str]:
+    """Header names from the record ``buf[s:e]`` (RFC 4180 quoting); refuses what is not a header."""
+    head = bytes(buf[s:e])
+    if b"\x00" in head:
+        utf16 = head.count(b"\x00") * 3 >= len(head)
         raise InputFileError(
             str(path),
-            "file is UTF-16 text (Excel 'Unicode Text'), not a CSV",
+            "file is UTF-16 text without a byte-order mark, not a CSV"
+            if utf16
+            else "file is binary, not CSV text (an Excel .xlsx?)",
             "open it in a spreadsheet and save as 'CSV UTF-8 (comma delimited)'",
             line=1,
         )
-    if head[:4] == b"PK\x03\x04" or b"\x00" in head:
+    if head[:4] == b"PK\x03\x04":
         raise InputFileError(
             str(path),
             "file is binary, not CSV text (an Excel .xlsx?)",
             "export the sheet as 'CSV UTF-8 (comma delimited)' and give that file",
             line=1,
         )
+    ss, ee = np.array([s], np.int64), np.array([e], np.int64)
+    _, _, _, nf, st = k._split_fields(buf, ss, ee, 1)
+    if st[0] == k.LINE_BAD_QUOTE:
+        raise InputFileError(
+            str(path),
+            "the header row has an unclosed quote (or text after a closing quote)",
+            "correct the quotes in the first row or re-export the file",
+            line=1,
+        )
+    fs, fe, fesc, nf, st = k._split_fields(buf, ss, ee, int(nf[0]))
+    names = []
+    for j in range(int(nf[0])):
+        txt = bytes(buf[fs[0, j] : fe[0, j]]).decode("utf-8", "replace")
+        names.append(txt.replace('""', '"') if fesc[0, j] else txt)
+    return names
+
+
+def _duplicates(path: Path, header: list[str], columns: Mapping[str, str]) -> list[str]:
+    """Refuse a column the reader uses named twice; returns warnings for repeated columns it does not use."""
+    used = {norm_header(v) for v in columns.values() if v}
+    seen: dict[str, int] = {}
+    notes = []
+    for j, h in enumerate(header):
+        n = norm_header(h)
+        if not n:
+            continue
+        if n in seen:
+            where = f"columns {seen[n] + 1} and {j + 1}"
+            if n in used:
+                raise InputFileError(
+                    str(path),
+                    f"the header names column '{h.strip()}' twice ({where}); the reader cannot tell which to use",
+                    "rename or delete one of the two columns and re-export the file",
+                    line=1,
+                )
+            notes.append(f"column '{h.strip()}' is named twice ({where}); not used by this reader, so ignored")
+        else:
+            seen[n] = j
+    return notes
+
+
+def _match_header(path: Path, header: list[str], columns: Mapping[str, str], required: Sequence[str], hint: str):
+    norm = [norm_header(h) for h in header]
+    found: dict[str, int] = {}
+    for logical, name in columns.items():
+        if name and norm_header(name) in norm:
+            found[logical] = norm.index(norm_header(name))
+    missing = [f"{columns.get(c) or c!r} ({c})" for c in required if c not in found]
+    if missing:
+        near = []
+        for c in required:
+            if c in found or not columns.get(c):
+                continue
+            m = difflib.get_close_matches(norm_header(columns[c]), norm, n=1, cutoff=0.6)
+            if m:
+                near.append(f"'{header[norm.index(m[0])]}' for {c}?")
+        problem = f"header lacks column(s) {', '.join(missing)}"
+        if near:
+            problem += f"; did you mean {', '.join(near)}"
+        raise InputFileError(str(path), problem, hint, line=1)
+    return found
+
+
+@dataclass
+class _Decoded:
+    buf: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    line: np.ndarray
+    recoded: int
+    crlf: int
+    lf: int
+
+
+def _decode(buf: np.ndarray, line0: int) -> _Decoded:
+    """Records of a block: spans (Windows-1252 lines re-encoded to UTF-8) and the file line each starts on."""
+    starts, ends = k._line_spans(buf)
+    recoded = 0
+    if len(buf) and k._max_byte(buf) >= 0x80:
+        bad = k._utf8_invalid_lines(buf, starts, ends)
+        if len(bad):
+            buf = _recode_cp1252(buf, starts, ends, bad)
+            starts, ends = k._line_spans(buf)
+            recoded = len(bad)
+    n_phys = k._count_lines(buf)
+    if n_phys == len(starts):
+        line = line0 + np.arange(len(starts), dtype=np.int64)
+    else:  # records holding quoted line breaks: number each by the line it starts on
+        line = line0 + np.searchsorted(np.flatnonzero(buf == 10), starts).astype(np.int64)
+    term = buf[ends[ends < len(buf)]]
+    return _Decoded(
+        buf, starts, ends, line, recoded, int(np.count_nonzero(term == 13)), int(np.count_nonzero(term == 10))
+    )
+
+
+class TableFile:
+    """One CSV file's ledger: header, column positions, counts, quarantine, warnings.
+
+    Made by :func:`open_table`; iterate :meth:`blocks` (or :func:`map_blocks`)
+    for its rows. Attributes used by :func:`hotspots.ingest.common.reconcile`:
+    ``file``, ``path``, ``rows_read``, ``counts``, ``n_quarantined``,
+    ``warnings`` and ``info`` (complete once every block has been read).
+    """
+
+    def __init__(self, path: Path, name: str, block_bytes: int):
+        self.path = path
+        self.file = name
+        self.block_bytes = block_bytes
+        self.header: list[str] = []
+        self.columns: dict[str, int] = {}
+        self.ncols = 0
+        self.rows_read = 0
+        self.counts: dict[str, int] = {}
+        self.quarantined: list[pa.Table] = []
+        self.warnings: list[str] = []
+        self.info: dict = {}
+        self.blank_cols = np.zeros(0, np.int64)
+        self._late: list[tuple[np.ndarray, str, str, np.ndarray]] = []
+        self._lock = threading.Lock()
+        self._state = FileReadState(path)
+        self._gen: Iterator | None = None
+        self._first: tuple[np.ndarray, bool] | None = None
+        self._recoded = self._crlf = self._lf = self._blank = 0
+        self._line0 = 2
+
+    @property
+    def n_quarantined(self) -> int:
+        """Rows quarantined so far."""
+        return sum(self.counts.values())
+
+    @property
+    def redacting(self) -> bool:
+        """Whether some columns are blanked in the quarantine's ``raw``."""
+        return len(self.blank_cols) > 0
+
+    def _open(self, columns, required, header_fix, redact, redact_unmapped) -> None:
+        p = self.path
+        if p.is_dir():
+            raise InputFileError(str(p), "is a folder, not a file", "name the CSV file itself")
+        if not p.exists():
+            raise InputFileError(str(p), "no such file", "check the path in the config or command")
+        try:
+            with open(p, "rb"):
+                pass
+        except OSError as exc:
+            raise InputFileError(str(p), f"cannot be opened ({exc.strerror})", "check the file's permissions") from None
+        self._gen = iter_line_blocks(p, self._state, block_bytes=self.block_bytes)
+        buf, last = next(self._gen, (np.zeros(0, np.uint8), True))
+        s, e, nxt = _first_record(buf)
+        if e == s or not bytes(buf[s:e]).strip(b" \t\r\n"):
+            if self._state.truncated:
+                raise InputFileError(
+                    str(p), f"{self._state.truncated} before the header", "re-send or re-download the file", line=1
+                )
+            if bytes(buf).strip(b" \t\r\n"):
+                raise InputFileError(
+                    str(p), "the first line is blank, not the header", "delete the lines before the header row", line=1
+                )
+            raise InputFileError(
+                str(p), "file is empty (no header line)", "re-export the file with its header row", line=1
+            )
+        if bytes(buf[:s]).strip(b" \t\r\n"):  # defensive: the first record starts at 0
+            raise InputFileError(str(p), "cannot find the header row", "re-export the file with its header row", line=1)
+        if k._max_byte(buf[s:e]) >= 0x80 and len(k._utf8_invalid_lines(buf, np.array([s]), np.array([e]))):
+            buf = _recode_cp1252(buf, np.array([s]), np.array([e]), np.array([0]))
+            s, e, nxt = _first_record(buf)
+            self._recoded += 1
+        self.header = _parse_header(p, buf, s, e)
+        self.warnings.extend(_duplicates(p, self.header, columns))
+        self.columns = _match_header(p, self.header, columns, required, header_fix)
+        self.ncols = len(self.header)
+        if nxt > e:
+            if buf[e] == 13 and nxt - e == 2:
+                self._crlf += 1
+            elif buf[nxt - 1] == 10:
+                self._lf += 1
+        blank = {self.columns[c] for c in redact if c in self.columns}
+        if redact_unmapped:
+            blank |= set(range(self.ncols)) - set(self.columns.values())
+        self.blank_cols = np.array(sorted(blank), np.int64)
+        self._first = (buf[nxt:], last)
+        self._line0 = 1 + int(np.count_nonzero(buf[:nxt] == 10))
+
+    def close(self) -> None:
+        """Stop reading (the background reader thread ends)."""
+        if self._gen is not None:
+            self._gen.close()
+        self._first = None
+
+    def _raw_blocks(self) -> Iterator[tuple[np.ndarray, int, bool]]:
+        """``(block, first line number, is_last)`` for the data records, in file order."""
+        line0 = self._line0  # the line after the header
+        first, self._first = self._first, None
+        if first is None:
+            return
+        buf, last = first
+        while True:
+            yield buf, line0, last
+            line0 += k._count_lines(buf)
+            if last:
+                break
+            buf, last = next(self._gen)
+
+    def blocks(self) -> Iterator[TableRead]:
+        """The file's rows, a block at a time (decoded and split in this thread)."""
+        for buf, line0, last in self._raw_blocks():
+            yield self.decode(buf, line0, last)
+        self.finish()
+
+    def decode(self, raw: np.ndarray, line0: int, is_last: bool) -> TableRead:
+        """One block of records as a :class:`TableRead`, line-level problems already quarantined."""
+        d = _decode(raw, line0)
+        buf = d.buf
+        fstart, fend, fesc, nfields, status = k._split_fields(buf, d.starts, d.ends, self.ncols)
+        is_row = status != k.LINE_BLANK
+        cut_tail = bool(is_last and self._state.truncated and len(buf) and buf[-1] != 10)
+        if cut_tail and len(is_row):
+            is_row[-1] = True  # a partial line is a (damaged) row even if blank so far
+        with self._lock:
+            self._recoded += d.recoded
+            self._crlf += d.crlf
+            self._lf += d.lf
+            self._blank += int(len(is_row) - np.count_nonzero(is_row))
+            self.rows_read += int(np.count_nonzero(is_row))
+        t = TableRead(
+            ledger=self,
+            buf=buf,
+            line=d.line[is_row],
+            fstart=fstart[is_row],
+            fend=fend[is_row],
+            fesc=fesc[is_row],
+            rstart=d.starts[is_row],
+            rend=d.ends[is_row],
+            aligned=(nfields[is_row] == self.ncols) & (status[is_row] == k.LINE_OK),
+        )
+        status, nfields = status[is_row], nfields[is_row]
+        cut = np.zeros(len(t), bool)
+        if cut_tail and len(cut):
+            cut[-1] = True
+            t.aligned[-1] = False
+        quote = status == k.LINE_BAD_QUOTE
+        wrong = (nfields != self.ncols) & ~quote
+        detail = np.full(len(t), "", dtype=object)
+        detail[wrong] = [f"{n} fields, header has {self.ncols}" for n in nfields[wrong]]
+        detail[cut] = "gzip stream ends mid-row"
+        t.reject(
+            [
+                (cut, "truncated_file", LINE_REASONS["truncated_file"], detail),
+                (quote, "malformed_quotes", LINE_REASONS["malformed_quotes"], detail),
+                (wrong, "wrong_field_count", LINE_REASONS["wrong_field_count"], detail),
+            ]
+        )
+        return t
+
+    def finish(self) -> None:
+        """Close the reading: hashes, sizes, encodings and warnings into ``info``."""
+        st = self._state
+        nl = self._crlf + self._lf
+        self.info = {
+            "bytes": st.bytes_on_disk,
+            "sha256": st.sha256,
+            "gzip": st.compressed,
+            "truncated": st.truncated or False,
+            "encoding": ("utf-8-sig" if st.bom else "utf-8")
+            + (f" + {self._recoded} cp1252 line(s)" if self._recoded else ""),
+            "line_endings": "CRLF"
+            if self._crlf and self._crlf == nl
+            else ("mixed" if self._crlf else ("LF" if nl else "none")),
+            "recoded_lines": self._recoded,
+            "blank_lines": self._blank,
+        }
+        if self.rows_read == 0 and HEADER_ONLY not in self.warnings:
+            self.warnings.append(HEADER_ONLY)
+
+    def quarantine_lines(self, lines: np.ndarray, reason: str, fix: str, detail=None) -> None:
+        """Quarantine rows by file line after their block is gone (their records are re-read at assembly)."""
+        lines = np.asarray(lines, np.int64)
+        if len(lines) == 0:
+            return
+        if detail is None or isinstance(detail, str):
+            detail = np.full(len(lines), detail or "", dtype=object)
+        with self._lock:
+            self._late.append((lines, reason, fix, np.asarray(detail, dtype=object)))
+            self.counts[reason] = self.counts.get(reason, 0) + len(lines)
+
+    def _resolve_late(self) -> None:
+        """Fetch the records of rows quarantined by line, in one more pass over the file."""
+        if not self._late:
+            return
+        lines = np.concatenate([x[0] for x in self._late])
+        order = np.argsort(lines, kind="stable")
+        lines = lines[order]
+        reasons = np.concatenate([np.full(len(x[0]), x[1], dtype=object) for x in self._late])[order]
+        fixes = np.concatenate([np.full(len(x[0]), x[2], dtype=object) for x in self._late])[order]
+        details = np.concatenate([x[3] for x in self._late])[order]
+        raw = np.full(len(lines), "", dtype=object)
+        again = TableFile(self.path, self.file, self.block_bytes)
+        again._open({}, [], "", [], False)
+        again.header, again.ncols, again.blank_cols = self.header, self.ncols, self.blank_cols
+        for buf, line0, _last in again._raw_blocks():
+            d = _decode(buf, line0)
+            pos = np.searchsorted(lines, d.line)
+            hit = (pos < len(lines)) & (lines[np.minimum(pos, len(lines) - 1)] == d.line)
+            if not hit.any():
+                continue
+            r = np.flatnonzero(hit)
+            s, e = d.starts[r], d.ends[r]
+            fs, fe, _, nf, st = k._split_fields(d.buf, s, e, self.ncols)
+            text = _raw_strings(d.buf, s, e, fs, fe, self.blank_cols, (nf != self.ncols) | (st != k.LINE_OK))
+            vals = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+            for i, p in enumerate(pos[r]):  # all entries for this line (a line is quarantined once)
+                raw[p] = vals[i]
+        self.quarantined.append(
+            pa.table(
+                {
+                    "file": pa.array(np.full(len(lines), self.file, dtype=object), pa.string()),
+                    "line": pa.array(lines, pa.int64()),
+                    "reason": pa.array(reasons, pa.string()),
+                    "detail": pa.array(details, pa.string()),
+                    "fix": pa.array(fixes, pa.string()),
+                    "raw": pa.array(raw, pa.string()),
+                },
+                schema=QUARANTINE_SCHEMA,
+            )
+        )
+        self._late = []
+
+
+def _raw_strings(buf, s, e, fs, fe, blank_cols, misaligned) -> pa.Array:
+    """Records as read, with ``blank_cols`` emptied (misaligned records withheld) when there are any."""
+    n = len(s)
+    if len(blank_cols):
+        offsets, data = _gather_redacted(buf, s, e, fs, fe, blank_cols, np.asarray(misaligned, np.bool_))
+    else:
+        offsets, data = k._gather(buf, s, e, np.zeros(n, np.uint8), False)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 @dataclass
 class TableRead:
-    """One CSV file split into rows and fields (byte spans into ``buf``).
+    """One block of a CSV file's rows, split into fields (byte spans into ``buf``).
 
     Attributes
     ----------
-    file : str
-        The file's display name (used in quarantine rows and messages).
-    columns : dict of str to int
-        Logical column name -> field index in the file (only those found).
-    header : list of str
-        The header as written.
+    ledger : TableFile
+        The file this block belongs to (counts and quarantine go there).
     buf : ndarray of uint8
-        The decoded file (UTF-8; lines that were Windows-1252 re-encoded).
+        The decoded block (UTF-8; lines that were Windows-1252 re-encoded).
     line : ndarray of int64, shape (n,)
-        1-based file line of each candidate row still in play.
+        1-based file line on which each row still in play starts.
     fstart, fend, fesc : ndarray, shape (n, n_fields)
         Byte span of each field and whether it holds doubled quotes.
     rstart, rend : ndarray of int64, shape (n,)
-        Byte span of each row's whole line, for the quarantine's ``raw``.
-    info : dict
-        Bytes, SHA-256, gzip, encoding, line endings, blank and recoded lines.
+        Byte span of each row's whole record, for the quarantine's ``raw``.
+    aligned : ndarray of bool, shape (n,)
+        Whether the row's fields line up with the header.
     """
 
-    file: str
-    path: Path
-    header: list[str]
-    columns: dict[str, int]
+    ledger: TableFile
     buf: np.ndarray
     line: np.ndarray
     fstart: np.ndarray
@@ -157,10 +704,18 @@ class TableRead:
     fesc: np.ndarray
     rstart: np.ndarray
     rend: np.ndarray
-    info: dict
-    rows_read: int = 0
-    quarantined: list[pa.Table] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    aligned: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    # the file's ledger, as attributes of the block (reconcile and readers use these)
+    file = property(lambda self: self.ledger.file)
+    path = property(lambda self: self.ledger.path)
+    header = property(lambda self: self.ledger.header)
+    columns = property(lambda self: self.ledger.columns)
+    info = property(lambda self: self.ledger.info)
+    rows_read = property(lambda self: self.ledger.rows_read)
+    counts = property(lambda self: self.ledger.counts)
+    warnings = property(lambda self: self.ledger.warnings)
+    n_quarantined = property(lambda self: self.ledger.n_quarantined)
 
     def __len__(self) -> int:
         return len(self.line)
@@ -217,10 +772,17 @@ class TableRead:
         return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(values, pa.string()))
 
     def raw(self, rows: np.ndarray) -> pa.Array:
-        """The lines of ``rows`` as read (verbatim)."""
+        """The records of ``rows`` as read, with columns dropped for privacy blanked."""
         rows = np.asarray(rows, dtype=np.int64)
-        offsets, data = k._gather(self.buf, self.rstart[rows], self.rend[rows], np.zeros(len(rows), np.uint8), False)
-        return pa.StringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(data))
+        return _raw_strings(
+            self.buf,
+            self.rstart[rows],
+            self.rend[rows],
+            self.fstart[rows],
+            self.fend[rows],
+            self.ledger.blank_cols,
+            ~self.aligned[rows] if len(self.aligned) else np.zeros(len(rows), bool),
+        )
 
     def quarantine(self, mask: np.ndarray, reason: str, fix: str, detail=None) -> np.ndarray:
         """Move the rows in ``mask`` (boolean, over the rows in play) to the quarantine.
@@ -244,72 +806,63 @@ class TableRead:
         which = np.full(n, -1, np.int64)
         for i, (mask, *_rest) in enumerate(problems):
             which[np.asarray(mask, bool) & (which < 0)] = i
+        tables, counts = [], {}
+        redacting = self.ledger.redacting
         for i, (_mask, reason, fix, detail) in enumerate(problems):
             rows = np.flatnonzero(which == i)
             if len(rows) == 0:
                 continue
             if detail is None or isinstance(detail, str):
-                detail_arr = pa.array(np.full(len(rows), detail or "", dtype=object), pa.string())
+                det = np.full(len(rows), detail or "", dtype=object)
             else:
-                detail_arr = pa.array(np.asarray(detail, dtype=object)[rows], pa.string())
+                det = np.asarray(detail, dtype=object)[rows]
+            if redacting and len(self.aligned):
+                off = ~self.aligned[rows]
+                if off.any():
+                    det = det.copy()
+                    det[off] = [d + WITHHELD for d in det[off]]
             m = len(rows)
-            self.quarantined.append(
+            tables.append(
                 pa.table(
                     {
                         "file": pa.array(np.full(m, self.file, dtype=object), pa.string()),
                         "line": pa.array(self.line[rows], pa.int64()),
                         "reason": pa.array(np.full(m, reason, dtype=object), pa.string()),
-                        "detail": detail_arr,
+                        "detail": pa.array(det, pa.string()),
                         "fix": pa.array(np.full(m, fix, dtype=object), pa.string()),
                         "raw": self.raw(rows),
                     },
                     schema=QUARANTINE_SCHEMA,
                 )
             )
-            self.counts[reason] = self.counts.get(reason, 0) + m
+            counts[reason] = counts.get(reason, 0) + m
+        if tables:
+            led = self.ledger
+            with led._lock:
+                led.quarantined.extend(tables)
+                for r, m in counts.items():
+                    led.counts[r] = led.counts.get(r, 0) + m
         keep = which < 0
         if not keep.all():
-            for name in ("line", "fstart", "fend", "fesc", "rstart", "rend"):
-                setattr(self, name, getattr(self, name)[keep])
+            for name in ("line", "fstart", "fend", "fesc", "rstart", "rend", "aligned"):
+                arr = getattr(self, name)
+                if len(arr) == n:
+                    setattr(self, name, arr[keep])
         return keep
 
-    @property
-    def n_quarantined(self) -> int:
-        """Rows quarantined so far."""
-        return sum(self.counts.values())
 
-
-def _match_header(path: Path, header: list[str], columns: Mapping[str, str], required: Sequence[str], hint: str):
-    norm = [norm_header(h) for h in header]
-    found: dict[str, int] = {}
-    for logical, name in columns.items():
-        if name and norm_header(name) in norm:
-            found[logical] = norm.index(norm_header(name))
-    missing = [f"{columns.get(c) or c!r} ({c})" for c in required if c not in found]
-    if missing:
-        near = []
-        for c in required:
-            if c in found or not columns.get(c):
-                continue
-            m = difflib.get_close_matches(norm_header(columns[c]), norm, n=1, cutoff=0.6)
-            if m:
-                near.append(f"'{header[norm.index(m[0])]}' for {c}?")
-        problem = f"header lacks column(s) {', '.join(missing)}"
-        if near:
-            problem += f"; did you mean {', '.join(near)}"
-        raise InputFileError(str(path), problem, hint, line=1)
-    return found
-
-
-def read_table(
+def open_table(
     path: str | Path,
     *,
     columns: Mapping[str, str],
     required: Sequence[str],
     header_fix: str,
     display_name: str | None = None,
-) -> TableRead:
-    r"""Read a CSV into rows and fields, quarantining lines that are not rows.
+    redact: Collection[str] = (),
+    redact_unmapped: bool = False,
+    block_bytes: int = BLOCK_BYTES,
+) -> TableFile:
+    r"""Open a CSV for reading in blocks: its header is read, checked and matched now.
 
     Parameters
     ----------
@@ -324,16 +877,51 @@ def read_table(
         What to tell the user when a required column is missing.
     display_name : str, optional
         Name used in messages and quarantine rows (default: the file name).
+    redact : collection of str
+        Logical columns the reader drops for privacy: blanked in the quarantine's ``raw``.
+    redact_unmapped : bool, default False
+        Blank every column the reader does not map too (sources holding personal data).
+    block_bytes : int, default 4 MiB
+        Approximate size of a block of text.
 
     Returns
     -------
-    TableRead
+    TableFile
 
     Raises
     ------
     InputFileError
-        Missing file, empty file, binary or UTF-16 file, or a header without
-        the required columns (naming them, with the closest header found).
+        Missing file, empty file, binary or UTF-16 file, a header with an
+        unclosed quote, a column named twice, or a header without the
+        required columns (naming them, with the closest header found).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "cams.csv"
+    >>> _ = p.write_text("camera_id,lon,lat\n1,-2.28,53.46\n2,-2.29\n")
+    >>> f = open_table(p, columns={"id": "camera_id", "lng": "lon", "lat": "lat"},
+    ...                required=["lng", "lat"], header_fix="name the lon/lat columns")
+    >>> [len(t) for t in f.blocks()], f.rows_read, f.counts
+    ([1], 2, {'wrong_field_count': 1})
+    """
+    path = Path(path)
+    tf = TableFile(path, display_name or path.name, block_bytes)
+    tf._open(columns, required, header_fix, redact, redact_unmapped)
+    return tf
+
+
+def read_table(
+    path: str | Path,
+    *,
+    columns: Mapping[str, str],
+    required: Sequence[str],
+    header_fix: str,
+    display_name: str | None = None,
+    redact: Collection[str] = (),
+    redact_unmapped: bool = False,
+) -> TableRead:
+    r"""Read a whole (small) CSV as one block; see :func:`open_table` for the parameters.
 
     Examples
     --------
@@ -345,88 +933,88 @@ def read_table(
     >>> t.rows_read, len(t), t.counts
     (2, 1, {'wrong_field_count': 1})
     """
-    path = Path(path)
-    name = display_name or path.name
-    data, info = _read_bytes(path)
-    _refuse_non_text(path, data)
-    bom = data[:3] == b"\xef\xbb\xbf"
-    buf = np.frombuffer(data, dtype=np.uint8)[3 if bom else 0 :]
-    starts, ends = k._line_spans(buf)
-    recoded = 0
-    bad = k._utf8_invalid_lines(buf, starts, ends)
-    if len(bad):
-        from hotspots.ingest.police_uk import _recode_cp1252
-
-        buf = _recode_cp1252(buf, starts, ends, bad)
-        starts, ends = k._line_spans(buf)
-        recoded = len(bad)
-    if len(starts) == 0 or all(buf[starts[0] : ends[0]] == 32):
-        raise InputFileError(
-            str(path), "file is empty (no header line)", "re-export the file with its header row", line=1
-        )
-    import csv
-
-    header = next(csv.reader([bytes(buf[starts[0] : ends[0]]).decode("utf-8", "replace")]), [])
-    found = _match_header(path, header, columns, required, header_fix)
-    # a line ends in CRLF when the byte after its end (which excludes the CR) is a CR
-    inside = ends < len(buf)
-    nl = int(np.count_nonzero(inside))
-    crlf = int(np.count_nonzero(buf[ends[inside]] == 13))
-    info.update(
-        encoding=("utf-8-sig" if bom else "utf-8") + (f" + {recoded} cp1252 line(s)" if recoded else ""),
-        line_endings="CRLF" if crlf and crlf == nl else ("mixed" if crlf else ("LF" if nl else "none")),
-        recoded_lines=recoded,
+    tf = open_table(
+        path,
+        columns=columns,
+        required=required,
+        header_fix=header_fix,
+        display_name=display_name,
+        redact=redact,
+        redact_unmapped=redact_unmapped,
     )
-    s, e = starts[1:], ends[1:]
-    fstart, fend, fesc, nfields, status = k._split_fields(buf, s, e, len(header))
-    line = np.arange(2, len(s) + 2, dtype=np.int64)
-    blank = status == k.LINE_BLANK
-    info["blank_lines"] = int(blank.sum())
-    keep = ~blank
-    # the row extends from its first byte to the end of the line (without the newline)
-    t = TableRead(
-        file=name,
-        path=path,
-        header=header,
-        columns=found,
-        buf=buf,
-        line=line[keep],
-        fstart=fstart[keep],
-        fend=fend[keep],
-        fesc=fesc[keep],
-        rstart=s[keep].astype(np.int64),
-        rend=e[keep].astype(np.int64),
-        info=info,
-    )
-    t.rows_read = int(keep.sum())
-    status, nfields = status[keep], nfields[keep]
-    cut = np.zeros(len(t), bool)
-    if info["truncated"] and len(t) and (len(buf) == 0 or buf[-1] != 10):
-        cut[-1] = True
-    t.quarantine(cut, "truncated_file", LINE_REASONS["truncated_file"], "gzip stream ends mid-row")
-    status, nfields = status[~cut], nfields[~cut]
-    quote = status == k.LINE_BAD_QUOTE
-    t.quarantine(quote, "malformed_quotes", LINE_REASONS["malformed_quotes"])
-    nfields = nfields[~quote]
-    wrong = nfields != len(header)
-    detail = np.full(len(nfields), "", dtype=object)
-    detail[wrong] = [f"{n} fields, header has {len(header)}" for n in nfields[wrong]]
-    t.quarantine(wrong, "wrong_field_count", LINE_REASONS["wrong_field_count"], detail)
+    parts, line0, last = [], 2, True
+    for i, (buf, l0, is_last) in enumerate(tf._raw_blocks()):
+        if i == 0:
+            line0 = l0
+        parts.append(buf)
+        last = is_last
+    t = tf.decode(np.concatenate(parts) if len(parts) > 1 else parts[0], line0, last)
+    tf.finish()
     return t
 
 
-def assemble_quarantine(tables: Sequence[TableRead]) -> pa.Table:
-    """All quarantined rows of ``tables``, in file then line order."""
+def read_header(path: str | Path) -> list[str]:
+    r"""The header of a CSV, as written (checked as :func:`open_table` checks it).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "h.csv"
+    >>> _ = p.write_text('a,"b,c"\n1,2\n')
+    >>> read_header(p)
+    ['a', 'b,c']
+    """
+    tf = open_table(path, columns={}, required=[], header_fix="")
+    tf.close()
+    return tf.header
+
+
+def map_blocks(tf: TableFile, fn: Callable[[TableRead], object], *, workers: int = 2) -> Iterator[object]:
+    """``fn`` over the file's blocks on ``workers`` threads; results in file order.
+
+    The numba kernels and pyproj release the GIL, so blocks are decoded and
+    validated in parallel while the next ones are read (and gunzipped) on the
+    reader's own thread. At most ``2 * workers`` blocks are in flight.
+    """
+    if workers <= 1:
+        for t in tf.blocks():
+            yield fn(t)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending = []
+        for buf, line0, last in tf._raw_blocks():
+            pending.append(pool.submit(lambda b=buf, l0=line0, z=last: fn(tf.decode(b, l0, z))))
+            while len(pending) > 2 * workers or (pending and pending[0].done()):
+                yield pending.pop(0).result()
+        while pending:
+            yield pending.pop(0).result()
+    tf.finish()
+
+
+def assemble_quarantine(tables: Sequence[TableFile | TableRead]) -> pa.Table:
+    """All quarantined rows of ``tables``, in file then line order (late quarantines fetched now)."""
     out = []
+    seen = set()
     for t in tables:
-        if t.quarantined:
-            q = pa.concat_tables(t.quarantined)
+        led = t.ledger if isinstance(t, TableRead) else t
+        if id(led) in seen:
+            continue
+        seen.add(id(led))
+        led._resolve_late()
+        if led.quarantined:
+            q = pa.concat_tables(led.quarantined)
             out.append(q.take(pa.array(np.argsort(q["line"].to_numpy(), kind="stable"))))
     return pa.concat_tables(out) if out else QUARANTINE_SCHEMA.empty_table()
 
 
 def month_coverage(months: np.ndarray) -> dict:
-    """First, last and missing months of period ordinals (months since 1970-01)."""
+    """First, last and missing months of period ordinals (months since 1970-01).
+
+    Examples
+    --------
+    >>> month_coverage(np.array([648, 650]))["missing_months"]
+    ['2024-02']
+    """
     if len(months) == 0:
         return {"first_month": None, "last_month": None, "months": 0, "missing_months": []}
     u = np.unique(months)
