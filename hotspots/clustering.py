@@ -704,9 +704,13 @@ def _dbscan(x, y, w, eps_m, min_samples):
     n = len(x)
     side = eps_m * _SIDE
     x0, y0 = x.min(), y.min()
-    ncx, ncy = math.floor((x.max() - x0) / side) + 1, math.floor((y.max() - y0) / side) + 1
-    if float(ncx) * float(ncy) >= 2.0**62:
-        raise ParameterError(f"eps_m={eps_m!r} is too small for points spanning {ncx * side:.0f} m; use metres")
+    span_x, span_y = (x.max() - x0) / side, (y.max() - y0) / side  # inf when eps_m is subnormal
+    if not (math.isfinite(span_x) and math.isfinite(span_y)) or (span_x + 1.0) * (span_y + 1.0) >= 2.0**62:
+        raise ParameterError(
+            f"eps_m={eps_m!r} is too small for points spanning {max(x.max() - x0, y.max() - y0):.0f} m; give eps_m "
+            "in metres (e.g. 100)"
+        )
+    ncx, ncy = math.floor(span_x) + 1, math.floor(span_y) + 1
     w = np.zeros(0) if w is None else w
     order = np.empty(n, np.int32 if n <= _INT32 else np.int64)  # sorted position -> row
     key_type = np.empty(0, np.int32 if ncx * ncy <= _INT32 else np.int64)  # occupied cells' grid keys
