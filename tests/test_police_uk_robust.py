@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import hashlib
 import io
 import zlib
 
@@ -439,3 +440,15 @@ def test_iter_line_blocks_cut_at_record_boundaries(tmp_path):
         st_ = FileReadState(f)
         lines = np.concatenate([rb.line for rb in iter_record_blocks(f, st_, block_bytes=bb, prefetch=0)])
         assert lines.tolist() == [1, 2, 4, 6] and st_.lines == 6
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("prefetch", [0, 3])
+def test_hash_is_complete_when_the_caller_stops_at_the_last_block(tmp_path, gz, prefetch):
+    f = write_puk(tmp_path / ("h.csv.gz" if gz else "h.csv"), _rows(50), gz=gz)
+    state = FileReadState(f)
+    for _, is_last in iter_line_blocks(f, state, block_bytes=512, prefetch=prefetch):
+        if is_last:
+            assert state.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+            break
+    assert state.bytes_on_disk == f.stat().st_size

@@ -549,14 +549,15 @@ def _record_blocks(path: Path, state: FileReadState, block_bytes: int, max_lines
             partial = bool(eof and state.truncated is not None and len(e) and e[-1] == len(buf))
             if eof and state.truncated is not None:
                 state.damaged_after_line = state.lines - (1 if partial else 0)
-            if eof:
+            if eof:  # hash and close before the last block is handed over: callers may stop at is_last
                 raw.drain()  # the hash covers bytes after a damaged or finished gzip stream too
+                raw.close()
             yield RecordBlock(buf, s, e, fl + line0, lines, eof, partial, bool(nul))
             line0 += lines
             if eof:
                 return
     finally:
-        raw.close()
+        raw.fh.close()  # state.sha256 stays "" unless the whole file was hashed
 
 
 def _prefetched(gen: Iterator, depth: int) -> Iterator:
