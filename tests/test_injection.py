@@ -1,0 +1,397 @@
+"""No template or markup injection: every string from data is neutralised for where it lands.
+
+Unit tests check each helper of :mod:`profiles.escape` against the payloads of
+issue 10 (Jinja2 delimiters that folium would evaluate, ``</script>``, an
+attribute break-out, a ``javascript:`` URL, matplotlib mathtext, ``]]>`` and
+U+2028). The end-to-end test plants the same payloads in every text field of
+every source (police.uk, venues, RMS, StreetSafe, A&E) and in the config's
+own strings, runs ``profile``, and then parses every HTML output: nothing
+evaluated (no directory made, no ``49`` where ``{{7*7}}`` was planted), no
+element gained an ``on*`` attribute or a ``javascript:`` link, no script
+holds the payload as markup, and the payloads are still shown as text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from jinja2 import Template
+
+from profiles.escape import (
+    UNSAFE_URL,
+    folium_text,
+    folium_texts,
+    html_attr,
+    html_environment,
+    html_text,
+    mpl_text,
+    safe_url,
+    script_json,
+)
+from tests.conftest import DATA, ROOT
+
+MARK = "ZQ{{7*7}}QZ"  # evaluated, this becomes ZQ49QZ: a string no output can hold by chance
+PWN = "{{ cycler.__init__.__globals__.os.mkdir('PWNED') }}"
+SCRIPT = "</script><script>alert(1)</script>"
+ATTR = '"><img src=x onerror=alert(1)>'
+MATH = "$\\alpha$ and $\\notacommand{$"  # mathtext would fail on the unknown command
+PAYLOADS = [
+    "{{7*7}}",
+    MARK,
+    PWN,
+    "The {% Bar",
+    "{# x",
+    SCRIPT,
+    ATTR,
+    "javascript:alert(1)",
+    MATH,
+    "]]>",
+    "line\u2028sep\u2029para",
+]
+
+
+# --------------------------------------------------------------------------- helpers, one context each
+
+
+def _jinja_twice(text: str) -> str:
+    """What folium/branca does to a rendered element: compile the output again as a template."""
+    return Template(text).render()
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_folium_text_survives_a_second_jinja_pass(payload, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    safe = folium_text(payload)
+    assert _jinja_twice(safe) == safe  # no delimiter left: the second pass is the identity
+    assert not re.search(r"\{[{%#]", safe)
+    assert not list(tmp_path.iterdir())  # nothing ran
+    # the browser shows exactly the payload
+    from html import unescape
+
+    assert unescape(safe) == payload
+
+
+def test_folium_text_on_the_raw_payloads_would_have_run(tmp_path, monkeypatch):
+    """The test can fail: html.escape alone leaves the delimiters, and the second pass evaluates them."""
+    from html import escape
+
+    monkeypatch.chdir(tmp_path)
+    assert _jinja_twice(escape("{{7*7}}")) == "49"
+    _jinja_twice(escape(PWN, quote=False))
+    assert (tmp_path / "PWNED").is_dir()
+
+
+def test_folium_texts_matches_the_scalar_helper():
+    values = [*PAYLOADS, None, 7]
+    assert folium_texts(values) == [folium_text(v) for v in PAYLOADS] + ["", "7"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_html_text_and_attr_leave_no_markup(payload):
+    for helper in (html_text, html_attr):
+        parsed = _parse(f'<p title="{helper(payload)}">{helper(payload)}</p>')
+        assert parsed.tags == [("p", [("title", payload)])]  # one element, one attribute: the payload as data
+        assert parsed.text == [payload.replace("\r", "")]
+    assert not set(html_attr(payload)) & set("\"'<>=` \t\n")
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("map_interest_h3r9.html", True),
+        ("figures/trend.png", True),
+        ("data:image/png;base64,iVBORw0KGgo=", True),
+        ("javascript:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("JAVASCRIPT:alert(1)", False),
+        ("data:text/html;base64,PHNjcmlwdD4=", False),
+        ("//evil.example/a.js", False),
+        ("https://evil.example/", False),
+        ('x.png" onerror="alert(1)', False),
+    ],
+)
+def test_safe_url(url, kept):
+    assert safe_url(url) == (url if kept else UNSAFE_URL)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_script_json_cannot_close_the_script(payload):
+    text = script_json({"name": payload, "n": [1, 2]})
+    assert json.loads(text) == {"name": payload, "n": [1, 2]}
+    assert not set(text) & {"<", ">", "&", "\u2028", "\u2029"}
+    parsed = _parse(f"<script>var d = {text};</script><p>after</p>")
+    assert [t for t, _ in parsed.tags] == ["script", "p"]
+    assert len(parsed.scripts) == 1
+
+
+def test_script_json_refuses_nan():
+    with pytest.raises(ValueError):
+        script_json(float("nan"))
+
+
+@pytest.mark.parametrize("payload", [MATH, "$x$", "cost $5 and $6", "\\$ and $", "$\\frac{1"])
+def test_mpl_text_draws_literally(payload, tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    t = fig.text(0.1, 0.5, mpl_text(payload))
+    shown, is_math = t._preprocess_math(t.get_text())
+    assert (shown, is_math) == (payload, False)
+    fig.savefig(tmp_path / "x.png")  # no mathtext parse error
+
+
+def test_mpl_text_is_needed():
+    """Unescaped, the same strings are mathtext (the check above can fail)."""
+    from matplotlib.text import Text
+
+    assert Text(text=MATH)._preprocess_math(MATH)[1] is True
+
+
+def test_html_environment_autoescapes_every_template(tmp_path):
+    (tmp_path / "t.txt").write_text("{{ v }}|<img src=\"{{ u|url }}\">", encoding="utf-8")
+    out = html_environment(tmp_path).get_template("t.txt").render(v=ATTR, u="javascript:alert(1)")
+    assert out == f'{html_text(ATTR).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")}|<img src="{UNSAFE_URL}">'
+
+
+# --------------------------------------------------------------------------- HTML inspection
+
+
+class _Parsed(HTMLParser):
+    """Elements, attributes, text and script bodies of a page, as a browser's tokenizer sees them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list]] = []
+        self.text: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+        self._in_script = tag == "script"
+        if self._in_script:
+            self.scripts.append("")
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+        else:
+            self.text.append(data)
+
+
+def _parse(html: str) -> _Parsed:
+    p = _Parsed()
+    p.feed(html)
+    p.close()
+    return p
+
+
+def _unjs(text: str) -> str:
+    """Undo JSON/JS string escapes (\\uXXXX, \\/, \\") to see what a script hands to innerHTML."""
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    return text.replace("\\/", "/").replace('\\"', '"')
+
+
+def _check_page(path: Path) -> str:
+    """Assert one HTML output holds the payloads only as inert text; return its visible text."""
+    html = path.read_text(encoding="utf-8")
+    page = _parse(html)
+    name = path.name
+    for tag, attrs in page.tags:
+        for key, value in attrs:
+            assert not key.startswith("on"), f"{name}: <{tag} {key}=...> event handler from data"
+            if key in ("src", "href", "action", "formaction"):
+                assert not (value or "").strip().lower().startswith("javascript:"), f"{name}: {key}={value!r}"
+        assert tag != "img" or dict(attrs).get("src") != "x", f"{name}: injected <img>"
+    for body in page.scripts:
+        assert body.strip() != "alert(1)", f"{name}: injected script element"
+        seen = _unjs(body)  # what folium's code passes to innerHTML/bindTooltip
+        for raw in ("<script>alert", "<img src=x", "{{7*7}}", "{{ cycler", "{% Bar", "{# x"):
+            assert raw not in seen, f"{name}: {raw!r} reaches a script unneutralised"
+    assert "ZQ49QZ" not in html, f"{name}: a planted {{{{7*7}}}} was evaluated"
+    return "".join(page.text) + "".join(_unjs(s) for s in page.scripts)
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _plant(frame: pd.DataFrame, free: list[str], strict: list[str] = ()) -> pd.DataFrame:
+    """Payloads in ``free`` columns on rows 0, 3, 6, ... and in ``strict`` columns on rows 1, 4, 7, ...
+
+    Free-text fields keep the row valid, so the payloads travel into the
+    outputs; strict fields (codes, flags, demographics) may send their row to
+    quarantine, which must not fail the run either.
+    """
+    out = frame.copy()
+    n = len(out)
+    for k, col in enumerate(free):
+        rows = list(range(0, n, 3))
+        out[col] = out[col].astype(object)
+        out.loc[out.index[rows], col] = [PAYLOADS[(i + k) % len(PAYLOADS)] for i in range(len(rows))]
+    for k, col in enumerate(strict):
+        rows = list(range(1, n, 3))
+        out[col] = out[col].astype(object)
+        out.loc[out.index[rows], col] = [PAYLOADS[(i + k) % len(PAYLOADS)] for i in range(len(rows))]
+    return out
+
+
+PUK_FREE = ["Crime ID", "Location", "LSOA name", "Last outcome category", "Context"]
+PUK_STRICT = ["Reported by", "Falls within", "Crime type"]
+VENUE_FIELDS = {
+    "Open_Pubs_-_Bath__North_East_Somerset.csv": ["name", "address", "local authority"],
+    "Bath__North_East_Somerset_Food_Hygiene_Ratings.csv": [
+        "BusinessName", "BusinessType", "AddressLine1", "AddressLine2", "AddressLine3", "AddressLine4",
+    ],
+    "Premises_License_-_17.09.14.csv": [
+        "OrganisationLabel", "ServiceTypeLabel", "PremisesName", "LocationText", "EntertainmentTypeLabel",
+        "StatusLabel", "Conditions", "LicenceURL",
+    ],
+    "Bath_Bar__Pub_closing_times.csv": ["name", "day", "Ward"],
+}
+RMS_FREE = ["Occurrence Ref", "Offence Description", "Location Type"]
+RMS_STRICT = ["DA Flag", "Alcohol Flag", "NTE Flag", "Victim Sex", "Victim Age Band"]
+SS_FREE = ["id", "place_reasons", "behaviour_reasons", "not_reported_reasons"]
+SS_STRICT = ["gender", "age_range"]
+AE_FREE = ["Attendance ID", "Incident Location", "Primary Means of Assault"]
+AE_STRICT = ["Patient Sex", "Patient Age Band"]
+PAYLOAD_CRIME_TYPE = "Public {{7*7}} order </script><script>alert(1)</script> $\\alpha$"
+FORCE_NAME = "Avon {{7*7}} & Somerset {% Bar {# x " + ATTR + " " + SCRIPT + " $\\alpha$"
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, *, gz: bool = False) -> Path:
+    text = frame.to_csv(index=False)
+    path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0) if gz else text.encode("utf-8"))
+    return path
+
+
+def _toml(s: str) -> str:
+    return json.dumps(s)  # a JSON string is a valid TOML basic string
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    from hotspots import synth
+    from hotspots.config import load_config
+    from profiles.force_profile import run
+    from profiles.synth_cli import default_anchors
+
+    tmp = tmp_path_factory.mktemp("inject")
+    src = tmp / "in"
+    src.mkdir()
+    puk = []
+    for month in ("2024-01", "2024-02"):
+        f = DATA / "policeuk" / "avon-and-somerset" / month / f"{month}-avon-and-somerset-street.csv.gz"
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+        df = _plant(df, PUK_FREE)
+        strict_rows = df.index[1::50]  # a few rows with payload force/category (quarantined or counted)
+        for k, col in enumerate(PUK_STRICT):
+            df.loc[strict_rows, col] = [PAYLOADS[(i + k) % len(PAYLOADS)] for i in range(len(strict_rows))]
+        df.loc[df.index[2::7], "Crime type"] = PAYLOAD_CRIME_TYPE  # a category of interest named by a payload
+        puk.append(_write_csv(df, src / f"{month}-avon-and-somerset-street.csv.gz", gz=True))
+    venues = []
+    for name, cols in VENUE_FIELDS.items():
+        df = pd.read_csv(DATA / "venues" / name, dtype=str, keep_default_na=False, encoding_errors="replace")
+        venues.append(_write_csv(_plant(df, cols), src / name))
+    anchors = default_anchors()
+    layers = {}
+    for kind, gen, n, free, strict in (
+        ("rms", synth.generate_rms, 400, RMS_FREE, RMS_STRICT),
+        ("streetsafe", synth.generate_streetsafe, 150, SS_FREE, SS_STRICT),
+        ("ae", synth.generate_ae, 120, AE_FREE, AE_STRICT),
+    ):
+        df = gen(n, anchors=anchors, start="2024-01", end="2024-02", seed=11)
+        layers[kind] = _write_csv(_plant(df, free, strict), src / f"SYNTHETIC_{kind}.csv")
+
+    text = (ROOT / "configs" / "avon-and-somerset.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'police_uk = ["../data/policeuk/avon-and-somerset"]', f"police_uk = [{', '.join(_toml(str(p)) for p in puk)}]"
+    )
+    for kind, path in layers.items():
+        text = text.replace(f'"../data/synthetic/SYNTHETIC_{kind}_avon-and-somerset.csv.gz"', _toml(str(path)))
+    for v in venues:
+        text = text.replace(_toml(f"../data/venues/{v.name}"), _toml(str(v)))
+    text = text.replace('name = "Avon and Somerset Constabulary"', f"name = {_toml(FORCE_NAME)}")
+    handling = f"handling = {_toml(' | '.join(PAYLOADS))}"
+    text = re.sub(r"(?m)^handling = .*$", lambda _: handling, text)
+    text = text.replace(
+        'crime_types_of_interest = ["Violence and sexual offences", "Public order"]',
+        f'crime_types_of_interest = ["Violence and sexual offences", "Public order", {_toml(PAYLOAD_CRIME_TYPE)}]',
+    )
+    text = text.replace("../data", str(DATA))
+    for s in ("police_uk = [", FORCE_NAME[:10], "handling = ", PAYLOAD_CRIME_TYPE[:10]):
+        assert _toml(s)[1:-1] in text or s in text, s  # every planted config string made it into the file
+    cfg_path = tmp / "force {{7*7}}.toml"  # a file name from data is shown in the outputs too
+    cfg_path.write_text(text, encoding="utf-8")
+    cwd = tmp / "cwd"
+    cwd.mkdir()
+    out = tmp / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(cwd)
+        result = run(load_config(cfg_path), out_dir=out, share=True, progress=False)
+    return tmp, out, result
+
+
+def test_run_succeeds_and_nothing_ran(planted):
+    tmp, out, result = planted
+    assert (out / "report.html").is_file() and (out / "map.html").is_file() and (out / "index.html").is_file()
+    assert not list((tmp / "cwd").iterdir())  # the mkdir payload ran nowhere
+    made = [p for p in [*tmp.rglob("*"), *ROOT.glob("*"), *Path.cwd().glob("*")] if "PWNED" in p.name]
+    assert made == []
+
+
+def test_every_html_output_holds_payloads_as_text_only(planted):
+    _, out, _ = planted
+    pages = sorted(p for p in out.rglob("*.html"))
+    names = {p.relative_to(out).as_posix() for p in pages}
+    assert {"report.html", "map.html", "index.html", "shared/report.html", "shared/map.html"} <= names
+    shown = {p.relative_to(out).as_posix(): _check_page(p) for p in pages}
+    # the payloads are still there, shown literally (escaped, not dropped and not evaluated)
+    assert "{{7*7}}" in shown["report.html"] and ATTR in shown["report.html"] and SCRIPT in shown["report.html"]
+    assert "{{7*7}}" in shown["index.html"] and "The {% Bar" in shown["index.html"]
+    map_html = (out / "map.html").read_text(encoding="utf-8")
+    assert folium_text(FORCE_NAME) in map_html  # the title box, as a browser will show FORCE_NAME
+    assert any(folium_text(p) in _unjs(map_html) for p in ("{{7*7}}", MARK, "The {% Bar"))  # venue names
+
+
+def test_no_evaluated_marker_in_any_text_output(planted):
+    _, out, _ = planted
+    for p in out.rglob("*"):
+        if p.suffix in {".html", ".json", ".csv", ".txt", ".geojson"}:
+            assert "ZQ49QZ" not in p.read_text(encoding="utf-8", errors="replace"), p.name
+
+
+def test_summaries_still_validate(planted):
+    from profiles.summary import validate_summary
+
+    _, out, _ = planted
+    for p in (out / "summary.json", out / "shared" / "summary.json"):
+        validate_summary(json.loads(p.read_text(encoding="utf-8")))
+
+
+def test_figures_are_written_and_readable(planted):
+    from PIL import Image
+
+    _, out, _ = planted
+    pngs = sorted((out / "figures").glob("*.png")) + sorted(out.glob("*.png"))
+    assert len(pngs) >= 5
+    names = {p.name for p in pngs}
+    assert {"puk_mix.png", "trend.png"} <= names  # puk_mix labels include the payload crime type
+    for p in pngs:
+        with Image.open(p) as im:
+            im.verify()
+        assert p.stat().st_size > 1000
