@@ -44,6 +44,20 @@ def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
 
 
+def _caption(title: str) -> str:
+    """A colour-scale caption with braces as parentheses (it still passes branca's second Jinja2 pass).
+
+    Branca draws the caption with d3 ``.text()``, plain text, so it is not
+    HTML-escaped (an entity would show as written).
+
+    Examples
+    --------
+    >>> _caption("counts {{7*7}} & <more>")
+    'counts ((7*7)) & <more>'
+    """
+    return str(title).translate({ord("{"): "(", ord("}"): ")"})
+
+
 def _tooltip_values(col) -> list:
     """Tooltip values: numbers as they are, anything else as :func:`folium_text`."""
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -107,7 +121,7 @@ def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], b
     ).add_to(m)
     lows = np.concatenate([[1], breaks[:-1] + 1])
     legend = cm.StepColormap(
-        colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=folium_text(title)
+        colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=_caption(title)
     )
     legend.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
