@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -72,8 +73,6 @@ def test_folium_text_survives_a_second_jinja_pass(payload, tmp_path, monkeypatch
     assert not re.search(r"\{[{%#]", safe)
     assert not list(tmp_path.iterdir())  # nothing ran
     # the browser shows exactly the payload
-    from html import unescape
-
     assert unescape(safe) == payload
 
 
@@ -161,6 +160,61 @@ def test_html_environment_autoescapes_every_template(tmp_path):
     assert out == f'{html_text(ATTR).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")}|<img src="{UNSAFE_URL}">'
 
 
+def test_svg_chart_keeps_payloads_as_text(tmp_path):
+    """A chart saved as SVG: matplotlib's XML writer escapes the text; no element comes from a name."""
+    import xml.etree.ElementTree as ET
+
+    from profiles.charts import bar_chart
+
+    series = pd.Series(range(1, len(PAYLOADS) + 1), index=PAYLOADS)
+    path = bar_chart(series, tmp_path / "mix.svg", title=SCRIPT, xlabel=MATH, marking=ATTR, source_note="]]> {{7*7}}")
+    root = ET.parse(path).getroot()  # well-formed XML: ]]> and </script> did not break it
+    tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+    assert "script" not in tags and "img" not in tags and "foreignObject" not in tags
+    assert not any(k.lower().startswith("on") for el in root.iter() for k in el.attrib)
+
+
+def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
+    """Payloads in every string profile_map takes: layer names, cell fields and column names, venues, texts."""
+    import geopandas as gpd
+    import h3
+    from shapely.geometry import Point
+
+    from hotspots.grid import cells_to_polygons
+    from profiles.webmap import profile_map, save_profile_map
+
+    monkeypatch.chdir(tmp_path)
+    cells = sorted(h3.grid_disk(h3.latlng_to_cell(51.38, -2.36, 9), 2))[: len(PAYLOADS)]
+    n = len(cells)
+    extra = {p: PAYLOADS for p in PAYLOADS[:3]}  # column names from data too
+    layers = {
+        p: gpd.GeoDataFrame(
+            {
+                "h3_cell": cells,
+                "count": range(1, n + 1),
+                "street": PAYLOADS[:n],
+                "suppressed": [True] + [False] * (n - 1),
+                **{k: v[:n] for k, v in extra.items()},
+            },
+            geometry=cells_to_polygons(cells).values,
+            crs=4326,
+        )
+        for p in PAYLOADS
+    }
+    venues = gpd.GeoDataFrame(
+        {"name": PAYLOADS, "nearest_nte": PAYLOADS, "risk_rank": range(1, len(PAYLOADS) + 1)},
+        geometry=[Point(-2.36 + i / 1000, 51.38) for i in range(len(PAYLOADS))],
+        crs=4326,
+    )
+    m = profile_map(layers=layers, venues=venues, title=" ".join(PAYLOADS), marking=MARK + ATTR,
+                    source_note=SCRIPT + PWN, suppressed_label="{% Bar")
+    path = save_profile_map(m, tmp_path / "out" / "map.html")
+    assert not (tmp_path / "PWNED").exists()
+    shown = _check_page(path)
+    for p in PAYLOADS:
+        assert p in shown  # each payload is still there, as the text a reader sees
+
+
 # --------------------------------------------------------------------------- HTML inspection
 
 
@@ -224,7 +278,7 @@ def _check_page(path: Path) -> str:
         for raw in ("<script>alert", "<img src=x", "{{7*7}}", "{{ cycler", "{% Bar", "{# x"):
             assert raw not in seen, f"{name}: {raw!r} reaches a script unneutralised"
     assert "ZQ49QZ" not in html, f"{name}: a planted {{{{7*7}}}} was evaluated"
-    return "".join(page.text) + "".join(_unjs(s) for s in page.scripts)
+    return "".join(page.text) + "".join(unescape(_unjs(s)) for s in page.scripts)  # as innerHTML shows it
 
 
 # --------------------------------------------------------------------------- end to end
