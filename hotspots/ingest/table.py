@@ -38,11 +38,12 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hotspots.errors import InputFileError
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.blocks import FileReadState, iter_line_blocks
+from hotspots.ingest.blocks import FileReadState, RecordBlock, iter_record_blocks
 from hotspots.ingest.police_uk import _recode_cp1252
 
 __all__ = [
@@ -139,8 +140,8 @@ def _gather_redacted(buf, rs, re_, fs, fe, blank_cols, withhold):
         if not withhold[i]:
             p = rs[i]
             for j in blank_cols:
-                a = fs[i, j]
-                b = fe[i, j]
+                a = fs[j, i]
+                b = fe[j, i]
                 if a > rs[i] and buf[a - 1] == 34:  # a quoted field: drop its quotes too
                     a -= 1
                     b += 1
@@ -155,6 +156,17 @@ def _gather_redacted(buf, rs, re_, fs, fe, blank_cols, withhold):
                 o += 1
         offsets[i + 1] = o
     return offsets, data[:o]
+
+
+@nb.njit(cache=True, nogil=True)
+def _transpose(a):
+    """Column-major copy of a (rows, fields) array: each field's values contiguous (3x numpy's ``.T`` copy)."""
+    n, m = a.shape
+    out = np.empty((m, n), a.dtype)
+    for i in range(n):
+        for j in range(m):
+            out[j, i] = a[i, j]
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -304,20 +316,6 @@ class Vocabulary:
 # ----------------------------------------------------------------------------------------------- file
 
 
-def _first_record(buf: np.ndarray) -> tuple[int, int, int]:
-    """Span of the first record of ``buf`` and the offset after its line break."""
-    starts, ends = k._line_spans(buf)
-    if len(starts) == 0:
-        return 0, 0, 0
-    e = int(ends[0])
-    nxt = e
-    while nxt < len(buf) and buf[nxt] in (13, 10):
-        nxt += 1
-        if buf[nxt - 1] == 10:
-            break
-    return int(starts[0]), e, nxt
-
-
 def _parse_header(path: Path, buf: np.ndarray, s: int, e: int) -> list[str]:
     """Header names from the record ``buf[s:e]`` (RFC 4180 quoting); refuses what is not a header."""
     head = bytes(buf[s:e])
@@ -401,36 +399,44 @@ def _match_header(path: Path, header: list[str], columns: Mapping[str, str], req
     return found
 
 
+_FIX_NUL = "the row holds NUL bytes (shown as U+FFFD in raw): the file is damaged or not text; re-download the file"
+
+
 @dataclass
-class _Decoded:
+class _Records:
+    """A block of whole data records: bytes, record spans, the file line each starts on."""
+
     buf: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
     line: np.ndarray
-    recoded: int
-    crlf: int
-    lf: int
+    is_last: bool
+    partial_tail: bool
+    has_nul: bool
 
 
-def _decode(buf: np.ndarray, line0: int) -> _Decoded:
-    """Records of a block: spans (Windows-1252 lines re-encoded to UTF-8) and the file line each starts on."""
-    starts, ends = k._line_spans(buf)
-    recoded = 0
-    if len(buf) and k._max_byte(buf) >= 0x80:
-        bad = k._utf8_invalid_lines(buf, starts, ends)
-        if len(bad):
-            buf = _recode_cp1252(buf, starts, ends, bad)
-            starts, ends = k._line_spans(buf)
-            recoded = len(bad)
-    n_phys = k._count_lines(buf)
-    if n_phys == len(starts):
-        line = line0 + np.arange(len(starts), dtype=np.int64)
-    else:  # records holding quoted line breaks: number each by the line it starts on
-        line = line0 + np.searchsorted(np.flatnonzero(buf == 10), starts).astype(np.int64)
-    term = buf[ends[ends < len(buf)]]
-    return _Decoded(
-        buf, starts, ends, line, recoded, int(np.count_nonzero(term == 13)), int(np.count_nonzero(term == 10))
-    )
+def _utf8(r: _Records) -> tuple[_Records, int]:
+    """The block with lines that are not UTF-8 re-encoded from Windows-1252 (Excel's default)."""
+    if not len(r.buf) or k._max_byte(r.buf) < 0x80:
+        return r, 0
+    bad = k._utf8_invalid_lines(r.buf, r.starts, r.ends)
+    if not len(bad):
+        return r, 0
+    buf = _recode_cp1252(r.buf, r.starts, r.ends, bad)
+    starts, ends = k._line_spans(buf)  # the same records: only bytes >= 0x80 changed
+    return _Records(buf, starts, ends, r.line, r.is_last, r.partial_tail, r.has_nul), len(bad)
+
+
+def _file_notes(st: FileReadState, rows_read: int) -> list[str]:
+    """Warnings about a file that was read but needs a look (no row contents)."""
+    out = []
+    if rows_read == 0:
+        out.append(HEADER_ONLY)
+    if st.gzip_layers > 1:
+        out.append(f"gzip inside gzip ({st.gzip_layers} layers) was decompressed")
+    if st.truncated:
+        out.append(f"{st.truncated}; rows after line {st.damaged_after_line or 1:,} are missing")
+    return out
 
 
 class TableFile:
@@ -459,9 +465,8 @@ class TableFile:
         self._lock = threading.Lock()
         self._state = FileReadState(path)
         self._gen: Iterator | None = None
-        self._first: tuple[np.ndarray, bool] | None = None
-        self._recoded = self._crlf = self._lf = self._blank = 0
-        self._line0 = 2
+        self._first: _Records | None = None
+        self._recoded = self._blank = 0
 
     @property
     def n_quarantined(self) -> int:
@@ -473,7 +478,7 @@ class TableFile:
         """Whether some columns are blanked in the quarantine's ``raw``."""
         return len(self.blank_cols) > 0
 
-    def _open(self, columns, required, header_fix, redact, redact_unmapped) -> None:
+    def _start(self) -> RecordBlock:
         p = self.path
         if p.is_dir():
             raise InputFileError(str(p), "is a folder, not a file", "name the CSV file itself")
@@ -484,42 +489,42 @@ class TableFile:
                 pass
         except OSError as exc:
             raise InputFileError(str(p), f"cannot be opened ({exc.strerror})", "check the file's permissions") from None
-        self._gen = iter_line_blocks(p, self._state, block_bytes=self.block_bytes)
-        buf, last = next(self._gen, (np.zeros(0, np.uint8), True))
-        s, e, nxt = _first_record(buf)
-        if e == s or not bytes(buf[s:e]).strip(b" \t\r\n"):
+        self._gen = iter_record_blocks(p, self._state, block_bytes=self.block_bytes)
+        rb = next(self._gen, None)
+        if rb is None or not len(rb.starts) or not bytes(rb.buf[rb.starts[0] : rb.ends[0]]).strip(b" \t"):
             if self._state.truncated:
                 raise InputFileError(
                     str(p), f"{self._state.truncated} before the header", "re-send or re-download the file", line=1
                 )
-            if bytes(buf).strip(b" \t\r\n"):
+            if rb is not None and bytes(rb.buf).strip(b" \t\r\n"):
                 raise InputFileError(
                     str(p), "the first line is blank, not the header", "delete the lines before the header row", line=1
                 )
             raise InputFileError(
                 str(p), "file is empty (no header line)", "re-export the file with its header row", line=1
             )
-        if bytes(buf[:s]).strip(b" \t\r\n"):  # defensive: the first record starts at 0
-            raise InputFileError(str(p), "cannot find the header row", "re-export the file with its header row", line=1)
-        if k._max_byte(buf[s:e]) >= 0x80 and len(k._utf8_invalid_lines(buf, np.array([s]), np.array([e]))):
-            buf = _recode_cp1252(buf, np.array([s]), np.array([e]), np.array([0]))
-            s, e, nxt = _first_record(buf)
-            self._recoded += 1
-        self.header = _parse_header(p, buf, s, e)
+        return rb
+
+    def _open(self, columns, required, header_fix, redact, redact_unmapped) -> None:
+        p = self.path
+        rb = self._start()
+        buf, s, e = rb.buf, int(rb.starts[0]), int(rb.ends[0])
+        if k._max_byte(buf[s:e]) >= 0x80 and len(k._utf8_invalid_lines(buf, rb.starts[:1], rb.ends[:1])):
+            head = np.frombuffer(bytes(buf[s:e]).decode("cp1252", "replace").encode("utf-8"), np.uint8)
+            self.header = _parse_header(p, head, 0, len(head))
+        else:
+            self.header = _parse_header(p, buf, s, e)
         self.warnings.extend(_duplicates(p, self.header, columns))
         self.columns = _match_header(p, self.header, columns, required, header_fix)
         self.ncols = len(self.header)
-        if nxt > e:
-            if buf[e] == 13 and nxt - e == 2:
-                self._crlf += 1
-            elif buf[nxt - 1] == 10:
-                self._lf += 1
         blank = {self.columns[c] for c in redact if c in self.columns}
         if redact_unmapped:
             blank |= set(range(self.ncols)) - set(self.columns.values())
         self.blank_cols = np.array(sorted(blank), np.int64)
-        self._first = (buf[nxt:], last)
-        self._line0 = 1 + int(np.count_nonzero(buf[:nxt] == 10))
+        off = int(rb.starts[1]) if len(rb.starts) > 1 else len(buf)
+        self._first = _Records(
+            buf[off:], rb.starts[1:] - off, rb.ends[1:] - off, rb.line[1:], rb.is_last, rb.partial_tail, rb.has_nul
+        )
 
     def close(self) -> None:
         """Stop reading (the background reader thread ends)."""
@@ -527,90 +532,88 @@ class TableFile:
             self._gen.close()
         self._first = None
 
-    def _raw_blocks(self) -> Iterator[tuple[np.ndarray, int, bool]]:
-        """``(block, first line number, is_last)`` for the data records, in file order."""
-        line0 = self._line0  # the line after the header
-        first, self._first = self._first, None
-        if first is None:
+    def _raw_blocks(self) -> Iterator[_Records]:
+        """The data records, a block at a time, in file order."""
+        r, self._first = self._first, None
+        if r is None:
             return
-        buf, last = first
-        while True:
-            yield buf, line0, last
-            line0 += k._count_lines(buf)
-            if last:
-                break
-            buf, last = next(self._gen)
+        yield r
+        while not r.is_last:
+            rb = next(self._gen)
+            r = _Records(rb.buf, rb.starts, rb.ends, rb.line, rb.is_last, rb.partial_tail, rb.has_nul)
+            yield r
 
     def blocks(self) -> Iterator[TableRead]:
-        """The file's rows, a block at a time (decoded and split in this thread)."""
-        for buf, line0, last in self._raw_blocks():
-            yield self.decode(buf, line0, last)
+        """The file's rows, a block at a time (validated in this thread)."""
+        for r in self._raw_blocks():
+            yield self.decode(r)
         self.finish()
 
-    def decode(self, raw: np.ndarray, line0: int, is_last: bool) -> TableRead:
-        """One block of records as a :class:`TableRead`, line-level problems already quarantined."""
-        d = _decode(raw, line0)
-        buf = d.buf
-        fstart, fend, fesc, nfields, status = k._split_fields(buf, d.starts, d.ends, self.ncols)
+    def decode(self, raw: _Records) -> TableRead:
+        """One block of records as a :class:`TableRead`, record-level problems already quarantined."""
+        r, recoded = _utf8(raw)
+        fstart, fend, fesc, nfields, status = k._split_fields(r.buf, r.starts, r.ends, self.ncols)
         is_row = status != k.LINE_BLANK
-        cut_tail = bool(is_last and self._state.truncated and len(buf) and buf[-1] != 10)
-        if cut_tail and len(is_row):
-            is_row[-1] = True  # a partial line is a (damaged) row even if blank so far
+        if r.partial_tail and len(is_row):
+            is_row[-1] = True  # a partial record is a (damaged) row even if blank so far
+        n_rows = int(np.count_nonzero(is_row))
         with self._lock:
-            self._recoded += d.recoded
-            self._crlf += d.crlf
-            self._lf += d.lf
-            self._blank += int(len(is_row) - np.count_nonzero(is_row))
-            self.rows_read += int(np.count_nonzero(is_row))
+            self._recoded += recoded
+            self._blank += len(is_row) - n_rows
+            self.rows_read += n_rows
+        sel = slice(None) if n_rows == len(is_row) else is_row
         t = TableRead(
             ledger=self,
-            buf=buf,
-            line=d.line[is_row],
-            fstart=fstart[is_row],
-            fend=fend[is_row],
-            fesc=fesc[is_row],
-            rstart=d.starts[is_row],
-            rend=d.ends[is_row],
-            aligned=(nfields[is_row] == self.ncols) & (status[is_row] == k.LINE_OK),
+            buf=r.buf,
+            line=r.line[sel],
+            fstart=_transpose(fstart[sel]),
+            fend=_transpose(fend[sel]),
+            fesc=_transpose(fesc[sel]),
+            rstart=r.starts[sel],
+            rend=r.ends[sel],
+            aligned=(nfields[sel] == self.ncols) & (status[sel] == k.LINE_OK),
         )
-        status, nfields = status[is_row], nfields[is_row]
-        cut = np.zeros(len(t), bool)
-        if cut_tail and len(cut):
+        cut = np.zeros(n_rows, bool)
+        if r.partial_tail and n_rows:
             cut[-1] = True
             t.aligned[-1] = False
-        quote = status == k.LINE_BAD_QUOTE
-        wrong = (nfields != self.ncols) & ~quote
-        detail = np.full(len(t), "", dtype=object)
-        detail[wrong] = [f"{n} fields, header has {self.ncols}" for n in nfields[wrong]]
-        detail[cut] = "gzip stream ends mid-row"
-        t.reject(
-            [
-                (cut, "truncated_file", LINE_REASONS["truncated_file"], detail),
-                (quote, "malformed_quotes", LINE_REASONS["malformed_quotes"], detail),
-                (wrong, "wrong_field_count", LINE_REASONS["wrong_field_count"], detail),
-            ]
-        )
+        nul = k._records_with_byte(r.buf, t.rstart, t.rend, k.NUL) if r.has_nul else cut
+        if cut.any() or r.has_nul or not t.aligned.all():
+            quote = status[sel] == k.LINE_BAD_QUOTE
+            wrong = (nfields[sel] != self.ncols) & ~quote
+            detail = np.full(n_rows, "", dtype=object)
+            detail[wrong] = [f"{n} fields, header has {self.ncols}" for n in nfields[sel][wrong]]
+            detail[cut] = "the data stops part-way through this row"
+            t.reject(
+                [
+                    (cut, "truncated_file", LINE_REASONS["truncated_file"], detail),
+                    (nul, "nul_bytes", _FIX_NUL, None),
+                    (quote, "malformed_quotes", LINE_REASONS["malformed_quotes"], detail),
+                    (wrong, "wrong_field_count", LINE_REASONS["wrong_field_count"], detail),
+                ]
+            )
         return t
 
     def finish(self) -> None:
         """Close the reading: hashes, sizes, encodings and warnings into ``info``."""
         st = self._state
-        nl = self._crlf + self._lf
         self.info = {
             "bytes": st.bytes_on_disk,
             "sha256": st.sha256,
             "gzip": st.compressed,
+            "gzip_layers": st.gzip_layers,
             "truncated": st.truncated or False,
+            "damaged_after_line": st.damaged_after_line,
             "encoding": ("utf-8-sig" if st.bom else "utf-8")
             + (f" + {self._recoded} cp1252 line(s)" if self._recoded else ""),
-            "line_endings": "CRLF"
-            if self._crlf and self._crlf == nl
-            else ("mixed" if self._crlf else ("LF" if nl else "none")),
+            "line_endings": st.line_endings,
             "recoded_lines": self._recoded,
             "blank_lines": self._blank,
+            "lines": st.lines,
         }
-        if self.rows_read == 0 and HEADER_ONLY not in self.warnings:
-            self.warnings.append(HEADER_ONLY)
+        for w in _file_notes(st, self.rows_read):
+            if w not in self.warnings:
+                self.warnings.append(w)
 
     def quarantine_lines(self, lines: np.ndarray, reason: str, fix: str, detail=None) -> None:
         """Quarantine rows by file line after their block is gone (their records are re-read at assembly)."""
@@ -636,20 +639,25 @@ class TableFile:
         raw = np.full(len(lines), "", dtype=object)
         again = TableFile(self.path, self.file, self.block_bytes)
         again._open({}, [], "", [], False)
-        again.header, again.ncols, again.blank_cols = self.header, self.ncols, self.blank_cols
-        for buf, line0, _last in again._raw_blocks():
-            d = _decode(buf, line0)
-            pos = np.searchsorted(lines, d.line)
-            hit = (pos < len(lines)) & (lines[np.minimum(pos, len(lines) - 1)] == d.line)
+        for block in again._raw_blocks():
+            r, _ = _utf8(block)
+            pos = np.searchsorted(lines, r.line)
+            hit = (pos < len(lines)) & (lines[np.minimum(pos, len(lines) - 1)] == r.line)
             if not hit.any():
                 continue
-            r = np.flatnonzero(hit)
-            s, e = d.starts[r], d.ends[r]
-            fs, fe, _, nf, st = k._split_fields(d.buf, s, e, self.ncols)
-            text = _raw_strings(d.buf, s, e, fs, fe, self.blank_cols, (nf != self.ncols) | (st != k.LINE_OK))
-            vals = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
-            for i, p in enumerate(pos[r]):  # all entries for this line (a line is quarantined once)
-                raw[p] = vals[i]
+            i = np.flatnonzero(hit)
+            fs, fe, _, nf, st = k._split_fields(r.buf, r.starts[i], r.ends[i], self.ncols)
+            text = _raw_strings(
+                r.buf,
+                r.starts[i],
+                r.ends[i],
+                _transpose(fs),
+                _transpose(fe),
+                self.blank_cols,
+                (nf != self.ncols) | (st != 0),
+            )
+            raw[pos[i]] = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        again.close()
         self.quarantined.append(
             pa.table(
                 {
@@ -667,13 +675,19 @@ class TableFile:
 
 
 def _raw_strings(buf, s, e, fs, fe, blank_cols, misaligned) -> pa.Array:
-    """Records as read, with ``blank_cols`` emptied (misaligned records withheld) when there are any."""
+    """Records as read, with ``blank_cols`` emptied (misaligned records withheld) when there are any.
+
+    ``fs``/``fe`` are field spans of shape (n_fields, n); NUL bytes are shown as U+FFFD.
+    """
     n = len(s)
     if len(blank_cols):
         offsets, data = _gather_redacted(buf, s, e, fs, fe, blank_cols, np.asarray(misaligned, np.bool_))
     else:
         offsets, data = k._gather(buf, s, e, np.zeros(n, np.uint8), False)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    out = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    if (data == 0).any():  # NUL bytes break most CSV readers downstream
+        out = pc.replace_substring(out, "\x00", "\ufffd")
+    return out
 
 
 @dataclass
@@ -688,8 +702,9 @@ class TableRead:
         The decoded block (UTF-8; lines that were Windows-1252 re-encoded).
     line : ndarray of int64, shape (n,)
         1-based file line on which each row still in play starts.
-    fstart, fend, fesc : ndarray, shape (n, n_fields)
-        Byte span of each field and whether it holds doubled quotes.
+    fstart, fend, fesc : ndarray, shape (n_fields, n)
+        Byte span of each field and whether it holds doubled quotes (one
+        contiguous row per field, so a column's spans are a view).
     rstart, rend : ndarray of int64, shape (n,)
         Byte span of each row's whole record, for the quarantine's ``raw``.
     aligned : ndarray of bool, shape (n,)
@@ -730,12 +745,12 @@ class TableRead:
             z = np.zeros(len(self.line), np.int64)
             return z, z
         j = self.columns[col]
-        return np.ascontiguousarray(self.fstart[:, j]), np.ascontiguousarray(self.fend[:, j])
+        return self.fstart[j], self.fend[j]
 
     def strings(self, col: str) -> pa.Array:
         """Column ``col`` as an Arrow string array (stripped; empty string when absent)."""
         s, e = self.spans(col)
-        esc = self.fesc[:, self.columns[col]].copy() if col in self.columns else np.zeros(len(s), np.uint8)
+        esc = self.fesc[self.columns[col]] if col in self.columns else np.zeros(len(s), np.uint8)
         offsets, data = k._gather(self.buf, s, e, esc, True)
         return pa.StringArray.from_buffers(len(s), pa.py_buffer(offsets), pa.py_buffer(data))
 
@@ -759,7 +774,7 @@ class TableRead:
         if len(s) == 0:
             return np.zeros(0, np.int32), []
         codes, first = k._dict_encode(self.buf, s, e)
-        esc = self.fesc[first, self.columns[col]] if col in self.columns else np.zeros(len(first), np.uint8)
+        esc = self.fesc[self.columns[col], first] if col in self.columns else np.zeros(len(first), np.uint8)
         values = [bytes(self.buf[s[i] : e[i]]).decode("utf-8", "replace") for i in first]
         values = [v.replace('""', '"') if q else v for v, q in zip(values, esc, strict=True)]
         return codes, values
@@ -778,8 +793,8 @@ class TableRead:
             self.buf,
             self.rstart[rows],
             self.rend[rows],
-            self.fstart[rows],
-            self.fend[rows],
+            self.fstart[:, rows],
+            self.fend[:, rows],
             self.ledger.blank_cols,
             ~self.aligned[rows] if len(self.aligned) else np.zeros(len(rows), bool),
         )
@@ -844,10 +859,12 @@ class TableRead:
                     led.counts[r] = led.counts.get(r, 0) + m
         keep = which < 0
         if not keep.all():
-            for name in ("line", "fstart", "fend", "fesc", "rstart", "rend", "aligned"):
+            for name in ("line", "rstart", "rend", "aligned"):
                 arr = getattr(self, name)
                 if len(arr) == n:
                     setattr(self, name, arr[keep])
+            for name in ("fstart", "fend", "fesc"):
+                setattr(self, name, getattr(self, name)[:, keep])
         return keep
 
 
@@ -942,13 +959,21 @@ def read_table(
         redact=redact,
         redact_unmapped=redact_unmapped,
     )
-    parts, line0, last = [], 2, True
-    for i, (buf, l0, is_last) in enumerate(tf._raw_blocks()):
-        if i == 0:
-            line0 = l0
-        parts.append(buf)
-        last = is_last
-    t = tf.decode(np.concatenate(parts) if len(parts) > 1 else parts[0], line0, last)
+    parts = list(tf._raw_blocks())
+    if len(parts) == 1:
+        whole = parts[0]
+    else:  # a small file in several blocks: one buffer, spans shifted
+        shift = np.cumsum([0] + [len(r.buf) for r in parts[:-1]])
+        whole = _Records(
+            np.concatenate([r.buf for r in parts]),
+            np.concatenate([r.starts + o for r, o in zip(parts, shift, strict=True)]),
+            np.concatenate([r.ends + o for r, o in zip(parts, shift, strict=True)]),
+            np.concatenate([r.line for r in parts]),
+            True,
+            parts[-1].partial_tail,
+            any(r.has_nul for r in parts),
+        )
+    t = tf.decode(whole)
     tf.finish()
     return t
 
@@ -982,8 +1007,8 @@ def map_blocks(tf: TableFile, fn: Callable[[TableRead], object], *, workers: int
         return
     with ThreadPoolExecutor(workers) as pool:
         pending = []
-        for buf, line0, last in tf._raw_blocks():
-            pending.append(pool.submit(lambda b=buf, l0=line0, z=last: fn(tf.decode(b, l0, z))))
+        for r in tf._raw_blocks():
+            pending.append(pool.submit(lambda r=r: fn(tf.decode(r))))
             while len(pending) > 2 * workers or (pending and pending[0].done()):
                 yield pending.pop(0).result()
         while pending:
