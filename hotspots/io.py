@@ -826,9 +826,16 @@ def check_output_dir(target: str | os.PathLike) -> Path:
     parent = Path(os.path.abspath(target)).parent
     with _writing(parent):
         parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        _raise_output_error(parent, OSError(errno.EACCES, os.strerror(errno.EACCES)), OSError())
+    _probe_writable(parent)
     return target
+
+
+def _probe_writable(parent: Path) -> None:
+    """Create and remove a hidden folder in ``parent``: the real answer (read-only, denied, full), up front."""
+    probe = parent / f".safer-spaces-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    with _writing(parent):
+        probe.mkdir()
+        probe.rmdir()
 
 
 def _recover(target: Path) -> None:
@@ -992,8 +999,7 @@ def _check_output_file(target: Path) -> None:
         raise ParameterError(f"--out {target}: {parent} is a file, not a folder. Fix: give a path in a folder")
     with _writing(parent):
         parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        _raise_output_error(parent, OSError(errno.EACCES, os.strerror(errno.EACCES)), OSError())
+    _probe_writable(parent)
     for leftover in parent.glob(f".partial-*-{target.name}"):
         pid = leftover.name.removeprefix(".partial-").split("-")[0]
         if pid.isdigit() and not _pid_alive(int(pid)):

@@ -1,0 +1,364 @@
+"""Atomic runs under fault injection: the real CLI, killed, starved of disk or denied, never leaves a mixture.
+
+A small force (two police.uk months, the Bath and North East Somerset boundary,
+small synthetic RMS/StreetSafe/A&E layers) is profiled once; every fault test
+starts from a byte-for-byte copy of that complete output and checks that,
+whatever happened, the folder is byte-identical to before (or, for a run that
+completes, wholly new) and nothing that looks finished appears beside it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hotspots.errors import ParameterError
+from hotspots.io import RUN_RECORD, OutputWriteError, atomic_dir, atomic_files, is_complete_output
+from tests.conftest import DATA, ROOT
+
+OLD_WINDOW = "Fri,Sat 21:00-06:00"
+NEW_WINDOW = "Fri,Sat 22:00-04:00"
+
+
+def _small_config(folder: Path, *, window: str = OLD_WINDOW, imd: str | None = None) -> Path:
+    """A small force config (runs in seconds) in ``folder``; its synthetic layers are written beside it."""
+    from hotspots import synth
+    from profiles.synth_cli import default_anchors
+
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = {}
+    for kind, gen, n in (
+        ("rms", synth.generate_rms, 300),
+        ("streetsafe", synth.generate_streetsafe, 120),
+        ("ae", synth.generate_ae, 100),
+    ):
+        layers[kind] = folder / f"SYNTHETIC_{kind}.csv"
+        if not layers[kind].exists():
+            gen(n, anchors=default_anchors(), start="2024-01", end="2024-02", seed=11).to_csv(layers[kind], index=False)
+    text = (ROOT / "configs" / "avon-and-somerset.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'police_uk = ["../data/policeuk/avon-and-somerset"]', 'police_uk = ["PUK/2024-01", "PUK/2024-02"]'
+    )
+    for kind, path in layers.items():
+        text = text.replace(f'"../data/synthetic/SYNTHETIC_{kind}_avon-and-somerset.csv.gz"', f'"{path}"')
+    bathnes = '"../data/boundaries/la/boundary_bathandnortheastsomerset.geojson"'
+    text = text.replace('"../data/boundaries/Avon__Somerset_Police_Force_Boundary.csv"', bathnes)
+    text = re.sub(r"local_authorities = \[[^\]]*\]", f"local_authorities = [{bathnes}]", text)
+    text = re.sub(r"comparators = \[[^\]]*\]\n", "", text)
+    text = re.sub(r"\nvenues = \[[^\]]*\]", "\nvenues = []", text)  # venue tables: tests/test_writer.py
+    text = text.replace(f'nte_window = "{OLD_WINDOW}"', f'nte_window = "{window}"')
+    if imd is not None:
+        text = re.sub(r'imd = "[^"]*"', f'imd = "{imd}"', text)
+    text = text.replace("../data", str(DATA)).replace("PUK", str(DATA / "policeuk" / "avon-and-somerset"))
+    cfg = folder / f"force-{abs(hash((window, imd))) % 10**8}.toml"
+    cfg.write_text(text, encoding="utf-8")
+    return cfg
+
+
+def _cli(cfg: Path, out: Path, *, env: dict | None = None, preexec=None, wrap: list[str] | None = None):
+    cmd = [sys.executable, "-m", "profiles.cli", "--quiet", "profile", str(cfg), "--out", str(out)]
+    return subprocess.Popen(
+        (wrap or []) + cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec,
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 of every file under ``folder`` (hidden ones included)."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    """One complete profile of the small force, built by the real CLI."""
+    base = tmp_path_factory.mktemp("atomic_base")
+    cfg = _small_config(base / "cfg")
+    out = base / "runs" / "out"
+    proc = _cli(cfg, out)
+    _, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err[-2000:]
+    return {"cfg": cfg, "out": out, "snap": _snapshot(out), "cfg_dir": base / "cfg"}
+
+
+@pytest.fixture
+def previous(baseline, tmp_path):
+    """A copy of the complete output in a folder of its own: ``(parent, out)``."""
+    parent = tmp_path / "runs"
+    parent.mkdir()
+    out = parent / "out"
+    shutil.copytree(baseline["out"], out, copy_function=shutil.copy2)
+    assert _snapshot(out) == baseline["snap"]
+    return parent, out
+
+
+def _assert_untouched(parent: Path, out: Path, snap: dict) -> None:
+    assert _snapshot(out) == snap  # byte-identical previous output
+    assert _visible(parent) == ["out"]  # no new folder that looks finished
+
+
+def test_baseline_is_complete_and_its_record_lists_every_output(baseline):
+    out = baseline["out"]
+    rec = json.loads((out / RUN_RECORD).read_text())
+    assert rec["command"] == "profile" and rec["tool"] == "safer-spaces"
+    listed = {o["file"]: o["sha256"] for o in rec["outputs"]}
+    on_disk = {k: v for k, v in baseline["snap"].items() if k != RUN_RECORD}
+    assert listed == on_disk  # every file, with its hash; the record itself is not in its own list
+    assert {"report.html", "map.html", "summary.json", "run.json", "shared/summary.json"} <= set(listed)
+    names = [Path(i["file"]).name for i in rec["inputs"]]
+    assert "2024-01-avon-and-somerset-street.csv.gz" in names and baseline["cfg"].name in names
+    assert all(len(i["sha256"]) == 64 for i in rec["inputs"])
+    assert len(rec["config_sha256"]) == 64
+    run = json.loads((out / "run.json").read_text())
+    assert all(not re.search(r"\.partial-", v) for v in run["outputs"].values())  # final paths, not staging
+    assert run["outputs"]["report_html"] == str(out / "report.html")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_s", [1.0, 3.0])
+def test_sigkill_mid_run_leaves_previous_output(baseline, previous, after_s):
+    parent, out = previous
+    cfg = _small_config(baseline["cfg_dir"], window=NEW_WINDOW)
+    proc = _cli(cfg, out)
+    time.sleep(after_s)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    _assert_untouched(parent, out, baseline["snap"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["before_record", "before_swap"])
+def test_sigkill_at_the_last_moment_with_a_changed_window_keeps_old_run_consistent(baseline, previous, point):
+    parent, out = previous
+    cfg = _small_config(baseline["cfg_dir"], window=NEW_WINDOW)
+    proc = _cli(cfg, out, env={"SAFER_SPACES_FAULT": point})
+    proc.communicate(timeout=900)
+    assert proc.returncode == -signal.SIGKILL
+    _assert_untouched(parent, out, baseline["snap"])
+    run = json.loads((out / "run.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert run["definitions"]["nte_window"] == summary["definitions"]["nte_window"] == OLD_WINDOW
+    assert OLD_WINDOW in report and NEW_WINDOW not in report
+    leftovers = [p.name for p in parent.iterdir() if p.name.startswith(".out.partial-")]
+    assert len(leftovers) == 1  # SIGKILL cannot be caught: the hidden staging folder stays ...
+
+    proc = _cli(cfg, out)  # ... until the next run, which cleans it and completes
+    _, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err[-2000:]
+    assert _visible(parent) == ["out"] and [p.name for p in parent.iterdir()] == ["out"]
+    assert json.loads((out / "run.json").read_text())["definitions"]["nte_window"] == NEW_WINDOW
+    assert json.loads((out / "summary.json").read_text())["definitions"]["nte_window"] == NEW_WINDOW
+    assert is_complete_output(out)
+
+
+@pytest.mark.slow
+def test_sigterm_mid_run_removes_its_staging_folder(baseline, previous):
+    parent, out = previous
+    proc = _cli(baseline["cfg"], out)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (128 + signal.SIGTERM, -signal.SIGTERM)
+    assert "Traceback" not in err
+    _assert_untouched(parent, out, baseline["snap"])
+    if proc.returncode == 128 + signal.SIGTERM:  # the handler ran (not killed before it was installed)
+        assert [p.name for p in parent.iterdir()] == ["out"]
+
+
+def _limit_file_size(limit: int):
+    def preexec():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return preexec
+
+
+def _one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, err[-2000:]
+    return lines[0]
+
+
+@pytest.mark.parametrize("limit", [200_000, 1_000_000])
+def test_disk_full_exits_2_and_leaves_nothing(baseline, previous, limit):
+    parent, out = previous
+    proc = _cli(baseline["cfg"], out, preexec=_limit_file_size(limit))
+    _, err = proc.communicate(timeout=900)
+    assert proc.returncode == 2, err[-2000:]
+    line = _one_line_error(err)
+    assert str(parent) in line and "space" in line and "Fix:" in line
+    _assert_untouched(parent, out, baseline["snap"])
+    assert [p.name for p in parent.iterdir()] == ["out"]  # staging removed too
+
+
+def _can_mount_read_only(tmp: Path) -> bool:
+    probe = tmp / "probe"
+    probe.mkdir()
+    if shutil.which("unshare") is None:
+        return False
+    script = f"mount --bind {probe} {probe} && mount -o remount,bind,ro {probe} {probe} && touch {probe}/x"
+    res = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    ok = res.returncode != 0 and "Read-only" in res.stderr
+    shutil.rmtree(probe)
+    return ok
+
+
+def _read_only(folder: Path) -> list[str]:
+    script = f'mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} {folder} && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", script, "sh"]
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_read_only_output_folder_exits_2(baseline, previous, tmp_path, existing):
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and mount (a private read-only bind mount)")
+    parent, out = previous
+    target = out if existing else parent / "new"
+    proc = _cli(baseline["cfg"], target, wrap=_read_only(parent))
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2, err[-2000:]
+    line = _one_line_error(err)
+    assert "read-only" in line and "Fix:" in line
+    _assert_untouched(parent, out, baseline["snap"])
+
+
+def test_out_is_a_file_or_a_users_folder_exits_2_and_is_left_alone(baseline, tmp_path):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine", encoding="utf-8")
+    users = tmp_path / "documents"
+    users.mkdir()
+    (users / "thesis.docx").write_bytes(b"mine")
+    for target in (afile, users):
+        proc = _cli(baseline["cfg"], target)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 2, err[-2000:]
+        assert str(target) in _one_line_error(err)
+    assert afile.read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in users.iterdir()] == ["thesis.docx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents", "notes.txt"]
+
+
+def test_missing_imd_file_exits_2_before_anything_is_written(baseline, previous, tmp_path):
+    parent, out = previous
+    cfg = _small_config(tmp_path / "cfg", imd=str(tmp_path / "missing_imd.csv.gz"))
+    for target in (out, parent / "fresh"):
+        proc = _cli(cfg, target)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 2, err[-2000:]
+        assert "data.imd" in _one_line_error(err)
+    _assert_untouched(parent, out, baseline["snap"])
+    assert [p.name for p in parent.iterdir()] == ["out"]
+
+
+# ---- the primitives, in process -----------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_atomic_dir_failure_keeps_previous_and_removes_staging(tmp_path):
+    out = tmp_path / "out"
+    with atomic_dir(out, command="t") as stage:
+        (stage / "a.txt").write_text("old")
+    before = _snapshot(out)
+    with pytest.raises(RuntimeError), atomic_dir(out, command="t") as stage:
+        (stage / "a.txt").write_text("new")
+        (stage / "b.txt").write_text("new")
+        raise RuntimeError("stage failed")
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS])
+def test_write_failures_become_one_user_error(tmp_path, code):
+    out = tmp_path / "out"
+    with pytest.raises(OutputWriteError, match="nothing was written. Fix:") as info:
+        with atomic_dir(out, command="t") as stage:
+            (stage / "a.txt").write_text("x")
+            raise OSError(code, os.strerror(code))
+    assert str(tmp_path) in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_denied_write_inside_staging_is_an_output_error_but_a_denied_input_is_not(tmp_path):
+    with pytest.raises(OutputWriteError):
+        with atomic_dir(tmp_path / "out", command="t") as stage:
+            raise PermissionError(errno.EACCES, "Permission denied", str(stage / "report.html"))
+    with pytest.raises(PermissionError):
+        with atomic_dir(tmp_path / "out", command="t"):
+            raise PermissionError(errno.EACCES, "Permission denied", "/elsewhere/input.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_crash_between_the_two_renames_is_recovered(tmp_path):
+    """Where folders cannot be swapped atomically the previous output is moved aside first; put it back."""
+    out = tmp_path / "out"
+    with atomic_dir(out, command="t") as stage:
+        (stage / "a.txt").write_text("previous")
+    aside = tmp_path / f".out.old-{_dead_pid()}-abcd"
+    os.rename(out, aside)  # as a run killed between its two renames leaves it
+    staging = tmp_path / f".out.partial-{_dead_pid()}-ef01"
+    staging.mkdir()
+    (staging / "half.txt").write_text("half")
+    with pytest.raises(RuntimeError), atomic_dir(out, command="t"):
+        raise RuntimeError("this run fails too")
+    assert (out / "a.txt").read_text() == "previous" and is_complete_output(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_refuses_a_file_and_a_foreign_folder(tmp_path):
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "keep.txt").write_text("x")
+    for target in ("f", "d"):
+        with pytest.raises(ParameterError), atomic_dir(tmp_path / target, command="t"):
+            pass
+    assert (tmp_path / "f").read_text() == "x" and (tmp_path / "d" / "keep.txt").read_text() == "x"
+
+
+def test_atomic_files_all_or_nothing(tmp_path):
+    tif, side = tmp_path / "s.tif", tmp_path / "s.tif.json"
+    with atomic_files([tif, side], command="kde", inputs=[ROOT / "configs" / "avon-and-somerset.toml"]) as (t, s):
+        assert t.parent == tmp_path and t.name.endswith("s.tif") and t.name.startswith(".")
+        t.write_bytes(b"old")
+        s.write_text("{}")
+    rec = json.loads((tmp_path / "s.tif.complete.json").read_text())
+    assert [o["file"] for o in rec["outputs"]] == ["s.tif", "s.tif.json"]
+    assert rec["outputs"][0]["sha256"] == hashlib.sha256(b"old").hexdigest()
+    before = _snapshot(tmp_path)
+    with pytest.raises(RuntimeError), atomic_files([tif, side], command="kde") as (t, s):
+        t.write_bytes(b"new")
+        raise RuntimeError("failed after the first file")
+    assert _snapshot(tmp_path) == before
+    with pytest.raises(ParameterError):
+        with atomic_files([tmp_path], command="kde"):
+            pass
