@@ -542,6 +542,8 @@ class TableFile:
             rb = next(self._gen)
             r = _Records(rb.buf, rb.starts, rb.ends, rb.line, rb.is_last, rb.partial_tail, rb.has_nul)
             yield r
+        for _ in self._gen:  # run the reader to its end: the file's hash is taken there
+            pass
 
     def blocks(self) -> Iterator[TableRead]:
         """The file's rows, a block at a time (validated in this thread)."""
