@@ -1,26 +1,54 @@
 """``safer-spaces`` command line: thin wrappers over the package functions.
 
-Exit codes: 0 done (rows may have been quarantined: see the summary);
-1 done, but an input file was damaged (truncated) and rows after the damage
-are missing; 2 nothing done: unusable input, config or parameters. Problems
-with the data are reported in one line naming the file, line and fix, never
-as a Python traceback.
+Exit codes (the contract every command keeps):
+
+== ==========================================================================
+0  done (rows may have been quarantined: see the summary and warnings)
+1  done, but an input file was damaged (truncated or corrupt) and rows after
+   the damage are missing; the outputs say which file and line
+2  nothing done: unusable input, config or parameters (including a grid or
+   neighbourhood too large for the memory budget, an output folder that is
+   read-only, full or a file); one line names the file, problem and fix,
+   and no output was written
+3  internal error (a bug): one line says where the full traceback was saved
+   (a private file under ``$XDG_STATE_HOME/safer-spaces`` or
+   ``~/.local/state/safer-spaces``, else the temporary folder); please report it
+130 interrupted (Ctrl-C): nothing was written
+== ==========================================================================
+
+No Python traceback ever reaches the terminal, and nothing printed quotes row
+contents: counts and file names only. Warnings from other libraries are
+printed with quoted text removed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import errno
 import logging
+import os
+import re
+import shlex
 import sys
+import tempfile
+import threading
+import traceback
+import warnings
 from pathlib import Path
 
-from hotspots.errors import SaferSpacesError
+from hotspots.errors import MEMORY_BUDGET_ENV, OutputError, ParameterError, SaferSpacesError
 
 log = logging.getLogger("safer_spaces")
 
 EXIT_OK = 0
 EXIT_DAMAGED = 1
 EXIT_UNUSABLE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+TEST_CRASH_ENV = "SAFER_SPACES_TEST_CRASH"  # test hook: "internal" or "memory", optionally "@write"
+_OWN_MODULES = ("safer_spaces", "hotspots", "profiles", "apps", "__main__")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,6 +165,44 @@ def _progress(flag: str) -> bool | None:
     return {"auto": None, "on": True, "off": False}[flag]
 
 
+# ------------------------------------------------------------------------------------------------
+# Reconciliation: counts, file names and reader warnings, never row contents
+# ------------------------------------------------------------------------------------------------
+
+_MAX_LISTED_MONTHS = 12
+
+
+def _months_text(months: list[str]) -> str:
+    """Missing months for a warning: all of them when few, else the count and the first and last few."""
+    if len(months) <= _MAX_LISTED_MONTHS:
+        return ", ".join(months)
+    return f"{len(months):,} months ({', '.join(months[:3])} ... {', '.join(months[-3:])}; all in reconciliation.json)"
+
+
+def _file_warnings(f: dict) -> int:
+    """Log one input file's damage and reader warnings; EXIT_DAMAGED when rows after damage are missing."""
+    code = EXIT_OK
+    truncated = f.get("truncated")
+    if truncated:
+        line = f.get("damaged_after_line")
+        if line is None and "rows_read" in f:
+            line = f["rows_read"] + f.get("blank_lines", 0) + 1
+        after = f"rows after line {line:,} are missing" if line is not None else "rows after the damage are missing"
+        log.warning("%s: %s; %s. Fix: re-download or re-send the file", f["file"], truncated, after)
+        code = EXIT_DAMAGED
+    for w in f.get("warnings") or ():
+        if truncated and str(truncated) in str(w):
+            continue  # said above, with the fix
+        log.warning("%s: %s", f["file"], w)
+    if f.get("rows_recoded_from_cp1252"):
+        log.warning(
+            "%s: %s rows were not UTF-8 and were read as Windows-1252 (Excel); check place names",
+            f["file"],
+            f"{f['rows_recoded_from_cp1252']:,}",
+        )
+    return code
+
+
 def _print_ingest_summary(rec: dict, out: Path) -> int:
     """Print counts (never row contents) and return the exit code."""
     print(
@@ -147,28 +213,13 @@ def _print_ingest_summary(rec: dict, out: Path) -> int:
         print(f"  quarantined {n:>9,}  {reason}")
     if rec.get("rows_outside_boundary"):
         print(f"  kept, flagged outside the force boundary: {rec['rows_outside_boundary']:,}")
-    code = EXIT_OK
-    for f in rec["files"]:
-        if f["truncated"]:
-            log.warning(
-                "%s: %s; rows after line %s are missing. Fix: re-download the file",
-                f["file"],
-                f["truncated"],
-                f"{f['rows_read'] + f['blank_lines'] + 1:,}",
-            )
-            code = EXIT_DAMAGED
-        if f["rows_recoded_from_cp1252"]:
-            log.warning(
-                "%s: %s rows were not UTF-8 and were read as Windows-1252 (Excel); check place names",
-                f["file"],
-                f"{f['rows_recoded_from_cp1252']:,}",
-            )
+    code = max((_file_warnings(f) for f in rec["files"]), default=EXIT_OK)
     for force, cov in rec["coverage"].items():
         if cov["missing_months"]:
             log.warning(
                 "%s: no data for %s between %s and %s; these months are reported as missing, not estimated",
                 force,
-                ", ".join(cov["missing_months"]),
+                _months_text(cov["missing_months"]),
                 cov["first_month"],
                 cov["last_month"],
             )
@@ -181,57 +232,7 @@ def _print_ingest_summary(rec: dict, out: Path) -> int:
     return code
 
 
-def _cmd_ingest_partner(args) -> int:
-    """Ingest a non-police.uk source; print its reconciliation (counts only, never row contents)."""
-    from hotspots.config import load_config
-    from hotspots.io import write_ingest_outputs
-
-    cfg = load_config(args.config) if args.config else None
-    src = args.source
-    if src == "rms":
-        from hotspots.ingest.rms import read_rms
-
-        c = cfg.rms if cfg else None
-        res = read_rms(
-            args.paths,
-            columns=c.columns if c else None,
-            dayfirst=c.dayfirst if c else True,
-            synthetic=c.synthetic if c else None,
-        )
-    elif src == "streetsafe":
-        from hotspots.ingest.streetsafe import read_streetsafe
-
-        c = cfg.streetsafe if cfg else None
-        res = read_streetsafe(
-            args.paths,
-            columns=c.columns if c else None,
-            keep_demographics=c.keep_demographics if c else False,
-            synthetic=c.synthetic if c else None,
-        )
-    elif src == "ae":
-        from hotspots.ingest.ae import read_ae
-
-        c = cfg.ae if cfg else None
-        res = read_ae(
-            args.paths,
-            columns=c.columns if c else None,
-            dayfirst=c.dayfirst if c else True,
-            synthetic=c.synthetic if c else None,
-        )
-    elif src == "venues":
-        from hotspots.ingest.partners import read_venues
-
-        res = read_venues(args.paths)
-    elif src in ("cctv", "street-lights"):
-        from hotspots.ingest.partners import read_assets
-
-        res = read_assets(args.paths, kind=src.replace("-", "_"))
-    else:
-        from hotspots.ingest.partners import read_incidents
-
-        res = read_incidents(args.paths)
-    write_ingest_outputs(res, args.out)
-    rec = res.reconciliation
+def _print_partner_summary(src: str, rec: dict, out: Path) -> int:
     tot = rec["total"]
     tag = " [SYNTHETIC DATA]" if rec.get("synthetic") else ""
     print(
@@ -240,40 +241,199 @@ def _cmd_ingest_partner(args) -> int:
     )
     for reason, n in tot["quarantined_by_reason"].items():
         print(f"  quarantined {n:>9,}  {reason}")
-    code = EXIT_OK
-    for f in rec["files"]:
-        if f["truncated"]:
-            log.warning(
-                "%s: the file is cut short; rows after the damage are missing. Fix: re-send the file", f["file"]
-            )
-            code = EXIT_DAMAGED
-    print(f"wrote {args.out}/events.parquet, quarantine.csv, reconciliation.json")
+    code = max((_file_warnings(f) for f in rec["files"]), default=EXIT_OK)
+    if tot["rows_quarantined"]:
+        log.warning(
+            "%s rows quarantined: see %s (file, line, reason, fix)",
+            f"{tot['rows_quarantined']:,}",
+            out / "quarantine.csv",
+        )
     return code
 
 
+# ------------------------------------------------------------------------------------------------
+# Checks before the first write
+# ------------------------------------------------------------------------------------------------
+
+
+def _check_output_path(path: Path, *, folder: bool, inputs=()) -> None:
+    """Refuse, creating nothing, an output path that cannot be written; the io writers check again.
+
+    The output must not be an input, must not be a folder where a file is
+    meant (or a file where a folder is), no part of its parent may be a file,
+    and the nearest existing folder above it must be writable.
+    """
+    from hotspots.io import RUN_RECORD, is_complete_output
+
+    what = "--out"
+    if path.exists() and path.is_dir() != folder:
+        kind, want = ("a file", "a folder") if folder else ("a folder", "a file name")
+        raise ParameterError(f"{what} {path}: is {kind}. Fix: give {want} for the output")
+    if folder and path.is_dir() and not is_complete_output(path) and any(path.iterdir()):
+        raise ParameterError(
+            f"{what} {path}: folder is not empty and is not a Safer Spaces output (no {RUN_RECORD}); it is left "
+            "alone. Fix: give a new or empty folder, or a previous output folder"
+        )
+    for src in inputs:
+        try:
+            same = Path(src).exists() and path.exists() and os.path.samefile(src, path)
+        except OSError:
+            same = False
+        if same or os.path.abspath(src) == os.path.abspath(path):
+            raise ParameterError(f"{what} {path}: is the input file. Fix: write the output to another file")
+    above = Path(os.path.abspath(path)).parent
+    while not above.exists():
+        above = above.parent
+    if not above.is_dir():
+        raise ParameterError(
+            f"{what} {path}: {above} is a file, not a folder. Fix: give an output path inside a folder"
+        )
+    if not os.access(above, os.W_OK | os.X_OK):
+        problem = "is on a read-only file system" if _read_only(above) else "cannot be written (permission denied)"
+        raise ParameterError(
+            f"{what} {path}: the folder {above} {problem}. Fix: give --out in a folder you can write to"
+        )
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _space_left(path: Path) -> str:
+    """Free space and the file-size limit where ``path`` goes, for a failed-write message."""
+    import resource
+
+    from hotspots.errors import format_bytes
+
+    above = Path(os.path.abspath(path)).parent
+    while not above.exists():
+        above = above.parent
+    try:
+        st = os.statvfs(above)
+        text = f"{format_bytes(st.f_bavail * st.f_frsize)} free on that disk"
+    except OSError:
+        text = "free space unknown"
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        text += f", file-size limit {format_bytes(soft)} (ulimit -f)"
+    return text
+
+
+@contextlib.contextmanager
+def _writer_errors(path: Path):
+    """A GDAL/OGR write failure without an errno (GeoTIFF, GeoJSON, GeoPackage) as a one-line OutputError."""
+    try:
+        yield
+    except SaferSpacesError:
+        raise
+    except Exception as exc:
+        module = type(exc).__module__.split(".")[0]
+        if module not in ("rasterio", "pyogrio", "fiona") and not (isinstance(exc, OSError) and exc.errno is None):
+            raise
+        cause = exc.__cause__ or exc.__context__
+        detail = type(exc).__name__  # OGR messages can hold SQL with values: only GDAL raster messages are shown
+        if module == "rasterio" and cause is not None:
+            detail += ": " + _redact(cause, 120)
+        raise OutputError(
+            str(path),
+            f"writing it failed ({detail}; {_space_left(path)}); nothing was written",
+            "free disk space or raise the file-size limit, or give --out on another disk",
+        ) from exc
+
+
+def _command_line(args) -> str:
+    return "safer-spaces " + shlex.join(getattr(args, "argv", None) or [])
+
+
+# ------------------------------------------------------------------------------------------------
+# Commands
+# ------------------------------------------------------------------------------------------------
+
+
+def _read_partner(args, cfg):
+    src = args.source
+    if src == "rms":
+        from hotspots.ingest.rms import read_rms
+
+        c = cfg.rms if cfg else None
+        return read_rms(
+            args.paths,
+            columns=c.columns if c else None,
+            dayfirst=c.dayfirst if c else True,
+            synthetic=c.synthetic if c else None,
+        )
+    if src == "streetsafe":
+        from hotspots.ingest.streetsafe import read_streetsafe
+
+        c = cfg.streetsafe if cfg else None
+        return read_streetsafe(
+            args.paths,
+            columns=c.columns if c else None,
+            keep_demographics=c.keep_demographics if c else False,
+            synthetic=c.synthetic if c else None,
+        )
+    if src == "ae":
+        from hotspots.ingest.ae import read_ae
+
+        c = cfg.ae if cfg else None
+        return read_ae(
+            args.paths,
+            columns=c.columns if c else None,
+            dayfirst=c.dayfirst if c else True,
+            synthetic=c.synthetic if c else None,
+        )
+    if src == "venues":
+        from hotspots.ingest.partners import read_venues
+
+        return read_venues(args.paths)
+    if src in ("cctv", "street-lights"):
+        from hotspots.ingest.partners import read_assets
+
+        return read_assets(args.paths, kind=src.replace("-", "_"))
+    from hotspots.ingest.partners import read_incidents
+
+    return read_incidents(args.paths)
+
+
 def _cmd_ingest(args) -> int:
-    if args.source != "police-uk":
-        return _cmd_ingest_partner(args)
-    from hotspots.ingest.police_uk import read_police_uk
-    from hotspots.io import write_ingest_outputs
+    """Ingest one source into an output folder swapped into place complete (run_complete.json last)."""
+    from hotspots.config import config_to_dict, load_config
+    from hotspots.io import atomic_dir, write_ingest_outputs
 
-    boundary = None
-    if args.boundary:
-        import shapely
+    cfg = load_config(args.config) if getattr(args, "config", None) else None
+    _check_output_path(args.out, folder=True)
+    if args.source == "police-uk":
+        from hotspots.ingest.police_uk import read_police_uk
 
-        from hotspots.boundaries import read_boundary
+        boundary = None
+        if args.boundary:
+            import shapely
 
-        boundary = shapely.union_all(read_boundary(args.boundary).geometry.to_numpy())
-    res = read_police_uk(args.paths, boundary=boundary, progress=_progress(args.progress))
-    write_ingest_outputs(res, args.out)
-    code = _print_ingest_summary(res.reconciliation, args.out)
+            from hotspots.boundaries import read_boundary
+
+            boundary = shapely.union_all(read_boundary(args.boundary).geometry.to_numpy())
+        res = read_police_uk(args.paths, boundary=boundary, progress=_progress(args.progress))
+    else:
+        res = _read_partner(args, cfg)
+    inputs = [*args.paths, *([args.boundary] if getattr(args, "boundary", None) else [])]
+    with atomic_dir(
+        args.out, command=_command_line(args), inputs=inputs, config=config_to_dict(cfg) if cfg else None
+    ) as stage:
+        _test_hook("write")
+        write_ingest_outputs(res, stage)
+    if args.source == "police-uk":
+        code = _print_ingest_summary(res.reconciliation, args.out)
+    else:
+        code = _print_partner_summary(args.source, res.reconciliation, args.out)
     print(f"wrote {args.out}/events.parquet, quarantine.csv, reconciliation.json")
     return code
 
 
 def _projected_points(args, metre_options: str):
     """Read POINTS; refuse degrees where the options are metres, with the fix."""
-    from hotspots.errors import ParameterError
     from hotspots.io import read_points
 
     pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
@@ -286,15 +446,17 @@ def _projected_points(args, metre_options: str):
 
 
 def _cmd_kde(args) -> int:
-    from hotspots.errors import ParameterError
-    from hotspots.io import write_raster
+    from hotspots.io import atomic_files, write_raster
     from hotspots.kde import kde
 
+    side = args.out.with_name(args.out.name + ".json")
+    for target in (args.out, side):
+        _check_output_path(target, folder=False, inputs=[args.points])
+    if args.grid == "boundary" and not args.boundary:
+        raise ParameterError("--grid boundary needs --boundary FILE (the force or study-area polygon)")
     pts = _projected_points(args, "--radius-m/--pixel-m")
     boundary = None
     if args.grid == "boundary":
-        if not args.boundary:
-            raise ParameterError("--grid boundary needs --boundary FILE (the force or study-area polygon)")
         from hotspots.boundaries import read_boundary
 
         boundary = read_boundary(args.boundary, crs=pts.crs.to_string())
@@ -312,26 +474,70 @@ def _cmd_kde(args) -> int:
         qgis_compat=args.qgis_compat,
         method=args.method,
     )
-    write_raster(res, args.out)
+    inputs = [args.points, *([args.boundary] if args.boundary else [])]
+    with (
+        _writer_errors(args.out),
+        atomic_files([args.out, side], command=_command_line(args), inputs=inputs) as (
+            tmp_tif,
+            _tmp_json,
+        ),
+    ):
+        _test_hook("write")
+        write_raster(res, tmp_tif)  # its sidecar lands on the temporary path of OUT.json
     p = res.params
     print(
         f"KDE {p['kernel']} {p['output']}: radius {p['radius_m']:.1f} m ({p['bandwidth_rule']}), "
         f"pixel {p['pixel_m']} m, "
         f"{p['n_points']:,} points, {res.density.shape[1]} x {res.density.shape[0]} pixels ({p['grid_kind']} grid)"
     )
-    print(f"wrote {args.out} and {args.out}.json")
+    print(f"wrote {args.out} and {side}")
     return EXIT_OK
+
+
+def _check_boundary_cells(boundary, resolution: int) -> None:
+    """Refuse a boundary study area whose H3 cells would not fit the memory budget (before listing them)."""
+    import h3
+
+    from hotspots.errors import require_memory
+
+    area = float(boundary.to_crs("EPSG:27700").area.sum())
+    cells = area / h3.average_hexagon_area(resolution, unit="m^2")
+    require_memory(
+        cells * 200,  # cell id, its string and its share of the k=1 weights
+        what=f"the study area of about {cells:,.0f} H3 cells at resolution {resolution}",
+        fix="use a coarser --resolution (each step coarser has 7 times fewer cells) or --study-area ring:1",
+    )
+
+
+def _gistar_options(args) -> None:
+    """Check the Gi* options that need no data, before reading anything."""
+    from hotspots.getis_ord import MAX_K
+
+    if not 0 <= args.resolution <= 15:
+        raise ParameterError(f"--resolution must be an H3 resolution 0-15 (7-11 for Gi*); got {args.resolution}")
+    if not 1 <= args.k <= MAX_K:
+        raise ParameterError(
+            f"--k must be 1 to {MAX_K} grid steps (1: the six touching cells); got {args.k}. Fix: for a wider "
+            "neighbourhood use a coarser --resolution"
+        )
+    if args.permutations < 0:
+        raise ParameterError(f"--permutations must be 0 or more (999 is usual); got {args.permutations}")
+    if not 0 < args.alpha < 1:
+        raise ParameterError(f"--alpha must be between 0 and 1 (e.g. 0.05); got {args.alpha}")
 
 
 def _cmd_gistar(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from hotspots.errors import ParameterError
     from hotspots.getis_ord import gi_star
     from hotspots.grid import events_to_cells
-    from hotspots.io import read_points
+    from hotspots.io import atomic_files, read_points, write_csv
 
+    _gistar_options(args)
+    study: object = args.study_area
+    area_file = None if study == "occupied" or str(study).startswith("ring:") else Path(study)
+    _check_output_path(args.out, folder=False, inputs=[args.points, *([area_file] if area_file else [])])
     x_col = args.lng_col or args.x_col
     y_col = args.lat_col or args.y_col
     crs = "EPSG:4326" if args.lng_col else args.crs
@@ -344,12 +550,13 @@ def _cmd_gistar(args) -> int:
         frame["w"] = pd.to_numeric(pts[args.weight], errors="coerce").to_numpy()
     cells = events_to_cells(frame, resolution=args.resolution, by=[], weight="w" if args.weight else None)
     value = "weight" if args.weight else "count"
-    study: object = args.study_area
-    if study not in ("occupied",) and not str(study).startswith("ring:"):
+    if area_file is not None:
         from hotspots.boundaries import read_boundary
         from hotspots.grid import boundary_to_cells
 
-        study = boundary_to_cells(read_boundary(Path(study)), resolution=args.resolution)
+        boundary = read_boundary(area_file)
+        _check_boundary_cells(boundary, args.resolution)
+        study = boundary_to_cells(boundary, resolution=args.resolution)
     res = gi_star(
         cells[["h3_cell", value]],
         value=value,
@@ -360,8 +567,10 @@ def _cmd_gistar(args) -> int:
         fdr=args.fdr,
         seed=args.seed,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    res.to_csv(args.out, index=False)
+    inputs = [args.points, *([area_file] if area_file else [])]
+    with atomic_files([args.out], command=_command_line(args), inputs=inputs) as (tmp,):
+        _test_hook("write")
+        write_csv(res, tmp)
     if args.permutations and args.fdr:
         floor = 1.0 / (args.permutations + 1)
         need = int(np.ceil(floor * len(res) / args.alpha))
@@ -387,36 +596,55 @@ def _cmd_gistar(args) -> int:
     return EXIT_OK
 
 
+def _dbscan_targets(out: Path) -> list[Path]:
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        return [out, out.with_name(out.stem + "_clusters.geojson")]
+    if suffix == ".parquet":
+        return [out, out.with_name(out.stem + "_clusters.parquet")]
+    if suffix == ".gpkg":
+        return [out]
+    raise ParameterError(f"--out {out}: unknown output format {out.suffix!r}. Fix: end it with .csv, .gpkg or .parquet")
+
+
+def _write_dbscan(labels, clusters, pts, temps: list[Path]) -> None:
+    import geopandas as gpd
+
+    from hotspots.io import write_csv
+
+    out = temps[0]
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        write_csv(labels[[c for c in labels.columns if c != "geometry"]], out)
+        clusters.to_crs("EPSG:4326").to_file(temps[1], driver="GeoJSON")
+        return
+    g = gpd.GeoDataFrame(labels, geometry=pts.geometry, crs=pts.crs) if "geometry" not in labels else labels
+    if suffix == ".parquet":
+        g.to_parquet(out)
+        clusters.to_parquet(temps[1])
+    else:
+        g.to_file(out, layer="points")
+        clusters.to_file(out, layer="clusters")
+
+
 def _cmd_dbscan(args) -> int:
     from hotspots.clustering import dbscan
+    from hotspots.io import atomic_files
 
+    targets = _dbscan_targets(args.out)
+    for target in targets:
+        _check_output_path(target, folder=False, inputs=[args.points])
     pts = _projected_points(args, "--eps-m")
     labels, clusters = dbscan(pts, eps_m=args.eps_m, min_samples=args.min_samples, weight=args.weight)
-    out = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cols = [c for c in labels.columns if c != "geometry"]
-    if out.suffix.lower() == ".csv":
-        labels[cols].to_csv(out, index=False)
-        hull_path = out.with_name(out.stem + "_clusters.geojson")
-        clusters.to_crs("EPSG:4326").to_file(hull_path, driver="GeoJSON")
-    else:
-        import geopandas as gpd
-
-        g = gpd.GeoDataFrame(labels, geometry=pts.geometry, crs=pts.crs) if "geometry" not in labels else labels
-        if out.suffix.lower() == ".parquet":
-            g.to_parquet(out)
-            hull_path = out.with_name(out.stem + "_clusters.parquet")
-            clusters.to_parquet(hull_path)
-        else:
-            g.to_file(out, layer="points")
-            hull_path = out
-            clusters.to_file(out, layer="clusters")
+    with _writer_errors(args.out), atomic_files(targets, command=_command_line(args), inputs=[args.points]) as temps:
+        _test_hook("write")
+        _write_dbscan(labels, clusters, pts, temps)
     n_noise = int((labels["dbscan_cluster"] < 0).sum())
     print(
         f"DBSCAN eps {args.eps_m} m, min_samples {args.min_samples}: {len(clusters):,} clusters, "
         f"{n_noise:,} of {len(labels):,} points noise"
     )
-    print(f"wrote {out} and {hull_path}")
+    print(f"wrote {' and '.join(map(str, targets))}")
     return EXIT_OK
 
 
@@ -425,6 +653,7 @@ def _cmd_profile(args) -> int:
     from profiles.force_profile import run
 
     cfg = load_config(args.config)
+    _check_output_path(args.out, folder=True)
     result = run(cfg, out_dir=args.out, progress=_progress(args.progress), share=args.share)
     code = _print_ingest_summary(result["reconciliation"], args.out)
     outs = result["outputs"]
@@ -447,39 +676,220 @@ def _cmd_profile(args) -> int:
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``safer-spaces`` console script."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("pyogrio", "fiona", "matplotlib", "numba"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    try:
-        if args.command == "ingest":
-            return _cmd_ingest(args)
-        if args.command == "profile":
-            return _cmd_profile(args)
-        if args.command == "kde":
-            return _cmd_kde(args)
-        if args.command == "gistar":
-            return _cmd_gistar(args)
-        if args.command == "dbscan":
-            return _cmd_dbscan(args)
-        if args.command == "synth":
-            from profiles.synth_cli import run_synth
+def _cmd_synth(args) -> int:
+    from profiles.synth_cli import run_synth
 
-            return run_synth(args)
+    return run_synth(args)
+
+
+_COMMANDS = {
+    "ingest": _cmd_ingest,
+    "profile": _cmd_profile,
+    "kde": _cmd_kde,
+    "gistar": _cmd_gistar,
+    "dbscan": _cmd_dbscan,
+    "synth": _cmd_synth,
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors to the contract: one line on stderr, an exit code, never a traceback
+# ------------------------------------------------------------------------------------------------
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+
+
+def _redact(text: str, limit: int = 240) -> str:
+    """Another library's message without quoted text (it may quote data), on one line, shortened."""
+    one = " ".join(_QUOTED.sub("'...'", str(text)).split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _own(name: str) -> bool:
+    return name.split(".")[0] in _OWN_MODULES
+
+
+class _SafeRecords(logging.Filter):
+    """Other libraries' log messages lose quoted text (never row contents); tracebacks are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _own(record.name):
+            record.msg, record.args = _redact(record.getMessage()), None
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings as one log line with quoted text removed.
+
+    Libraries point their warnings at the caller (often this toolkit) and may
+    quote a value from the data, so every warning is redacted the same way.
+    """
+    logging.getLogger("py.warnings").warning("%s: %s", category.__name__, _redact(message))
+
+
+def _crash_dirs() -> list[Path]:
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return [Path(state) / "safer-spaces", Path(tempfile.gettempdir())]
+
+
+def save_traceback(exc: BaseException, *, argv: list[str] | None = None) -> Path | None:
+    """Write ``exc``'s full traceback to a new private file (mode 0600) and return its path.
+
+    The file goes under ``$XDG_STATE_HOME/safer-spaces`` (default
+    ``~/.local/state/safer-spaces``), else the temporary folder, named
+    ``crash-<UTC time>-<pid>.txt``. It is created exclusively (never through
+    an existing file or link). Error messages in it may quote input data, so
+    it is private and says so at the top. Returns None if no folder can be
+    written.
+
+    Examples
+    --------
+    >>> import os, stat, tempfile
+    >>> os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp()
+    >>> try:
+    ...     raise RuntimeError("example")
+    ... except RuntimeError as e:
+    ...     path = save_traceback(e, argv=["kde"])
+    >>> path.name.startswith("crash-"), oct(stat.S_IMODE(path.stat().st_mode)), "RuntimeError" in path.read_text()
+    (True, '0o600', True)
+    >>> del os.environ["XDG_STATE_HOME"]
+    """
+    now = dt.datetime.now(dt.UTC)
+    header = (
+        f"safer-spaces internal error at {now.isoformat(timespec='seconds')}\n"
+        f"command: safer-spaces {shlex.join(argv or [])}\n"
+        f"python {sys.version.split()[0]} on {sys.platform}\n"
+        "Messages below may quote input data: check this file for personal data before sharing it.\n\n"
+    )
+    text = header + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    name = f"crash-{now:%Y%m%dT%H%M%SZ}-{os.getpid()}.txt"
+    for i, folder in enumerate(_crash_dirs()):
+        path = folder / (name if i == 0 else f"safer-spaces-{name}")
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(text)
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _internal_error(exc: BaseException, argv: list[str] | None, where: str = "") -> str:
+    path = save_traceback(exc, argv=argv)
+    kind = type(exc).__name__
+    saved = f"full traceback saved to {path}" if path else "the traceback could not be saved (no writable folder)"
+    return f"internal error{where} ({kind}); {saved}; please report it (check the file for personal data first)"
+
+
+_OS_FIXES = {
+    errno.ENOENT: "check the path exists",
+    errno.ENOTDIR: "part of the path is a file, not a folder; choose another path",
+    errno.EISDIR: "the path is a folder; give a file name",
+    errno.EEXIST: "a file is in the way; remove it or choose another path",
+    errno.EACCES: "check the permissions, or choose a folder you can write to",
+    errno.EPERM: "check the permissions, or choose a folder you can write to",
+    errno.EROFS: "the file system is read-only; choose a writable folder for --out",
+    errno.ENOSPC: "free disk space, or write --out to a disk with room",
+    errno.EDQUOT: "free space within your quota, or write --out to a disk with room",
+    errno.EFBIG: "the file-size limit was reached (ulimit -f); raise it or write to another disk",
+    errno.ENAMETOOLONG: "use a shorter path",
+}
+
+
+def _os_error_line(exc: OSError) -> str:
+    """An OSError as ``PATH: problem. Fix: ...`` (one line)."""
+    problem = exc.strerror or _redact(str(exc)) or type(exc).__name__
+    where = f"{exc.filename}: " if exc.filename else ""
+    fix = _OS_FIXES.get(exc.errno, "check the path, its permissions and the free space")
+    return _one_line(f"{where}{problem}. Fix: {fix}")
+
+
+def _memory_line(exc: MemoryError) -> str:
+    detail = _redact(str(exc).split("\n")[0], 160) if str(exc) else "an allocation failed"
+    return (
+        f"not enough memory ({detail}). Fix: use coarser parameters (a larger --pixel-m, a smaller --k or a "
+        f"coarser --resolution) or fewer input rows, or a machine with more memory; steps are also checked "
+        f"against {MEMORY_BUDGET_ENV}"
+    )
+
+
+def _test_hook(point: str) -> None:
+    """Test hook (``SAFER_SPACES_TEST_CRASH=internal|memory[@start|@write]``): fail on purpose at ``point``."""
+    spec = os.environ.get(TEST_CRASH_ENV, "")
+    if not spec:
+        return
+    kind, _, at = spec.partition("@")
+    if (at or "start") != point:
+        return
+    if kind == "memory":
+        raise MemoryError("Unable to allocate 64.0 TiB for an array with shape (4194304, 2097152) (test hook)")
+    if kind == "internal":
+        raise RuntimeError("test hook: a simulated bug; row value 'SECRET-ROW-CONTENT' must not be printed")
+
+
+def _setup_output(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.addFilter(_SafeRecords())
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    for noisy in ("pyogrio", "fiona", "matplotlib", "numba", "rasterio", "PIL", "fontTools", "weasyprint"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    warnings.showwarning = _show_warning
+
+
+def _install_background_hooks(argv: list[str] | None) -> None:
+    """Exceptions in threads and finalisers: one line and a saved traceback, as in the main thread."""
+
+    def thread_hook(hook_args) -> None:
+        if hook_args.exc_type is SystemExit:
+            return
+        exc = hook_args.exc_value or hook_args.exc_type()
+        print(f"error: {_internal_error(exc, argv, ' in a background thread')}", file=sys.stderr)
+
+    def unraisable_hook(hook_args) -> None:
+        exc = hook_args.exc_value or hook_args.exc_type()
+        log.warning("ignored %s", _internal_error(exc, argv, " while cleaning up"))
+
+    threading.excepthook = thread_hook
+    sys.unraisablehook = unraisable_hook
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``safer-spaces`` console script; returns the exit code (see the module docstring)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)  # usage errors: argparse's own message, exit 2
+    args.argv = argv
+    _setup_output(args.quiet)
+    _install_background_hooks(argv)
+    try:
+        _test_hook("start")
+        return _COMMANDS[args.command](args)
     except SaferSpacesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        print(f"error: {exc.filename}: {exc.strerror}. Fix: check the path and its permissions", file=sys.stderr)
+    except MemoryError as exc:
+        print(f"error: {_memory_line(exc)}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except OSError as exc:
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return EXIT_UNUSABLE  # unreachable: argparse requires a command
+        print("interrupted; no output was written or replaced", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line here, the traceback in a private file
+        print(f"error: {_internal_error(exc, argv)}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
