@@ -372,11 +372,14 @@ def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[
     see it): take the robust extent of the accepted points -- per axis the
     1st to 99th percentile -- and widen it by a quarter of its size, at least
     10 km, on every side. A point is *swapped* when it lies outside the widened
-    box while the point with its two values exchanged lies inside the robust
-    (unwidened) box. A true point that is merely far away is never flagged
-    unless its mirror image lands among the other points; a force area that
-    straddles the diagonal (easting close to northing) flags nothing it cannot
-    tell apart. Fewer than ``min_points`` points: nothing is judged.
+    box while the point with its two values exchanged lies inside the box
+    widened by only half as much (so a swapped point from the edge of the area
+    is still recognised). A true point that is merely far away is never
+    flagged unless its mirror image lands among the other points, which for a
+    force area away from the diagonal (easting far from northing, as in most of
+    England and Wales) is the sea or another country; an area that straddles
+    the diagonal flags only points that are far from it and whose swap is in
+    it. Fewer than ``min_points`` points: nothing is judged.
 
     Parameters
     ----------
@@ -413,7 +416,8 @@ def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[
     mx = max(10_000.0, 0.25 * (x1 - x0))
     my = max(10_000.0, 0.25 * (y1 - y0))
     far = ok & ((x < x0 - mx) | (x > x1 + mx) | (y < y0 - my) | (y > y1 + my))
-    mirror_in = (y >= x0) & (y <= x1) & (x >= y0) & (x <= y1)
+    hx, hy = mx / 2, my / 2
+    mirror_in = (y >= x0 - hx) & (y <= x1 + hx) & (x >= y0 - hy) & (x <= y1 + hy)
     mask = far & mirror_in
     box = [round(float(v)) for v in (x0, y0, x1, y1)]
     return mask, {"checked": True, "extent_e0_n0_e1_n1": box, "margin_m": [round(mx), round(my)]}

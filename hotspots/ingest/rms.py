@@ -342,8 +342,11 @@ def _read_all(paths: list[Path], s: _Setup, workers: int) -> tuple[_Parts, list[
     xc, yc = ("lng", "lat") if s.use_ll else ("easting", "northing")
     required = ["id", "offence_code", "committed_from", xc, yc]
     hint = "map this export's column names in the force config's [rms.columns] (keys: " + ", ".join(required) + ")"
-    # every header is checked before any data is read
-    ledgers = [open_table(p, columns=s.cols, required=required, header_fix=hint) for p in paths]
+    # every header is checked before any data is read; columns the reader does not map (names,
+    # free text an export may carry) are blanked in the quarantine's raw records
+    ledgers = [
+        open_table(p, columns=s.cols, required=required, header_fix=hint, redact_unmapped=True) for p in paths
+    ]
     parts = _Parts()
     for i, led in enumerate(ledgers):
         for b in map_blocks(led, lambda t: _block(t, s), workers=workers):
