@@ -309,11 +309,86 @@ class _SeenIds:
         found = hs[pos] == h
         return found, np.where(found, fs[pos], -1).astype(np.int32), np.where(found, ls[pos], 0)
 
-    def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray) -> np.ndarray:
-        """Add one file's keys; returns the keys that occur more than once in it."""
-        self.raw.append((h, f, line))
+    def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray, *, keep: bool = True) -> np.ndarray:
+        """Add one file's keys (unless ``keep`` is false: no older file follows); returns keys repeated in it."""
+        if keep:
+            self.raw.append((h, f, line))
         hs = np.sort(h)
         return np.unique(hs[1:][hs[1:] == hs[:-1]])
+
+
+class _GlobalDict:
+    """One dictionary for a column across all blocks and files, with the narrowest codes (main thread only)."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def encode(self, arr: pa.DictionaryArray) -> np.ndarray:
+        """Codes of ``arr`` in this dictionary (-1 for null), as int8/int16/int32 for its size so far."""
+        remap = np.array(
+            [self.index.setdefault(v, len(self.index)) for v in arr.dictionary.to_pylist()] or [0], dtype=np.int32
+        )
+        self.values = list(self.index)
+        idx = arr.indices
+        codes = remap[idx.fill_null(0).to_numpy(zero_copy_only=False)]
+        if idx.null_count:
+            codes[idx.is_null().to_numpy(zero_copy_only=False)] = -1
+        return codes.astype(_code_dtype(len(self.values)))
+
+    def array(self, codes: np.ndarray) -> pa.DictionaryArray:
+        """A dictionary array of ``codes`` (int8 or int16 indices when the dictionary is small)."""
+        codes = codes.astype(_code_dtype(len(self.values)), copy=False)
+        mask = codes < 0
+        indices = pa.array(codes, mask=mask if mask.any() else None)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.values, pa.string()))
+
+
+def _code_dtype(n: int) -> type:
+    return np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
+
+
+class _Column:
+    """A numpy column that grows by 1.5x, one column copied at a time.
+
+    Blocks' small arrays are copied in as they are merged and freed at once,
+    so their memory is reused by the next blocks instead of being held until
+    a final concatenation that would hold every column twice. Spare capacity
+    is never written, so it costs address space, not memory (unlike
+    ``ndarray.resize``, which zero-fills it).
+    """
+
+    def __init__(self, dtype) -> None:
+        self.a = np.empty(0, dtype=dtype)
+        self.n = 0
+
+    def append(self, v: np.ndarray) -> None:
+        need = self.n + len(v)
+        dtype = np.result_type(self.a.dtype, v.dtype)  # dictionary codes may outgrow int8/int16
+        if need > len(self.a) or dtype != self.a.dtype:
+            grown = np.empty(max(need, len(self.a) + len(self.a) // 2, 1 << 16), dtype=dtype)
+            grown[: self.n] = self.a[: self.n]
+            self.a = grown
+        self.a[self.n : need] = v
+        self.n = need
+
+    def take(self) -> np.ndarray:
+        """The column (a view of the first ``n`` values); the builder is emptied."""
+        a, self.a = self.a[: self.n], np.empty(0, dtype=self.a.dtype)
+        self.n = 0
+        return a
+
+
+# per-row numeric columns of accepted rows, built in place; string columns stay as block chunks
+_NUMERIC = {
+    "lng": np.float64,
+    "lat": np.float64,
+    "snap": np.int64,
+    "month": np.int64,
+    "line": np.int32,
+    "key": np.uint64,
+    **{c: np.int8 for c in _DICT_COLUMNS},
+}
 
 
 def _string_array(buf, s, e, esc, *, strip=True) -> pa.Array:
@@ -378,23 +453,32 @@ class _Block:
 class _FileReader:
     """Reads one file into accepted column chunks and quarantine chunks."""
 
-    def __init__(self, path: Path, file_idx: int, seen: _SeenIds, names: list[str], month_range: tuple[int, int]):
+    def __init__(
+        self,
+        path: Path,
+        file_idx: int,
+        seen: _SeenIds,
+        names: list[str],
+        month_range: tuple[int, int],
+        dicts: dict[str, _GlobalDict],
+    ):
         self.path = path
+        self.dicts = dicts  # run-wide dictionaries of the low-cardinality columns
         self.month_range = month_range  # plausible months (since 1970-01), inclusive
         self.file_idx = file_idx
         self.seen = seen
         self.names = names  # display names of all files, by index
         self.state = FileReadState(path)
-        self.accepted: list[dict] = []
+        self.accepted: list[dict] = []  # string columns, one dict per block
+        self.columns = {name: _Column(dtype) for name, dtype in _NUMERIC.items()}
+        self.n_accepted = 0
         self.quarantined: list[dict] = []
         self.counts = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
         self.blank_lines = 0
         self.recoded = 0
         self.layout: dict[str, int | None] = {}
         self.ncols = 0
-        self.new_keys: list[tuple[np.ndarray, np.ndarray]] = []
         self.force_months: dict[tuple[str, int], int] = {}
-        self.shared_keys = np.zeros(0, dtype=np.uint64)
 
     @property
     def months(self) -> list[int]:
@@ -435,11 +519,31 @@ class _FileReader:
         acc.pop("_e")
         fm = acc.pop("force_months")
         if len(acc["line"]):
+            for col in _DICT_COLUMNS:  # per-block dictionaries -> one per column, narrow codes (bounds memory)
+                acc[col] = self.dicts[col].encode(acc[col])
+            for name, col in self.columns.items():
+                col.append(acc.pop(name))
+            self.n_accepted += len(acc["event_id"])
             self.accepted.append(acc)
             for k_, n in fm.items():
                 self.force_months[k_] = self.force_months.get(k_, 0) + n
-            has = acc["key"] != 0
-            self.new_keys.append((acc["key"][has], acc["line"][has]))
+
+    def finish(self) -> None:
+        """After the last block: register this file's keys for older vintages, flag repeated Crime IDs."""
+        _release_free_memory()  # blocks' temporaries, before the sort below
+        key = self.columns.pop("key").take()
+        has = key != 0
+        self.columns["has_id"] = has
+        keys = key[has]
+        if self.file_idx > 0:  # an older file follows and will look these keys up
+            lines = self.columns["line"].a[: self.columns["line"].n][has]
+            shared = self.seen.add(keys, np.full(len(keys), self.file_idx, np.int32), lines)
+            self.seen.index()
+        else:  # the oldest file is read last: nothing will look its keys up; sort in place
+            keys.sort()
+            shared = np.unique(keys[1:][keys[1:] == keys[:-1]])
+        del keys
+        self.columns["shared"] = np.isin(key, shared) if len(shared) else np.zeros(len(key), dtype=bool)
 
     def _drop_older_vintages(self, b: _Block) -> None:
         """Quarantine accepted rows whose (Crime ID, Month) a newer file already holds."""
@@ -581,7 +685,10 @@ class _FileReader:
         prefix = np.frombuffer(self.names[self.file_idx].encode("utf-8"), dtype=np.uint8)
         offsets, data = k._gather_ids(buf, fs[r, j], fe[r, j], line_no[r], prefix)
         chunk["event_id"] = pa.LargeStringArray.from_buffers(len(r), pa.py_buffer(offsets), pa.py_buffer(data))
-        chunk.update(lng=lng, lat=lat, month=month, line=line_no[r], key=key, snap=snap_key(lng, lat))
+        line = line_no[r]
+        if len(line) and line[-1] < 2**31:
+            line = line.astype(np.int32)
+        chunk.update(lng=lng, lat=lat, month=month, line=line, key=key, snap=snap_key(lng, lat))
         chunk["force_months"] = _force_months(chunk["force"], month)
         return chunk
 
@@ -686,6 +793,7 @@ def read_police_uk(
     for f in files:  # refuse unusable files before reading any data
         _check_header(f)
     pending: deque = deque()
+    dicts = {col: _GlobalDict() for col in _DICT_COLUMNS}
 
     def drain(limit: int) -> None:
         while len(pending) > limit:
@@ -693,13 +801,7 @@ def read_police_uk(
             if fut is not None:
                 rd.merge(fut.result())
                 continue
-            if rd.new_keys:  # file done: its keys now supersede older vintages
-                keys = np.concatenate([a for a, _ in rd.new_keys])
-                lines = np.concatenate([b for _, b in rd.new_keys])
-                rd.shared_keys = seen.add(keys, np.full(len(keys), rd.file_idx, np.int32), lines)
-                rd.new_keys = []
-                if rd.file_idx > 0:  # an older file follows and will look these keys up
-                    seen.index()
+            rd.finish()  # file done: its keys now supersede older vintages
             if bar is not None:
                 bar.update(sizes[rd.file_idx])
 
@@ -708,7 +810,7 @@ def read_police_uk(
             # newest vintage first, so that older copies of a Crime ID are the ones quarantined;
             # blocks of consecutive files overlap in the pool, merges happen in file order
             for idx in reversed(range(len(files))):
-                rd = _FileReader(files[idx], idx, seen, names, month_range)
+                rd = _FileReader(files[idx], idx, seen, names, month_range, dicts)
                 readers.append(rd)
                 for fut in rd.read(block_bytes, pool):
                     pending.append((rd, fut))
@@ -719,10 +821,11 @@ def read_police_uk(
         if bar is not None:
             bar.close()
     readers.sort(key=lambda r: r.file_idx)
-    events = _assemble_events(readers, names, boundary)
+    _release_free_memory()  # block temporaries freed by the workers: before the table is assembled
+    events = _assemble_events(readers, names, boundary, dicts)
     quarantine = _assemble_quarantine(readers, names)
     recon = _reconcile(readers, names, skipped, events, boundary is not None)
-    pa.default_memory_pool().release_unused()  # hand block buffers back to the OS
+    _release_free_memory()
     return IngestResult(events=events, quarantine=quarantine, reconciliation=recon)
 
 
@@ -748,27 +851,48 @@ def _progress_bar(total: int, progress: bool | None):
     return tqdm(total=total, unit="B", unit_scale=True, desc="police.uk", file=sys.stderr)
 
 
-def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> pa.Table:
+def _release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps worker threads' freed blocks otherwise)."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+def _assemble_events(readers: list[_FileReader], names: list[str], boundary, dicts: dict[str, _GlobalDict]) -> pa.Table:
+    """One table from the accepted chunks, column by column, releasing each column's chunks as it goes.
+
+    Peak memory is the finished table plus one column and the projection's
+    temporaries: no column is held twice, dictionary columns are built once
+    with narrow codes, and string columns are chunked, never copied.
+    """
     from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
     from pyproj import Transformer
 
-    chunks = []
-    file_ids = []
-    for rd in readers:
-        for c in rd.accepted:
-            chunks.append(c)
-            file_ids.append(np.full(len(c["line"]), rd.file_idx, dtype=np.int32))
-        rd.accepted = []
-    if not chunks:
+    readers = [rd for rd in readers if rd.n_accepted]
+    if not readers:
         return _empty_events()
-    lng = _concat(chunks, "lng")
-    lat = _concat(chunks, "lat")
-    file_idx = np.concatenate(file_ids)
-    line = _concat(chunks, "line")
+    chunks = [c for rd in readers for c in rd.accepted]  # string columns, in file order
+    for rd in readers:
+        rd.accepted = []
+
+    def column(name: str) -> np.ndarray:
+        """One numeric column over all files, each file's builder released as it is used."""
+        parts = [rd.columns.pop(name) for rd in readers]
+        parts = [p.take() if isinstance(p, _Column) else p for p in parts]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    sizes = np.array([rd.n_accepted for rd in readers])
+    file_idx = np.repeat(np.array([rd.file_idx for rd in readers]), sizes).astype(_code_dtype(len(names)))
+    lng = column("lng")
+    lat = column("lat")
 
     # police.uk points are shared map points: project (and test against the boundary)
     # each distinct point once, then broadcast
-    snap = _concat(chunks, "snap")
+    snap = column("snap")
     codes, first = unique_points(lng, lat, key=snap)
     tr = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     ux, uy = (np.asarray(v) for v in tr.transform(lng[first], lat[first]))
@@ -785,13 +909,13 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         in_area = pa.array(shapely.contains_xy(boundary, ux, uy)[codes])
     else:
         in_area = pa.nulls(len(lng), pa.bool_())
+    del codes
 
     # police.uk occasionally publishes two rows with one Crime ID in one file (different
     # places or outcomes): both are kept, flagged, and given ids that stay unique
-    key = _concat(chunks, "key")
-    shared_keys = np.concatenate([rd.shared_keys for rd in readers])
-    shared = np.isin(key, shared_keys) if len(shared_keys) else np.zeros(len(key), dtype=bool)
+    shared = column("shared")
     event_id = _concat(chunks, "event_id")
+    line = column("line")
     if shared.any():
         file_names = pa.array(names, pa.large_string())
         where = pc.binary_join_element_wise(
@@ -806,13 +930,14 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         full[shared] = ids.to_numpy(zero_copy_only=False)
         event_id = pa.array(full, pa.large_string())
 
+    month = column("month")
     cols = {
         "event_id": event_id,
-        "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(lng), np.int32)), pa.array(["police_uk"])),
-        "has_crime_id": key != 0,
-        "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(_concat(chunks, "month"), pa.int64())),
-        "reported_by": _concat(chunks, "reported_by"),
-        "force": _concat(chunks, "force"),
+        "source": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(lng), np.int8)), pa.array(["police_uk"])),
+        "has_crime_id": column("has_id"),
+        "month": pa.ExtensionArray.from_storage(ArrowPeriodType("M"), pa.array(month, pa.int64())),
+        "reported_by": dicts["reported_by"].array(column("reported_by")),
+        "force": dicts["force"].array(column("force")),
         "lng": lng,
         "lat": lat,
         "x": x,
@@ -820,39 +945,23 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary) -> 
         "location": _concat(chunks, "location"),
         "lsoa_code": _concat(chunks, "lsoa_code"),
         "lsoa_name": _concat(chunks, "lsoa_name"),
-        "crime_type": _concat(chunks, "crime_type"),
-        "outcome": _concat(chunks, "outcome"),
-        "context": _concat(chunks, "context"),
+        "crime_type": dicts["crime_type"].array(column("crime_type")),
+        "outcome": dicts["outcome"].array(column("outcome")),
+        "context": dicts["context"].array(column("context")),
         "snap_point_id": snap,
         "n_at_location": n_at,
         "crime_id_shared": shared,
         "in_force_area": in_area,
-        "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx, pa.int32()), pa.array(names, pa.string())),
-        "source_line": line.astype(np.int32) if len(line) and line.max() < 2**31 else line,
+        "source_file": pa.DictionaryArray.from_arrays(pa.array(file_idx), pa.array(names, pa.string())),
+        "source_line": line,
     }
-    table = pa.table(cols).unify_dictionaries()
-    return _narrow_dictionaries(table)
-
-
-def _narrow_dictionaries(table: pa.Table) -> pa.Table:
-    """Store dictionary codes as int8/int16 where the dictionary is small (most police.uk columns)."""
-    for i, field in enumerate(table.schema):
-        if not pa.types.is_dictionary(field.type):
-            continue
-        col = table.column(i)
-        size = max((len(c.dictionary) for c in col.chunks), default=0)
-        narrow = pa.int8() if size < 127 else pa.int16() if size < 32_767 else None
-        if narrow is None:
-            continue
-        new_type = pa.dictionary(narrow, field.type.value_type)
-        table = table.set_column(i, field.name, col.cast(new_type))
-    return table
+    return pa.table(cols)
 
 
 def _empty_events() -> pa.Table:
     from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
 
-    d = pa.dictionary(pa.int32(), pa.string())
+    d = pa.dictionary(pa.int8(), pa.string())
     schema = pa.schema(
         [
             ("event_id", pa.large_string()),
