@@ -345,7 +345,7 @@ def planted(tmp_path_factory):
     from profiles.synth_cli import default_anchors
 
     tmp = tmp_path_factory.mktemp("inject")
-    src = tmp / "in"
+    src = tmp / "in {{7*7}} $\\alpha$"
     src.mkdir()
     puk = []
     for month in ("2024-01", "2024-02"):
@@ -369,7 +369,8 @@ def planted(tmp_path_factory):
         ("ae", synth.generate_ae, 120, AE_FREE, AE_STRICT),
     ):
         df = gen(n, anchors=anchors, start="2024-01", end="2024-02", seed=11)
-        layers[kind] = _write_csv(_plant(df, free, strict), src / f"SYNTHETIC_{kind}.csv")
+        name = f"SYNTHETIC_{kind} {{{{7*7}}}} {{% Bar <b onmouseover=alert(1)>.csv"  # file names are shown too
+        layers[kind] = _write_csv(_plant(df, free, strict), src / name)
 
     text = (ROOT / "configs" / "avon-and-somerset.toml").read_text(encoding="utf-8")
     text = text.replace(
@@ -417,6 +418,7 @@ def test_every_html_output_holds_payloads_as_text_only(planted):
     # the payloads are still there, shown literally (escaped, not dropped and not evaluated)
     assert "{{7*7}}" in shown["report.html"] and ATTR in shown["report.html"] and SCRIPT in shown["report.html"]
     assert "{{7*7}}" in shown["index.html"] and "The {% Bar" in shown["index.html"]
+    assert "SYNTHETIC_rms {{7*7}} {% Bar <b onmouseover=alert(1)>.csv" in shown["report.html"]
     map_html = (out / "map.html").read_text(encoding="utf-8")
     assert folium_text(FORCE_NAME) in map_html  # the title box, as a browser will show FORCE_NAME
     assert any(folium_text(p) in _unjs(map_html) for p in ("{{7*7}}", MARK, "The {% Bar"))  # venue names
