@@ -704,7 +704,8 @@ def _dbscan(x, y, w, eps_m, min_samples):
     n = len(x)
     side = eps_m * _SIDE
     x0, y0 = x.min(), y.min()
-    span_x, span_y = (x.max() - x0) / side, (y.max() - y0) / side  # inf when eps_m is subnormal
+    with np.errstate(over="ignore"):
+        span_x, span_y = (x.max() - x0) / side, (y.max() - y0) / side  # inf when eps_m is subnormal
     if not (math.isfinite(span_x) and math.isfinite(span_y)) or (span_x + 1.0) * (span_y + 1.0) >= 2.0**62:
         raise ParameterError(
             f"eps_m={eps_m!r} is too small for points spanning {max(x.max() - x0, y.max() - y0):.0f} m; give eps_m "

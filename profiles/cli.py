@@ -737,15 +737,15 @@ def _crash_dirs() -> list[Path]:
     return [Path(state) / "safer-spaces", Path(tempfile.gettempdir())]
 
 
-def save_traceback(exc: BaseException, *, argv: list[str] | None = None) -> Path | None:
+def save_traceback(exc: BaseException | None, *, argv: list[str] | None = None, extra: str = "") -> Path | None:
     """Write ``exc``'s full traceback to a new private file (mode 0600) and return its path.
 
     The file goes under ``$XDG_STATE_HOME/safer-spaces`` (default
     ``~/.local/state/safer-spaces``), else the temporary folder, named
     ``crash-<UTC time>-<pid>.txt``. It is created exclusively (never through
     an existing file or link). Error messages in it may quote input data, so
-    it is private and says so at the top. Returns None if no folder can be
-    written.
+    it is private and says so at the top. ``extra`` (what native libraries
+    wrote to stderr) is appended. Returns None if no folder can be written.
 
     Examples
     --------
@@ -766,7 +766,12 @@ def save_traceback(exc: BaseException, *, argv: list[str] | None = None) -> Path
         f"python {sys.version.split()[0]} on {sys.platform}\n"
         "Messages below may quote input data: check this file for personal data before sharing it.\n\n"
     )
-    text = header + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    text = header
+    if exc is not None:
+        text += "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    native = extra or _captured_text()
+    if native:
+        text += "\nNative libraries wrote to stderr:\n" + native
     name = f"crash-{now:%Y%m%dT%H%M%SZ}-{os.getpid()}.txt"
     for i, folder in enumerate(_crash_dirs()):
         path = folder / (name if i == 0 else f"safer-spaces-{name}")
@@ -832,6 +837,9 @@ def _test_hook(point: str) -> None:
         raise MemoryError("Unable to allocate 64.0 TiB for an array with shape (4194304, 2097152) (test hook)")
     if kind == "internal":
         raise RuntimeError("test hook: a simulated bug; row value 'SECRET-ROW-CONTENT' must not be printed")
+    if kind == "abort":
+        os.write(2, b"native: simulated library abort\n")
+        os.abort()
 
 
 def _setup_output(quiet: bool) -> None:
@@ -865,11 +873,122 @@ def _install_background_hooks(argv: list[str] | None) -> None:
     sys.unraisablehook = unraisable_hook
 
 
+# ------------------------------------------------------------------------------------------------
+# Supervisor: a crash of native code (abort, segfault) is one line too, and native stderr is captured
+# ------------------------------------------------------------------------------------------------
+
+_CAPTURE = None  # in the worker: the file that receives native libraries' stderr (fd 2)
+_CRASH_SIGNALS = {"SIGABRT", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGSYS", "SIGTRAP"}
+_MAX_FORWARDED = 20
+
+
+def _captured_text() -> str:
+    if _CAPTURE is None:
+        return ""
+    try:
+        _CAPTURE.flush()
+        return os.pread(_CAPTURE.fileno(), 1 << 20, 0).decode("utf-8", "backslashreplace")
+    except OSError:
+        return ""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the worker is killed when the supervisor dies (kill -9 of the command kills the run)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(EXIT_INTERRUPTED)
+
+
+def _become_worker(capture, parent: int) -> None:
+    """In the forked worker: native stderr (fd 2) into ``capture``, Python's own messages to the terminal."""
+    import faulthandler
+
+    global _CAPTURE
+    _CAPTURE = capture
+    _die_with_parent(parent)
+    terminal = os.dup(2)
+    os.dup2(capture.fileno(), 2)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    faulthandler.enable(file=capture)  # a segfault's Python stack goes to the crash file
+
+
+def _forward_native(capture, code: int) -> None:
+    """After the worker: what native libraries printed, redacted, as warnings (dropped for exit 2)."""
+    if code == EXIT_UNUSABLE:
+        return
+    lines = [ln for ln in os.pread(capture.fileno(), 1 << 20, 0).decode("utf-8", "replace").splitlines() if ln.strip()]
+    for ln in lines[:_MAX_FORWARDED]:
+        log.warning("native library: %s", _redact(ln))
+    if len(lines) > _MAX_FORWARDED:
+        log.warning("native library: %s more lines not shown", f"{len(lines) - _MAX_FORWARDED:,}")
+
+
+def _supervise(argv: list[str], *, quiet: bool) -> int | None:
+    """Fork the worker and wait; in the worker return None (it goes on to run the command).
+
+    The supervisor mirrors the worker's exit code, or a signal that killed it
+    (so ``kill -9`` and ``kill -TERM`` look the same from outside), except that
+    a crash signal (abort, segfault) becomes one line and exit 3 with the
+    native messages saved to a private crash file. SIGTERM and SIGHUP are
+    passed on to the worker, which removes its staging folder.
+    """
+    import signal
+
+    capture = tempfile.TemporaryFile()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        _become_worker(capture, parent)
+        return None
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker too, which stops cleanly
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        _setup_output(quiet)
+        _forward_native(capture, code)
+        return code
+    sig = signal.Signals(os.WTERMSIG(status))
+    if sig.name in _CRASH_SIGNALS:
+        native = os.pread(capture.fileno(), 1 << 20, 0).decode("utf-8", "backslashreplace")
+        path = save_traceback(None, argv=argv, extra=f"the process was killed by {sig.name}\n{native}")
+        saved = f"details saved to {path}" if path else "the details could not be saved (no writable folder)"
+        print(f"error: internal error (the process crashed: {sig.name}); {saved}; please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+    with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
+        signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)  # die the same way, so callers see what happened
+    return 128 + sig
+
+
+def _supervised() -> bool:
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``safer-spaces`` console script; returns the exit code (see the module docstring)."""
+    """Entry point of the ``safer-spaces`` console script; returns the exit code (see the module docstring).
+
+    Run as a command (``argv`` None) the work happens in a forked worker so
+    that even a crash in native code gives one line and exit 3; called with
+    ``argv`` (tests, scripts) it runs in this process.
+    """
+    supervise = argv is None and _supervised()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)  # usage errors: argparse's own message, exit 2
     args.argv = argv
+    if supervise:
+        code = _supervise(argv, quiet=args.quiet)
+        if code is not None:
+            return code
     _setup_output(args.quiet)
     _install_background_hooks(argv)
     try:
@@ -890,6 +1009,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line here, the traceback in a private file
         print(f"error: {_internal_error(exc, argv)}", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
 if __name__ == "__main__":
