@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.table import TableFile, TableRead, last_of_each, month_coverage
+from hotspots.ingest.table import TableFile, TableRead, earlier_copies, month_coverage
 
 __all__ = [
     "bng_to_wgs84",
@@ -350,8 +350,7 @@ def drop_repeated_ids(ev: pd.DataFrame, tables: Sequence[TableFile], *, fix: str
     """
     if len(ev) == 0:
         return ev
-    last = last_of_each(pa.array(ev["event_id"].astype(str).to_numpy(object), pa.large_string()))
-    dup = last != np.arange(len(last))
+    dup, last = earlier_copies(pa.array(ev["event_id"].astype(str).to_numpy(object), pa.large_string()))
     if not dup.any():
         return ev
     files = ev["_file"].to_numpy()
@@ -383,7 +382,7 @@ def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[
 
     Parameters
     ----------
-    x, y : ndarray of float
+    x, y : ndarray of float, or lists of them (blocks, judged as one)
         Eastings and northings (NaN where a row has no point).
 
     Returns
@@ -402,24 +401,29 @@ def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[
     >>> np.flatnonzero(m).tolist()
     [5]
     """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    n_ok = int(ok.sum())
-    mask = np.zeros(len(x), bool)
+    xc = list(x) if isinstance(x, list) else [np.asarray(x, float)]
+    yc = list(y) if isinstance(y, list) else [np.asarray(y, float)]
+    n_ok = sum(int(np.count_nonzero(np.isfinite(a) & np.isfinite(b))) for a, b in zip(xc, yc, strict=True))
     if n_ok < min_points:
-        return mask, {"checked": False, "why": f"fewer than {min_points} points"}
+        return np.zeros(sum(len(a) for a in xc), bool), {"checked": False, "why": f"fewer than {min_points} points"}
     step = max(1, n_ok // 1_000_000)  # the percentiles of a regular sample are plenty
-    xs, ys = x[ok][::step], y[ok][::step]
+    pts = [
+        (a[np.isfinite(a) & np.isfinite(b)], b[np.isfinite(a) & np.isfinite(b)]) for a, b in zip(xc, yc, strict=True)
+    ]
+    xs = np.concatenate([p[0] for p in pts])[::step]
+    ys = np.concatenate([p[1] for p in pts])[::step]
+    del pts
     x0, x1 = np.percentile(xs, [1, 99])
     y0, y1 = np.percentile(ys, [1, 99])
     mx = max(10_000.0, 0.25 * (x1 - x0))
     my = max(10_000.0, 0.25 * (y1 - y0))
-    far = ok & ((x < x0 - mx) | (x > x1 + mx) | (y < y0 - my) | (y > y1 + my))
     hx, hy = mx / 2, my / 2
-    mirror_in = (y >= x0 - hx) & (y <= x1 + hx) & (x >= y0 - hy) & (x <= y1 + hy)
-    mask = far & mirror_in
+    masks = []
+    for a, b in zip(xc, yc, strict=True):  # NaN compares False: rows without a point are never flagged
+        far = (a < x0 - mx) | (a > x1 + mx) | (b < y0 - my) | (b > y1 + my)
+        masks.append(far & (b >= x0 - hx) & (b <= x1 + hx) & (a >= y0 - hy) & (a <= y1 + hy))
     box = [round(float(v)) for v in (x0, y0, x1, y1)]
+    mask = np.concatenate(masks) if masks else np.zeros(0, bool)
     return mask, {"checked": True, "extent_e0_n0_e1_n1": box, "margin_m": [round(mx), round(my)]}
 
 

@@ -45,14 +45,14 @@ from hotspots.ingest.common import (
     resolve_columns,
     swapped_bng,
 )
-from hotspots.ingest.police_uk import IngestResult
+from hotspots.ingest.police_uk import IngestResult, _release_free_memory
 from hotspots.ingest.table import (
     TableFile,
     TableRead,
     Vocabulary,
     assemble_quarantine,
     dictionary_array,
-    last_of_each,
+    earlier_copies,
     map_blocks,
     open_table,
 )
@@ -244,32 +244,34 @@ class _Parts:
     def take(self, name: str, keep: np.ndarray | None) -> np.ndarray:
         """One numeric column of all rows (the block parts are released)."""
         chunks = self.num.pop(name)
-        col = np.concatenate(chunks) if chunks else np.zeros(0)
+        col = np.concatenate(chunks) if len(chunks) > 1 else chunks[0] if chunks else np.zeros(0)
         chunks.clear()
-        return col if keep is None else col[keep]
+        if keep is not None:
+            col = col[keep]
+        _release_free_memory()  # the blocks' arrays just freed (glibc keeps them otherwise)
+        return col
 
 
 def _late_quarantine(parts: _Parts, ledgers: list[TableFile], names: list[str], use_ll: bool):
     """Repeated references (the later row wins) and swapped easting/northing, judged over all files."""
     ids = pa.chunked_array(parts.ids, pa.string())
     files = np.concatenate(parts.files) if parts.files else np.zeros(0, np.int32)
+    parts.files = [files]
     lines = np.concatenate(parts.num["source_line"]) if parts.files else np.zeros(0, np.int64)
-    last = last_of_each(ids)
-    dup = last != np.arange(len(last))
+    parts.num["source_line"] = [lines]
+    dup, last = earlier_copies(ids)
     for i, led in enumerate(ledgers):
         d = np.flatnonzero(dup & (files == i))
         if len(d):
             kept = last[d]
             detail = [f"kept {names[f]} line {ln}" for f, ln in zip(files[kept], lines[kept], strict=True)]
             led.quarantine_lines(lines[d], "duplicate_id", _FIX_DUP, np.asarray(detail, dtype=object))
+    del last
     keep = ~dup
     note: dict = {"checked": False, "why": "coordinates given in degrees"}
     if not use_ll:
-        x = np.concatenate(parts.num["x"])
-        y = np.concatenate(parts.num["y"])
-        x[dup] = np.nan
-        swapped, note = swapped_bng(x, y)
-        del x, y
+        swapped, note = swapped_bng(parts.num["x"], parts.num["y"])
+        swapped &= keep
         for i, led in enumerate(ledgers):
             led.quarantine_lines(lines[swapped & (files == i)], "coordinates_swapped", FIX_SWAPPED)
         keep &= ~swapped
@@ -278,8 +280,11 @@ def _late_quarantine(parts: _Parts, ledgers: list[TableFile], names: list[str], 
 
 def _classify(code_id: np.ndarray, all_codes: np.ndarray, da: np.ndarray, sex: np.ndarray, table):
     """VAWG classification of each distinct (code, DA flag, victim sex) combination, mapped to the rows."""
-    da_state = np.where(da == 1, 0, np.where(da == 0, 1, 2)).astype(np.int64)
-    combo = code_id.astype(np.int64) * 9 + da_state * 3 + sex.astype(np.int64)  # sex: 0 F, 1 M, 2 U
+    da_state = np.full(len(da), 2, np.int32)  # 0 yes, 1 no, 2 not known
+    da_state[da == 1] = 0
+    da_state[da == 0] = 1
+    combo = code_id.astype(np.int32) * 9 + da_state * 3 + sex  # sex: 0 F, 1 M, 2 U
+    del da_state
     present = np.flatnonzero(np.bincount(combo, minlength=max(len(all_codes), 1) * 9))
     state = np.array([1.0, 0.0, np.nan])
     cls = classify_offences(
@@ -288,7 +293,7 @@ def _classify(code_id: np.ndarray, all_codes: np.ndarray, da: np.ndarray, sex: n
         domestic_abuse=state[(present // 3) % 3],
         victim_female=state[present % 3],
     )
-    lut = np.zeros(max(len(all_codes), 1) * 9, np.int64)
+    lut = np.zeros(max(len(all_codes), 1) * 9, np.int32)
     lut[present] = np.arange(len(present))
     return cls, lut[combo]
 
@@ -344,9 +349,7 @@ def _read_all(paths: list[Path], s: _Setup, workers: int) -> tuple[_Parts, list[
     hint = "map this export's column names in the force config's [rms.columns] (keys: " + ", ".join(required) + ")"
     # every header is checked before any data is read; columns the reader does not map (names,
     # free text an export may carry) are blanked in the quarantine's raw records
-    ledgers = [
-        open_table(p, columns=s.cols, required=required, header_fix=hint, redact_unmapped=True) for p in paths
-    ]
+    ledgers = [open_table(p, columns=s.cols, required=required, header_fix=hint, redact_unmapped=True) for p in paths]
     parts = _Parts()
     for i, led in enumerate(ledgers):
         for b in map_blocks(led, lambda t: _block(t, s), workers=workers):
@@ -437,8 +440,10 @@ def read_rms(
     use_ll = bool(cols.get("lng")) and bool(cols.get("lat"))
     setup = _Setup(cols, dayfirst, use_ll, future_limit(run_day), run_day.isoformat())
     parts, ledgers = _read_all(paths, setup, workers)
+    _release_free_memory()  # the blocks' temporaries, freed by the worker threads
     names = [p.name for p in paths]
     ids, file_idx, keep, swap_note = _late_quarantine(parts, ledgers, names, use_ll)
+    _release_free_memory()
     if keep.all():
         keep = None
     else:
@@ -451,6 +456,7 @@ def read_rms(
     code_id = rank[np.concatenate(parts.codes)] if parts.codes else np.zeros(0, np.int32)
     code_id = code_id if keep is None else code_id[keep]
     num = {c: parts.take(c, keep) for c in _NUMERIC}
+    _release_free_memory()
     cls, row_combo = _classify(code_id, all_codes, num["domestic_abuse"], num["victim_sex"], table)
     group_voc = Vocabulary()
     groups = cls["vawg_group"]
@@ -473,8 +479,8 @@ def read_rms(
             "offence_description": _desc_column(parts, keep, cls, row_combo),
             "vawg_group": dictionary_array(vg, group_voc.values),
             "code_known": pa.array(known),
-            "t_from": pa.array(num["t_from"].astype("datetime64[s]")),
-            "t_to": pa.array(num["t_to"].astype("datetime64[s]")),
+            "t_from": pa.array(num["t_from"].view("datetime64[s]")),
+            "t_to": pa.array(num["t_to"].view("datetime64[s]")),
             "time_precision": pa.DictionaryArray.from_arrays(
                 pa.array(num["day_only"].astype(np.int32)), pa.array(["minute", "day"])
             ),
@@ -482,7 +488,7 @@ def read_rms(
             "time_resolved": pa.array(np.ones(n, bool)),
             "month": pa.ExtensionArray.from_storage(
                 ArrowPeriodType("M"),
-                pa.array(num["t_from"].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)),
+                pa.array(num["t_from"].view("datetime64[s]").astype("datetime64[M]").view(np.int64)),
             ),
             "x": num["x"],
             "y": num["y"],
@@ -520,4 +526,6 @@ def read_rms(
     }
     rec = reconcile("rms", ledgers, accepted, extra=extra)
     rec["synthetic"] = synth
-    return IngestResult(events=out, quarantine=assemble_quarantine(ledgers), reconciliation=rec)
+    quarantine = assemble_quarantine(ledgers)
+    _release_free_memory()
+    return IngestResult(events=out, quarantine=quarantine, reconciliation=rec)

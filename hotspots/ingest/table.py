@@ -181,12 +181,12 @@ def _hash_strings(offsets, data):
 
 @nb.njit(cache=True, nogil=True)
 def _last_of_each(h):
-    """For each row, the index of the last row with the same hash (open addressing over int64 row indices)."""
+    """For each row, the index of the last row with the same hash (open addressing; 4-byte slots, load <= 2/3)."""
     n = len(h)
     cap = 16
-    while cap < 2 * n:
+    while 2 * cap < 3 * n:
         cap *= 2
-    table = np.full(cap, -1, dtype=np.int64)
+    table = np.full(cap, -1, dtype=np.int32)
     mask = np.uint64(cap - 1)
     last = np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -209,6 +209,15 @@ def _last_of_each(h):
                 break
             slot = (slot + np.uint64(1)) & mask
     return last
+
+
+@nb.njit(cache=True, nogil=True)
+def _not_last(last):
+    """Rows that are not the last of their kind (``last[i] != i``)."""
+    out = np.empty(len(last), dtype=np.bool_)
+    for i in range(len(last)):
+        out[i] = last[i] != i
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -255,14 +264,29 @@ def last_of_each(strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
     chunks = [c for c in chunks if len(c)]
     if not chunks:
         return np.zeros(0, np.int64)
-    last = _last_of_each(np.concatenate([_chunk_hashes(c) for c in chunks]))
-    cand = np.flatnonzero(last != np.arange(len(last)))
+    hashes = np.concatenate([_chunk_hashes(c) for c in chunks])
+    last = _last_of_each(hashes)
+    del hashes
+    cand = np.flatnonzero(_not_last(last))
     if len(cand):  # a 64-bit hash collision between different texts is not a repeat
         a = strings.take(pa.array(cand)).to_numpy(zero_copy_only=False)
         b = strings.take(pa.array(last[cand])).to_numpy(zero_copy_only=False)
         differ = np.asarray(a, dtype=object) != np.asarray(b, dtype=object)
         last[cand[differ]] = cand[differ]
     return last
+
+
+def earlier_copies(strings: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose string appears again later (mask), and for each row the index of its last copy.
+
+    Examples
+    --------
+    >>> dup, last = earlier_copies(pa.array(["a", "b", "a"]))
+    >>> dup.tolist(), last.tolist()
+    ([True, False, False], [2, 1, 2])
+    """
+    last = last_of_each(strings)
+    return _not_last(last), last
 
 
 def dictionary_array(codes: np.ndarray, values: Sequence[str | None]) -> pa.DictionaryArray:
