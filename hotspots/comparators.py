@@ -164,9 +164,14 @@ _POP_LAYOUTS = (
 
 def _read_one_population(path: Path) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFileError(str(path), f"cannot be read as CSV ({exc})", "give a CSV file") from None
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputFileError(str(path), "the file is empty", "give the population CSV with its header") from None
+    except FileNotFoundError:
+        raise InputFileError(str(path), "no such file", "check data.population in the config") from None
+    except (OSError, UnicodeError, csv.Error, ValueError, EOFError, pd.errors.ParserError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise InputFileError(str(path), f"cannot be read as a UTF-8 CSV ({reason})", "give a CSV file") from None
     for name_col, pop_col, _desc in _POP_LAYOUTS:
         if name_col in raw.columns and pop_col in raw.columns:
             break

@@ -45,7 +45,7 @@ Statistics 18, 50-60.
 
 from __future__ import annotations
 
-import gzip
+import csv
 import math
 import os
 import zlib
@@ -92,12 +92,14 @@ def _read_header_csv(path: Path, what: str) -> pd.DataFrame:
         )
     try:
         return pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, compression="infer")
-    except (UnicodeDecodeError, gzip.BadGzipFile, zlib.error, EOFError, pd.errors.ParserError) as exc:
+    except pd.errors.EmptyDataError:
+        raise InputFileError(str(path), "the file is empty", "re-download it") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise InputFileError(str(path), f"cannot be read ({exc.strerror})", "give the file, readable by you") from None
+    except (UnicodeError, zlib.error, EOFError, csv.Error, OSError, ValueError) as exc:  # bad gzip, NUL, UTF-16...
         raise InputFileError(
             str(path), f"not a readable UTF-8 CSV ({type(exc).__name__})", "give the CSV (or .csv.gz) as published"
         ) from None
-    except pd.errors.EmptyDataError:
-        raise InputFileError(str(path), "the file is empty", "re-download it") from None
 
 
 def _find_columns(df: pd.DataFrame, wanted: dict[str, str]) -> dict[str, str]:

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import PUK_DIR, ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hotspots.clustering import dbscan_labels
 from hotspots.errors import MEMORY_BUDGET_ENV, ParameterError, format_bytes, memory_budget
@@ -331,3 +333,56 @@ def test_other_libraries_messages_lose_quoted_text():
     assert cli._SafeRecords().filter(record) and secret not in record.getMessage()
     own = logging.LogRecord("safer_spaces", logging.WARNING, __file__, 1, "%s rows", ("12",), None)
     assert cli._SafeRecords().filter(own) and own.getMessage() == "12 rows"
+
+
+# ---------------------------------------------------------------- context readers: InputFileError or a table
+
+
+_IMD_HEAD = (
+    "LSOA code (2011),LSOA name (2011),Local Authority District code (2019),Local Authority District name (2019),"
+    "Index of Multiple Deprivation (IMD) Rank,Index of Multiple Deprivation (IMD) Decile\n"
+)
+_POP_HEAD = "Force,Population\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.binary(max_size=300),
+    wrap=st.sampled_from(["plain", "gzip", "gzip2", "utf16", "cr"]),
+    which=st.sampled_from(["imd", "population"]),
+)
+def test_imd_and_population_readers_raise_only_input_file_errors(tmp_path, body, wrap, which):
+    """Damaged bytes after a valid header, nested gzip, UTF-16 without BOM, CR-only: a table or InputFileError."""
+    import gzip
+
+    from hotspots.comparators import read_population
+    from hotspots.context import read_imd
+    from hotspots.errors import InputFileError
+
+    data = (_IMD_HEAD if which == "imd" else _POP_HEAD).encode() + body
+    if wrap == "cr":
+        data = data.replace(b"\n", b"\r")
+    elif wrap == "utf16":
+        data = data.decode("latin-1").encode("utf-16-le")
+    elif wrap.startswith("gzip"):
+        data = gzip.compress(data, mtime=0)
+        if wrap == "gzip2":
+            data = gzip.compress(data, mtime=0)
+    path = tmp_path / ("f.csv.gz" if wrap.startswith("gzip") else "f.csv")
+    path.write_bytes(data)
+    try:
+        out = read_imd(path) if which == "imd" else read_population(path)
+    except InputFileError as exc:
+        assert str(path) in str(exc) and "Fix:" in str(exc)
+    else:
+        assert isinstance(out, pd.DataFrame)
+
+
+@pytest.mark.parametrize("which", ["imd", "population"])
+def test_folder_given_as_a_context_file(tmp_path, which):
+    from hotspots.comparators import read_population
+    from hotspots.context import read_imd
+    from hotspots.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="Fix:"):
+        read_imd(tmp_path) if which == "imd" else read_population(tmp_path)
