@@ -51,6 +51,8 @@ def read_boundary(path: str | os.PathLike, *, crs: str = "EPSG:27700", csv_crs: 
     path = Path(path)
     if not path.exists():
         raise InputFileError(str(path), "boundary file not found", "check data.boundary in the config")
+    if path.is_dir() and path.suffix.lower() not in (".gdb", ".shp"):
+        raise InputFileError(str(path), "is a folder, not a boundary file", "give the .geojson, .gpkg or .shp file")
     try:
         if path.suffix.lower() == ".csv":
             df = pd.read_csv(path, dtype=str)
@@ -69,15 +71,24 @@ def read_boundary(path: str | os.PathLike, *, crs: str = "EPSG:27700", csv_crs: 
             gdf = gpd.read_file(path)
     except InputFileError:
         raise
-    except Exception as exc:  # a damaged or foreign file: say so plainly
+    except MemoryError:
+        raise
+    except Exception as exc:  # a damaged or foreign file: say so plainly (the type only: messages may quote data)
         raise InputFileError(
-            str(path), f"cannot be read as a boundary ({type(exc).__name__}: {exc})", "check the file opens in QGIS"
+            str(path), f"cannot be read as a boundary ({type(exc).__name__})", "check the file opens in QGIS"
         ) from None
+    if "geometry" not in gdf or not hasattr(gdf, "crs"):
+        raise InputFileError(str(path), "has no geometry column", "export the boundary as GeoJSON or GeoPackage")
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     if gdf.empty:
         raise InputFileError(str(path), "has no polygon geometry", "check the file opens in QGIS")
     if gdf.crs is None:
         raise InputFileError(str(path), "has no CRS", "set the CRS in QGIS (Layer > Set CRS) and save again")
-    gdf = gdf.to_crs(crs)
+    try:
+        gdf = gdf.to_crs(crs)
+    except Exception as exc:  # pyproj: a CRS it cannot transform from
+        raise InputFileError(
+            str(path), f"its CRS cannot be converted to {crs} ({type(exc).__name__})", "save it in EPSG:27700 or 4326"
+        ) from None
     gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())
     return gdf
