@@ -14,6 +14,7 @@ import io
 import zlib
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from conftest import HEADER, cid, puk_row, write_puk
 from hypothesis import given, settings
@@ -452,3 +453,23 @@ def test_hash_is_complete_when_the_caller_stops_at_the_last_block(tmp_path, gz, 
             assert state.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
             break
     assert state.bytes_on_disk == f.stat().st_size
+
+
+def test_newer_file_without_crime_ids_leaves_older_ids_alone(tmp_path):
+    """H6 fuzz find: an empty key index from a newer ASB-only file made the vintage lookup raise IndexError."""
+    old = write_puk(tmp_path / "a-older.csv", [puk_row(cid(1)), puk_row(cid(2))])
+    new = write_puk(tmp_path / "b-newer.csv", [puk_row(crime_type="Anti-social behaviour")])
+    res = _read([old, new])
+    assert res.reconciliation["rows_accepted"] == 3 and res.reconciliation["by_reason"] == {}
+
+
+def test_dictionaries_are_shared_and_narrow_across_files(tmp_path):
+    a = write_puk(tmp_path / "a.csv", [puk_row(cid(1), outcome="Under investigation"), puk_row(cid(2))])
+    b = write_puk(tmp_path / "b.csv", [puk_row(cid(3), outcome="Court result unavailable", crime_type="Drugs")])
+    ev = _read([a, b], block_bytes=64).events
+    for col in ("force", "crime_type", "outcome", "source_file"):
+        assert ev.schema.field(col).type.index_type == pa.int8()
+    assert ev["outcome"].to_pylist() == ["Under investigation"] * 2 + ["Court result unavailable"]
+    assert ev["crime_type"].to_pylist() == ["Violence and sexual offences"] * 2 + ["Drugs"]
+    assert ev["source_file"].to_pylist() == ["a.csv", "a.csv", "b.csv"]
+    assert ev["source_line"].to_pylist() == [2, 3, 2]

@@ -304,6 +304,8 @@ class _SeenIds:
     def lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each key: found?, and the file index and line that hold it (call ``index()`` first)."""
         hs, fs, ls = self.parts[0]
+        if not len(hs):  # newer files had no Crime IDs (anti-social behaviour only)
+            return np.zeros(len(h), dtype=bool), np.full(len(h), -1, np.int32), np.zeros(len(h), np.int64)
         pos = np.searchsorted(hs, h)
         pos[pos == len(hs)] = 0
         found = hs[pos] == h
