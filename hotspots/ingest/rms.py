@@ -301,9 +301,11 @@ def _classify(code_id: np.ndarray, all_codes: np.ndarray, da: np.ndarray, sex: n
 def _desc_column(parts: _Parts, keep, cls, row_combo) -> pa.DictionaryArray:
     """Offence description as written, or the offence table's when the cell is blank."""
     voc = parts.text["offence_description"]
-    codes = np.concatenate(parts.text_codes["offence_description"])[keep] if keep is not None else None
-    if codes is None:
-        codes = np.concatenate(parts.text_codes["offence_description"])
+    chunks = parts.text_codes.pop("offence_description")
+    codes = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+    chunks.clear()
+    if keep is not None:
+        codes = codes[keep]
     table_desc = cls["offence_description"].astype(object).where(cls["offence_description"].notna(), "").tolist()
     merged = Vocabulary()
     written = merged.lut(voc.values)
@@ -454,6 +456,7 @@ def read_rms(
     rank = np.empty(len(all_codes), np.int32)
     rank[np.argsort(np.array(parts.code_vocab.values, dtype=object), kind="stable")] = np.arange(len(all_codes))
     code_id = rank[np.concatenate(parts.codes)] if parts.codes else np.zeros(0, np.int32)
+    parts.codes = []
     code_id = code_id if keep is None else code_id[keep]
     num = {c: parts.take(c, keep) for c in _NUMERIC}
     _release_free_memory()
@@ -484,7 +487,7 @@ def read_rms(
             "time_precision": pa.DictionaryArray.from_arrays(
                 pa.array(num["day_only"].astype(np.int32)), pa.array(["minute", "day"])
             ),
-            "time_window_h": pa.array(window_h.astype(float)),
+            "time_window_h": pa.array(window_h),
             "time_resolved": pa.array(np.ones(n, bool)),
             "month": pa.ExtensionArray.from_storage(
                 ArrowPeriodType("M"),

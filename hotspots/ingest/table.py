@@ -603,7 +603,7 @@ class TableFile:
         if r.partial_tail and n_rows:
             cut[-1] = True
             t.aligned[-1] = False
-        nul = k._records_with_byte(r.buf, t.rstart, t.rend, k.NUL) if r.has_nul else cut
+        nul = k._records_with_byte(r.buf, t.rstart, t.rend, k.NUL) if r.has_nul else np.zeros(n_rows, bool)
         if cut.any() or r.has_nul or not t.aligned.all():
             quote = status[sel] == k.LINE_BAD_QUOTE
             wrong = (nfields[sel] != self.ncols) & ~quote
