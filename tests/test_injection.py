@@ -215,6 +215,25 @@ def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
         assert p in shown  # each payload is still there, as the text a reader sees
 
 
+def _csp(html: str) -> str | None:
+    """The Content-Security-Policy of a page, if it is set before anything from data (the first <meta>s)."""
+    head = html[: html.index("<title>")]
+    m = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', head)
+    return m.group(1) if m else None
+
+
+def test_report_page_runs_no_script_and_loads_nothing(tmp_path):
+    """Defence in depth: even markup that slipped through could not run a script or fetch a URL."""
+    from profiles.report import render_report_html
+    from tests.test_report import _minimal_context
+
+    html = render_report_html(_minimal_context(SCRIPT), tmp_path / "r.html").read_text(encoding="utf-8")
+    policy = _csp(html)
+    assert policy is not None and "default-src 'none'" in policy
+    assert "script-src" not in policy and "connect-src" not in policy
+    assert re.search(r"img-src data:;", policy)  # figures are embedded: no file or network image
+
+
 # --------------------------------------------------------------------------- HTML inspection
 
 
@@ -419,6 +438,9 @@ def test_every_html_output_holds_payloads_as_text_only(planted):
     assert "{{7*7}}" in shown["report.html"] and ATTR in shown["report.html"] and SCRIPT in shown["report.html"]
     assert "{{7*7}}" in shown["index.html"] and "The {% Bar" in shown["index.html"]
     assert "SYNTHETIC_rms {{7*7}} {% Bar <b onmouseover=alert(1)>.csv" in shown["report.html"]
+    for page in ("report.html", "shared/report.html", "index.html"):  # pages with no script of their own
+        policy = _csp((out / page).read_text(encoding="utf-8"))
+        assert policy and "default-src 'none'" in policy and "script-src" not in policy, page
     map_html = (out / "map.html").read_text(encoding="utf-8")
     assert folium_text(FORCE_NAME) in map_html  # the title box, as a browser will show FORCE_NAME
     assert any(folium_text(p) in _unjs(map_html) for p in ("{{7*7}}", MARK, "The {% Bar"))  # venue names
