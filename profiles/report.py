@@ -8,6 +8,10 @@ All text that comes from data (street, venue and LSOA names) is escaped by
 Jinja's autoescaping, always on (:func:`profiles.escape.html_environment`),
 and every ``src`` goes through its ``|url`` filter: a CSV cell cannot inject
 HTML, and the template is never built from data, so ``{{`` in a name is text.
+Behind the escaping, the page's Content-Security-Policy allows no script and
+no network at all (images only as embedded ``data:`` URIs), so markup that
+slipped through could still neither run nor fetch anything while Chromium
+prints it.
 """
 
 from __future__ import annotations
