@@ -342,7 +342,7 @@ SS_FREE = ["id", "place_reasons", "behaviour_reasons", "not_reported_reasons"]
 SS_STRICT = ["gender", "age_range"]
 AE_FREE = ["Attendance ID", "Incident Location", "Primary Means of Assault"]
 AE_STRICT = ["Patient Sex", "Patient Age Band"]
-PAYLOAD_CRIME_TYPE = "Public {{7*7}} order </script><script>alert(1)</script> $\\alpha$"
+PAYLOAD_CRIME_TYPE = "Public {{7*7}} order </script><script>alert(1)</script> " + MATH
 FORCE_NAME = "Avon {{7*7}} & Somerset {% Bar {# x " + ATTR + " " + SCRIPT + " $\\alpha$"
 
 
