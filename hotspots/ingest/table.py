@@ -844,9 +844,20 @@ class TableRead:
             must never carry personal fields.
         """
         n = len(self.line)
-        which = np.full(n, -1, np.int64)
+        which = np.full(n, -1, np.int8 if len(problems) < 127 else np.int64)
+        free = None
         for i, (mask, *_rest) in enumerate(problems):
-            which[np.asarray(mask, bool) & (which < 0)] = i
+            m = np.asarray(mask, bool)
+            if not m.any():
+                continue
+            if free is None:
+                which[m] = i
+                free = ~m
+            else:
+                which[m & free] = i
+                free &= ~m
+        if free is None:  # nothing to quarantine
+            return np.ones(n, bool)
         tables, counts = [], {}
         redacting = self.ledger.redacting
         for i, (_mask, reason, fix, detail) in enumerate(problems):
