@@ -473,3 +473,13 @@ def test_dictionaries_are_shared_and_narrow_across_files(tmp_path):
     assert ev["crime_type"].to_pylist() == ["Violence and sexual offences"] * 2 + ["Drugs"]
     assert ev["source_file"].to_pylist() == ["a.csv", "a.csv", "b.csv"]
     assert ev["source_line"].to_pylist() == [2, 3, 2]
+
+
+def test_endless_line_is_refused_not_buffered(tmp_path, monkeypatch):
+    from hotspots.ingest import blocks
+
+    monkeypatch.setattr(blocks, "MAX_RECORD_BYTES", 1 << 16)
+    f = tmp_path / "bomb.csv.gz"
+    f.write_bytes(gzip.compress((HEADER + "\n" + puk_row(cid(1)) + "\n").encode() + b"\x00" * (1 << 20)))
+    with pytest.raises(InputFileError, match="line 3 runs for more than.*Fix:"):
+        read_police_uk([f], block_bytes=4096)

@@ -39,6 +39,7 @@ from hotspots.ingest import _csvscan as k
 
 __all__ = [
     "MAX_GZIP_LAYERS",
+    "MAX_RECORD_BYTES",
     "FileReadState",
     "RecordBlock",
     "check_text_head",
@@ -53,6 +54,8 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _RAW_CHUNK = 1 << 20  # 1 MiB of compressed bytes per read
 #: gzip layers undone at most (a gzip inside a gzip inside a gzip ...).
 MAX_GZIP_LAYERS = 3
+#: Longest record read: longer is binary data or a runaway quote, refused rather than buffered without end.
+MAX_RECORD_BYTES = 1 << 26
 _SNIFF = 4096  # bytes of decoded text examined for UTF-16
 
 
@@ -447,7 +450,8 @@ def iter_record_blocks(
     Raises
     ------
     InputFileError
-        If the file is UTF-16 text, or gzip nested too deep.
+        If the file is UTF-16 text, gzip nested too deep, or holds a record
+        longer than :data:`MAX_RECORD_BYTES`.
 
     Examples
     --------
@@ -536,6 +540,14 @@ def _record_blocks(path: Path, state: FileReadState, block_bytes: int, max_lines
                     data = data[3:]
             s, e, fl, consumed, lines, terms, nul = k._record_spans(data, eof, max_lines)
             if not eof and consumed == 0:  # one record longer than the block: read more first
+                if len(data) > MAX_RECORD_BYTES:
+                    raise InputFileError(
+                        str(path),
+                        f"line {line0:,} runs for more than {MAX_RECORD_BYTES >> 20} MiB without ending: binary data "
+                        "(a zip bomb, a disk image?) or a quote that never closes",
+                        "check that the file is the CSV export and re-download or re-export it",
+                        line=line0,
+                    )
                 carry = data
                 size *= 2
                 continue
