@@ -346,6 +346,30 @@ PAYLOAD_CRIME_TYPE = "Public {{7*7}} order </script><script>alert(1)</script> " 
 FORCE_NAME = "Avon {{7*7}} & Somerset {% Bar {# x " + ATTR + " " + SCRIPT + " $\\alpha$"
 
 
+CCTV_FREE = ["camera_id", "location", "area_name", "area_code"]
+INCIDENT_FREE = [
+    "incident_number", "ward", "incident_category", "type_0", "type_1", "property_type", "false_alarm_reason",
+]
+
+
+def test_cctv_and_incident_text_is_read_as_data(tmp_path, monkeypatch):
+    """CCTV and partner incident logs reach no HTML today (``ingest`` only): their readers take payloads as text."""
+    from hotspots.ingest.partners import read_assets, read_incidents
+
+    monkeypatch.chdir(tmp_path)
+    cctv = pd.read_csv(DATA / "partnership" / "trafford_cctv_cameras.csv", dtype=str, keep_default_na=False)
+    inc = pd.read_csv(DATA / "partnership" / "Avon_Fire_and_Rescue_Incidents_BANES.csv.gz", dtype=str,
+                      keep_default_na=False, nrows=300)
+    results = [
+        read_assets([_write_csv(_plant(cctv, CCTV_FREE), tmp_path / "cctv {{7*7}}.csv")], kind="cctv"),
+        read_incidents([_write_csv(_plant(inc, INCIDENT_FREE), tmp_path / "incidents {% Bar.csv")]),
+    ]
+    for res in results:
+        t = res.reconciliation["total"]
+        assert t["rows_read"] == t["rows_accepted"] + t["rows_quarantined"] and t["rows_accepted"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cctv {{7*7}}.csv", "incidents {% Bar.csv"]  # nothing made
+
+
 def _write_csv(frame: pd.DataFrame, path: Path, *, gz: bool = False) -> Path:
     text = frame.to_csv(index=False)
     path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0) if gz else text.encode("utf-8"))
