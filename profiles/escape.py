@@ -50,7 +50,8 @@ __all__ = [
     "script_json",
 ]
 
-_HTML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"}
+# the same five references as markupsafe.escape, which Jinja2's autoescape calls: one HTML-text rule everywhere
+_HTML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&#34;", ord("'"): "&#39;"}
 _FOLIUM = {**_HTML, ord("{"): "&#123;", ord("}"): "&#125;"}
 # OWASP rule for attributes: every ASCII character but letters, digits and ``,._-`` as a character reference
 _ATTR = {c: f"&#x{c:02x};" for c in range(128) if not (chr(c).isalnum() or chr(c) in ",._-")}
@@ -63,7 +64,11 @@ UNSAFE_URL = "about:invalid#unsafe-url"
 
 
 def html_text(value: object) -> str:
-    """Text for HTML element content: ``& < > " '`` become character references.
+    """Text for HTML element content or a quoted attribute: ``& < > " '`` become character references.
+
+    Identical to ``markupsafe.escape``, which Jinja2's autoescape applies to
+    every ``{{ }}`` of the report and the demo page, so text escaped by hand
+    (:func:`folium_text` builds on it) and by the templates is the same.
 
     Parameters
     ----------
@@ -80,6 +85,9 @@ def html_text(value: object) -> str:
     '&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;'
     >>> html_text("Bell & Crown")
     'Bell &amp; Crown'
+    >>> import markupsafe
+    >>> html_text('"><img src=x onerror=alert(1)>') == str(markupsafe.escape('"><img src=x onerror=alert(1)>'))
+    True
     """
     return str(value).translate(_HTML)
 
