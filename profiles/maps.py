@@ -18,7 +18,7 @@ import pandas as pd
 
 from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
 
-__all__ = ["count_breaks", "hex_count_map", "hex_count_png"]
+__all__ = ["count_breaks", "fixed_html", "hex_count_map", "hex_count_png"]
 
 # ColorBrewer YlOrRd, 6 classes
 PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -42,6 +42,28 @@ def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
 
 def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
+
+
+def fixed_html(text: str):
+    """A branca Element that inserts ``text`` through the constant template ``{{ this.markup }}``.
+
+    ``folium.Element(text)`` compiles ``text`` itself as a Jinja2 template, so
+    a ``{{`` in it would run; here the text is only a value, never compiled.
+    Neutralise data in ``text`` with :func:`profiles.escape.folium_text` all the same.
+
+    Examples
+    --------
+    >>> el = fixed_html("<p>{{7*7}} {% Bar</p>")
+    >>> el.render()
+    '<p>{{7*7}} {% Bar</p>'
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    el = Element()
+    el._template = Template("{{ this.markup }}")
+    el.markup = text
+    return el
 
 
 def _caption(title: str) -> str:
@@ -126,7 +148,7 @@ def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], b
     legend.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().html.add_child(
-        folium.Element("<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->")
+        fixed_html("<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->")
     )
     return m
 

@@ -18,7 +18,7 @@ Sharing rules built in:
   named ``<script>`` or ``{{7*7}}`` is shown as written, never run; GeoJSON
   property keys are column names only when they are plain identifiers, and
   generated otherwise; the title box, legend and CSS are inserted by an
-  element whose template is fixed (``_markup``), never compiled from them.
+  element whose template is fixed (:func:`profiles.maps.fixed_html`), never compiled from them.
 
 The saved file holds all the data (GeoJSON and the KDE PNG are embedded), but
 folium links Leaflet and its CSS from public CDNs and the base map comes from
@@ -40,7 +40,7 @@ import pandas as pd
 
 from hotspots.errors import ParameterError
 from profiles.escape import folium_text, folium_texts
-from profiles.maps import PALETTE, _classify, count_breaks
+from profiles.maps import PALETTE, _classify, count_breaks, fixed_html
 
 __all__ = ["GI_CLASSES", "profile_map", "save_profile_map"]
 
@@ -86,21 +86,6 @@ _CSS = """
 
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
-
-
-def _markup(text: str):
-    """A branca Element whose template is the constant ``{{ this.markup }}``: ``text`` is inserted, never compiled.
-
-    ``folium.Element(text)`` would compile ``text`` itself as a Jinja2
-    template; here the text is only a value, so no delimiter in it is read.
-    """
-    from branca.element import Element
-    from jinja2 import Template
-
-    el = Element()
-    el._template = Template("{{ this.markup }}")
-    el.markup = text
-    return el
 
 
 def _prop_keys(columns) -> list[str]:
@@ -518,11 +503,11 @@ def profile_map(
 
     root = m.get_root()
     root.title = folium_text(title)
-    root.header.add_child(_markup(_CSS), name="ss_css")
+    root.header.add_child(fixed_html(_CSS), name="ss_css")
     mark = folium_text(marking)
     note = f"<p>{folium_text(source_note)}</p>" if source_note else ""
     root.html.add_child(
-        _markup(
+        fixed_html(
             f'<div class="ss-marking ss-marking-top">{mark}</div>\n'
             f'<div class="ss-title"><h1>{folium_text(title)}</h1>{note}</div>\n'
             f'<details class="ss-legend" open><summary><b>Legend</b></summary>{"".join(legend_parts)}</details>\n'
