@@ -795,13 +795,17 @@ class TableRead:
         return dt.parse_times(self.buf, s, e)
 
     def codes(self, col: str) -> tuple[np.ndarray, list[str]]:
-        """Dictionary-encode column ``col``: an int32 code per row and the distinct (stripped) values."""
-        s, e = k._strip_spans(self.buf, *self.spans(col))
+        """Dictionary-encode column ``col``: an int32 code per row and the values (stripped).
+
+        Spans are encoded as written, so two codes may carry the same stripped
+        value (``"Y"`` and ``" Y"``): map values, never compare codes.
+        """
+        s, e = self.spans(col)
         if len(s) == 0:
             return np.zeros(0, np.int32), []
         codes, first = k._dict_encode(self.buf, s, e)
         esc = self.fesc[self.columns[col], first] if col in self.columns else np.zeros(len(first), np.uint8)
-        values = [bytes(self.buf[s[i] : e[i]]).decode("utf-8", "replace") for i in first]
+        values = [bytes(self.buf[s[i] : e[i]]).decode("utf-8", "replace").strip(" \t") for i in first]
         values = [v.replace('""', '"') if q else v for v, q in zip(values, esc, strict=True)]
         return codes, values
 
@@ -810,7 +814,8 @@ class TableRead:
         codes, values = self.codes(col)
         if not len(values):
             return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(self), np.int32)), pa.array([""]))
-        return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(values, pa.string()))
+        voc = Vocabulary()
+        return dictionary_array(voc.encode(codes, values), voc.values)
 
     def raw(self, rows: np.ndarray) -> pa.Array:
         """The records of ``rows`` as read, with columns dropped for privacy blanked."""
