@@ -13,7 +13,8 @@ Sections (``--only`` picks some):
   weights), place scores, perception gap and venue risk, from events in memory:
   the demo force's real and synthetic layers, then 1M events.
 
-Usage: ``python benchmarks/sources.py [--only rms,streetsafe,fused] [--rows 2000000] [--repeat 3]``
+Usage: ``python benchmarks/sources.py [--only rms,streetsafe,fused] [--rows 2000000] [--repeat 3]
+[--peer-runs N]``; the 10M memory check: ``--only rms --rows 10000000 --repeat 1 --peer-runs 0``
 """
 
 from __future__ import annotations
@@ -97,28 +98,33 @@ def _measure(kind: str, *args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_rms(tmp: Path, rows: int = 2_000_000, repeat: int = 3) -> None:
+def bench_rms(tmp: Path, rows: int = 2_000_000, repeat: int = 3, peer_runs: int | None = None) -> None:
     t = time.perf_counter()
     path = _write("rms", rows, tmp)
     warm = _write("rms", 1000, tmp)
     mb = path.stat().st_size / 2**20
     print(f"RMS export: {rows:,} rows, {mb:,.0f} MB CSV (generated in {time.perf_counter() - t:.0f} s)")
     ours = [_measure("rms_ours", str(path), str(warm)) for _ in range(repeat)]
-    peer = [_measure("rms_peer", str(path)) for _ in range(max(1, repeat - 1))]
+    peer = [_measure("rms_peer", str(path)) for _ in range(max(1, repeat - 1) if peer_runs is None else peer_runs)]
     for name, runs in (("read_rms", ours), ("pandas peer", peer)):
         for i, r in enumerate(runs):
             print(
                 f"  {name} run {i + 1}: {r['s']:.2f} s = {rows / r['s'] / 1e6:.2f}M rows/s; peak {r['peak_mb']:,.0f} MB"
             )
     o = sorted(ours, key=lambda r: r["s"])[(len(ours) - 1) // 2]
-    p = sorted(peer, key=lambda r: r["s"])[(len(peer) - 1) // 2]
-    print(
+    line = (
         f"RMS ingest {rows:,} rows, median: read_rms {o['s']:.2f} s = {rows / o['s'] / 1e6:.2f}M rows/s, peak "
         f"{max(r['peak_mb'] for r in ours):,.0f} MB (rows read {o['rows']:,}, {o['accepted']:,} accepted; every row "
-        f"validated, VAWG-classified, projected, reconciled) [targets >= 0.8M rows/s, < 2,560 MB at 10M rows]; "
-        f"pandas read_csv + to_datetime + pyproj, no validation: {p['s']:.2f} s = {rows / p['s'] / 1e6:.2f}M rows/s, "
-        f"peak {max(r['peak_mb'] for r in peer):,.0f} MB -> read_rms {p['s'] / o['s']:.1f}x"
+        f"validated, VAWG-classified, projected, reconciled) [targets >= 0.8M rows/s, < 2,560 MB at 10M rows]"
     )
+    if peer:
+        p = sorted(peer, key=lambda r: r["s"])[(len(peer) - 1) // 2]
+        line += (
+            f"; pandas read_csv + to_datetime + pyproj, no validation: {p['s']:.2f} s = "
+            f"{rows / p['s'] / 1e6:.2f}M rows/s, peak {max(r['peak_mb'] for r in peer):,.0f} MB -> "
+            f"read_rms {p['s'] / o['s']:.1f}x"
+        )
+    print(line)
 
 
 def bench_streetsafe(tmp: Path) -> None:
@@ -206,13 +212,14 @@ def main() -> None:
     ap.add_argument("--only", default="rms,streetsafe,fused")
     ap.add_argument("--rows", type=int, default=2_000_000, help="rows of the RMS export (10000000: memory check)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of read_rms (the peer runs one fewer)")
+    ap.add_argument("--peer-runs", type=int, default=None, help="runs of the pandas peer (0: none, for --rows 10M)")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     wanted = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if "rms" in wanted:
-            bench_rms(tmp, args.rows, args.repeat)
+            bench_rms(tmp, args.rows, args.repeat, args.peer_runs)
         for name, fn in (("streetsafe", bench_streetsafe), ("fused", bench_fused)):
             if name in wanted:
                 fn(tmp)
