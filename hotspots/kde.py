@@ -687,7 +687,15 @@ def kde(
     if weight is not None:
         if weight not in points.columns:
             raise ParameterError(f"weight column {weight!r} not in points")
-        w = points[weight].to_numpy(float)
+        import pandas as pd
+
+        w = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = int((~np.isfinite(w)).sum())
+        if bad:
+            raise ParameterError(
+                f"weight column {weight!r} has {bad:,} missing or non-numeric values; fill them (0 = no weight) "
+                "or drop those rows"
+            )
     _check_metres("pixel_m", pixel_m)
     rule = bandwidth
     if bandwidth == "fixed":

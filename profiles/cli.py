@@ -51,8 +51,15 @@ TEST_CRASH_ENV = "SAFER_SPACES_TEST_CRASH"  # test hook: "internal" or "memory",
 _OWN_MODULES = ("safer_spaces", "hotspots", "profiles", "apps", "__main__")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (exit 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_UNUSABLE, f"error: {_one_line(message)}. Fix: see {self.prog} --help\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="safer-spaces",
         description="VAWG hotspot analysis and force problem profiles from police.uk, RMS, StreetSafe and "
         "partner data.",
@@ -547,7 +554,13 @@ def _cmd_gistar(args) -> int:
     if args.weight:
         if args.weight not in pts.columns:
             raise ParameterError(f"--weight column {args.weight!r} is not in {args.points}")
-        frame["w"] = pd.to_numeric(pts[args.weight], errors="coerce").to_numpy()
+        frame["w"] = pd.to_numeric(pts[args.weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = int((~np.isfinite(frame["w"].to_numpy())).sum())
+        if bad:
+            raise ParameterError(
+                f"--weight column {args.weight!r} of {args.points} has {bad:,} missing or non-numeric values. "
+                "Fix: fill them (0 = no weight) or drop those rows"
+            )
     cells = events_to_cells(frame, resolution=args.resolution, by=[], weight="w" if args.weight else None)
     value = "weight" if args.weight else "count"
     if area_file is not None:

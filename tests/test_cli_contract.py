@@ -386,3 +386,27 @@ def test_folder_given_as_a_context_file(tmp_path, which):
 
     with pytest.raises(InputFileError, match="Fix:"):
         read_imd(tmp_path) if which == "imd" else read_population(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (
+            ["kde", POINTS, "--radius-m", "abc", "--pixel-m", "1", "--out", "k.tif"],
+            "argument --radius-m: invalid float",
+        ),
+        (["gistar"], "the following arguments are required: points, --out"),
+    ],
+)
+def test_usage_errors_are_one_line(args, expect):
+    line = _one_error_line(_run(*args), 2)
+    assert expect in line and "--help" in line
+
+
+def test_non_numeric_weight_refused(tmp_path):
+    pts = tmp_path / "w.csv"
+    pts.write_text("x,y,w\n350000,150000,a\n350010,150010,2\n", encoding="utf-8")
+    for command in (["kde", pts, "--radius-m", "100", "--pixel-m", "10"], ["gistar", pts]):
+        line = _one_error_line(_run(*command, "--weight", "w", "--out", tmp_path / "o.csv"), 2)
+        assert "1 missing or non-numeric values" in line and "'a'" not in line
+    assert _tree(tmp_path) == ["w.csv"]
