@@ -10,15 +10,18 @@ values, field names and titles) and matplotlib only through
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hotspots.errors import ParameterError
 from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
 
-__all__ = ["count_breaks", "fixed_html", "hex_count_map", "hex_count_png"]
+__all__ = ["check_no_template_code", "count_breaks", "fixed_html", "hex_count_map", "hex_count_png"]
 
 # ColorBrewer YlOrRd, 6 classes
 PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -42,6 +45,63 @@ def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
 
 def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
+
+
+_DELIMITER = re.compile(r"\{[{%#]")
+_SKIP_ATTRS = frozenset({"_parent", "_children", "_template", "_env"})
+
+
+def check_no_template_code(m) -> None:
+    """Refuse a folium map if any value in it holds a Jinja2 delimiter (``{{``, ``{%``, ``{#``).
+
+    Branca compiles every element's rendered output again as a template, so
+    such a value would run when the map is rendered. Every renderer passes
+    data through :func:`profiles.escape.folium_text` (no ``{`` left), so this
+    is a tripwire for a path that forgot: it looks at every element's
+    attributes (GeoJSON data and tooltip fields included) before anything is
+    rendered.
+
+    Raises
+    ------
+    ParameterError
+        Naming the element and attribute.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(tiles=None)
+    >>> _ = folium.FeatureGroup(name="{{7*7}}").add_to(m)
+    >>> check_no_template_code(m)
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: map element feature_group_...: attribute 'layer_name' holds a Jinja2 delimiter ...
+    """
+    from branca.element import Element
+
+    stack, seen = [m.get_root()], set()
+    while stack:
+        el = stack.pop()
+        if id(el) in seen:
+            continue
+        seen.add(id(el))
+        stack.extend(el._children.values())
+        for key, value in vars(el).items():
+            if key in _SKIP_ATTRS:
+                continue
+            if isinstance(value, Element):  # a figure's header, html and script parts
+                stack.append(value)
+                continue
+            text = value if isinstance(value, str) else json.dumps(value, default=_opaque)
+            if _DELIMITER.search(text):
+                raise ParameterError(
+                    f"map element {el.get_name()}: attribute {key!r} holds a Jinja2 delimiter ({{{{, {{% or {{#}}) "
+                    "that folium would run; pass every string from data through profiles.escape.folium_text"
+                )
+
+
+def _opaque(obj) -> str:
+    """JSON stand-in for what json cannot write (functions, elements): their type only, never their text."""
+    return type(obj).__name__
 
 
 def fixed_html(text: str):
@@ -150,6 +210,7 @@ def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], b
     m.get_root().html.add_child(
         fixed_html("<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->")
     )
+    check_no_template_code(m)
     return m
 
 

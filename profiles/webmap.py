@@ -40,7 +40,7 @@ import pandas as pd
 
 from hotspots.errors import ParameterError
 from profiles.escape import folium_text, folium_texts
-from profiles.maps import PALETTE, _classify, count_breaks, fixed_html
+from profiles.maps import PALETTE, _classify, check_no_template_code, count_breaks, fixed_html
 
 __all__ = ["GI_CLASSES", "profile_map", "save_profile_map"]
 
@@ -515,6 +515,7 @@ def profile_map(
         ),
         name="ss_overlay",
     )
+    check_no_template_code(m)
     return m
 
 
@@ -563,6 +564,7 @@ def save_profile_map(m, path: str | os.PathLike, *, inline_assets: bool = False,
         With ``inline_assets`` when no local Leaflet is found.
     """
     path = Path(path)
+    check_no_template_code(m)  # anything added to the map after profile_map is checked too
     text = m.get_root().render()
     if inline_assets:
         d = _find_leaflet(leaflet_dir)

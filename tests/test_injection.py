@@ -223,6 +223,34 @@ def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
         assert p in shown  # each payload is still there, as the text a reader sees
 
 
+@pytest.mark.parametrize("how", ["layer", "element", "tooltip"])
+def test_folium_tripwire_refuses_raw_delimiters_before_rendering(how, tmp_path, monkeypatch):
+    """A path that forgot folium_text is refused with ParameterError before folium renders (so nothing runs)."""
+    import folium
+    import geopandas as gpd
+    import h3
+
+    from hotspots.errors import ParameterError
+    from hotspots.grid import cells_to_polygons
+    from profiles.webmap import profile_map, save_profile_map
+
+    monkeypatch.chdir(tmp_path)
+    cells = sorted(h3.grid_disk(h3.latlng_to_cell(51.38, -2.36, 9), 1))
+    g = gpd.GeoDataFrame({"h3_cell": cells, "count": range(1, len(cells) + 1)},
+                         geometry=cells_to_polygons(cells).values, crs=4326)
+    m = profile_map(layers={"police.uk": g}, title="t", marking="OFFICIAL")
+    save_profile_map(m, tmp_path / "ok.html")  # clean map: saved (and saved again below if refused)
+    if how == "layer":
+        folium.FeatureGroup(name=PWN).add_to(m)
+    elif how == "element":
+        m.get_root().html.add_child(folium.Element(f"<p>{PWN}</p>"))
+    else:
+        folium.GeoJson(g.__geo_interface__, tooltip=folium.GeoJsonTooltip(fields=["h3_cell"], aliases=[PWN])).add_to(m)
+    with pytest.raises(ParameterError, match="Jinja2 delimiter"):
+        save_profile_map(m, tmp_path / "bad.html")
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "bad.html").exists()
+
+
 def _csp(html: str) -> str | None:
     """The Content-Security-Policy of a page, if it is set before anything from data (the first <meta>s)."""
     head = html[: html.index("<title>")]
