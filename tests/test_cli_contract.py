@@ -135,6 +135,7 @@ def test_out_is_the_input(tmp_path):
         ["kde", POINTS, "--radius-m", "400", "--pixel-m", "5", "--out", "k.tif"],
         ["gistar", POINTS, "--out", "g.csv"],
         ["dbscan", POINTS, "--eps-m", "60", "--min-samples", "8", "--out", "d.csv"],
+        ["ingest", "police-uk", PUK_DIR / "2024-06", "--out", "ing"],
     ],
 )
 def test_full_disk_exit_2_and_previous_output_untouched(tmp_path, command):
@@ -143,12 +144,14 @@ def test_full_disk_exit_2_and_previous_output_untouched(tmp_path, command):
     command = [*command[:-1], tmp_path / out_name]
     first = _run(*command)
     assert first.returncode == 0, first.stderr
-    before = {p: (tmp_path / p).read_bytes() for p in _tree(tmp_path)}
+    files = [q for q in _tree(tmp_path) if (tmp_path / q).is_file()]
+    before = {q: (tmp_path / q).read_bytes() for q in files}
     p = _run(*command, preexec=_limit_file_size(2000))
     line = _one_error_line(p, 2)
     assert str(tmp_path) in line and "Fix:" in line
     assert "File too large" in line or "file-size limit" in line
-    assert {q: (tmp_path / q).read_bytes() for q in _tree(tmp_path)} == before  # no partial file, nothing replaced
+    after = [q for q in _tree(tmp_path) if (tmp_path / q).is_file()]
+    assert {q: (tmp_path / q).read_bytes() for q in after} == before  # no partial file, nothing replaced
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permissions (covered by the full-disk test)")
