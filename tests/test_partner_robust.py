@@ -198,7 +198,7 @@ def test_rms_read_in_small_blocks_equals_one_block(tmp_path, monkeypatch):
     rows[20] = rows[20].replace("19C", "")  # missing code
     p = _write(tmp_path / "rms.csv", RMS_HEAD + "\n" + "\n".join(rows) + "\n")
     whole = read_rms([p], today=TODAY)
-    monkeypatch.setattr(rms_mod, "open_table", functools.partial(rms_mod.open_table, block_bytes=512))
+    monkeypatch.setattr(rms_mod, "open_tables", functools.partial(rms_mod.open_tables, block_bytes=512))
     small = read_rms([p], today=TODAY)
     assert small.events.equals(whole.events)
     assert small.quarantine.equals(whole.quarantine)
@@ -312,7 +312,7 @@ def test_swap_check_needs_enough_points_and_ae_uses_it(tmp_path, monkeypatch):
     pts = _avon_points(100, seed=2)
     rows = [f"{i},06/03/2024,01:20,,,,{e},{n}" for i, (e, n) in enumerate(pts)]
     rows[40] = f"40,06/03/2024,01:20,,,,{pts[40][1]},{pts[40][0]}"
-    monkeypatch.setattr(ae_mod, "open_table", functools.partial(ae_mod.open_table, block_bytes=256))
+    monkeypatch.setattr(ae_mod, "open_tables", functools.partial(ae_mod.open_tables, block_bytes=256))
     res = read_ae([_write(tmp_path / "ae.csv", AE_HEAD + "\n" + "\n".join(rows) + "\n")], today=TODAY)
     _check(res)
     q = res.quarantine.to_pandas()

@@ -44,7 +44,7 @@ from hotspots.ingest.common import (
     swapped_bng,
 )
 from hotspots.ingest.police_uk import IngestResult
-from hotspots.ingest.table import TableRead, assemble_quarantine, map_blocks, open_table
+from hotspots.ingest.table import TableRead, assemble_quarantine, map_blocks, open_tables
 
 __all__ = ["AE_COLUMNS", "read_ae"]
 
@@ -192,17 +192,14 @@ def read_ae(
         "limit": future_limit(run_day),
         "today": run_day.isoformat(),
     }
-    tables = [
-        open_table(
-            p,
-            columns=cols,
-            required=["id", "arrival_date", xc, yc],
-            header_fix="map this extract's column names with [ae.columns] in the force config",
-            redact=("incident_location",),  # free text (may hold an address): geocoded upstream, never kept
-            redact_unmapped=True,
-        )
-        for p in paths
-    ]
+    tables = open_tables(
+        paths,
+        columns=cols,
+        required=["id", "arrival_date", xc, yc],
+        header_fix="map this extract's column names with [ae.columns] in the force config",
+        redact=("incident_location",),  # free text (may hold an address): geocoded upstream, never kept
+        redact_unmapped=True,
+    )
     frames = []
     for i, led in enumerate(tables):
         for f in map_blocks(led, partial(_block, cols=cols, s=setup), workers=workers):

@@ -54,7 +54,7 @@ from hotspots.ingest.table import (
     dictionary_array,
     earlier_copies,
     map_blocks,
-    open_table,
+    open_tables,
 )
 from hotspots.offences import classify_offences, load_offence_table
 
@@ -351,7 +351,7 @@ def _read_all(paths: list[Path], s: _Setup, workers: int) -> tuple[_Parts, list[
     hint = "map this export's column names in the force config's [rms.columns] (keys: " + ", ".join(required) + ")"
     # every header is checked before any data is read; columns the reader does not map (names,
     # free text an export may carry) are blanked in the quarantine's raw records
-    ledgers = [open_table(p, columns=s.cols, required=required, header_fix=hint, redact_unmapped=True) for p in paths]
+    ledgers = open_tables(paths, columns=s.cols, required=required, header_fix=hint, redact_unmapped=True)
     parts = _Parts()
     for i, led in enumerate(ledgers):
         for b in map_blocks(led, lambda t: _block(t, s), workers=workers):

@@ -45,7 +45,7 @@ from hotspots.ingest.common import (
     utc_to_local,
 )
 from hotspots.ingest.police_uk import IngestResult
-from hotspots.ingest.table import TableRead, assemble_quarantine, map_blocks, open_table
+from hotspots.ingest.table import TableRead, assemble_quarantine, map_blocks, open_tables
 
 __all__ = ["STREETSAFE_COLUMNS", "PLACE_REASONS", "BEHAVIOUR_REASONS", "read_streetsafe"]
 
@@ -213,17 +213,14 @@ def read_streetsafe(
     paths = file_list(paths, reader="read_streetsafe")
     run_day = _dt.date.fromisoformat(str(today)[:10]) if today is not None else _dt.date.today()
     limit = future_limit(run_day)
-    ledgers = [
-        open_table(
-            p,
-            columns=cols,
-            required=["id", "submitted_at", "lat", "lng"],
-            header_fix="map this extract's column names with [streetsafe.columns] in the force config",
-            redact=() if keep_demographics else ("gender", "age_range"),
-            redact_unmapped=True,
-        )
-        for p in paths
-    ]
+    ledgers = open_tables(
+        paths,
+        columns=cols,
+        required=["id", "submitted_at", "lat", "lng"],
+        header_fix="map this extract's column names with [streetsafe.columns] in the force config",
+        redact=() if keep_demographics else ("gender", "age_range"),
+        redact_unmapped=True,
+    )
     frames = []
     odd_place = odd_beh = 0
     demographics_present = 0

@@ -51,6 +51,7 @@ __all__ = [
     "TableRead",
     "Vocabulary",
     "open_table",
+    "open_tables",
     "read_table",
     "read_header",
     "map_blocks",
@@ -490,6 +491,7 @@ class TableFile:
         self._state = FileReadState(path)
         self._gen: Iterator | None = None
         self._first: _Records | None = None
+        self._args: tuple | None = None
         self._recoded = self._blank = 0
 
     @property
@@ -531,6 +533,8 @@ class TableFile:
 
     def _open(self, columns, required, header_fix, redact, redact_unmapped) -> None:
         p = self.path
+        self._args = (columns, required, header_fix, redact, redact_unmapped)
+        self._state = FileReadState(p)
         rb = self._start()
         buf, s, e = rb.buf, int(rb.starts[0]), int(rb.ends[0])
         if k._max_byte(buf[s:e]) >= 0x80 and len(k._utf8_invalid_lines(buf, rb.starts[:1], rb.ends[:1])):
@@ -538,7 +542,7 @@ class TableFile:
             self.header = _parse_header(p, head, 0, len(head))
         else:
             self.header = _parse_header(p, buf, s, e)
-        self.warnings.extend(_duplicates(p, self.header, columns))
+        self.warnings.extend(w for w in _duplicates(p, self.header, columns) if w not in self.warnings)
         self.columns = _match_header(p, self.header, columns, required, header_fix)
         self.ncols = len(self.header)
         blank = {self.columns[c] for c in redact if c in self.columns}
@@ -551,13 +555,16 @@ class TableFile:
         )
 
     def close(self) -> None:
-        """Stop reading (the background reader thread ends)."""
+        """Stop reading (the background reader thread ends); :meth:`blocks` opens the file again."""
         if self._gen is not None:
             self._gen.close()
+        self._gen = None
         self._first = None
 
     def _raw_blocks(self) -> Iterator[_Records]:
         """The data records, a block at a time, in file order."""
+        if self._gen is None and self._args is not None:  # closed after the header check: open again
+            self._open(*self._args)
         r, self._first = self._first, None
         if r is None:
             return
@@ -968,6 +975,20 @@ def open_table(
     tf = TableFile(path, display_name or path.name, block_bytes)
     tf._open(columns, required, header_fix, redact, redact_unmapped)
     return tf
+
+
+def open_tables(paths: Sequence[str | Path], **kwargs) -> list[TableFile]:
+    """Open several CSVs with :func:`open_table`: every header is checked before any rows are read.
+
+    Each file is closed again after its header (no reader thread or read-ahead
+    blocks wait for their turn) and opened anew when its blocks are read.
+    """
+    tables = []
+    for p in paths:
+        tf = open_table(p, **kwargs)
+        tf.close()
+        tables.append(tf)
+    return tables
 
 
 def read_table(
