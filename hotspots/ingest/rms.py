@@ -17,6 +17,17 @@ Offence codes are classified into VAWG groups by the versioned table in
 ``configs/vawg_offences.toml`` (:mod:`hotspots.offences`); violence codes
 count as VAWG only under the table's condition (domestic-abuse flag, female
 victim). Codes the table does not know are kept and counted.
+
+Implausible dates: a record committed after the run date (``today``) is
+quarantined as ``date_in_future``; a record committed long ago is *kept* and
+flagged ``non_recent`` (non-recent sexual offences are often reported years
+later): committed more than a year before its reported date when the export
+has one (``reported``), otherwise more than a year before the export's window
+(the 5th percentile of its committed dates). A reference seen twice keeps the
+later row; eastings/northings that look swapped are quarantined
+(:func:`hotspots.ingest.common.swapped_bng`). Files are read in 4 MiB blocks
+on two threads, so memory grows with the accepted rows only (about 130 bytes
+a row), not with the file.
 """
 
 from __future__ import annotations
