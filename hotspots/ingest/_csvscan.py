@@ -58,6 +58,18 @@ TERM_CR = 2
 
 _POW10 = np.array([10.0**i for i in range(23)], dtype=np.float64)
 
+# byte classes for the record scanners: a table lookup keeps the common case (an ordinary byte,
+# spaces included) on one well-predicted branch
+_ORDINARY = 0
+_IS_LF = 1
+_IS_CR_OR_QUOTE = 2
+_IS_NUL = 3
+_CLASS = np.zeros(256, dtype=np.uint8)
+_CLASS[LF] = _IS_LF
+_CLASS[CR] = _IS_CR_OR_QUOTE
+_CLASS[QUOTE] = _IS_CR_OR_QUOTE
+_CLASS[NUL] = _IS_NUL
+
 
 @nb.njit(cache=True, nogil=True)
 def _count_lf(buf):
@@ -88,7 +100,7 @@ def _count_lines(buf):
 
 
 @nb.njit(cache=True, nogil=True)
-def _plain_spans(buf, nlf, eof):
+def _plain_spans(buf, nlf, eof, cls):
     """Fast path of :func:`_record_spans` for blocks with no quote and no lone CR.
 
     Returns ``k`` records in the first ``k`` places of ``starts, ends``, the
@@ -103,24 +115,22 @@ def _plain_spans(buf, nlf, eof):
     crlf = 0
     nul = False
     for i in range(n):
-        c = buf[i]
-        if c <= QUOTE:
-            if c == LF:
-                e = i
-                if e > s and buf[e - 1] == CR:
-                    e -= 1
-                    crlf += 1
-                starts[k] = s
-                ends[k] = e
-                k += 1
-                s = i + 1
-            elif c == QUOTE:
-                return starts, ends, -1, 0, nul
-            elif c == CR:
-                if i + 1 >= n or buf[i + 1] != LF:
-                    return starts, ends, -1, 0, nul
-            elif c == NUL:
-                nul = True
+        t = cls[buf[i]]
+        if t == _ORDINARY:
+            continue
+        if t == _IS_LF:
+            e = i
+            if e > s and buf[e - 1] == CR:
+                e -= 1
+                crlf += 1
+            starts[k] = s
+            ends[k] = e
+            k += 1
+            s = i + 1
+        elif t == _IS_NUL:
+            nul = True
+        elif buf[i] == QUOTE or i + 1 >= n or buf[i + 1] != LF:  # a quote, or a CR not in a CR LF
+            return starts, ends, -1, 0, nul
     if s < n and eof:
         starts[k] = s
         ends[k] = n
@@ -198,7 +208,8 @@ def _record_spans(buf, eof, max_lines):
         Whether ``buf[:consumed]`` holds a NUL byte (fast path: anywhere in ``buf``).
     """
     nlf = _count_lf(buf)
-    starts, ends, k, crlf, nul = _plain_spans(buf, nlf, eof)
+    # the class table is passed in: numba reads a global array much more slowly inside the loop
+    starts, ends, k, crlf, nul = _plain_spans(buf, nlf, eof, _CLASS)
     terms = np.zeros(3, dtype=np.int64)
     if k >= 0:  # no quotes, no lone CR: one record per line
         terms[TERM_CRLF] = crlf
@@ -210,11 +221,11 @@ def _record_spans(buf, eof, max_lines):
         else:
             consumed = 0
         return starts[:k].copy(), ends[:k].copy(), np.arange(k, dtype=np.int64), consumed, k, terms, nul
-    return _record_spans_quoted(buf, eof, max_lines, nlf)
+    return _record_spans_quoted(buf, eof, max_lines, nlf, _CLASS)
 
 
 @nb.njit(cache=True, nogil=True)
-def _record_spans_quoted(buf, eof, max_lines, nlf):
+def _record_spans_quoted(buf, eof, max_lines, nlf, cls):
     """Full state machine of :func:`_record_spans` (quotes or lone CRs present)."""
     n = len(buf)
     ncr = 0
@@ -237,7 +248,7 @@ def _record_spans_quoted(buf, eof, max_lines, nlf):
         inner = 0  # line breaks inside quoted fields of this record
         while i < n:
             c = buf[i]
-            if c > QUOTE:
+            if cls[c] == _ORDINARY:
                 i += 1
                 continue
             if c == LF:
