@@ -439,10 +439,27 @@ def _cmd_ingest(args) -> int:
     return code
 
 
+def _check_crs(args) -> None:
+    """Refuse a --crs pyproj does not know, before reading anything."""
+    if not getattr(args, "crs", None):
+        return
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        CRS.from_user_input(args.crs)
+    except CRSError:
+        raise ParameterError(
+            f"--crs {args.crs!r} is not a coordinate reference system pyproj knows. Fix: give e.g. EPSG:27700 "
+            "(British National Grid) or EPSG:4326 (longitude/latitude)"
+        ) from None
+
+
 def _projected_points(args, metre_options: str):
     """Read POINTS; refuse degrees where the options are metres, with the fix."""
     from hotspots.io import read_points
 
+    _check_crs(args)
     pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
     if pts.crs is not None and pts.crs.is_geographic:
         raise ParameterError(
@@ -531,6 +548,13 @@ def _gistar_options(args) -> None:
         raise ParameterError(f"--permutations must be 0 or more (999 is usual); got {args.permutations}")
     if not 0 < args.alpha < 1:
         raise ParameterError(f"--alpha must be between 0 and 1 (e.g. 0.05); got {args.alpha}")
+    ring = str(args.study_area).removeprefix("ring:")
+    if str(args.study_area).startswith("ring:") and not (ring.isdigit() and 1 <= int(ring) <= MAX_K):
+        raise ParameterError(
+            f"--study-area {args.study_area!r}: K in ring:K must be 1 to {MAX_K}. Fix: use ring:1 (the cells touching "
+            "an event), occupied, or a boundary file"
+        )
+    _check_crs(args)
 
 
 def _cmd_gistar(args) -> int:

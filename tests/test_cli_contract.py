@@ -207,6 +207,8 @@ def test_gistar_neighbourhood_over_the_budget_names_the_size(tmp_path):
         (["gistar", POINTS, "--alpha", "1.5"], "--alpha must be between 0 and 1"),
         (["gistar", POINTS, "--permutations", "-1"], "--permutations must be 0 or more"),
         (["gistar", POINTS, "--resolution", "16"], "--resolution must be an H3 resolution 0-15"),
+        (["gistar", POINTS, "--study-area", "ring:abc"], "K in ring:K must be 1 to 50"),
+        (["kde", POINTS, "--crs", "garbage", "--radius-m", "100", "--pixel-m", "10"], "is not a coordinate reference"),
     ],
 )
 def test_bad_parameters_exit_2_with_the_fix(tmp_path, args, expect):
