@@ -64,24 +64,25 @@ def _child_rms_ours(path: str, warm: str) -> dict:
     from hotspots.ingest.rms import read_rms
 
     read_rms([warm])  # load the compiled kernels (a one-off per process)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = read_rms([path])
     rec = res.reconciliation["total"]
-    return {"s": time.perf_counter() - t, "rows": rec["rows_read"], "accepted": rec["rows_accepted"]}
+    s, cpu = time.perf_counter() - t, time.process_time() - c
+    return {"s": s, "cpu": cpu, "rows": rec["rows_read"], "accepted": rec["rows_accepted"]}
 
 
 def _child_rms_peer(path: str) -> dict:
     import pandas as pd
     from pyproj import Transformer
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     pd.to_datetime(df["Committed From"], format="%d/%m/%Y %H:%M", errors="coerce")
     pd.to_datetime(df["Committed To"], format="%d/%m/%Y %H:%M", errors="coerce")
     e = pd.to_numeric(df["Easting"], errors="coerce").to_numpy()
     n = pd.to_numeric(df["Northing"], errors="coerce").to_numpy()
     Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(e, n)
-    return {"s": time.perf_counter() - t, "rows": len(df)}
+    return {"s": time.perf_counter() - t, "cpu": time.process_time() - c, "rows": len(df)}
 
 
 def _measure(kind: str, *args) -> dict:
@@ -214,7 +215,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of read_rms (the peer runs one fewer)")
     ap.add_argument("--peer-runs", type=int, default=None, help="runs of the pandas peer (0: none, for --rows 10M)")
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f}")
     wanted = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
