@@ -34,7 +34,7 @@ from profiles.escape import mpl_text
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["add_marking", "bar_chart", "decile_chart", "pai_curve_chart", "trend_chart"]
+__all__ = ["add_marking", "bar_chart", "decile_chart", "pai_curve_chart", "trend_chart", "without_tex"]
 
 INK = "#000000"
 DARK = "#404040"
@@ -75,9 +75,31 @@ def _out_path(path: str | os.PathLike) -> Path:
     return p
 
 
+def without_tex(fig: Figure) -> Figure:
+    r"""Draw every text of ``fig`` without LaTeX, whatever the user's ``matplotlibrc`` says.
+
+    With ``text.usetex`` on, matplotlib hands labels to LaTeX, where a name
+    holding ``\input{...}`` would read a file; :func:`profiles.escape.mpl_text`
+    covers mathtext only, so TeX is switched off for each text (nothing
+    global changes). Call it just before saving.
+
+    Examples
+    --------
+    >>> fig = _figure(3, 2)
+    >>> t = fig.text(0.5, 0.5, "x", usetex=True)
+    >>> without_tex(fig).texts[0].get_usetex()
+    False
+    """
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        t.set_usetex(False)
+    return fig
+
+
 def _save(fig: Figure, path: Path) -> Path:
     try:
-        fig.savefig(path, dpi=DPI, facecolor="white")
+        without_tex(fig).savefig(path, dpi=DPI, facecolor="white")
     finally:
         fig.clear()  # release artists now; the figure was never registered with pyplot
     return path

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
+from profiles.charts import without_tex
 from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
 
 __all__ = ["check_no_template_code", "count_breaks", "fixed_html", "hex_count_map", "hex_count_png"]
@@ -252,7 +253,7 @@ def hex_count_png(
         fontsize=7,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    without_tex(fig).savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -309,7 +310,7 @@ def weekday_hour_png(
     fig.text(0.5, 1.0, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
     fig.text(0.5, -0.02, mpl_text(f"{marking}  |  {source_note}"), ha="center", fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    without_tex(fig).savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -345,7 +346,7 @@ def concentration_png(curve, path: str | os.PathLike, *, title: str, marking: st
 
     note = mpl_text(textwrap.fill(f"{marking}  |  {source_note}", 110))
     fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7)
-    fig.savefig(path, bbox_inches="tight")
+    without_tex(fig).savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -387,7 +388,7 @@ def _finish_map(fig, ax, path, *, title, marking, source_note, zoom=None):
     fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=6.5)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    without_tex(fig).savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -155,6 +155,26 @@ def test_mpl_text_draws_literally(payload, tmp_path):
     fig.savefig(tmp_path / "x.png")  # no mathtext parse error
 
 
+@pytest.mark.parametrize("chart", ["bar", "weekday"])
+def test_charts_never_use_tex_even_when_the_user_asks(chart, tmp_path):
+    """A matplotlibrc with text.usetex on must not hand names to LaTeX (``\\input`` reads files)."""
+    import matplotlib
+
+    from hotspots.timebands import WEEKDAYS
+    from profiles.charts import bar_chart
+    from profiles.maps import weekday_hour_png
+
+    tex = "\\input{/etc/hostname} \\write18{touch PWNED} " + MATH
+    with matplotlib.rc_context({"text.usetex": True}):
+        if chart == "bar":
+            p = bar_chart(pd.Series([3, 1], index=[tex, "b"]), tmp_path / "b.png", title=tex, xlabel=tex,
+                          marking="OFFICIAL", source_note=tex)
+        else:
+            table = pd.DataFrame([[1.0] * 24] * 7, index=[tex] + list(WEEKDAYS[1:]))
+            p = weekday_hour_png(table, tmp_path / "w.png", title=tex, marking=tex, source_note=tex)
+    assert p.stat().st_size > 1000 and not (tmp_path / "PWNED").exists()
+
+
 def test_mpl_text_is_needed():
     """Unescaped, the same strings are mathtext (the check above can fail)."""
     from matplotlib.text import Text
