@@ -6,16 +6,19 @@ reasons, A&E and RMS text, file names, config strings) is passed through the
 helper for the context it is written into, by the one renderer that writes
 that context:
 
-==========================  =======================  ==============================
+==========================  =======================  =========================================
 context                     helper                   renderer
-==========================  =======================  ==============================
-HTML text                   :func:`html_text`        Jinja2 autoescape (report, demo page)
-HTML attribute value        :func:`html_attr`        webmap overlay, legends
+==========================  =======================  =========================================
+HTML text, quoted attribute :func:`html_text`        Jinja2 autoescape (same output), report and
+                                                     demo page via :func:`html_environment`
 URL in ``href``/``src``     :func:`safe_url`         ``|url`` filter of :func:`html_environment`
-JSON inside ``<script>``    :func:`script_json`      any hand-written ``<script>`` data block
 folium / branca content     :func:`folium_text`      :mod:`profiles.webmap`, :mod:`profiles.maps`
 matplotlib text             :func:`mpl_text`         :mod:`profiles.charts`, :mod:`profiles.maps`
-==========================  =======================  ==============================
+any HTML attribute by hand  :func:`html_attr`        none today: template attributes are quoted
+                                                     and autoescaped, the map's are constants
+JSON inside ``<script>``    :func:`script_json`      none today: no hand-written script block;
+                                                     folium writes its JSON with ``tojson``
+==========================  =======================  =========================================
 
 Why folium needs its own helper: branca renders each map element's macros
 and then compiles the *result* again as a Jinja2 template
@@ -23,10 +26,15 @@ and then compiles the *result* again as a Jinja2 template
 ``html.escape`` would be evaluated on the second pass, and ``{% Bar`` would
 crash it. :func:`folium_text` writes ``{`` and ``}`` as HTML character
 references, which the browser shows as the same braces but which hold no
-Jinja2 delimiter. Matplotlib treats text between two ``$`` as mathtext, so
-:func:`mpl_text` escapes every ``$``. SVG written by matplotlib is escaped
-by matplotlib's own XML writer. Spreadsheet cells (leading ``=``) belong to
-the table writer, not here.
+Jinja2 delimiter; :func:`profiles.maps.check_no_template_code` refuses a
+map still holding one before it is rendered, and
+:func:`profiles.maps.fixed_html` inserts HTML without compiling it.
+Matplotlib treats text between two ``$`` as mathtext, so :func:`mpl_text`
+escapes every ``$`` (and :func:`profiles.charts.without_tex` keeps LaTeX
+out whatever ``matplotlibrc`` says). SVG written by matplotlib is escaped by
+matplotlib's own XML writer. Behind the escaping, the report and the demo
+page carry a Content-Security-Policy that allows no script. Spreadsheet
+cells (leading ``=``) belong to the table writer, not here.
 """
 
 from __future__ import annotations
