@@ -92,12 +92,22 @@ def check_no_template_code(m) -> None:
             if isinstance(value, Element):  # a figure's header, html and script parts
                 stack.append(value)
                 continue
-            text = value if isinstance(value, str) else json.dumps(value, default=_opaque)
+            text = value if isinstance(value, str) else _strings_of(value)
             if _DELIMITER.search(text):
                 raise ParameterError(
                     f"map element {el.get_name()}: attribute {key!r} holds a Jinja2 delimiter ({{{{, {{% or {{#}}) "
                     "that folium would run; pass every string from data through profiles.escape.folium_text"
                 )
+
+
+def _strings_of(value) -> str:
+    """The text of an attribute value as JSON; for GeoJSON, all but the geometries (coordinates hold no text)."""
+    if isinstance(value, dict) and value.get("type") == "FeatureCollection" and isinstance(value.get("features"), list):
+        feats = value["features"]
+        props = [{k: v for k, v in f.items() if k != "geometry"} if isinstance(f, dict) else f for f in feats]
+        rest = {k: v for k, v in value.items() if k != "features"}
+        return json.dumps([rest, props], default=_opaque)
+    return json.dumps(value, default=_opaque)
 
 
 def _opaque(obj) -> str:

@@ -243,7 +243,7 @@ def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
         assert p in shown  # each payload is still there, as the text a reader sees
 
 
-@pytest.mark.parametrize("how", ["layer", "element", "tooltip"])
+@pytest.mark.parametrize("how", ["layer", "element", "tooltip", "property", "feature_id"])
 def test_folium_tripwire_refuses_raw_delimiters_before_rendering(how, tmp_path, monkeypatch):
     """A path that forgot folium_text is refused with ParameterError before folium renders (so nothing runs)."""
     import folium
@@ -264,8 +264,14 @@ def test_folium_tripwire_refuses_raw_delimiters_before_rendering(how, tmp_path, 
         folium.FeatureGroup(name=PWN).add_to(m)
     elif how == "element":
         m.get_root().html.add_child(folium.Element(f"<p>{PWN}</p>"))
-    else:
+    elif how == "tooltip":
         folium.GeoJson(g.__geo_interface__, tooltip=folium.GeoJsonTooltip(fields=["h3_cell"], aliases=[PWN])).add_to(m)
+    else:
+        data = g.assign(name=PWN).__geo_interface__
+        if how == "feature_id":
+            data = g.__geo_interface__
+            data["features"][0]["id"] = PWN
+        folium.GeoJson(data).add_to(m)
     with pytest.raises(ParameterError, match="Jinja2 delimiter"):
         save_profile_map(m, tmp_path / "bad.html")
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "bad.html").exists()
