@@ -367,3 +367,38 @@ def test_public_sources_keep_their_raw_rows_verbatim(tmp_path):
     p = _write(tmp_path / "cams.csv", "camera_id,location,lon,lat,installed\n1,High St,,,2019\n")
     q = read_assets([p], kind="cctv").quarantine.to_pandas()
     assert q["raw"].tolist() == ["1,High St,,,2019"]
+
+
+# ------------------------------------------------------------------------------------------ flags
+
+
+@pytest.mark.parametrize(
+    ("cell", "want"),
+    [
+        ("Y", 1),
+        (" yes ", 1),
+        ("TRUE", 1),
+        ("1", 1),
+        ("No", 0),
+        ("f", 0),
+        ("0", 0),
+        ("", -1),
+        ("Not Known", -1),
+        ("n/a", -1),
+        ("NULL", -1),
+        ("maybe", None),
+        ("yess", None),
+        ("not  known", None),
+        ("Oui", None),
+        ("Ÿ", None),
+    ],
+)
+def test_flag_cells_read_as_documented(tmp_path, cell, want):
+    row = f"A1,19C,01/03/2024 22:00,,375081,164824,{cell},F"
+    res = read_rms([_write(tmp_path / "f.csv", f"{RMS_HEAD}\n{row}\n")], today=TODAY)
+    _check(res)
+    if want is None:
+        q = res.quarantine.to_pandas()
+        assert q["reason"].tolist() == ["bad_flag"] and repr(cell.strip()) in q["detail"][0]
+    else:
+        assert res.events.to_pandas()["domestic_abuse"].tolist() == [want]

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -203,10 +204,65 @@ def datetimes(t: TableRead, col: str, *, dayfirst: bool = True, label: str | Non
     return secs, st, off, (bad, "bad_datetime", fix, detail)
 
 
+def _token_table(groups: dict[int, set[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    toks = [(t.encode(), v) for v, ts in groups.items() for t in sorted(ts) if t]
+    width = max(len(t) for t, _ in toks)
+    table = np.zeros((len(toks), width), np.uint8)
+    for i, (t, _) in enumerate(toks):
+        table[i, : len(t)] = np.frombuffer(t, np.uint8)
+    return table, np.array([len(t) for t, _ in toks], np.int64), np.array([v for _, v in toks], np.int8)
+
+
+_FLAG_TOKENS = _token_table({1: _TRUE, 0: _FALSE, -1: _UNKNOWN})
+
+
+@nb.njit(cache=True, nogil=True)
+def _flag_values(buf, s_arr, e_arr, table, lens, vals):
+    """Y/N cells as int8 (1, 0, -1 not known, -2 not a flag); -3 where the cell is not plain ASCII."""
+    n = len(s_arr)
+    out = np.empty(n, np.int8)
+    for i in range(n):
+        s = s_arr[i]
+        e = e_arr[i]
+        while s < e and (buf[s] == 32 or 9 <= buf[s] <= 13 or 28 <= buf[s] <= 31):  # str.strip()'s ASCII
+            s += 1
+        while e > s and (buf[e - 1] == 32 or 9 <= buf[e - 1] <= 13 or 28 <= buf[e - 1] <= 31):
+            e -= 1
+        if s == e:
+            out[i] = -1
+            continue
+        res = -2
+        for j in range(len(lens)):
+            if lens[j] != e - s:
+                continue
+            same = True
+            for q in range(e - s):
+                c = buf[s + q]
+                if 65 <= c <= 90:
+                    c += 32
+                if c != table[j, q]:
+                    same = False
+                    break
+            if same:
+                res = vals[j]
+                break
+        if res == -2:
+            for p in range(s, e):
+                if buf[p] >= 0x80:
+                    res = -3
+                    break
+        out[i] = res
+    return out
+
+
 def flags(t: TableRead, col: str, *, label: str):
     """A Y/N column as int8: 1 yes, 0 no, -1 unknown; and a problem for other values."""
     if not t.has(col) or len(t) == 0:
         return np.full(len(t), -1, np.int8), None
+    fix = f"{label} must be Y/N (also Yes/No, True/False, 1/0; blank or U for not known)"
+    out = _flag_values(t.buf, *t.spans(col), *_FLAG_TOKENS)
+    if (out >= -1).all():  # the usual case: every cell a known token, read in one pass
+        return out, (np.zeros(len(out), bool), "bad_flag", fix, None)
     codes, values = t.codes(col)
     lut = np.full(max(len(values), 1), -2, np.int8)
     for i, v in enumerate(values):
@@ -215,7 +271,6 @@ def flags(t: TableRead, col: str, *, label: str):
     out = lut[codes] if len(codes) else np.zeros(0, np.int8)
     bad = out == -2
     bad_values = sorted({values[i] for i in np.flatnonzero(lut == -2)})[:5]
-    fix = f"{label} must be Y/N (also Yes/No, True/False, 1/0; blank or U for not known)"
     detail = f"{label} value not Y/N ({', '.join(map(repr, bad_values))})" if bad_values else None
     return out, (bad, "bad_flag", fix, detail)
 
