@@ -539,6 +539,18 @@ def test_no_evaluated_marker_in_any_text_output(planted):
             assert "ZQ49QZ" not in p.read_text(encoding="utf-8", errors="replace"), p.name
 
 
+def test_pdf_prints_the_payloads_as_text(planted):
+    import shutil
+    import subprocess
+
+    _, out, _ = planted
+    if shutil.which("pdftotext") is None or not (out / "report.pdf").is_file():
+        pytest.skip("no Chromium or poppler-utils: report.pdf not printed or not readable here")
+    res = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    text = res.stdout
+    assert "{{7*7}}" in text and "ZQ49QZ" not in text and "alert(1)" in text
+
+
 def test_summaries_still_validate(planted):
     from profiles.summary import validate_summary
 
