@@ -459,9 +459,7 @@ def _file_notes(st: FileReadState, rows_read: int) -> list[str]:
         out.append(HEADER_ONLY)
     if st.gzip_layers > 1:
         out.append(f"gzip inside gzip ({st.gzip_layers} layers) was decompressed")
-    if st.truncated:
-        out.append(f"{st.truncated}; rows after line {st.damaged_after_line or 1:,} are missing")
-    return out
+    return out  # damage is reported by ``truncated`` and ``damaged_after_line`` (the CLI exits 1), as for police.uk
 
 
 class TableFile:
