@@ -858,23 +858,7 @@ def _summary(P: dict, combined, *, shared: bool, threshold: int, n_supp: int) ->
             st = suppress_table(sub, threshold=threshold, value_cols=[a], row_total=False, col_total=True)
             supp.loc[avail, a] = st.mask[a].to_numpy()
             n_supp += int(st.n_primary + st.n_secondary)
-    rows, totals = [], []
-    for a in areas:
-        for m in months:
-            avail = bool(mask_avail.loc[m, a])
-            s = bool(supp.loc[m, a])
-            rows.append(
-                {
-                    "threat_area": a,
-                    "month": m,
-                    "count": int(wide.loc[m, a]) if avail and not s else None,
-                    "suppressed": s,
-                    "available": avail,
-                }
-            )
-        tot = int(wide.loc[mask_avail[a].to_numpy(), a].sum())
-        ts = shared and 0 < tot < threshold
-        totals.append({"threat_area": a, "count": None if ts else tot, "suppressed": ts})
+    rows, totals = _month_rows(areas, list(months), wide, mask_avail, supp, shared=shared, threshold=threshold)
     top = []
     for _, r in combined.places.head(20).iterrows():
         comps = {}
@@ -999,6 +983,34 @@ def _summary(P: dict, combined, *, shared: bool, threshold: int, n_supp: int) ->
         },
     }
     return summary
+
+
+def _month_rows(areas, months, wide, avail, supp, *, shared: bool, threshold: int) -> tuple[list[dict], list[dict]]:
+    """``by_threat_area_month`` rows (area-major) and per-area totals from month x area tables, without cell lookups.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"A": [3, 9]}, index=["2024-01", "2024-02"])
+    >>> rows, totals = _month_rows(["A"], ["2024-01", "2024-02"], w, w > 0, w < 5, shared=True, threshold=5)
+    >>> [r["count"] for r in rows], totals
+    ([None, 9], [{'threat_area': 'A', 'count': 12, 'suppressed': False}])
+    """
+    counts = wide.reindex(index=months, columns=areas).to_numpy()
+    ok = avail.reindex(index=months, columns=areas).to_numpy(bool)
+    hid = supp.reindex(index=months, columns=areas).to_numpy(bool)
+    shown = ok & ~hid
+    rows = [
+        {"threat_area": a, "month": m, "count": c if v else None, "suppressed": h, "available": o}
+        for j, a in enumerate(areas)
+        for m, c, v, h, o in zip(
+            months, counts[:, j].tolist(), shown[:, j].tolist(), hid[:, j].tolist(), ok[:, j].tolist(), strict=True
+        )
+    ]
+    totals = []
+    for a, tot in zip(areas, np.where(ok, counts, 0).sum(axis=0).tolist(), strict=True):
+        ts = bool(shared and 0 < tot < threshold)
+        totals.append({"threat_area": a, "count": None if ts else int(tot), "suppressed": ts})
+    return rows, totals
 
 
 def write_outputs(P: dict, combined, *, out: Path, shared_too: bool, threshold: int, stage) -> dict[str, str]:
