@@ -1,12 +1,24 @@
 """Ingest police.uk street-level crime CSVs, losing nothing.
 
-Every data line read is either accepted (one event) or quarantined with a
+Every record read is either accepted (one event) or quarantined with a
 reason, so ``rows_read == rows_accepted + rows_quarantined`` for every file and
-in total. Blank lines are not rows; they are counted separately.
+in total. Blank lines are not rows; they are counted separately. A record is
+one line, or several when a quoted field holds line breaks (LF, CR LF and a
+lone CR all end lines; see :mod:`hotspots.ingest._csvscan`); line numbers are
+the physical line a record starts on.
 
-Files are read in blocks by numba kernels (:mod:`hotspots.ingest._csvscan`),
+Files are read in blocks by :mod:`hotspots.ingest.blocks` (gzip, nested gzip
+and damaged gzip included) and numba kernels (:mod:`hotspots.ingest._csvscan`),
 validated with array operations and projected to British National Grid
-(EPSG:27700) with one pyproj call per block.
+(EPSG:27700) once per distinct map point. Nothing in a file's content can make
+the reader raise anything but :class:`~hotspots.errors.InputFileError` (file
+unusable as a whole, nothing read); damage after the header keeps every row
+before it and is reported in the reconciliation.
+
+Plausible months run from 2010-12 (police.uk's first) to the run date's month;
+others are quarantined as ``bad_month``. Numeric columns are built in place as
+blocks are merged and string columns are kept as block chunks, so peak memory
+is about the finished table plus a few blocks (10 million rows: about 2.2 GB).
 
 Vintages: when the same ``Crime ID`` appears in more than one file (two
 downloads of the same month), the copy in the *newest vintage* is kept. The
