@@ -434,17 +434,11 @@ def _write_files(tmp_path: Path, src: Source, data: bytes, extra_valid: bool) ->
     return out
 
 
-# ---- known crashes, reported on /work/notes/findings.md and excluded from the properties until fixed -------------
-# Each is also a strict xfail below, so the exclusion is lifted (the xfail fails) the moment the reader is fixed.
-
-KNOWN_OPEN = {
-    # police.uk: an older file with Crime IDs beside a newer file with none -> IndexError in _SeenIds.lookup (H1)
-    "police_uk_vintage_without_ids": "police_uk",
-}
+# ---- crashes the fuzzing found, fixed since, kept as regressions ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="H1: _SeenIds.lookup on an empty index (findings.md)")
-def test_known_police_uk_older_ids_newer_without(tmp_path):
+def test_police_uk_older_ids_beside_a_newer_file_without_ids(tmp_path):
+    """Found by the property below (H1 fixed it): an IndexError in the vintage index when the newer file has no IDs."""
     head = PUK_HEAD + "\n"
     row = f"{{}},2024-01,{_FORCE},{_FORCE},-2.36,51.38,On or near X,E01014370,B 010A,Public order,,\n"
     (tmp_path / "a.csv").write_text(head + row.format("a" * 64))
@@ -479,8 +473,6 @@ def test_mutated_files_reconcile_or_are_refused(tmp_path, name, data):
     src = BY_NAME[name]
     blob = data.draw(mutated_file(src), label="file")
     extra = data.draw(st.booleans(), label="clean file beside it")
-    if extra and "police_uk_vintage_without_ids" in KNOWN_OPEN and name == "police_uk":
-        extra = False  # KNOWN_OPEN: lifted when H1's fix lands
     run_reader(src, _write_files(tmp_path, src, blob, extra), tmp_path / "out")
 
 
