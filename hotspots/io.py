@@ -283,6 +283,8 @@ def read_points(
     ------
     InputFileError
         Missing file, unknown format, no coordinate columns, blank coordinates.
+    ParameterError
+        A ``crs`` pyproj does not know.
 
     Examples
     --------
@@ -292,6 +294,8 @@ def read_points(
     """
     import geopandas as gpd
     import pandas as pd
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
 
     from hotspots.errors import InputFileError
 
@@ -314,9 +318,7 @@ def read_points(
     except InputFileError:
         raise
     except Exception as exc:
-        raise InputFileError(
-            str(path), f"cannot be read ({type(exc).__name__}: {exc})", "check it opens in QGIS"
-        ) from None
+        raise InputFileError(str(path), f"cannot be read ({type(exc).__name__})", "check it opens in QGIS") from None
     if isinstance(df, gpd.GeoDataFrame) and x_col is None:
         if df.crs is None:
             raise InputFileError(str(path), "has no CRS", "set the layer CRS in QGIS and save again")
@@ -347,6 +349,11 @@ def read_points(
         )
     geographic = found[0].lower() in ("lng", "longitude", "lon")
     use_crs = crs or ("EPSG:4326" if geographic else "EPSG:27700")
+    try:
+        use_crs = CRS.from_user_input(use_crs)
+    except CRSError:
+        problem = f"--crs {crs!r}: not a CRS pyproj knows"
+        raise ParameterError(f"{problem}. Fix: give an EPSG code such as EPSG:27700") from None
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=use_crs)
     if not gdf.crs.is_geographic:
         gdf = gdf.assign(x=xs.to_numpy(float), y=ys.to_numpy(float))
@@ -801,11 +808,12 @@ def is_complete_output(folder: str | os.PathLike) -> bool:
 
 
 def check_output_dir(target: str | os.PathLike) -> Path:
-    """Refuse an output folder that cannot or must not be replaced; create its parent; return it.
+    """Refuse an output folder that cannot or must not be replaced; return it. Creates nothing.
 
     Refused (:class:`~hotspots.errors.ParameterError`): an existing file; a
     non-empty folder that is not a previous Safer Spaces output (no
     ``run_complete.json``), so a user's own folder is never deleted. A parent
+    (or, when it does not exist yet, the nearest existing folder above it)
     that cannot be written raises :class:`OutputWriteError`. Call it before
     the first stage of a command so exit 2 means nothing was done.
 
@@ -823,17 +831,23 @@ def check_output_dir(target: str | os.PathLike) -> Path:
             f"--out {target}: folder is not empty and is not a Safer Spaces output (no {RUN_RECORD}); "
             "it is left alone. Fix: give a new or empty folder, or a previous output folder"
         )
-    parent = Path(os.path.abspath(target)).parent
-    with _writing(parent):
-        parent.mkdir(parents=True, exist_ok=True)
-    _probe_writable(parent)
+    _probe_writable(Path(os.path.abspath(target)).parent, target)
     return target
 
 
-def _probe_writable(parent: Path) -> None:
-    """Create and remove a hidden folder in ``parent``: the real answer (read-only, denied, full), up front."""
-    probe = parent / f".safer-spaces-probe-{os.getpid()}-{secrets.token_hex(4)}"
-    with _writing(parent):
+def _probe_writable(parent: Path, target: Path) -> None:
+    """Create and remove a hidden folder where the output's folder will be made: the real answer, up front.
+
+    A missing parent is not created here (an error found later must leave
+    nothing behind): the nearest existing folder above it is probed instead.
+    """
+    existing = parent
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(f"--out {target}: {existing} is a file, not a folder. Fix: give a path in a folder")
+    probe = existing / f".safer-spaces-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    with _writing(existing):
         probe.mkdir()
         probe.rmdir()
 
@@ -957,6 +971,7 @@ def atomic_dir(
     input_rec = _inputs_record(inputs)
     staging = parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     with _writing(parent):
+        parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir()
     try:
         with _signals_raise():
@@ -995,11 +1010,7 @@ def _check_output_file(target: Path) -> None:
     if target.is_dir():
         raise ParameterError(f"--out {target}: is a folder, not a file. Fix: give a file name for the output")
     parent = Path(os.path.abspath(target)).parent
-    if parent.exists() and not parent.is_dir():
-        raise ParameterError(f"--out {target}: {parent} is a file, not a folder. Fix: give a path in a folder")
-    with _writing(parent):
-        parent.mkdir(parents=True, exist_ok=True)
-    _probe_writable(parent)
+    _probe_writable(parent, target)
     for leftover in parent.glob(f".partial-*-{target.name}"):
         pid = leftover.name.removeprefix(".partial-").split("-")[0]
         if pid.isdigit() and not _pid_alive(int(pid)):
@@ -1007,7 +1018,7 @@ def _check_output_file(target: Path) -> None:
 
 
 def check_output_files(targets: Sequence) -> list[Path]:
-    """Refuse output files that are folders; create their folders; return them as paths.
+    """Refuse output files that are folders or cannot be written; return them as paths. Creates nothing.
 
     Examples
     --------
@@ -1069,6 +1080,9 @@ def atomic_files(
     temps = [_temp_name(p, token) for p in paths]
     record_path = paths[0].with_name(paths[0].name + ".complete.json")
     folder = paths[0].parent
+    for d in {p.parent for p in paths}:
+        with _writing(d):
+            d.mkdir(parents=True, exist_ok=True)
     try:
         with _signals_raise():
             with _writing(folder, folder):

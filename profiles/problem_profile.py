@@ -860,7 +860,8 @@ def _summary(P: dict, combined, *, shared: bool, threshold: int, n_supp: int) ->
             n_supp += int(st.n_primary + st.n_secondary)
     rows, totals = _month_rows(areas, list(months), wide, mask_avail, supp, shared=shared, threshold=threshold)
     top = []
-    for _, r in combined.places.head(20).iterrows():
+    # position, not place_rank: fused scores can tie (a shared competition rank); the tie stays visible in place_score
+    for position, (_, r) in enumerate(combined.places.head(20).iterrows(), start=1):
         comps = {}
         for s in ("police_uk", "rms", "streetsafe", "ae"):
             if f"{s}_count" in r:
@@ -868,7 +869,7 @@ def _summary(P: dict, combined, *, shared: bool, threshold: int, n_supp: int) ->
                 comps[s] = None if shared and 0 < v < threshold else v
         top.append(
             {
-                "rank": int(r["place_rank"]),
+                "rank": position,
                 "h3_cell": r["h3_cell"],
                 "place_score": float(r["place_score"]),
                 "components": comps,

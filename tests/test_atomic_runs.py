@@ -362,3 +362,18 @@ def test_atomic_files_all_or_nothing(tmp_path):
     with pytest.raises(ParameterError):
         with atomic_files([tmp_path], command="kde"):
             pass
+
+
+def test_checks_create_nothing(tmp_path):
+    """An error found after the checks must leave nothing: the checks themselves create no folder."""
+    from hotspots.io import check_output_dir, check_output_files
+
+    check_output_dir(tmp_path / "a" / "b" / "out")
+    check_output_files([tmp_path / "c" / "surface.tif"])
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ParameterError):
+        check_output_dir(tmp_path / "f" / "out")
+    with atomic_dir(tmp_path / "a" / "b" / "out", command="t") as stage:  # made when staging starts
+        (stage / "x.txt").write_text("x")
+    assert (tmp_path / "a" / "b" / "out" / "x.txt").exists()
