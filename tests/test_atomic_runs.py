@@ -377,3 +377,15 @@ def test_checks_create_nothing(tmp_path):
     with atomic_dir(tmp_path / "a" / "b" / "out", command="t") as stage:  # made when staging starts
         (stage / "x.txt").write_text("x")
     assert (tmp_path / "a" / "b" / "out" / "x.txt").exists()
+
+
+def test_swap_without_an_atomic_exchange_moves_the_previous_aside_then_removes_it(tmp_path, monkeypatch):
+    import hotspots.io as hio
+
+    monkeypatch.setattr(hio, "_rename_exchange", lambda a, b: False)  # a file system without renameat2
+    out = tmp_path / "out"
+    for text in ("first", "second"):
+        with atomic_dir(out, command="t") as stage:
+            (stage / "a.txt").write_text(text)
+    assert (out / "a.txt").read_text() == "second" and is_complete_output(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
