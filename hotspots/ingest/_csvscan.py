@@ -138,19 +138,25 @@ def _plain_spans(buf, nlf, eof, cls):
     return starts, ends, k, crlf, nul
 
 
-@nb.njit(cache=True, nogil=True)
-def _quoted_field_end(buf, q, eof, max_lines):
-    """Scan a quoted field opened at ``q``: ``(state, j, crossed)``.
+@nb.njit(cache=True, nogil=True, inline="always")
+def _quoted_field_end(buf, q, eof, max_lines, cls):
+    """Scan a quoted field opened at ``q``: ``(state, j, crossed, nul)``.
 
     ``state`` is 1 when it closes at ``j``, 2 when the quote is a stray
     (unclosed within ``max_lines`` line breaks, or closed after a line break
     but not followed by a delimiter), 3 when the buffer ends before that can
-    be decided (only when ``eof`` is false). ``crossed`` counts line breaks.
+    be decided (only when ``eof`` is false). ``crossed`` counts line breaks,
+    ``nul`` whether a NUL byte was passed.
     """
     n = len(buf)
     j = q + 1
     crossed = 0
+    nul = False
     while j < n:
+        t = cls[buf[j]]
+        if t == _ORDINARY:
+            j += 1
+            continue
         b = buf[j]
         if b == QUOTE:
             if j + 1 < n:
@@ -160,17 +166,19 @@ def _quoted_field_end(buf, q, eof, max_lines):
                 if crossed > 0:
                     d = buf[j + 1]
                     if d != COMMA and d != LF and d != CR:
-                        return 2, j, crossed
-                return 1, j, crossed
-            return (1 if eof else 3), j, crossed
-        if b == LF or b == CR:
+                        return 2, j, crossed, nul
+                return 1, j, crossed, nul
+            return (1 if eof else 3), j, crossed, nul
+        if t == _IS_NUL:
+            nul = True
+        else:  # LF or CR
             if b == CR and j + 1 < n and buf[j + 1] == LF:
                 j += 1
             crossed += 1
             if crossed > max_lines:
-                return 2, j, crossed
+                return 2, j, crossed, nul
         j += 1
-    return (2 if eof else 3), j, crossed
+    return (2 if eof else 3), j, crossed, nul
 
 
 @nb.njit(cache=True, nogil=True)
@@ -274,14 +282,12 @@ def _record_spans_quoted(buf, eof, max_lines, nlf, cls):
                 stop = True  # maybe half of a CR LF
                 break
             if c == QUOTE and (i == s or buf[i - 1] == COMMA):
-                state, j, crossed = _quoted_field_end(buf, i, eof, max_lines)
+                state, j, crossed, qnul = _quoted_field_end(buf, i, eof, max_lines, cls)
                 if state == 3:
                     stop = True
                     break
                 if state == 1:
-                    for p in range(i, j):
-                        if buf[p] == NUL:
-                            nul = True
+                    nul = nul or qnul
                     inner += crossed
                     i = j + 1
                     continue
