@@ -110,7 +110,8 @@ def bench_rms(tmp: Path, rows: int = 2_000_000, repeat: int = 3, peer_runs: int 
     for name, runs in (("read_rms", ours), ("pandas peer", peer)):
         for i, r in enumerate(runs):
             print(
-                f"  {name} run {i + 1}: {r['s']:.2f} s = {rows / r['s'] / 1e6:.2f}M rows/s; peak {r['peak_mb']:,.0f} MB"
+                f"  {name} run {i + 1}: {r['s']:.2f} s = {rows / r['s'] / 1e6:.2f}M rows/s "
+                f"(CPU {r['cpu']:.2f} s, all threads); peak {r['peak_mb']:,.0f} MB"
             )
     o = sorted(ours, key=lambda r: r["s"])[(len(ours) - 1) // 2]
     line = (
