@@ -36,6 +36,8 @@ from typing import Any
 from hotspots.errors import InputFileError
 
 __all__ = [
+    "MAX_ITEMS",
+    "MAX_MONTHS",
     "MAX_SUMMARY_BYTES",
     "READ_VERSIONS",
     "SCHEMA_ID",
@@ -60,6 +62,12 @@ READ_VERSIONS: tuple[str, ...] = (SCHEMA_VERSION,)
 
 MAX_SUMMARY_BYTES = 16 * 1024 * 1024
 """Largest ``summary.json`` :func:`load_summary` reads (a real one is tens of kilobytes)."""
+
+MAX_MONTHS = 1_200
+"""Longest period a summary covers (100 years; police.uk itself starts in 2010-12)."""
+
+MAX_ITEMS = 100_000
+"""Longest list in a summary (threat areas x months is a few thousand rows)."""
 
 _MAX_DEPTH = 32  # summary-v1 nests 5 deep; deeper input is refused before validation recurses into it
 
@@ -174,6 +182,26 @@ def _non_finite(obj: Any, parts: tuple = ()) -> Iterator[str]:
             yield from _non_finite(v, (*parts, i))
 
 
+def _oversized(obj: Any) -> Iterator[str]:
+    """Lists longer than any summary has, and periods longer than ``MAX_MONTHS`` (cheap: no list is walked)."""
+    if not isinstance(obj, dict):
+        return
+    per = obj.get("period")
+    months = per.get("months") if isinstance(per, dict) else None
+    if isinstance(months, int) and not isinstance(months, bool) and months > MAX_MONTHS:
+        yield (f"$.period.months: {months} months is more than the {MAX_MONTHS} a summary covers; a month outside "
+               "the data (e.g. 9999-12) was let through: quarantine it and re-run")
+    stack: list[tuple[Any, tuple]] = [(obj, ())]
+    while stack:
+        o, parts = stack.pop()
+        if isinstance(o, dict):
+            stack.extend((v, (*parts, k)) for k, v in o.items() if isinstance(v, dict | list))
+        elif len(o) > MAX_ITEMS:
+            yield f"{_path(parts)}: {len(o):,} items, more than the {MAX_ITEMS:,} a summary can hold"
+        else:
+            stack.extend((v, (*parts, i)) for i, v in enumerate(o) if isinstance(v, dict | list))
+
+
 def _cross_field_errors(s: dict) -> Iterator[str]:
     """Checks that need more than one field; ``s`` already matches the schema."""
     import h3
@@ -250,9 +278,14 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
 
     # Places: real H3 cells at the declared resolution, ranks 1..n, no repeats.
     res = dfn["h3_resolution"]
-    for i, p in enumerate(s["top_places"]):
-        if p["rank"] != i + 1:
-            yield f"$.top_places[{i}].rank: {p['rank']}, expected {i + 1}; list places best first, ranked 1..n"
+    places = s["top_places"]
+    for i, p in enumerate(places):
+        # competition ranking: a place tied with the one before it (same score) shares its rank, else rank = i + 1
+        tie = i > 0 and p["rank"] == places[i - 1]["rank"] and p["place_score"] == places[i - 1]["place_score"]
+        if p["rank"] != i + 1 and not tie:
+            yield (f"$.top_places[{i}].rank: {p['rank']}, expected {i + 1}"
+                   + (f" (or {places[i - 1]['rank']} if tied with the place before)" if i else "")
+                   + "; list places best first, ranked 1..n, ties sharing the first rank of the tie")
         if not h3.is_valid_cell(p["h3_cell"]):
             yield f"$.top_places[{i}].h3_cell: {p['h3_cell']!r} is not a valid H3 cell"
         elif h3.get_resolution(p["h3_cell"]) != res:
@@ -309,6 +342,9 @@ def summary_errors(obj: Any) -> list[str]:
     >>> summary_errors(bad)
     ['$.counts.by_threat_area_month[0].count: -1 is less than the minimum of 0']
     """
+    oversized = list(_oversized(obj))
+    if oversized:  # refused before the schema walks millions of rows
+        return oversized
     errors = sorted(_validator().iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     typed: set = set()  # one type error per path (a field's own type and an if/then branch's)
     kept = []

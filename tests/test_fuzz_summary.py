@@ -273,3 +273,57 @@ def test_compressed_or_cut_summaries_are_refused(tmp_path, level, cut):
     p.write_bytes(zlib.compress(VALID, level)[: cut or None])
     out = _load_or_refuse(p)
     assert isinstance(out, SummaryFileError)
+
+
+# ---- ties in top_places, and summaries too large to validate ---------------------------------------------------------
+
+
+def _places(ranks, scores):
+    s = example_summary()
+    base = s["top_places"][0]
+    cells = ["89195839227ffff", "89195876c97ffff", "89195839223ffff", "8919583922fffff"]
+    rows = zip(ranks, scores, cells, strict=True)
+    s["top_places"] = [dict(base, rank=r, place_score=sc, h3_cell=c) for r, sc, c in rows]
+    return s
+
+
+@pytest.mark.parametrize(
+    ("ranks", "scores", "bad"),
+    [
+        ([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0], None),
+        ([1, 1, 3, 4], [4.0, 4.0, 2.0, 1.0], None),  # competition ranking: a tie shares the first rank
+        ([1, 2, 2, 2], [4.0, 3.0, 3.0, 3.0], None),
+        ([1, 1, 2, 4], [4.0, 4.0, 2.0, 1.0], 2),  # after a tie of two the next is 3
+        ([1, 1, 3, 4], [4.0, 3.9, 2.0, 1.0], 1),  # same rank without the same score is not a tie
+        ([2, 2, 3, 4], [4.0, 4.0, 2.0, 1.0], 0),
+    ],
+)
+def test_top_place_ranks_allow_ties(ranks, scores, bad):
+    errors = [e for e in summary_mod.summary_errors(_places(ranks, scores)) if ".rank" in e]
+    if bad is None:
+        assert errors == []
+    else:
+        assert [e.split(":")[0] for e in errors] == [f"$.top_places[{bad}].rank"]
+
+
+def test_period_longer_than_any_summary_is_refused_before_the_schema(tmp_path):
+    s = example_summary()
+    s["period"].update(last_month="9999-12", months=(9999 - 2024) * 12 + 12)
+    s["counts"]["by_threat_area_month"] = [dict(s["counts"]["by_threat_area_month"][0])] * 200_000
+    errors = summary_mod.summary_errors(s)
+    assert [e.split(":")[0] for e in errors] == ["$.period.months", "$.counts.by_threat_area_month"]
+    p = tmp_path / "summary.json"
+    p.write_text(json.dumps(s))
+    with pytest.raises(SummaryFileError) as ei:
+        load_summary(p)
+    assert ei.value.field == "$.period.months"
+    with pytest.raises(summary_mod.SummaryInvalid):
+        write_summary(s, tmp_path / "out.json")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_limits_allow_a_long_real_period():
+    s = example_summary()
+    s["period"].update(first_month="2010-12", last_month="2026-11", months=192)
+    errors = summary_mod.summary_errors(s)
+    assert not any("more than" in e for e in errors)
