@@ -976,10 +976,21 @@ def open_table(
 
 
 def open_tables(paths: Sequence[str | Path], **kwargs) -> list[TableFile]:
-    """Open several CSVs with :func:`open_table`: every header is checked before any rows are read.
+    r"""Open several CSVs with :func:`open_table`: every header is checked before any rows are read.
 
     Each file is closed again after its header (no reader thread or read-ahead
     blocks wait for their turn) and opened anew when its blocks are read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.csv").write_text("id,x\n1,2\n"); _ = (d / "b.csv").write_text("ident,x\n1,2\n")
+    >>> try:
+    ...     open_tables([d / "a.csv", d / "b.csv"], columns={"id": "id"}, required=["id"], header_fix="-")
+    ... except InputFileError as e:
+    ...     print(Path(e.file).name, e.problem)
+    b.csv header lacks column(s) 'id' (id)
     """
     tables = []
     for p in paths:
@@ -1056,11 +1067,21 @@ def read_header(path: str | Path) -> list[str]:
 
 
 def map_blocks(tf: TableFile, fn: Callable[[TableRead], object], *, workers: int = 2) -> Iterator[object]:
-    """``fn`` over the file's blocks on ``workers`` threads; results in file order.
+    r"""``fn`` over the file's blocks on ``workers`` threads; results in file order.
 
     The numba kernels and pyproj release the GIL, so blocks are decoded and
     validated in parallel while the next ones are read (and gunzipped) on the
     reader's own thread. At most ``2 * workers`` blocks are in flight.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "n.csv"
+    >>> _ = p.write_text("n\n" + "".join(f"{i}\n" for i in range(1000)))
+    >>> f = open_table(p, columns={"n": "n"}, required=["n"], header_fix="-", block_bytes=512)
+    >>> sizes = list(map_blocks(f, len))
+    >>> len(sizes) > 1, sum(sizes), f.rows_read
+    (True, 1000, 1000)
     """
     if workers <= 1:
         for t in tf.blocks():
