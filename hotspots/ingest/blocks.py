@@ -281,7 +281,8 @@ class _Gunzip:
             except zlib.error as exc:
                 # the output of this call is lost with the exception: replay it in small steps
                 out = _salvage(saved, data)
-                self._damaged(f"gzip data is corrupt ({exc})")
+                why = str(exc).split(": ", 1)[-1]  # "Error -3 while decompressing data: invalid ..." -> "invalid ..."
+                self._damaged(f"gzip data is damaged (zlib: {why})")
                 return self._keep(out, n)
             self.pending = self.d.unconsumed_tail
             if self.d.eof:
