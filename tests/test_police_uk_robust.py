@@ -485,3 +485,14 @@ def test_endless_line_is_refused_not_buffered(tmp_path, monkeypatch):
     f.write_bytes(gzip.compress((HEADER + "\n" + puk_row(cid(1)) + "\n").encode() + b"\x00" * (1 << 20)))
     with pytest.raises(InputFileError, match="line 3 runs for more than.*Fix:"):
         read_police_uk([f], block_bytes=4096)
+
+
+def test_bytes_after_the_gzip_stream_are_ignored_with_a_warning(tmp_path):
+    rows = _rows(3)
+    f = tmp_path / "tail.csv.gz"
+    f.write_bytes(gzip.compress((HEADER + "\n" + "\n".join(rows) + "\n").encode()) + b"junk after the stream")
+    res = _read([f])
+    fr = res.reconciliation["files"][0]
+    assert res.reconciliation["rows_accepted"] == 3 and fr["truncated"] is None
+    assert any("after the gzip stream" in w for w in fr["warnings"])
+    assert fr["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()  # the hash covers the junk too

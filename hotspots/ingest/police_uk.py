@@ -1048,6 +1048,7 @@ def _file_warnings(rd: _FileReader) -> list[str]:
         out.append("the file has a header but no data rows (an empty month, or a failed export?)")
     if rd.state.gzip_layers > 1:
         out.append(f"gzip inside gzip ({rd.state.gzip_layers} layers) was decompressed")
+    out.extend(rd.state.notes)  # e.g. bytes after the end of the gzip stream, ignored
     # damage is reported through `truncated` and `damaged_after_line` (exit 1), not repeated here
     return out
 
