@@ -114,7 +114,7 @@ def test_nul_padded_tail_is_one_quarantined_row(tmp_path):
 def test_nul_only_file_is_refused(tmp_path):
     f = tmp_path / "zeros.csv"
     f.write_bytes(b"\x00" * 10_000)
-    with pytest.raises(InputFileError, match="empty|binary"):
+    with pytest.raises(InputFileError, match="nothing but NUL bytes.*Fix: re-download"):
         read_police_uk([f])
 
 

@@ -284,8 +284,12 @@ def _check_header(path: Path) -> None:
         raise InputFileError(
             str(path), f"{st.truncated} within the first line, so no row can be read", "re-download the file"
         )
-    if not head.strip(b"\r\n\t \x00"):
+    if not head.strip(b"\r\n\t "):
         raise InputFileError(str(path), "file is empty", "re-download the file")
+    if not head.strip(b"\r\n\t \x00"):
+        raise InputFileError(
+            str(path), "file starts with nothing but NUL bytes (a failed copy or a disk error)", "re-download the file"
+        )
     buf = np.frombuffer(head, dtype=np.uint8)
     starts, ends, *_ = k._record_spans(buf, True, k.MAX_RECORD_LINES)
     _header_layout(path, _header_fields(path, buf, int(starts[0]), int(ends[0])))
