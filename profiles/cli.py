@@ -475,7 +475,7 @@ def _cmd_kde(args) -> int:
 
     side = args.out.with_name(args.out.name + ".json")
     for target in (args.out, side):
-        _check_output_path(target, folder=False, inputs=[args.points])
+        _check_output_path(target, folder=False, inputs=[args.points, *([args.boundary] if args.boundary else [])])
     if args.grid == "boundary" and not args.boundary:
         raise ParameterError("--grid boundary needs --boundary FILE (the force or study-area polygon)")
     pts = _projected_points(args, "--radius-m/--pixel-m")
