@@ -402,3 +402,26 @@ def test_flag_cells_read_as_documented(tmp_path, cell, want):
         assert q["reason"].tolist() == ["bad_flag"] and repr(cell.strip()) in q["detail"][0]
     else:
         assert res.events.to_pandas()["domestic_abuse"].tolist() == [want]
+
+
+# ------------------------------------------------------------------------------------------ tokenizer
+
+
+def test_column_major_tokenizer_equals_the_byte_layers():
+    from hotspots.ingest import _csvscan as k
+    from hotspots.ingest.table import _split_fields_cm, _transpose
+
+    rng = np.random.default_rng(11)
+    alphabet = np.frombuffer(b'ab ,,,""\t\n\r1', np.uint8)
+    lines = [bytes(rng.choice(alphabet, rng.integers(0, 24))) for _ in range(4000)]
+    lines += [b'', b' ', b'a,"b""c",d', b'"x"y,z', b'"open,', b'a,b,', b',', b'"a\nb",c', b'a,b,c,d,e,f']
+    buf = np.frombuffer(b"".join(lines), np.uint8)
+    ends = np.cumsum([len(x) for x in lines])
+    starts = ends - [len(x) for x in lines]
+    for ncols in (1, 3, 6):
+        want = k._split_fields(buf, starts, ends, ncols)
+        got = _split_fields_cm(buf, starts, ends, ncols)
+        for w, g in zip(want[:3], got[:3], strict=True):
+            assert np.array_equal(_transpose(w), g)
+        assert np.array_equal(want[3], got[3]) and np.array_equal(want[4], got[4])
+    assert {0, 1, 2} <= set(want[4].tolist())  # every status met
