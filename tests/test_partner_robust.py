@@ -409,7 +409,7 @@ def test_flag_cells_read_as_documented(tmp_path, cell, want):
 
 def test_column_major_tokenizer_equals_the_byte_layers():
     from hotspots.ingest import _csvscan as k
-    from hotspots.ingest.table import _split_fields_cm, _transpose
+    from hotspots.ingest.table import _split_fields_cm
 
     rng = np.random.default_rng(11)
     alphabet = np.frombuffer(b'ab ,,,""\t\n\r1', np.uint8)
@@ -422,6 +422,6 @@ def test_column_major_tokenizer_equals_the_byte_layers():
         want = k._split_fields(buf, starts, ends, ncols)
         got = _split_fields_cm(buf, starts, ends, ncols)
         for w, g in zip(want[:3], got[:3], strict=True):
-            assert np.array_equal(_transpose(w), g)
+            assert np.array_equal(w.T, g)
         assert np.array_equal(want[3], got[3]) and np.array_equal(want[4], got[4])
     assert {0, 1, 2} <= set(want[4].tolist())  # every status met

@@ -235,17 +235,6 @@ def _split_fields_cm(buf, starts, ends, ncols):
 
 
 @nb.njit(cache=True, nogil=True)
-def _transpose(a):
-    """Column-major copy of a (rows, fields) array: each field's values contiguous (3x numpy's ``.T`` copy)."""
-    n, m = a.shape
-    out = np.empty((m, n), a.dtype)
-    for i in range(n):
-        for j in range(m):
-            out[j, i] = a[i, j]
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
 def _hash_strings(offsets, data):
     """64-bit hash of each string of an Arrow string array's buffers (never 0)."""
     n = len(offsets) - 1
@@ -752,16 +741,9 @@ class TableFile:
             if not hit.any():
                 continue
             i = np.flatnonzero(hit)
-            fs, fe, _, nf, st = k._split_fields(r.buf, r.starts[i], r.ends[i], self.ncols)
-            text = _raw_strings(
-                r.buf,
-                r.starts[i],
-                r.ends[i],
-                _transpose(fs),
-                _transpose(fe),
-                self.blank_cols,
-                (nf != self.ncols) | (st != 0),
-            )
+            fs, fe, _, nf, st = _split_fields_cm(r.buf, r.starts[i], r.ends[i], self.ncols)
+            misaligned = (nf != self.ncols) | (st != k.LINE_OK)
+            text = _raw_strings(r.buf, r.starts[i], r.ends[i], fs, fe, self.blank_cols, misaligned)
             raw[pos[i]] = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
         again.close()
         self.quarantined.append(
