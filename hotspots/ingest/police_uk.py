@@ -344,15 +344,19 @@ class _GlobalDict:
 
     def encode(self, arr: pa.DictionaryArray) -> np.ndarray:
         """Codes of ``arr`` in this dictionary (-1 for null), as int8/int16/int32 for its size so far."""
+        dtype = _code_dtype(len(self.index) + len(arr.dictionary))
+        idx = arr.indices
+        if idx.null_count == len(idx):  # a missing optional column (Context)
+            return np.full(len(idx), -1, dtype=dtype)
         remap = np.array(
-            [self.index.setdefault(v, len(self.index)) for v in arr.dictionary.to_pylist()] or [0], dtype=np.int32
+            [self.index.setdefault(v, len(self.index)) for v in arr.dictionary.to_pylist()] or [0], dtype=dtype
         )
         self.values = list(self.index)
-        idx = arr.indices
-        codes = remap[idx.fill_null(0).to_numpy(zero_copy_only=False)]
         if idx.null_count:
+            codes = remap[idx.fill_null(0).to_numpy(zero_copy_only=False)]
             codes[idx.is_null().to_numpy(zero_copy_only=False)] = -1
-        return codes.astype(_code_dtype(len(self.values)))
+            return codes
+        return remap[idx.to_numpy()]
 
     def array(self, codes: np.ndarray) -> pa.DictionaryArray:
         """A dictionary array of ``codes`` (int8 or int16 indices when the dictionary is small)."""
@@ -548,7 +552,8 @@ class _FileReader:
 
     def finish(self) -> None:
         """After the last block: register this file's keys for older vintages, flag repeated Crime IDs."""
-        _release_free_memory()  # blocks' temporaries, before the sort below
+        if self.n_accepted >= 1_000_000:  # a big file: its blocks' freed temporaries, before the sort below
+            _release_free_memory()  # (not per small file: fresh pages cost more than the trim saves)
         key = self.columns.pop("key").take()
         has = key != 0
         self.columns["has_id"] = has
