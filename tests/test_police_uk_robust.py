@@ -496,3 +496,17 @@ def test_bytes_after_the_gzip_stream_are_ignored_with_a_warning(tmp_path):
     assert res.reconciliation["rows_accepted"] == 3 and fr["truncated"] is None
     assert any("after the gzip stream" in w for w in fr["warnings"])
     assert fr["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()  # the hash covers the junk too
+
+
+def test_vintages_across_several_months_in_one_file(tmp_path):
+    old = write_puk(
+        tmp_path / "a.csv",
+        [puk_row(cid(1), month="2024-01"), puk_row(cid(2), month="2024-02"), puk_row(cid(3), month="2024-03")],
+    )
+    new = write_puk(tmp_path / "b.csv", [puk_row(cid(2), month="2024-02"), puk_row(cid(1), month="2024-03")])
+    res = _read([old, new])
+    q = res.quarantine.to_pylist()
+    assert [(r["file"], r["line"], r["reason"], r["detail"]) for r in q] == [
+        ("a.csv", 3, "duplicate_crime_id", "kept b.csv line 2")
+    ]
+    assert res.reconciliation["rows_accepted"] == 4

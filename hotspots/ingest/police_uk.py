@@ -296,43 +296,64 @@ def _check_header(path: Path) -> None:
 
 
 class _SeenIds:
-    """(Crime ID, Month) keys of files already read, with where they were accepted.
+    """(Crime ID, Month) keys of newer files, with where they were accepted, one sorted part per month.
 
-    Each file's keys are kept unsorted until a later file needs a lookup, so
-    a single-file ingest never pays for the sort.
+    A key mixes its month in, so a row can only match keys of its own month:
+    with a part per month, adding a monthly file and looking up its rows cost
+    about that file's size, not everything read so far (years of monthly
+    downloads stay linear). The oldest file is never added (nothing follows
+    it), so a single-file ingest never pays for any of this.
     """
 
     def __init__(self) -> None:
-        self.raw: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.raw: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray, month: np.ndarray) -> None:
+        """Add one file's keys (unsorted until :meth:`index`)."""
+        order = np.argsort(month, kind="stable")
+        months, first = np.unique(month[order], return_index=True)
+        bounds = [*first.tolist(), len(order)]
+        for i, m in enumerate(months.tolist()):  # one pass per distinct month (usually one a file)
+            sel = order[bounds[i] : bounds[i + 1]]
+            self.raw.setdefault(m, []).append((h[sel], f[sel], line[sel]))
 
     def index(self) -> None:
-        """Sort the keys added so far for lookups (main thread, between files)."""
-        if not self.raw:
-            return
-        hs = np.concatenate([p[0] for p in self.parts] + [p[0] for p in self.raw])
-        fs = np.concatenate([p[1] for p in self.parts] + [p[1] for p in self.raw])
-        ls = np.concatenate([p[2] for p in self.parts] + [p[2] for p in self.raw])
-        o = np.argsort(hs, kind="stable")
-        self.parts = [(hs[o], fs[o], ls[o])]
-        self.raw = []
+        """Sort the months added since the last call for lookups (main thread, between files)."""
+        for m, new in self.raw.items():
+            parts = ([self.parts[m]] if m in self.parts else []) + new
+            hs = np.concatenate([p[0] for p in parts])
+            fs = np.concatenate([p[1] for p in parts])
+            ls = np.concatenate([p[2] for p in parts])
+            o = np.argsort(hs, kind="stable")
+            self.parts[m] = (hs[o], fs[o], ls[o])
+        self.raw = {}
 
-    def lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def lookup(self, h: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each key: found?, and the file index and line that hold it (call ``index()`` first)."""
-        hs, fs, ls = self.parts[0]
-        if not len(hs):  # newer files had no Crime IDs (anti-social behaviour only)
-            return np.zeros(len(h), dtype=bool), np.full(len(h), -1, np.int32), np.zeros(len(h), np.int64)
-        pos = np.searchsorted(hs, h)
-        pos[pos == len(hs)] = 0
-        found = hs[pos] == h
-        return found, np.where(found, fs[pos], -1).astype(np.int32), np.where(found, ls[pos], 0)
+        found = np.zeros(len(h), dtype=bool)
+        kf = np.full(len(h), -1, dtype=np.int32)
+        kl = np.zeros(len(h), dtype=np.int64)
+        for m in np.unique(month).tolist():  # the block's few distinct months
+            if m not in self.parts or not len(self.parts[m][0]):
+                continue
+            hs, fs, ls = self.parts[m]
+            rows = np.flatnonzero(month == m)
+            pos = np.searchsorted(hs, h[rows])
+            pos[pos == len(hs)] = 0
+            hit = hs[pos] == h[rows]
+            found[rows] = hit
+            kf[rows[hit]] = fs[pos[hit]]
+            kl[rows[hit]] = ls[pos[hit]]
+        return found, kf, kl
 
-    def add(self, h: np.ndarray, f: np.ndarray, line: np.ndarray, *, keep: bool = True) -> np.ndarray:
-        """Add one file's keys (unless ``keep`` is false: no older file follows); returns keys repeated in it."""
-        if keep:
-            self.raw.append((h, f, line))
-        hs = np.sort(h)
-        return np.unique(hs[1:][hs[1:] == hs[:-1]])
+
+def _repeated(keys: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """Keys that occur more than once (sorted; ``keys`` is sorted in place when asked)."""
+    hs = keys if in_place else np.sort(keys)
+    if in_place:
+        hs.sort()
+    return np.unique(hs[1:][hs[1:] == hs[:-1]])
 
 
 class _GlobalDict:
@@ -559,12 +580,13 @@ class _FileReader:
         self.columns["has_id"] = has
         keys = key[has]
         if self.file_idx > 0:  # an older file follows and will look these keys up
-            lines = self.columns["line"].a[: self.columns["line"].n][has]
-            shared = self.seen.add(keys, np.full(len(keys), self.file_idx, np.int32), lines)
+            n = self.columns["line"].n
+            lines = self.columns["line"].a[:n][has]
+            months = self.columns["month"].a[:n][has]
+            self.seen.add(keys, np.full(len(keys), self.file_idx, np.int32), lines, months)
             self.seen.index()
-        else:  # the oldest file is read last: nothing will look its keys up; sort in place
-            keys.sort()
-            shared = np.unique(keys[1:][keys[1:] == keys[:-1]])
+        # the oldest file is read last and never added: its keys can be sorted in place
+        shared = _repeated(keys, in_place=self.file_idx == 0)
         del keys
         self.columns["shared"] = np.isin(key, shared) if len(shared) else np.zeros(len(key), dtype=bool)
 
@@ -573,20 +595,26 @@ class _FileReader:
         acc = b.accepted
         key = acc["key"]
         cand = np.flatnonzero(key != 0)
-        found, kf, kl = self.seen.lookup(key[cand])
+        found, kf, kl = self.seen.lookup(key[cand], acc["month"][cand])
         if not found.any():
             return
         dup = np.zeros(len(key), dtype=bool)
         dup[cand[found]] = True
         raw = _string_array(b.buf, acc["_s"][dup], acc["_e"][dup], np.zeros(int(dup.sum()), np.uint8), strip=False)
-        detail = [f"kept {self.names[f]} line {ln}" for f, ln in zip(kf[found], kl[found], strict=True)]
+        detail = pc.binary_join_element_wise(
+            "kept ",
+            pc.take(pa.array(self.names, pa.string()), pa.array(kf[found])),
+            " line ",
+            pa.array(kl[found]).cast(pa.string()),
+            "",
+        )
         code = _R["duplicate_crime_id"]
         self.quarantined.append(
             {
                 "line": acc["line"][dup],
                 "code": np.full(int(dup.sum()), code, dtype=np.int8),
                 "raw": raw,
-                "detail": pa.array(detail, pa.string()),
+                "detail": detail,
             }
         )
         self.counts[0] -= int(dup.sum())
