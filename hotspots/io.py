@@ -621,6 +621,9 @@ def write_csv(
 # --------------------------------------------------------------------------------------------
 
 RUN_RECORD = "run_complete.json"
+#: Modes of what the atomic writers put in place: outputs may be OFFICIAL-SENSITIVE, so only the user reads them.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _DENIED_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FAULT_ENV = "SAFER_SPACES_FAULT"  # test hook: kill this process at a named point (tests only)
@@ -917,7 +920,8 @@ def atomic_dir(
     """Build a command's output folder in a hidden staging folder and swap it into place when complete.
 
     Yields a fresh folder beside ``target`` (same file system:
-    ``.<name>.partial-<pid>-<random>``). When the block ends normally the
+    ``.<name>.partial-<pid>-<random>``, mode 0700 whatever the umask, so the
+    output is readable by its user only). When the block ends normally the
     completion record ``run_complete.json`` is written last (tool version,
     command, start/finish times, SHA-256 of every input file, config hash,
     every output file with its size and SHA-256), everything is fsynced, and
@@ -972,7 +976,8 @@ def atomic_dir(
     staging = parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     with _writing(parent):
         parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
+        staging.mkdir(mode=PRIVATE_DIR)
+        os.chmod(staging, PRIVATE_DIR)  # whatever the umask: restricted outputs are for this user only
     try:
         with _signals_raise():
             with _writing(parent, staging):
@@ -1044,7 +1049,8 @@ def atomic_files(
     sidecar name from its path, such as ``surface.tif`` -> ``surface.tif.json``,
     lands on the sidecar's temporary path when both are targets). When the
     block ends normally the previous completion record is removed, every
-    temporary file written is fsynced and renamed onto its target (a target
+    temporary file written is made private (mode 0600), fsynced and renamed
+    onto its target (a target
     whose temporary file was not written is removed, so no stale output
     survives), and ``<first target>.complete.json`` is written last. On any
     exception the temporary files are removed and the previous outputs are
@@ -1089,6 +1095,7 @@ def atomic_files(
                 yield temps
                 done = [(t, p) for t, p in zip(temps, paths, strict=True) if t.exists()]
                 for t, _ in done:
+                    os.chmod(t, PRIVATE_FILE)
                     _fsync_path(t)
                 _fault("before_swap")
                 record_path.unlink(missing_ok=True)
@@ -1101,6 +1108,7 @@ def atomic_files(
                 rec = _record(command, started, input_rec, config, outputs)
                 tmp_rec = _temp_name(record_path, token)
                 tmp_rec.write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
+                os.chmod(tmp_rec, PRIVATE_FILE)
                 _fsync_path(tmp_rec)
                 os.replace(tmp_rec, record_path)
                 for d in {p.parent for p in paths}:

@@ -389,3 +389,17 @@ def test_swap_without_an_atomic_exchange_moves_the_previous_aside_then_removes_i
             (stage / "a.txt").write_text(text)
     assert (out / "a.txt").read_text() == "second" and is_complete_output(out)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_outputs_are_private_whatever_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_dir(tmp_path / "out", command="t") as stage:
+            (stage / "a.txt").write_text("x")
+        with atomic_files([tmp_path / "s.csv"], command="t") as (t,):
+            t.write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+    for name in ("s.csv", "s.csv.complete.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
