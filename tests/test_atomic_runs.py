@@ -77,6 +77,7 @@ def _cli(cfg: Path, out: Path, *, env: dict | None = None, preexec=None, wrap: l
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=preexec,
+        start_new_session=True,  # its own process group, as a terminal gives a command (Ctrl-C reaches the group)
     )
 
 
@@ -177,17 +178,22 @@ def test_sigkill_at_the_last_moment_with_a_changed_window_keeps_old_run_consiste
 
 
 @pytest.mark.slow
-def test_sigterm_mid_run_removes_its_staging_folder(baseline, previous):
+@pytest.mark.parametrize(("sig", "handled_rc"), [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 130)])
+def test_sigterm_or_ctrl_c_mid_run_removes_its_staging_folder(baseline, previous, sig, handled_rc):
     parent, out = previous
     proc = _cli(baseline["cfg"], out)
     time.sleep(3.0)
-    proc.send_signal(signal.SIGTERM)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C in a terminal signals the whole process group
+    else:
+        proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode in (128 + signal.SIGTERM, -signal.SIGTERM)
-    assert "Traceback" not in err
     _assert_untouched(parent, out, baseline["snap"])
-    if proc.returncode == 128 + signal.SIGTERM:  # the handler ran (not killed before it was installed)
+    if proc.returncode == handled_rc:  # the handler ran (the signal came after start-up, as intended)
+        assert "Traceback" not in err
         assert [p.name for p in parent.iterdir()] == ["out"]
+    else:  # the signal came before the command started: nothing was staged
+        assert proc.returncode in (-sig, 1)
 
 
 def _limit_file_size(limit: int):
