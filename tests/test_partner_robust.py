@@ -226,6 +226,9 @@ def test_rms_future_dates_are_quarantined_and_old_ones_kept_and_flagged(tmp_path
     assert t["rows_accepted"] == 102
     assert bool(ev.loc["OLD", "non_recent"]) and not ev.drop(index="OLD")["non_recent"].any()
     assert res.reconciliation["non_recent_events"] == 1 and res.reconciliation["run_date"] == TODAY
+    # the coverage is the export's window: the 1998 offence is counted apart, not as 26 years of missing months
+    assert res.reconciliation["coverage"]["first_month"] == "2024-03"
+    assert res.reconciliation["non_recent_oldest_month"] == "1998-02"
     # the same file read a day later accepts both
     later = read_rms([tmp_path / "rms.csv"], today="2024-07-01")
     assert later.reconciliation["total"]["quarantined_by_reason"] == {}

@@ -523,7 +523,12 @@ def read_rms(
     accepted = np.bincount(file_idx, minlength=len(paths))
     unknown_codes = sorted({str(c) for c in all_codes[np.unique(code_id[~known])]})
     extra = {
-        "coverage": coverage(num["t_from"]),
+        "coverage": coverage(num["t_from"][~non_recent]),  # the export's window; non-recent offences apart
+        "non_recent_oldest_month": (
+            str(num["t_from"][non_recent].min().astype("datetime64[s]").astype("datetime64[M]"))
+            if non_recent.any()
+            else None
+        ),
         "offence_table_version": table.version,
         "offence_codes_unknown": int((~known).sum()),
         "offence_codes_unknown_list": unknown_codes[:50],

@@ -1181,7 +1181,11 @@ def month_coverage(months: np.ndarray) -> dict:
     """
     if len(months) == 0:
         return {"first_month": None, "last_month": None, "months": 0, "missing_months": []}
-    u = np.unique(months)
+    lo, hi = int(months.min()), int(months.max())
+    if hi - lo < 1_000_000:  # one counting pass instead of a sort
+        u = lo + np.flatnonzero(np.bincount(months - lo, minlength=hi - lo + 1))
+    else:
+        u = np.unique(months)
     full = np.arange(u[0], u[-1] + 1)
     lab = [f"{1970 + m // 12:04d}-{m % 12 + 1:02d}" for m in (u[0], u[-1])]
     missing = [f"{1970 + m // 12:04d}-{m % 12 + 1:02d}" for m in np.setdiff1d(full, u)]
