@@ -203,7 +203,8 @@ def _child(target: str, seconds: int, timeout: int, stats_file: Path) -> None:
     crash_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         sys.argv[0], str(corpus), f"-max_total_time={seconds}", f"-timeout={timeout}", "-rss_limit_mb=3072",
-        "-max_len=65536", f"-dict={dict_file}", f"-artifact_prefix={crash_dir}/", "-print_final_stats=1",
+        "-max_len=65536", f"-report_slow_units={timeout}", f"-dict={dict_file}", f"-artifact_prefix={crash_dir}/",
+        "-print_final_stats=1",
     ]
     atheris.Setup(argv, rec)
     atheris.Fuzz()
