@@ -47,6 +47,7 @@ __all__ = [
     "check_output_dir",
     "check_output_files",
     "is_complete_output",
+    "verify_output",
     "config_sha256",
     "OutputWriteError",
     "RUN_RECORD",
@@ -808,6 +809,44 @@ def is_complete_output(folder: str | os.PathLike) -> bool:
     False
     """
     return (Path(folder) / RUN_RECORD).is_file()
+
+
+def verify_output(folder: str | os.PathLike) -> list[str]:
+    """Check a finished output against its completion record; return the problems (empty when it is intact).
+
+    Every file the record lists must be there with its size and SHA-256, and
+    no other file may be present, so a mixture of two runs, a truncated file
+    or a file added afterwards is found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "out"
+    >>> with atomic_dir(out, command="demo") as stage:
+    ...     _ = (stage / "a.txt").write_text("hello")
+    >>> verify_output(out)
+    []
+    >>> _ = (out / "a.txt").write_text("changed")
+    >>> verify_output(out)
+    ['a.txt: size or SHA-256 differs from run_complete.json']
+    """
+    folder = Path(folder)
+    if not is_complete_output(folder):
+        return [f"{RUN_RECORD} missing: not a finished Safer Spaces output"]
+    try:
+        rec = json.loads((folder / RUN_RECORD).read_text(encoding="utf-8"))
+        listed = {o["file"]: (o["size"], o["sha256"]) for o in rec["outputs"]}
+    except (ValueError, KeyError, TypeError):
+        return [f"{RUN_RECORD} is not a valid completion record"]
+    present = {o["file"]: (o["size"], o["sha256"]) for o in _outputs_record(folder)}
+    problems = [f"{f}: listed in {RUN_RECORD} but missing" for f in sorted(set(listed) - set(present))]
+    problems += [f"{f}: not listed in {RUN_RECORD}" for f in sorted(set(present) - set(listed))]
+    problems += [
+        f"{f}: size or SHA-256 differs from {RUN_RECORD}"
+        for f in sorted(set(listed) & set(present))
+        if listed[f] != present[f]
+    ]
+    return problems
 
 
 def check_output_dir(target: str | os.PathLike) -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from hotspots.errors import ParameterError
-from hotspots.io import RUN_RECORD, OutputWriteError, atomic_dir, atomic_files, is_complete_output
+from hotspots.io import RUN_RECORD, OutputWriteError, atomic_dir, atomic_files, is_complete_output, verify_output
 from tests.conftest import DATA, ROOT
 
 OLD_WINDOW = "Fri,Sat 21:00-06:00"
@@ -119,6 +119,7 @@ def previous(baseline, tmp_path):
 
 def _assert_untouched(parent: Path, out: Path, snap: dict) -> None:
     assert _snapshot(out) == snap  # byte-identical previous output
+    assert verify_output(out) == []  # and still matching its own completion record
     assert _visible(parent) == ["out"]  # no new folder that looks finished
 
 
@@ -134,6 +135,7 @@ def test_baseline_is_complete_and_its_record_lists_every_output(baseline):
     assert "2024-01-avon-and-somerset-street.csv.gz" in names and baseline["cfg"].name in names
     assert all(len(i["sha256"]) == 64 for i in rec["inputs"])
     assert len(rec["config_sha256"]) == 64
+    assert verify_output(out) == []
     run = json.loads((out / "run.json").read_text())
     assert all(not re.search(r"\.partial-", v) for v in run["outputs"].values())  # final paths, not staging
     assert run["outputs"]["report_html"] == str(out / "report.html")
@@ -409,3 +411,20 @@ def test_outputs_are_private_whatever_the_umask(tmp_path):
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
     for name in ("s.csv", "s.csv.complete.json"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def test_verify_output_finds_a_mixture(tmp_path):
+    out = tmp_path / "out"
+    with atomic_dir(out, command="t") as stage:
+        (stage / "report.html").write_text("window A")
+        (stage / "summary.json").write_text("{}")
+    assert verify_output(out) == []
+    (out / "report.html").write_text("window B")  # as an in-place writer killed midway would leave it
+    (out / "summary.json").unlink()
+    (out / "extra.csv").write_text("x")
+    assert verify_output(out) == [
+        "summary.json: listed in run_complete.json but missing",
+        "extra.csv: not listed in run_complete.json",
+        "report.html: size or SHA-256 differs from run_complete.json",
+    ]
+    assert verify_output(tmp_path) == ["run_complete.json missing: not a finished Safer Spaces output"]
