@@ -865,16 +865,36 @@ def check_output_dir(target: str | os.PathLike) -> Path:
     >>> check_output_dir(f"{tempfile.mkdtemp()}/out").name
     'out'
     """
-    target = Path(target)
+    given = target
+    target = _output_path(target)
     if target.exists() and not target.is_dir():
-        raise ParameterError(f"--out {target}: is a file, not a folder. Fix: give a new folder name for the outputs")
+        raise ParameterError(f"--out {given}: is a file, not a folder. Fix: give a new folder name for the outputs")
     if target.is_dir() and not is_complete_output(target) and any(target.iterdir()):
         raise ParameterError(
-            f"--out {target}: folder is not empty and is not a Safer Spaces output (no {RUN_RECORD}); "
+            f"--out {given}: folder is not empty and is not a Safer Spaces output (no {RUN_RECORD}); "
             "it is left alone. Fix: give a new or empty folder, or a previous output folder"
         )
-    _probe_writable(Path(os.path.abspath(target)).parent, target)
-    return target
+    _probe_writable(target.parent, Path(given))
+    return Path(given)
+
+
+def _output_path(target: str | os.PathLike) -> Path:
+    """The absolute output folder a run replaces: a symlink's own folder, never ``.``/``..``/``/`` by name."""
+    p = Path(target)
+    if p.is_symlink():
+        p = Path(os.path.realpath(p))
+    p = Path(os.path.abspath(p))
+    if p.parent == p or p.name in ("", ".", ".."):
+        raise ParameterError(f"--out {target}: not a folder a run can replace. Fix: give a named folder (--out out)")
+    try:
+        here = os.getcwd()
+    except OSError:  # the current folder was removed: it cannot be inside the target
+        here = None
+    if here is not None and (here == str(p) or here.startswith(str(p) + os.sep)):
+        raise ParameterError(
+            f"--out {target}: is the current folder or holds it. Fix: run from outside it, or give another folder"
+        )
+    return p
 
 
 def _probe_writable(parent: Path, target: Path) -> None:
@@ -1005,14 +1025,13 @@ def atomic_dir(
     >>> json.loads((out / "run_complete.json").read_text())["outputs"][0]["file"]
     'a.txt'
     """
-    target = Path(target)
     check_output_dir(target)
-    parent = Path(os.path.abspath(target)).parent
-    target_abs = parent / target.name
+    target_abs = _output_path(target)
+    parent = target_abs.parent
     _recover(target_abs)
     started = _now()
     input_rec = _inputs_record(inputs)
-    staging = parent / f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+    staging = parent / f".{target_abs.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
     with _writing(parent):
         parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir(mode=PRIVATE_DIR)

@@ -428,3 +428,20 @@ def test_verify_output_finds_a_mixture(tmp_path):
         "report.html: size or SHA-256 differs from run_complete.json",
     ]
     assert verify_output(tmp_path) == ["run_complete.json missing: not a finished Safer Spaces output"]
+
+
+def test_dot_root_and_the_current_folder_are_refused_and_a_symlink_keeps_pointing(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_dir(out, command="t") as stage:
+        (stage / "a.txt").write_text("old")
+    monkeypatch.chdir(out)  # a user inside a previous output asking to replace "."
+    for target in (".", "..", "/"):
+        with pytest.raises(ParameterError), atomic_dir(target, command="t"):
+            pass
+    assert (out / "a.txt").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(out)
+    with atomic_dir("link", command="t") as stage:
+        (stage / "a.txt").write_text("new")
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "link" / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "out"]
