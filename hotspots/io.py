@@ -598,22 +598,24 @@ def write_csv(
     if name.endswith(".tsv"):
         sep = "\t"
     safe = neutralise_frame(data)
-    buf = _io.BytesIO()
-    if isinstance(safe, pa.Table):
-        pacsv.write_csv(safe, buf, pacsv.WriteOptions(quoting_style="needed", delimiter=sep))
-        raw = buf.getvalue()
-    else:
-        # Python's csv quotes a field only for characters of the line terminator: a lone CR inside a cell
-        # would be written bare (and split the row for most readers) unless the terminator holds one
-        eol = "\r\n" if _any_cr(safe) else "\n"
-        raw = safe.to_csv(index=False, sep=sep, lineterminator=eol, float_format=float_format).encode("utf-8")
-    if path.name.lower().endswith(".gz"):
-        buf = _io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=compresslevel, mtime=0) as gz:
-            gz.write(raw)
-        raw = buf.getvalue()
-    with open(path, "wb") as fh:
-        fh.write(raw)
+    with open(path, "wb") as fh, contextlib.ExitStack() as stack:
+        sink = fh  # streamed: no copy of the whole CSV in memory
+        if path.name.lower().endswith(".gz"):
+            gz = gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=compresslevel, mtime=0)
+            sink = stack.enter_context(gz)
+        if isinstance(safe, pa.Table):
+            pacsv.write_csv(safe, sink, pacsv.WriteOptions(quoting_style="needed", delimiter=sep))
+        else:
+            # Python's csv quotes a field only for characters of the line terminator: a lone CR inside a cell
+            # would be written bare (and split the row for most readers) unless the terminator holds one
+            eol = "\r\n" if _any_cr(safe) else "\n"
+            if sink is not fh:  # gzip: one write, as a flush mid-stream would change the bytes of a same table
+                sink.write(safe.to_csv(index=False, sep=sep, lineterminator=eol, float_format=float_format).encode())
+            else:
+                text = _io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
+                safe.to_csv(text, index=False, sep=sep, lineterminator=eol, float_format=float_format)
+                text.flush()
+                text.detach()
     return path
 
 

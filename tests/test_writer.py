@@ -151,3 +151,14 @@ def test_combine_tables_are_neutralised(tmp_path):
             assert not any(DANGER.match(c) and not _number(c) for c in row), (p.name, row)
     risk = _cells(tmp_path / "venue_risk.csv")
     assert restore_cells(pd.Series([r[0] for r in risk[1:]])).tolist() == PAYLOADS
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow"])
+def test_gzip_output_is_the_plain_csv_and_repeatable(tmp_path, kind):
+    df = _frame().drop(columns="mixed")
+    data = pa.Table.from_pandas(df, preserve_index=False) if kind == "arrow" else df
+    plain = write_csv(data, tmp_path / "t.csv").read_bytes()
+    first = write_csv(data, tmp_path / "a.csv.gz").read_bytes()
+    second = write_csv(data, tmp_path / "b.csv.gz").read_bytes()
+    assert first == second and first[4:8] == b"\0\0\0\0"  # same table, same bytes (gzip mtime 0)
+    assert gzip.decompress(first) == plain
