@@ -534,6 +534,24 @@ def neutralise_frame(data):
     return out
 
 
+def _write_arrow_csv(table: pa.Table, path: Path, *, sep: str, compresslevel: int, rows: int = 65_536) -> None:
+    """Arrow table to CSV batch by batch: the neutralised copy is one batch, never the whole table."""
+    import gzip
+
+    names = _neutralise_pandas(_names_series(table.column_names)).tolist()
+    schema = pa.schema([f.with_name(n) for f, n in zip(table.schema, names, strict=True)])
+    options = pacsv.WriteOptions(quoting_style="needed", delimiter=sep)
+    with open(path, "wb") as fh, contextlib.ExitStack() as stack:
+        sink = fh
+        if path.name.lower().endswith(".gz"):
+            gz = gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=compresslevel, mtime=0)
+            sink = stack.enter_context(gz)
+        with pacsv.CSVWriter(sink, schema, write_options=options) as writer:
+            for batch in table.to_batches(max_chunksize=rows):
+                cols = [_neutralise_arrow(c) for c in batch.columns]
+                writer.write_batch(pa.RecordBatch.from_arrays(cols, schema=schema))
+
+
 def _any_cr(df) -> bool:
     import pandas as pd
 
@@ -591,31 +609,28 @@ def write_csv(
     "'=HYPERLINK(""http://x"")",-2
     """
     import gzip
-    import io as _io
 
     path = Path(path)
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".tsv"):
         sep = "\t"
+    if isinstance(data, pa.Table):
+        _write_arrow_csv(data, path, sep=sep, compresslevel=compresslevel)
+        return path
     safe = neutralise_frame(data)
-    with open(path, "wb") as fh, contextlib.ExitStack() as stack:
-        sink = fh  # streamed: no copy of the whole CSV in memory
-        if path.name.lower().endswith(".gz"):
-            gz = gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=compresslevel, mtime=0)
-            sink = stack.enter_context(gz)
-        if isinstance(safe, pa.Table):
-            pacsv.write_csv(safe, sink, pacsv.WriteOptions(quoting_style="needed", delimiter=sep))
-        else:
-            # Python's csv quotes a field only for characters of the line terminator: a lone CR inside a cell
-            # would be written bare (and split the row for most readers) unless the terminator holds one
-            eol = "\r\n" if _any_cr(safe) else "\n"
-            if sink is not fh:  # gzip: one write, as a flush mid-stream would change the bytes of a same table
-                sink.write(safe.to_csv(index=False, sep=sep, lineterminator=eol, float_format=float_format).encode())
-            else:
-                text = _io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
-                safe.to_csv(text, index=False, sep=sep, lineterminator=eol, float_format=float_format)
-                text.flush()
-                text.detach()
+    # Python's csv quotes a field only for characters of the line terminator: a lone CR inside a cell
+    # would be written bare (and split the row for most readers) unless the terminator holds one
+    eol = "\r\n" if _any_cr(safe) else "\n"
+    if path.name.lower().endswith(".gz"):  # one write: a flush mid-stream would change the bytes of a same table
+        text = safe.to_csv(index=False, sep=sep, lineterminator=eol, float_format=float_format).encode("utf-8")
+        with (
+            open(path, "wb") as fh,
+            gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=compresslevel, mtime=0) as gz,
+        ):
+            gz.write(text)
+        return path
+    with open(path, "w", encoding="utf-8", newline="") as fh:  # streamed: no copy of the whole CSV in memory
+        safe.to_csv(fh, index=False, sep=sep, lineterminator=eol, float_format=float_format)
     return path
 
 
