@@ -1,8 +1,16 @@
-"""Read and write the toolkit's files: GeoParquet events, quarantine, reconciliation.
+"""Read and write the toolkit's files: GeoParquet events, quarantine, reconciliation; the one writer.
 
 GeoParquet is written directly from Arrow with WKB point geometry built by
 numpy (no shapely objects for millions of points), so it is fast and light;
 :func:`geopandas.read_parquet` reads it back.
+
+Every CSV/TSV the toolkit writes goes through :func:`write_csv`, which puts a
+leading ``'`` before any string cell a spreadsheet would run as a formula
+(``=``, ``+``, ``-``, ``@``, tab, CR; OWASP); :func:`restore_cells` gives the
+original back. Every command writes through :func:`atomic_dir` (a folder) or
+:func:`atomic_files` (single files): outputs are staged beside the target,
+a completion record is written last, and the result is swapped into place,
+so a failed or killed run leaves the previous output untouched.
 """
 
 from __future__ import annotations
