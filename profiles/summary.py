@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from hotspots.errors import InputFileError
+from hotspots.io import RUN_RECORD, verify_output
 
 __all__ = [
     "MAX_ITEMS",
@@ -529,6 +530,25 @@ def _parse(text: str, file: str) -> Any:
         raise SummaryFileError(file, f"nests deeper than a summary can (more than {_MAX_DEPTH} levels)", fix) from None
 
 
+def _check_run_record(path: Path, file: str) -> None:
+    """Refuse a summary whose run output is not intact (a mixture of two runs, a truncated file).
+
+    Applies when ``run_complete.json`` is in the summary's folder or the one
+    above (as for ``shared/summary.json``); a summary sent on its own is not checked.
+    """
+    for folder in (path.parent, path.parent.parent):
+        if (folder / RUN_RECORD).is_file():
+            problems = verify_output(folder)
+            if problems:
+                raise SummaryFileError(
+                    file,
+                    f"its run output {folder} does not match its {RUN_RECORD} ({len(problems)} problem(s); "
+                    f"first: {problems[0][:160]})",
+                    "re-run the force's profile into a new folder, or send the summary.json of an intact run",
+                )
+            return
+
+
 def load_summary(path: str | os.PathLike) -> dict:
     """Read a force's ``summary.json`` safely and check it is a valid summary of a version this toolkit reads.
 
@@ -538,6 +558,9 @@ def load_summary(path: str | os.PathLike) -> dict:
     no numbers too large for a double, no repeated keys), at most 32 levels
     deep, with a ``schema_version`` in :data:`READ_VERSIONS`, and it must
     pass :func:`validate_summary` (the schema and the cross-field checks).
+    A summary inside a run's output folder (``run_complete.json`` beside it
+    or one folder up) is read only when :func:`hotspots.io.verify_output`
+    finds that output intact.
     Errors never quote the file's contents beyond a JSON path and a short value.
 
     Parameters
@@ -572,6 +595,7 @@ def load_summary(path: str | os.PathLike) -> dict:
 (summary-v1) (field $.schema_version). Fix: ...
     """
     file = os.fspath(path)
+    _check_run_record(Path(path), file)
     text = _decode(_read_capped(Path(path), file), file)
     obj = _parse(text, file)
     if not isinstance(obj, dict):

@@ -327,3 +327,21 @@ def test_limits_allow_a_long_real_period():
     s["period"].update(first_month="2010-12", last_month="2026-11", months=192)
     errors = summary_mod.summary_errors(s)
     assert not any("more than" in e for e in errors)
+
+
+def test_summary_in_a_run_output_is_read_only_when_the_output_is_intact(tmp_path):
+    from hotspots.io import atomic_dir
+
+    out = tmp_path / "out"
+    with atomic_dir(out, command="test") as stage:
+        (stage / "shared").mkdir()
+        write_summary(example_summary(), stage / "summary.json")
+        write_summary(example_summary(), stage / "shared" / "summary.json")
+    assert load_summary(out / "summary.json") == example_summary()
+    assert load_summary(out / "shared" / "summary.json") == example_summary()
+    s = example_summary()
+    s["force"]["name"] = "Another Constabulary"
+    write_summary(s, out / "shared" / "summary.json")  # a file from another run dropped into the output
+    for p in (out / "summary.json", out / "shared" / "summary.json"):
+        with pytest.raises(SummaryFileError, match="does not match its run_complete.json"):
+            load_summary(p)
