@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import shlex
+import signal
 import sys
 import tempfile
 import threading
@@ -932,7 +933,6 @@ def _captured_text() -> str:
 def _die_with_parent(parent: int) -> None:
     """Linux: the worker is killed when the supervisor dies (kill -9 of the command kills the run)."""
     import ctypes
-    import signal
 
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
@@ -953,6 +953,13 @@ def _become_worker(capture, parent: int) -> None:
     os.dup2(capture.fileno(), 2)
     sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
     faulthandler.enable(file=capture)  # a segfault's Python stack goes to the crash file
+    signal.signal(signal.SIGINT, _interrupt_once)
+
+
+def _interrupt_once(signum, frame) -> None:
+    """First SIGINT: stop (KeyboardInterrupt); later ones are ignored so the clean-up is not cut short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _forward_native(capture, code: int) -> None:
@@ -975,8 +982,6 @@ def _supervise(argv: list[str], *, quiet: bool) -> int | None:
     native messages saved to a private crash file. SIGTERM and SIGHUP are
     passed on to the worker, which removes its staging folder.
     """
-    import signal
-
     capture = tempfile.TemporaryFile()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -985,9 +990,10 @@ def _supervise(argv: list[str], *, quiet: bool) -> int | None:
     if pid == 0:
         _become_worker(capture, parent)
         return None
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGTERM, SIGHUP and SIGINT are passed on (a terminal's Ctrl-C reaches the worker twice: it acts on
+    # the first and ignores the rest, see _interrupt_once).
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker too, which stops cleanly
     _, status = os.waitpid(pid, 0)
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)

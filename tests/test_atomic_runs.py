@@ -180,12 +180,16 @@ def test_sigkill_at_the_last_moment_with_a_changed_window_keeps_old_run_consiste
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("sig", "handled_rc"), [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, 130)])
-def test_sigterm_or_ctrl_c_mid_run_removes_its_staging_folder(baseline, previous, sig, handled_rc):
+@pytest.mark.parametrize(
+    ("sig", "handled_rc", "to_group"),
+    [(signal.SIGTERM, 128 + signal.SIGTERM, False), (signal.SIGINT, 130, True), (signal.SIGINT, 130, False)],
+    ids=["sigterm", "ctrl-c", "kill-int"],
+)
+def test_sigterm_or_ctrl_c_mid_run_removes_its_staging_folder(baseline, previous, sig, handled_rc, to_group):
     parent, out = previous
     proc = _cli(baseline["cfg"], out)
     time.sleep(3.0)
-    if sig == signal.SIGINT:
+    if to_group:
         os.killpg(proc.pid, sig)  # Ctrl-C in a terminal signals the whole process group
     else:
         proc.send_signal(sig)
