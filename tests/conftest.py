@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a red CI must be reproducible); HYPOTHESIS_PROFILE=explore draws new
+# ones each run, as the longer fuzz runs do (SAFER_SPACES_FUZZ=long|nightly, benchmarks/fuzz.py).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
