@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from hotspots.errors import ParameterError, SaferSpacesError
+from hotspots.errors import OutputError, ParameterError, SaferSpacesError
 
 __all__ = [
     "read_points",
@@ -655,8 +655,11 @@ _DENIED_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FAULT_ENV = "SAFER_SPACES_FAULT"  # test hook: kill this process at a named point (tests only)
 
 
-class OutputWriteError(SaferSpacesError):
-    """The output folder cannot be written (full disk, quota, read-only, no permission, file too large).
+class OutputWriteError(OutputError):
+    """An atomic run's output folder could not be written (full disk, quota, read-only, no permission, too large).
+
+    The same error as :class:`hotspots.errors.OutputError`, raised once staging has
+    started; its message adds that nothing was written (the staging folder is gone).
 
     Parameters
     ----------
@@ -669,10 +672,7 @@ class OutputWriteError(SaferSpacesError):
     """
 
     def __init__(self, folder: str, problem: str, fix: str):
-        self.file = str(folder)
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{folder}: {problem}; nothing was written. Fix: {fix}")
+        super().__init__(str(folder), f"{problem}; nothing was written", fix)
 
 
 def _fault(point: str) -> None:
