@@ -34,6 +34,7 @@ __all__ = [
     "swapped_bng",
     "future_limit",
     "drop_repeated_ids",
+    "quarantine_repeats",
 ]
 
 # Generous envelopes of Great Britain (+ NI and islands)
@@ -154,13 +155,7 @@ def coordinates(t: TableRead, *, kind: str, x_col: str, y_col: str, no_coords_fi
                 None,
             )
         )
-        good = ok & ~out
-        if good.all():
-            lng, lat = bng_to_wgs84(x, y)
-        else:
-            lng, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
-            if good.any():
-                lng[good], lat[good] = bng_to_wgs84(x[good], y[good])
+        lng, lat = _project_where(bng_to_wgs84, x, y, ok & ~out)
     else:
         lng, lat = a, b
         inside = (lng >= LNG_RANGE[0]) & (lng <= LNG_RANGE[1]) & (lat >= LAT_RANGE[0]) & (lat <= LAT_RANGE[1])
@@ -177,14 +172,18 @@ def coordinates(t: TableRead, *, kind: str, x_col: str, y_col: str, no_coords_fi
                 None,
             )
         )
-        good = ok & inside
-        if good.all():
-            x, y = wgs84_to_bng(lng, lat)
-        else:
-            x, y = np.full(len(lng), np.nan), np.full(len(lng), np.nan)
-            if good.any():
-                x[good], y[good] = wgs84_to_bng(lng[good], lat[good])
+        x, y = _project_where(wgs84_to_bng, lng, lat, ok & inside)
     return x, y, lng, lat, problems
+
+
+def _project_where(project, a: np.ndarray, b: np.ndarray, good: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``project(a, b)`` where ``good``, NaN elsewhere (all rows in one call when every row is good)."""
+    if good.all():
+        return project(a, b)
+    u, v = np.full(len(a), np.nan), np.full(len(a), np.nan)
+    if good.any():
+        u[good], v[good] = project(a[good], b[good])
+    return u, v
 
 
 def datetimes(t: TableRead, col: str, *, dayfirst: bool = True, label: str | None = None):
@@ -408,15 +407,34 @@ def drop_repeated_ids(ev: pd.DataFrame, tables: Sequence[TableFile], *, fix: str
     dup, last = earlier_copies(pa.array(ev["event_id"].astype(str).to_numpy(object), pa.large_string()))
     if not dup.any():
         return ev
-    files = ev["_file"].to_numpy()
-    lines = ev["source_line"].to_numpy()
-    for i, t in enumerate(tables):
+    quarantine_repeats(
+        tables, [t.file for t in tables], ev["_file"].to_numpy(), ev["source_line"].to_numpy(), dup, last, fix=fix
+    )
+    return ev.loc[~dup].reset_index(drop=True)
+
+
+def quarantine_repeats(ledgers, names, files, lines, dup, last, *, fix: str) -> None:
+    """Quarantine each earlier copy of a repeated ID as ``duplicate_id``, naming the file and line kept.
+
+    Parameters
+    ----------
+    ledgers : sequence
+        One per file, each with ``quarantine_lines(lines, reason, fix, details)``.
+    names : sequence of str
+        Display name of each file.
+    files, lines : numpy.ndarray
+        File index and physical line of every event.
+    dup, last : numpy.ndarray
+        From :func:`earlier_copies`: whether an event is an earlier copy, and the index of the copy kept.
+    fix : str
+        The fix written beside each quarantined copy.
+    """
+    for i, led in enumerate(ledgers):
         d = np.flatnonzero(dup & (files == i))
         if len(d):
             kept = last[d]
-            detail = [f"kept {tables[f].file} line {ln}" for f, ln in zip(files[kept], lines[kept], strict=True)]
-            t.quarantine_lines(lines[d], "duplicate_id", fix, np.asarray(detail, dtype=object))
-    return ev.loc[~dup].reset_index(drop=True)
+            detail = [f"kept {names[f]} line {ln}" for f, ln in zip(files[kept], lines[kept], strict=True)]
+            led.quarantine_lines(lines[d], "duplicate_id", fix, np.asarray(detail, dtype=object))
 
 
 def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[np.ndarray, dict]:

@@ -52,6 +52,7 @@ from hotspots.ingest.common import (
     flags,
     future_limit,
     is_synthetic_file,
+    quarantine_repeats,
     reconcile,
     resolve_columns,
     swapped_bng,
@@ -271,12 +272,7 @@ def _late_quarantine(parts: _Parts, ledgers: list[TableFile], names: list[str], 
     lines = np.concatenate(parts.num["source_line"]) if parts.files else np.zeros(0, np.int64)
     parts.num["source_line"] = [lines]
     dup, last = earlier_copies(ids)
-    for i, led in enumerate(ledgers):
-        d = np.flatnonzero(dup & (files == i))
-        if len(d):
-            kept = last[d]
-            detail = [f"kept {names[f]} line {ln}" for f, ln in zip(files[kept], lines[kept], strict=True)]
-            led.quarantine_lines(lines[d], "duplicate_id", _FIX_DUP, np.asarray(detail, dtype=object))
+    quarantine_repeats(ledgers, names, files, lines, dup, last, fix=_FIX_DUP)
     del last
     keep = ~dup
     note: dict = {"checked": False, "why": "coordinates given in degrees"}
