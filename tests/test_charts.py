@@ -10,7 +10,7 @@ import pytest
 from hotspots.errors import ParameterError
 from hotspots.evaluation import pai_curve
 from hotspots.trends import control_limits, monthly_counts
-from profiles.charts import DPI, add_marking, bar_chart, decile_chart, pai_curve_chart, trend_chart
+from profiles.render.charts import DPI, add_marking, bar_chart, decile_chart, pai_curve_chart, trend_chart
 
 NOTE = "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
 MISSING = ["2024-07", "2024-08"]

@@ -13,7 +13,7 @@ from shapely.geometry import Point, box
 
 from hotspots.errors import ParameterError
 from hotspots.grid import cells_to_polygons
-from profiles.webmap import _find_leaflet, profile_map, save_profile_map
+from profiles.render.webmap import _find_leaflet, profile_map, save_profile_map
 
 CENTRE = h3.latlng_to_cell(51.38, -2.36, 9)
 CELLS = sorted(h3.grid_disk(CENTRE, 2))  # 19 cells around Bath

@@ -18,7 +18,7 @@ Sharing rules built in:
   named ``<script>`` or ``{{7*7}}`` is shown as written, never run; GeoJSON
   property keys are column names only when they are plain identifiers, and
   generated otherwise; the title box, legend and CSS are inserted by an
-  element whose template is fixed (:func:`profiles.maps.fixed_html`), never compiled from them.
+  element whose template is fixed (:func:`profiles.render.staticmaps.fixed_html`), never compiled from them.
 
 The saved file holds all the data (GeoJSON and the KDE PNG are embedded), but
 folium links Leaflet and its CSS from public CDNs and the base map comes from
@@ -40,7 +40,7 @@ import pandas as pd
 
 from hotspots.errors import ParameterError
 from profiles.escape import folium_text, folium_texts
-from profiles.maps import PALETTE, _classify, check_no_template_code, count_breaks, fixed_html
+from profiles.render.staticmaps import PALETTE, _classify, check_no_template_code, count_breaks, fixed_html
 
 __all__ = ["GI_CLASSES", "profile_map", "save_profile_map"]
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
-from profiles.charts import without_tex
 from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
+from profiles.render.charts import without_tex
 
 __all__ = ["check_no_template_code", "count_breaks", "fixed_html", "hex_count_map", "hex_count_png"]
 
