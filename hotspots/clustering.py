@@ -35,6 +35,7 @@ Gunawan, A. (2013). A faster algorithm for DBSCAN. Master's thesis, TU Eindhoven
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
+from hotspots.grid import unique_points
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -672,8 +674,6 @@ def dbscan_labels(
     sample = min(n, 20_000)  # police.uk stacks crimes on map points: then cluster each distinct point once, weighted
     cap = 1 << (2 * sample).bit_length()
     if _distinct(x.view(np.int64), y.view(np.int64), sample, cap) < _DEDUPE * sample:
-        from hotspots.grid import unique_points
-
         codes, first = unique_points(x, y)
         wu = np.bincount(codes, weights=w, minlength=len(first)).astype(np.float64)
         lab_u, core_u = _dbscan(x[first], y[first], wu, eps_m, min_samples)
@@ -691,8 +691,6 @@ def _on_halves(kernel, args, halves, grid):
         return
     global _POOL
     if _POOL is None:  # one pool for the process: starting threads on every call costs more than small runs
-        from concurrent.futures import ThreadPoolExecutor
-
         _POOL = ThreadPoolExecutor(1, thread_name_prefix="dbscan")
     other = _POOL.submit(kernel, *args, *halves[1], *grid)
     kernel(*args, *halves[0], *grid)  # this thread takes the first half

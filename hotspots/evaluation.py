@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from hotspots.errors import ParameterError
+from hotspots.grid import cells_area_m2, cells_to_int, cells_to_latlng
 
 __all__ = [
     "cells_in_polygons",
@@ -197,16 +199,12 @@ def evaluate_cells(
     >>> m["hit_rate"], round(m["pai"], 2)
     (0.75, 5.25)
     """
-    from hotspots.grid import cells_to_int
-
     cells = pd.Index(np.asarray(study_cells, dtype=object))
     if cells.has_duplicates:
         cells = cells.drop_duplicates()
     tr = train.groupby(cell_col)[count_col].sum().reindex(cells, fill_value=0).to_numpy(float)
     te = test.groupby(cell_col)[count_col].sum().reindex(cells, fill_value=0).to_numpy(float)
-    from h3ronpy import cells_area_m2
-
-    area = np.asarray(cells_area_m2(cells_to_int(cells.to_numpy())), dtype=float)
+    area = cells_area_m2(cells_to_int(cells.to_numpy()))
     if hot_cells is not None:
         return hotspot_measures(cells.isin(set(hot_cells)), te, tr, area)
     s = tr if score is None else score.reindex(cells).fillna(-np.inf).to_numpy(float)
@@ -261,11 +259,6 @@ def cells_in_polygons(cells, polygons) -> np.ndarray:
     >>> c in cells_in_polygons(list(h3.grid_disk(c, 3)), hull).tolist()
     True
     """
-    import shapely
-    from h3ronpy.vector import cells_to_coordinates
-
-    from hotspots.grid import cells_to_int
-
     cells = np.asarray(cells, dtype=object)
     if not len(cells) or polygons is None or len(polygons) == 0:
         return np.zeros(0, dtype=object)
@@ -273,10 +266,6 @@ def cells_in_polygons(cells, polygons) -> np.ndarray:
         raise ParameterError("polygons need a CRS (e.g. EPSG:27700) to be placed on the H3 grid")
     geom = polygons.geometry if hasattr(polygons, "geometry") else polygons
     area = shapely.union_all(geom.to_crs("EPSG:4326").to_numpy())
-    import pyarrow as pa
-
-    coords = pa.table(cells_to_coordinates(cells_to_int(cells)))
-    lat = coords.column("lat").to_numpy()
-    lng = coords.column("lng").to_numpy()
+    lat, lng = cells_to_latlng(cells_to_int(cells))
     shapely.prepare(area)
     return cells[shapely.contains_xy(area, lng, lat)]

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
-from hotspots.grid import _check_resolution, events_to_cells
+from hotspots.grid import check_resolution, events_to_cells
 from hotspots.kde import Grid, kde_array, qgis_grid
 
 __all__ = [
@@ -151,7 +151,7 @@ def source_grids(
     """
     if band not in BANDS:
         raise ParameterError(f"band must be None, 'nte' or 'other'; got {band!r}")
-    resolution = _check_resolution(resolution)
+    resolution = check_resolution(resolution)
     _require(events, ["source", "lat", "lng", *(["nte_share"] if band else []), *([weight] if weight else [])],
              name="events")
     if events["source"].isna().any():

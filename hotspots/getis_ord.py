@@ -17,12 +17,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from hotspots.errors import ParameterError, require_memory
-from hotspots.grid import _cells_to_str, cells_to_int
+from hotspots.grid import cells_resolution, cells_to_arrow, cells_to_int, cells_to_str, grid_disks
 
 __all__ = ["kring_weights", "study_area_cells", "gi_star", "disk_size", "MAX_K"]
 
@@ -64,10 +65,8 @@ def _require_disk_memory(n_cells: int, k: int, *, name: str) -> None:
 
 def _one_resolution(ints: np.ndarray, *, name: str) -> np.ndarray:
     """The uint64 cells unchanged, after checking they share one H3 resolution."""
-    from h3ronpy import cells_resolution
-
     if len(ints):
-        res = np.asarray(cells_resolution(ints))
+        res = cells_resolution(ints)
         if res.min() != res.max():
             found = sorted(set(np.unique(res).tolist()))
             raise ParameterError(f"{name} mixes H3 resolutions {found}; grid everything at one resolution")
@@ -85,9 +84,6 @@ def _column_cells(col: pd.Series, *, name: str):
     A column pandas already holds in Arrow (the ``str`` dtype of pandas 3) is
     parsed without making a Python string per cell.
     """
-    import pyarrow as pa
-    from h3ronpy import cells_parse
-
     try:
         cells = pa.array(col, from_pandas=True)
     except (pa.ArrowException, TypeError, ValueError):
@@ -97,8 +93,8 @@ def _column_cells(col: pd.Series, *, name: str):
         ints = _cell_ints(col.to_numpy(dtype=object), name=name)  # cells_to_int's checks and messages
         return ints, pa.array(col.to_numpy(dtype=object))
     try:
-        ints = np.asarray(cells_parse(cells)).astype(np.uint64, copy=False)
-    except ValueError:
+        ints = cells_to_int(cells)
+    except ParameterError:
         ints = _cell_ints(col.to_numpy(dtype=object), name=name)  # raises cells_to_int's message
     return _one_resolution(ints, name=name), cells
 
@@ -108,12 +104,9 @@ def _cells_column(cells, added: np.ndarray):
 
     Its dtype is the one pandas infers for Python strings (``str`` in pandas 3, object before).
     """
-    import pyarrow as pa
-    from h3ronpy import cells_to_string
-
     parts = [cells.cast(pa.large_string())]
     if len(added):
-        parts.append(pa.array(cells_to_string(np.ascontiguousarray(added, dtype=np.uint64))).cast(pa.large_string()))
+        parts.append(cells_to_arrow(added).cast(pa.large_string()))
     dtype = pd.Series(np.array([""], dtype=object)).dtype
     return pd.array(pa.concat_arrays(parts), dtype=dtype)
 
@@ -251,19 +244,6 @@ def _sorted_unique(ints: np.ndarray) -> np.ndarray:
     return s[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else s
 
 
-def _disks(ints: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """h3ronpy ``grid_disk`` of each cell: ``(offsets, cells)``, disk ``i`` is ``cells[offsets[i]:offsets[i + 1]]``."""
-    import pyarrow as pa
-    from h3ronpy import grid_disk
-
-    if not len(ints):
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64)
-    disks = pa.array(grid_disk(np.ascontiguousarray(ints, dtype=np.uint64), k))  # one disk (unique cells) a row
-    offsets = disks.offsets.to_numpy().astype(np.int64, copy=False)
-    cells = disks.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
-    return offsets - offsets[0], cells
-
-
 def _hash_cells(ints: np.ndarray):
     """:func:`_hash_index` of distinct cells; raises on a repeated id."""
     table, repeated = _hash_index(np.ascontiguousarray(ints, dtype=np.uint64))
@@ -275,14 +255,14 @@ def _hash_cells(ints: np.ndarray):
 def _kring_csr(ints: np.ndarray, *, k: int, head=None) -> tuple[np.ndarray, np.ndarray]:
     """Binary k-ring weights as CSR ``(indptr, indices)``, self included, columns sorted in each row.
 
-    ``head``, the ``(offsets, cells)`` :func:`_disks` of the first cells of
+    ``head``, the ``(offsets, cells)`` :func:`hotspots.grid.grid_disks` of the first cells of
     ``ints`` at this ``k`` when already computed, is reused.
     """
     table = _hash_cells(ints)
     if head is None:
-        offsets, cells = _disks(ints, k)
+        offsets, cells = grid_disks(ints, k)
     else:
-        tail_offsets, tail_cells = _disks(ints[len(head[0]) - 1 :], k)
+        tail_offsets, tail_cells = grid_disks(ints[len(head[0]) - 1 :], k)
         offsets = np.concatenate([head[0], head[0][-1] + tail_offsets[1:]])
         cells = np.concatenate([head[1], tail_cells])
     return _disks_to_csr(table, np.ascontiguousarray(ints, dtype=np.uint64), offsets, cells)
@@ -336,7 +316,7 @@ def study_area_cells(occupied_cells: ArrayLike, *, mode: str | ArrayLike = "ring
     True
     """
     ints = np.unique(_cell_ints(occupied_cells, name="occupied_cells"))
-    return _cells_to_str(_study_area_ints(ints, mode)).astype(object)
+    return cells_to_str(_study_area_ints(ints, mode)).astype(object)
 
 
 def _study_area_ints(ints: np.ndarray, mode) -> np.ndarray:
@@ -349,7 +329,7 @@ def _study_area_added(ints: np.ndarray, mode) -> tuple[np.ndarray, tuple[int, tu
     """Study-area cells that are not in ``ints`` (unique occupied cells, any order), sorted uint64.
 
     The second item is ``(K, disks)`` for a ``"ring:K"`` mode: the
-    :func:`_disks` of ``ints`` at ``K``, for the weights to reuse; else None.
+    :func:`hotspots.grid.grid_disks` of ``ints`` at ``K``, for the weights to reuse; else None.
     """
     if isinstance(mode, str):
         ring = mode[5:] if mode.startswith("ring:") else ""
@@ -357,7 +337,7 @@ def _study_area_added(ints: np.ndarray, mode) -> tuple[np.ndarray, tuple[int, tu
             return np.zeros(0, dtype=np.uint64), None
         if ring.isdigit() and 1 <= int(ring) <= MAX_K:
             _require_disk_memory(len(ints), int(ring), name="ring:K K")
-            disks = _disks(ints, int(ring))
+            disks = grid_disks(ints, int(ring))
             outside = _not_in_table(_hash_cells(ints), disks[1])
             return _sorted_unique(outside), (int(ring), disks)
         raise ParameterError(

@@ -1,17 +1,28 @@
-"""H3 gridding: events to per-cell counts, and the cells covering a study area.
+"""H3 gridding, and the one H3 adapter: no other module imports h3 or h3ronpy.
 
 Points are indexed with h3ronpy (vectorised H3 v4 in Rust); counts are
 grouped with pandas on integer cell ids. Cell ids are returned as H3 strings
-(``"89195..."``), the form every H3 tool and QGIS plugin reads.
+(``"89195..."``), the form every H3 tool and QGIS plugin reads; the ``uint64``
+form is for the array layer (:func:`cells_to_int`, :func:`cells_to_str`).
+Every H3 operation the package needs (parse, format, resolution, k-ring
+disks, centres, areas, polygons) is a function here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import h3ronpy
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import shapely
+from h3ronpy import ContainmentMode
+from h3ronpy.vector import cells_to_coordinates, cells_to_wkb_polygons, coordinates_to_cells, geometry_to_cells
+from numpy.typing import ArrayLike
 
+from hotspots._kernels import _factorize_int64, _inexact, _snap_keys
 from hotspots.errors import ParameterError
 
 __all__ = [
@@ -21,6 +32,13 @@ __all__ = [
     "boundary_to_cells",
     "cells_to_polygons",
     "cells_to_int",
+    "cells_to_str",
+    "cells_to_arrow",
+    "cells_resolution",
+    "check_resolution",
+    "grid_disks",
+    "cells_to_latlng",
+    "cells_area_m2",
     "unique_points",
     "snap_key",
 ]
@@ -28,7 +46,14 @@ __all__ = [
 H3_RESOLUTIONS = range(7, 12)
 
 
-def _check_resolution(resolution: int) -> int:
+def check_resolution(resolution: int) -> int:
+    """The resolution as an ``int`` after checking it is one the package grids at (7-11).
+
+    Examples
+    --------
+    >>> check_resolution(9)
+    9
+    """
     if isinstance(resolution, bool) or int(resolution) != resolution or resolution not in H3_RESOLUTIONS:
         raise ParameterError(
             f"resolution must be an integer 7-11 (9: ~174 m edge; 10: ~66 m; 11: ~25 m); got {resolution!r}"
@@ -62,9 +87,7 @@ def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, *, resolution: int = 9) ->
     >>> h3.int_to_str(int(c[0])) == h3.latlng_to_cell(51.3813, -2.3590, 9)
     True
     """
-    from h3ronpy.vector import coordinates_to_cells
-
-    resolution = _check_resolution(resolution)
+    resolution = check_resolution(resolution)
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     lng = np.ascontiguousarray(lng, dtype=np.float64)
     if len(lat) != len(lng):
@@ -79,34 +102,129 @@ def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, *, resolution: int = 9) ->
     return np.asarray(coordinates_to_cells(lat, lng, resolution)).astype(np.uint64, copy=False)
 
 
-def _cells_to_str(cells: np.ndarray) -> np.ndarray:
-    """uint64 cells to H3's string form (lower-case hex), vectorised."""
-    from h3ronpy import cells_to_string
+def cells_to_arrow(cells: np.ndarray) -> pa.Array:
+    """``uint64`` cells to an Arrow string array of H3 ids (no Python string per cell).
 
+    Examples
+    --------
+    >>> cells_to_arrow(np.array([617439010317926399], dtype=np.uint64)).to_pylist()
+    ['89195823077ffff']
+    """
+    if not len(cells):
+        return pa.array([], type=pa.string())
+    return pa.array(h3ronpy.cells_to_string(np.ascontiguousarray(cells, dtype=np.uint64)))
+
+
+def cells_to_str(cells: np.ndarray) -> np.ndarray:
+    """``uint64`` cells to H3's string form (lower-case hex), vectorised: an object array.
+
+    Examples
+    --------
+    >>> cells_to_str(np.array([617439010317926399], dtype=np.uint64)).tolist()  # h3.int_to_str gives the same
+    ['89195823077ffff']
+    """
     if not len(cells):
         return np.array([], dtype=object)
-    import pyarrow as pa
-
-    return pa.array(cells_to_string(np.ascontiguousarray(cells, dtype=np.uint64))).to_numpy(zero_copy_only=False)
+    return cells_to_arrow(cells).to_numpy(zero_copy_only=False)
 
 
-def cells_to_int(cells) -> np.ndarray:
+_cells_to_str = cells_to_str  # old private name (profiles' old modules and tests/test_combine.py)
+
+
+def cells_to_int(cells: ArrayLike | pa.Array) -> np.ndarray:
     """H3 cell strings to ``uint64``, vectorised; raises on an invalid id.
+
+    Parameters
+    ----------
+    cells : array-like of str, or a pyarrow string array
+        H3 cell ids. An Arrow array is parsed without a Python string per cell.
+
+    Returns
+    -------
+    ndarray of uint64
+
+    Raises
+    ------
+    ParameterError
+        If an id is not an H3 cell.
 
     Examples
     --------
     >>> cells_to_int(["89195823077ffff"]).tolist()  # h3.str_to_int gives the same
     [617439010317926399]
     """
-    from h3ronpy import cells_parse
-
-    arr = np.asarray(cells, dtype=object)
+    arr: Any = cells if isinstance(cells, pa.Array) else np.asarray(cells, dtype=object)
     if not len(arr):
         return np.zeros(0, dtype=np.uint64)
     try:
-        return np.asarray(cells_parse(arr)).astype(np.uint64, copy=False)
+        return np.asarray(h3ronpy.cells_parse(arr)).astype(np.uint64, copy=False)
     except ValueError as exc:
         raise ParameterError(f"not an H3 cell id: {exc}") from None
+
+
+def cells_resolution(cells: np.ndarray) -> np.ndarray:
+    """H3 resolution of each ``uint64`` cell.
+
+    Examples
+    --------
+    >>> cells_resolution(cells_to_int(["89195823077ffff"])).tolist()
+    [9]
+    """
+    if not len(cells):
+        return np.zeros(0, dtype=np.uint8)
+    return np.asarray(h3ronpy.cells_resolution(np.ascontiguousarray(cells, dtype=np.uint64)))
+
+
+def grid_disks(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cells within ``k`` grid steps of each ``uint64`` cell (itself included), as a ragged array.
+
+    Returns
+    -------
+    offsets : ndarray of int64, shape (n + 1,)
+        Disk ``i`` is ``cells[offsets[i]:offsets[i + 1]]``.
+    cells : ndarray of uint64
+        The disks' cells, one disk after another, each disk's cells distinct.
+
+    Examples
+    --------
+    >>> offsets, disk = grid_disks(cells_to_int(["89195823077ffff"]), 1)
+    >>> offsets.tolist(), len(disk)
+    ([0, 7], 7)
+    """
+    if not len(cells):
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    disks = pa.array(h3ronpy.grid_disk(np.ascontiguousarray(cells, dtype=np.uint64), k))
+    offsets = disks.offsets.to_numpy().astype(np.int64, copy=False)
+    flat = disks.flatten().to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+    return offsets - offsets[0], flat
+
+
+def cells_to_latlng(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 centres (``lat``, ``lng`` in degrees) of ``uint64`` cells.
+
+    Examples
+    --------
+    >>> lat, lng = cells_to_latlng(cells_to_int(["89195823077ffff"]))
+    >>> bool(abs(lat[0] - 51.38) < 0.01 and abs(lng[0] + 2.36) < 0.01)
+    True
+    """
+    if not len(cells):
+        return np.zeros(0), np.zeros(0)
+    coords = pa.table(cells_to_coordinates(np.ascontiguousarray(cells, dtype=np.uint64)))
+    return coords.column("lat").to_numpy(), coords.column("lng").to_numpy()
+
+
+def cells_area_m2(cells: np.ndarray) -> np.ndarray:
+    """Exact area of each ``uint64`` cell in square metres (H3 cells vary a few per cent in size).
+
+    Examples
+    --------
+    >>> 90_000 < float(cells_area_m2(cells_to_int(["89195823077ffff"]))[0]) < 120_000
+    True
+    """
+    if not len(cells):
+        return np.zeros(0)
+    return np.asarray(h3ronpy.cells_area_m2(np.ascontiguousarray(cells, dtype=np.uint64)), dtype=float)
 
 
 def events_to_cells(
@@ -188,7 +306,7 @@ def events_to_cells(
     for (n, values), c in zip(reversed(levels), reversed(by), strict=True):
         rest, code = np.divmod(rest, n)
         out[c] = values.take(code) if hasattr(values, "take") else np.asarray(values)[code]
-    frame = pd.DataFrame({"h3_cell": _cells_to_str(cell_values[rest].astype(np.uint64))})
+    frame = pd.DataFrame({"h3_cell": cells_to_str(cell_values[rest].astype(np.uint64))})
     for c in by:
         frame[c] = out[c]
     frame["count"] = np.bincount(inverse, minlength=len(groups)).astype(np.int64)
@@ -206,8 +324,6 @@ def snap_key(lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
     >>> int(snap_key(np.array([-2.359463]), np.array([51.381912]))[0])
     56552764977640537
     """
-    from hotspots._kernels import _snap_keys
-
     return _snap_keys(np.ascontiguousarray(lng, dtype=np.float64), np.ascontiguousarray(lat, dtype=np.float64))
 
 
@@ -255,8 +371,6 @@ def unique_points(lng: np.ndarray, lat: np.ndarray, *, key: np.ndarray | None = 
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     if not len(lng):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    from hotspots._kernels import _factorize_int64, _inexact
-
     codes, first = _factorize_int64(np.ascontiguousarray(snap_key(lng, lat) if key is None else key, dtype=np.int64))
     extra = _inexact(lng, lat, first, codes)
     if len(extra):  # sub-1e-6-degree differences (force RMS data): give them their own codes
@@ -291,11 +405,7 @@ def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:
     >>> 20 < len(cells) < 60
     True
     """
-    import shapely
-    from h3ronpy import ContainmentMode
-    from h3ronpy.vector import geometry_to_cells
-
-    resolution = _check_resolution(resolution)
+    resolution = check_resolution(resolution)
     geom = boundary
     if hasattr(boundary, "crs"):
         if boundary.crs is None:
@@ -316,7 +426,7 @@ def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:
         np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.IntersectsBoundary)) for p in parts
     ]
     cells = np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
-    return _cells_to_str(cells)
+    return cells_to_str(cells)
 
 
 def cells_to_polygons(cells, *, crs: str = "EPSG:4326"):
@@ -340,10 +450,7 @@ def cells_to_polygons(cells, *, crs: str = "EPSG:4326"):
     >>> poly.geom_type.tolist()
     ['Polygon']
     """
-    import geopandas as gpd
-    import pyarrow as pa
-    import shapely
-    from h3ronpy.vector import cells_to_wkb_polygons
+    import geopandas as gpd  # heavy: imported when polygons are asked for
 
     ints = cells_to_int(cells)
     wkb = pa.array(cells_to_wkb_polygons(ints)).to_numpy(zero_copy_only=False) if len(ints) else []

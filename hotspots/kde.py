@@ -40,12 +40,14 @@ Wand, M. P. and Jones, M. C. (1995). Kernel Smoothing, p. 175.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
 
 from hotspots.errors import ParameterError, memory_budget, require_memory
+from hotspots.grid import unique_points
 
 __all__ = [
     "KERNELS",
@@ -538,10 +540,6 @@ def kde_array(
 
 
 def _exact(x, y, w, g: Grid, r, kid, decay, threads):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from hotspots.grid import unique_points
-
     # police.uk points stack on map points: scatter each distinct point once (when it pays)
     sample = min(len(x), 100_000)
     _, f_s = unique_points(x[:sample], y[:sample])

@@ -18,7 +18,7 @@ from scipy.stats import false_discovery_control
 
 from hotspots.errors import ParameterError
 from hotspots.getis_ord import _check_k, _gi_star_z, kring_weights, study_area_cells
-from hotspots.grid import _cells_to_str, cells_to_int
+from hotspots.grid import cells_to_int, cells_to_str
 
 __all__ = ["classify_hotspots", "mann_kendall", "SFHOTSPOT_CLASSES"]
 
@@ -234,7 +234,7 @@ def classify_hotspots(
         raise ParameterError(f"period_adjust must be 'holm' (sfhotspot), 'bh' or 'none'; got {period_adjust!r}")
     cells, period_index, cube = _to_cube(frame, cell_col=cell_col, period_col=period_col, value=value, periods=periods)
     area = study_area_cells(cells, mode=study_area)
-    added = _cells_to_str(np.setdiff1d(cells_to_int(area), cells_to_int(cells))).astype(object)
+    added = cells_to_str(np.setdiff1d(cells_to_int(area), cells_to_int(cells))).astype(object)
     cells = np.concatenate([cells, added])
     cube = np.concatenate([cube, np.zeros((len(added), cube.shape[1]))])
     if len(cells) < 3:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hotspots.errors import ParameterError
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
 from hotspots.ingest.table import TableFile, TableRead, earlier_copies, month_coverage
@@ -374,8 +375,6 @@ def resolve_columns(defaults: dict[str, str], overrides, *, what: str) -> dict[s
     >>> resolve_columns({"id": "ID", "lat": "Lat"}, {"id": "Ref"}, what="A&E")
     {'id': 'Ref', 'lat': 'Lat'}
     """
-    from hotspots.errors import ParameterError
-
     cols = dict(defaults)
     if overrides:
         unknown = set(overrides) - set(defaults)
@@ -387,8 +386,6 @@ def resolve_columns(defaults: dict[str, str], overrides, *, what: str) -> dict[s
 
 def file_list(paths, *, reader: str) -> list[Path]:
     """``paths`` as a non-empty list of Path (the reader's name in the error)."""
-    from hotspots.errors import ParameterError
-
     out = [Path(p) for p in paths]
     if not out:
         raise ParameterError(f"{reader} needs at least one file")
@@ -538,10 +535,8 @@ def utc_to_local(secs: np.ndarray, offset_min: np.ndarray) -> np.ndarray:
     >>> utc_to_local(s, np.array([0, NO_OFFSET])).astype(str).tolist()
     ['2024-07-05T23:14:03', '2024-07-05T22:14:03']
     """
-    from hotspots.ingest._datetimes import NO_OFFSET
-
     off = np.asarray(offset_min, dtype=np.int64)
-    has = off != NO_OFFSET
+    has = off != dt.NO_OFFSET
     utc = np.asarray(secs, dtype=np.int64) - np.where(has, off * 60, 0)
     local = pd.to_datetime(utc, unit="s", utc=True).tz_convert("Europe/London").tz_localize(None)
     return np.where(has, local.to_numpy().astype("datetime64[s]"), np.asarray(secs).astype("datetime64[s]"))

@@ -35,6 +35,7 @@ from hotspots.ingest import _datetimes as dt
 from hotspots.ingest.common import (
     LAT_RANGE,
     LNG_RANGE,
+    bng_to_wgs84,
     coordinates,
     coverage,
     datetimes,
@@ -286,8 +287,6 @@ def read_venues(
             for t, g in zip(tables, geo, strict=True)
         ]
         postcodes = postcode_lookup(pd.concat(placed, ignore_index=True))
-    from hotspots.ingest.common import bng_to_wgs84
-
     frames: list[pd.DataFrame] = []
     for p, fmt, t, (x, y, lng, lat, cp) in zip(paths, formats, tables, geo, strict=True):
         cols = VENUE_FORMATS[fmt]
