@@ -38,7 +38,14 @@ __all__ = [
     "TimeConfig",
     "HarmConfig",
     "FusionConfig",
+    "SurfaceConfig",
+    "KDEConfig",
+    "GiStarConfig",
+    "DBSCANConfig",
+    "EvaluationConfig",
+    "HotspotsConfig",
     "DisclosureConfig",
+    "RELEASES",
     "load_config",
     "check_inputs",
     "config_to_dict",
@@ -215,14 +222,51 @@ class HarmConfig:
             raise ConfigError(f"harm.index must be 'cambridge_chi', 'ons_css' or 'none'; got {_show(self.index)}")
 
 
+KERNELS = ("quartic", "triangular", "uniform", "triweight", "epanechnikov")
+PLACE_SCORE_METHODS = ("share", "rank_pct")
+PLACE_SCORE_VALUES = ("count", "weight_sum")
+RELEASES = ("partner", "publication")
+DEFAULT_THRESHOLDS = {"partner": 10, "publication": 5}
+DEFAULT_SHARED_HANDLING = (
+    "Disclosure-controlled version for partners under the information-sharing agreement: counts below "
+    "{threshold} and the values that would reveal them are withheld. Do not publish."
+)
+
+
+def _check_metres(name: str, value: float, lo: float, hi: float, hint: str) -> None:
+    if not lo < value <= hi:
+        raise ConfigError(f"{name} must be in ({lo:g}, {hi:g}] metres ({hint}); got {_show(value)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurfaceConfig:
+    """The fused KDE surfaces (harm-weighted recorded crime, perception gap): radius and pixel size."""
+
+    radius_m: float = 400.0
+    pixel_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        _check_metres("fusion.kde.radius_m", self.radius_m, 0, 10_000, "400 m is a street-level hotspot scale")
+        _check_metres("fusion.kde.pixel_m", self.pixel_m, 0, 1_000, "100 m pixels; at most the radius")
+        if self.pixel_m > self.radius_m:
+            raise ConfigError(
+                f"fusion.kde.pixel_m ({self.pixel_m:g}) must not exceed fusion.kde.radius_m ({self.radius_m:g}); "
+                "make the pixels smaller"
+            )
+
+
 @dataclass(frozen=True, kw_only=True)
 class FusionConfig:
-    """How sources combine into a place score, and venue-risk distance."""
+    """How sources combine into a place score, venue-risk distance, and the fused surfaces."""
 
     source_weights: dict[str, float] = field(
         default_factory=lambda: {"police_uk": 1.0, "rms": 1.0, "streetsafe": 1.0, "ae": 1.0}
     )
     venue_distance_m: float = 50.0
+    place_score: str = "share"
+    place_score_value: str = "count"
+    top_places: int = 20
+    kde: SurfaceConfig = field(default_factory=SurfaceConfig)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.source_weights) - {"police_uk", "rms", "streetsafe", "ae"})
@@ -238,20 +282,152 @@ class FusionConfig:
             raise ConfigError("fusion.source_weights are all 0; give at least one source a weight above 0")
         if not 0 < self.venue_distance_m <= 1000:
             raise ConfigError(f"fusion.venue_distance_m must be in (0, 1000] metres; got {self.venue_distance_m}")
+        if self.place_score not in PLACE_SCORE_METHODS:
+            raise ConfigError(
+                f"fusion.place_score must be 'share' (mean share of each source's total) or 'rank_pct' (mean "
+                f"percentile); got {_show(self.place_score)}"
+            )
+        if self.place_score_value not in PLACE_SCORE_VALUES:
+            raise ConfigError(
+                f"fusion.place_score_value must be 'count' or 'weight_sum' (harm-weighted); got "
+                f"{_show(self.place_score_value)}"
+            )
+        if not 1 <= self.top_places <= 1000:
+            raise ConfigError(f"fusion.top_places must be 1-1000 (places listed with labels); got {self.top_places}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class KDEConfig:
+    """Kernel density of police.uk VAWG-relevant crime (QGIS Heatmap conventions)."""
+
+    kernel: str = "quartic"
+    radius_m: float = 400.0
+    pixel_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        if self.kernel not in KERNELS:
+            raise ConfigError(f"hotspots.kde.kernel must be one of {', '.join(KERNELS)}; got {_show(self.kernel)}")
+        _check_metres("hotspots.kde.radius_m", self.radius_m, 0, 10_000, "400 m is a street-level hotspot scale")
+        _check_metres("hotspots.kde.pixel_m", self.pixel_m, 0, 1_000, "100 m pixels; at most the radius")
+        if self.pixel_m > self.radius_m:
+            raise ConfigError(
+                f"hotspots.kde.pixel_m ({self.pixel_m:g}) must not exceed hotspots.kde.radius_m "
+                f"({self.radius_m:g}); make the pixels smaller"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiStarConfig:
+    """Getis-Ord Gi* over every H3 cell of the force area."""
+
+    k: int = 1
+    alpha: float = 0.05
+    fdr: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= 10:
+            raise ConfigError(f"hotspots.gi_star.k must be 1-10 grid steps (1 = the six touching cells); got {self.k}")
+        if not 0 < self.alpha < 0.5:
+            raise ConfigError(f"hotspots.gi_star.alpha must be in (0, 0.5), e.g. 0.05; got {_show(self.alpha)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DBSCANConfig:
+    """DBSCAN clusters of police.uk map points, and the optional zoom box of its figure."""
+
+    eps_m: float = 100.0
+    min_samples: int = 60
+    zoom: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _check_metres("hotspots.dbscan.eps_m", self.eps_m, 0, 5_000, "100 m groups points on one street block")
+        if not 2 <= self.min_samples <= 100_000:
+            raise ConfigError(f"hotspots.dbscan.min_samples must be 2-100000; got {self.min_samples}")
+        if self.zoom is not None:
+            z = self.zoom
+            if len(z) != 4 or not (z[0] < z[2] and z[1] < z[3]):
+                raise ConfigError(
+                    "hotspots.dbscan.zoom must be [xmin, ymin, xmax, ymax] in EPSG:27700 metres with xmin < xmax "
+                    f"and ymin < ymax (e.g. [353000, 168000, 365000, 177500] for Bristol); got {_show(list(z))}"
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationConfig:
+    """Held-out quality of the hotspot layers: train on earlier months, test on the last ones."""
+
+    test_months: int = 6
+    min_train_months: int = 6
+    top_cells_share: float = 0.01
+    kde_top_share: float = 0.05
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.test_months <= 60:
+            raise ConfigError(f"hotspots.evaluation.test_months must be 1-60; got {self.test_months}")
+        if not 1 <= self.min_train_months <= 120:
+            raise ConfigError(f"hotspots.evaluation.min_train_months must be 1-120; got {self.min_train_months}")
+        for name in ("top_cells_share", "kde_top_share"):
+            v = getattr(self, name)
+            if not 0 < v <= 0.5:
+                raise ConfigError(
+                    f"hotspots.evaluation.{name} must be a share in (0, 0.5], e.g. 0.01 for 1%; got {_show(v)}"
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotspotsConfig:
+    """Every parameter of the 'where' analyses (KDE, Gi*, DBSCAN, held-out evaluation)."""
+
+    top_places: int = 15
+    kde: KDEConfig = field(default_factory=KDEConfig)
+    gi_star: GiStarConfig = field(default_factory=GiStarConfig)
+    dbscan: DBSCANConfig = field(default_factory=DBSCANConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.top_places <= 1000:
+            raise ConfigError(f"hotspots.top_places must be 1-1000 (police.uk cells listed); got {self.top_places}")
 
 
 @dataclass(frozen=True, kw_only=True)
 class DisclosureConfig:
-    """Small-number suppression for outputs marked for sharing (written beside the restricted ones)."""
+    """Disclosure control of the shared version (written beside the restricted outputs, never over them).
+
+    ``release`` is ``"partner"`` (default threshold 10) or ``"publication"``
+    (default 5); ``threshold`` overrides the default (after loading it always
+    holds the threshold in force); ``handling`` is the handling line of the
+    shared version (``{threshold}`` is filled in by :attr:`shared_handling`).
+
+    Examples
+    --------
+    >>> DisclosureConfig(release="publication").threshold, DisclosureConfig().threshold
+    (5, 10)
+    """
 
     share: bool = False
-    threshold: int = 5
+    release: str = "partner"
+    threshold: int | None = None
+    handling: str = DEFAULT_SHARED_HANDLING
 
     def __post_init__(self) -> None:
-        if not 2 <= self.threshold <= 100:
+        if self.release not in RELEASES:
+            raise ConfigError(
+                f"disclosure.release must be 'partner' (threshold 10) or 'publication' (threshold 5); got "
+                f"{_show(self.release)}"
+            )
+        if self.threshold is None:  # the release's default: 10 for partners, 5 for publication
+            object.__setattr__(self, "threshold", DEFAULT_THRESHOLDS[self.release])
+        elif not 2 <= self.threshold <= 100:
             raise ConfigError(
                 f"disclosure.threshold must be 2-100 (5 for publication, 10 for partners); got {_show(self.threshold)}"
             )
+        if not self.handling.strip():
+            raise ConfigError("disclosure.handling must not be blank; give the shared version's handling line")
+
+    @property
+    def shared_handling(self) -> str:
+        """The shared version's handling line with the threshold filled in."""
+        return self.handling.replace("{threshold}", str(self.threshold))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,6 +445,7 @@ class Config:
     time: TimeConfig = field(default_factory=TimeConfig)
     harm: HarmConfig = field(default_factory=HarmConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    hotspots: HotspotsConfig = field(default_factory=HotspotsConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     source_file: Path | None = None
 

@@ -54,6 +54,7 @@ __all__ = [
     "DataQuality",
     "Findings",
     "Products",
+    "Geography",
     "ProfileNumbers",
 ]
 
@@ -121,7 +122,13 @@ class Meta:
     config_file: str | None
     config_sha256: str
     config: Mapping[str, Any]  # config_to_dict(cfg)
-    params: Mapping[str, Any]  # every analytic parameter used (kde, dbscan, gi_star, evaluation, place score)
+    # every analytic parameter used (profiles.compute.analysis_params): "kde" {kernel, radius_m, pixel_m, grid,
+    # output}, "gi_star" {k, weights, study_area, alpha, fdr, correction, inference}, "dbscan" {eps_m,
+    # min_samples, zoom (xmin, ymin, xmax, ymax EPSG:27700 or None), note}, "top_cells" {share_of_cells},
+    # "kde_top" {share_of_area}, "test_months", "min_train_months", "surfaces" {kernel, radius_m, pixel_m},
+    # "place_score" {method, value, top_places, source_weights}, "venue_distance_m", "top_places",
+    # "disclosure" {release, threshold, handling}
+    params: Mapping[str, Any]
     resolution: int
     n_study_cells: int
     cell_area_km2: float
@@ -201,12 +208,15 @@ class Trend:
 class ThreatCounts:
     """Counts by threat area and month, every source (summary and shared tables).
 
-    table : threat_area, month, count, available (bool: the source covers that month), long form,
-        every month of the period for every threat area
+    table : threat_area, month, count, available (bool: the source covers that month), suppressed
+        (bool), long form, every month of the period for every threat area (count 0 where the source
+        has no event that month; count of an unavailable month is 0 and not published)
+    totals : threat_area, count (Int64: the sum of the area's available months), suppressed (bool)
     sources : threat_area -> source
     """
 
     table: pd.DataFrame
+    totals: pd.DataFrame
     sources: Mapping[str, str]
 
 
@@ -214,7 +224,10 @@ class ThreatCounts:
 class Fused:
     """Sources fused on H3 cells.
 
-    grids : band ("all", "nte", "other") -> source, h3_cell, count[, weight] (hotspots.fusion.source_grids)
+    grids : band ("all", "nte", "other") -> h3_cell, source, count[, n_events, weight_sum]
+        (hotspots.fusion.source_grids); plus "nte_rms_ae" -> h3_cell, source ("rms+ae"), count (int:
+        the NTE-window aoristic counts of RMS and A&E summed per cell and rounded, cells with count > 0;
+        map.html's NTE layer)
     places : place_scores over all cells: h3_cell, <source>_count, <source>_share, place_score,
         place_rank, and for the top rows label, lsoa_code, imd_decile
     perception : h3_cell, perception_count, recorded_count, gap_ratio, gap_class, reasons (str)
@@ -319,6 +332,18 @@ class Products:
 
 
 @dataclass(frozen=True)
+class Geography:
+    """Outlines drawn on figures and maps (EPSG:27700).
+
+    boundary : GeoSeries, the force area as one (multi)polygon; None without a boundary
+    local_authorities : GeoDataFrame name, geometry (one row per local authority); None when none given
+    """
+
+    boundary: gpd.GeoSeries | None = None
+    local_authorities: gpd.GeoDataFrame | None = None
+
+
+@dataclass(frozen=True)
 class ProfileNumbers:
     """Everything the force profile found, before any rendering.
 
@@ -340,3 +365,4 @@ class ProfileNumbers:
     quality: DataQuality
     findings: Findings
     products: Products = field(default_factory=Products)
+    geography: Geography = field(default_factory=Geography)
