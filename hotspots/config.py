@@ -338,6 +338,7 @@ class DBSCANConfig:
     eps_m: float = 100.0
     min_samples: int = 60
     zoom: tuple[float, ...] | None = None
+    zoom_name: str | None = None
 
     def __post_init__(self) -> None:
         _check_metres("hotspots.dbscan.eps_m", self.eps_m, 0, 5_000, "100 m groups points on one street block")

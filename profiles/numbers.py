@@ -124,7 +124,7 @@ class Meta:
     config: Mapping[str, Any]  # config_to_dict(cfg)
     # every analytic parameter used (profiles.compute.analysis_params): "kde" {kernel, radius_m, pixel_m, grid,
     # output}, "gi_star" {k, weights, study_area, alpha, fdr, correction, inference}, "dbscan" {eps_m,
-    # min_samples, zoom (xmin, ymin, xmax, ymax EPSG:27700 or None), note}, "top_cells" {share_of_cells},
+    # min_samples, zoom (xmin, ymin, xmax, ymax EPSG:27700 or None), zoom_name (str or None), note}, "top_cells" {share_of_cells},
     # "kde_top" {share_of_area}, "test_months", "min_train_months", "surfaces" {kernel, radius_m, pixel_m},
     # "place_score" {method, value, top_places, source_weights}, "venue_distance_m", "top_places",
     # "disclosure" {release, threshold, handling}
@@ -182,9 +182,9 @@ class Hotspots:
 
     @property
     def hot_cells(self) -> tuple[str, ...]:
-        """Gi* hot spots that pass the FDR level (z > 0)."""
+        """Gi* hot spots that pass the FDR level (positive bin; works on shared numbers without gi_z)."""
         g = self.gi
-        return tuple(g.loc[g["gi_significant"].astype(bool) & (g["gi_z"] > 0), "h3_cell"].astype(str))
+        return tuple(g.loc[g["gi_significant"].astype(bool) & (g["gi_bin"] > 0), "h3_cell"].astype(str))
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,8 @@ class When:
     """Time of week.
 
     weekday_hour : source -> hotspots.timebands.weekday_hour_table (weekday x hour, aoristic)
-    nte_by_source : source, label, synthetic, events, nte_share (None when not time-resolved)
+    nte_by_source : source, label, synthetic, time_resolved (bool), events, nte_share (None when not
+        time-resolved)
     nte : share, window, window_share, rate_ratio, synthetic (RMS); None without RMS
     """
 
