@@ -26,7 +26,7 @@ from pathlib import Path
 from hotspots.errors import SaferSpacesError
 from profiles.escape import html_environment
 
-__all__ = ["data_uri", "render_report_html", "html_to_pdf", "find_chromium"]
+__all__ = ["data_uri", "render_report_html", "html_to_pdf", "html_to_pdf_bytes", "find_chromium"]
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -106,3 +106,39 @@ def html_to_pdf(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout_s: f
         tail = (res.stderr or "").strip().splitlines()[-3:]
         raise SaferSpacesError(f"Chromium could not print {html.name} to PDF ({'; '.join(tail)})")
     return pdf
+
+
+def html_to_pdf_bytes(html: str, *, timeout_s: float = 180.0) -> bytes:
+    """Print an HTML document (text) to PDF with headless Chromium and return the PDF's bytes.
+
+    The HTML and the PDF live only in a private temporary folder (mode 0700)
+    that is removed before returning: nothing is written beside the outputs
+    (the one writer writes the returned bytes).
+
+    Parameters
+    ----------
+    html : str
+        A self-contained page (figures embedded as ``data:`` URIs).
+    timeout_s : float, default 180
+        Longest Chromium may take.
+
+    Returns
+    -------
+    bytes
+        The PDF (starts ``%PDF-``).
+
+    Raises
+    ------
+    SaferSpacesError
+        No Chromium on this machine (the fix says how to install it), or it failed.
+
+    Examples
+    --------
+    >>> pdf = html_to_pdf_bytes("<p>x</p>") if find_chromium() else b"%PDF-"
+    >>> pdf[:5]
+    b'%PDF-'
+    """
+    with tempfile.TemporaryDirectory(prefix="safer-spaces-pdf-") as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        return html_to_pdf(page, Path(tmp) / "report.pdf", timeout_s=timeout_s).read_bytes()

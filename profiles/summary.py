@@ -251,7 +251,12 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
     for area in _duplicates(r["threat_area"] for r in s["counts"]["totals_by_threat_area"]):
         yield f"$.counts.totals_by_threat_area: more than one total for {area!r}; keep one"
 
-    # Disclosure: no published count below the threshold; no suppressed cell recoverable from its total.
+    # Disclosure: the release agrees with the shared flag (files before the release field omit it) ...
+    release = disc.get("release")
+    if release is not None and (release != "restricted") != disc["shared"]:
+        yield (f"$.disclosure.release: {release!r} but shared is {str(disc['shared']).lower()}; a restricted file "
+               "is not shared and a partner or publication release is")
+    # ... no published count below the threshold; no suppressed cell recoverable from its total.
     k = disc["threshold"]
     if k is not None:
 

@@ -324,3 +324,124 @@ def test_write_summary_missing_folder(tmp_path):
 def test_non_objects_are_invalid(value):
     with pytest.raises(SummaryInvalid, match=r"\$: .*is not of type 'object'"):
         validate_summary(value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# release, handling and withheld (added to summary-v1 as optional fields: files without them stay valid)
+
+
+def test_release_handling_and_withheld_are_optional_and_checked():
+    s = example_summary()  # written before the fields existed: still valid
+    assert "release" not in s["disclosure"]
+    s["disclosure"].update(release="partner", handling="Partner release under the ISA.", withheld=["a score"])
+    validate_summary(s)
+    s["disclosure"]["release"] = "restricted"  # a restricted file is never shared
+    with pytest.raises(SummaryInvalid, match=r"\$\.disclosure\.release: 'restricted' but shared is true"):
+        validate_summary(s)
+    s["disclosure"]["release"] = "secret"
+    with pytest.raises(SummaryInvalid, match=r"\$\.disclosure\.release: 'secret' is not one of"):
+        validate_summary(s)
+
+
+def test_a_withheld_place_score_is_null():
+    s = example_summary()
+    s["top_places"][1]["place_score"] = None
+    validate_summary(s)
+    s["top_places"][1]["place_score"] = "high"
+    with pytest.raises(SummaryInvalid, match=r"top_places\[1\]\.place_score"):
+        validate_summary(s)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# build_summary / render_summary (profiles.render.summary): the numbers laid out, nothing computed
+
+
+def test_build_summary_lays_out_exactly_the_given_numbers():
+    from profiles.render.summary import build_summary
+    from tests.test_render_report import CELLS, RESTRICTED_HANDLING, make_numbers
+
+    s = build_summary(make_numbers())
+    validate_summary(s)
+    assert s["disclosure"] == {"shared": False, "threshold": None, "method": "none (restricted)",
+                               "suppressed_cells": 0, "release": "restricted", "handling": RESTRICTED_HANDLING}
+    assert s["period"] == {"first_month": "2024-01", "last_month": "2024-03", "months": 3,
+                           "missing_months": ["2024-02"]}
+    assert s["definitions"]["threat_areas"] == ["police_uk_violence_sexual", "rape"]
+    rows = {(r["threat_area"], r["month"]): (r["count"], r["available"], r["suppressed"])
+            for r in s["counts"]["by_threat_area_month"]}
+    assert rows == {
+        ("police_uk_violence_sexual", "2024-01"): (4_424, True, False),
+        ("police_uk_violence_sexual", "2024-02"): (None, False, False),  # unavailable month: null, not 0
+        ("police_uk_violence_sexual", "2024-03"): (4_169, True, False),
+        ("rape", "2024-01"): (31, True, False),
+        ("rape", "2024-02"): (0, True, False),
+        ("rape", "2024-03"): (29, True, False),
+    }
+    assert s["counts"]["totals_by_threat_area"] == [
+        {"threat_area": "police_uk_violence_sexual", "count": 8_593, "suppressed": False},
+        {"threat_area": "rape", "count": 60, "suppressed": False},
+    ]
+    assert [(p["rank"], p["h3_cell"], p["place_score"], p["components"]) for p in s["top_places"]] == [
+        (1, CELLS[0], 6.5817, {"police_uk": 270, "rms": 751}),
+        (2, CELLS[1], 6.1546, {"police_uk": 306, "rms": 717}),
+        (3, CELLS[2], 4.7759, {"police_uk": 184, "rms": 472}),
+    ]
+    assert s["top_places"][1]["label"] == "no police.uk crime mapped here"  # no label: the schema's fallback text
+    assert [p["imd_decile"] for p in s["top_places"]] == [4, None, 6]
+    assert s["nte"] == {"share_in_window": {"police_uk": None, "rms": 0.2115}, "time_resolved_sources": ["rms"]}
+    assert s["harm"]["total"] == 25_274.5
+    assert s["harm"]["by_threat_area"] == [{"threat_area": "police_uk_violence_sexual", "total": 22_147.5},
+                                           {"threat_area": "rape", "total": 3_127.0}]
+    assert [q["method"] for q in s["hotspot_quality"]] == ["gi_star", "top_cells"]
+    assert s["hotspot_quality"][1]["rri"] is None  # NaN -> null
+    assert s["hotspot_quality"][0]["test_months"] == ["2024-03"]
+    assert s["data_quality"]["snap_point_stacking"] == 0.6911
+    assert [src["rows_read"] for src in s["data_quality"]["sources"]] == [9_100, 3_000]
+    assert [f["id"] for f in s["key_findings"]] == ["F1", "F2", "F3", "F4", "F5"]
+    assert s["recommendations"][0]["finding_id"] == "F1"
+    assert s["provenance"]["run_utc"] == "2026-01-20T10:15:00Z" and s["provenance"]["tool_version"] == "9.8.7"
+    assert [i["source"] for i in s["provenance"]["inputs"]] == ["police_uk", "rms"]
+
+
+def test_build_summary_of_shared_numbers_writes_null_where_withheld():
+    from profiles.render.summary import build_summary
+    from tests.test_render_report import PARTNER_HANDLING, make_shared
+
+    s = build_summary(make_shared())
+    validate_summary(s)
+    d = s["disclosure"]
+    assert (d["shared"], d["threshold"], d["release"], d["handling"], d["suppressed_cells"]) == (
+        True, 10, "partner", PARTNER_HANDLING, 7)
+    assert d["withheld"] == ["place_score of places with a withheld component: recoverable from it."]
+    rape = [r for r in s["counts"]["by_threat_area_month"] if r["threat_area"] == "rape"]
+    assert [(r["count"], r["suppressed"]) for r in rape] == [(None, True), (0, False), (None, True)]
+    assert s["top_places"][1]["components"] == {"police_uk": 306, "rms": None}
+    assert s["top_places"][1]["place_score"] is None
+    k = d["threshold"]
+    published = [r["count"] for r in s["counts"]["by_threat_area_month"] if r["count"] is not None]
+    published += [v for p in s["top_places"] for v in p["components"].values() if v is not None]
+    assert not any(0 < v < k for v in published)
+
+
+def test_build_summary_refuses_numbers_that_make_an_invalid_summary():
+    import dataclasses
+
+    from profiles.render.summary import build_summary
+    from tests.test_render_report import make_shared
+
+    n = make_shared()
+    table = n.threats.table.copy()
+    table.loc[table["threat_area"].eq("rape") & table["month"].eq("2024-02"), "count"] = 3  # a small count shown
+    bad = dataclasses.replace(n, threats=dataclasses.replace(n.threats, table=table))
+    with pytest.raises(SummaryInvalid, match=r"count 3 is below the disclosure threshold 10"):
+        build_summary(bad)
+
+
+def test_render_summary_is_the_summary_as_json_text():
+    from profiles.render.summary import build_summary, render_summary
+    from tests.test_render_report import make_numbers
+
+    out = render_summary(make_numbers())
+    assert list(out) == ["summary.json"]
+    assert json.loads(out["summary.json"]) == build_summary(make_numbers())
+    assert out["summary.json"].endswith("\n")
