@@ -12,8 +12,8 @@ context                     helper                   renderer
 HTML text, quoted attribute :func:`html_text`        Jinja2 autoescape (same output), report and
                                                      demo page via :func:`html_environment`
 URL in ``href``/``src``     :func:`safe_url`         ``|url`` filter of :func:`html_environment`
-folium / branca content     :func:`folium_text`      :mod:`profiles.webmap`, :mod:`profiles.maps`
-matplotlib text             :func:`mpl_text`         :mod:`profiles.charts`, :mod:`profiles.maps`
+folium / branca content     :func:`folium_text`      :mod:`profiles.render.webmap`, :mod:`profiles.render.staticmaps`
+matplotlib text             :func:`mpl_text`         :mod:`profiles.render.charts`, :mod:`profiles.render.staticmaps`
 any HTML attribute by hand  :func:`html_attr`        none today: template attributes are quoted
                                                      and autoescaped, the map's are constants
 JSON inside ``<script>``    :func:`script_json`      none today: no hand-written script block;
@@ -26,11 +26,11 @@ and then compiles the *result* again as a Jinja2 template
 ``html.escape`` would be evaluated on the second pass, and ``{% Bar`` would
 crash it. :func:`folium_text` writes ``{`` and ``}`` as HTML character
 references, which the browser shows as the same braces but which hold no
-Jinja2 delimiter; :func:`profiles.maps.check_no_template_code` refuses a
+Jinja2 delimiter; :func:`profiles.render.staticmaps.check_no_template_code` refuses a
 map still holding one before it is rendered, and
-:func:`profiles.maps.fixed_html` inserts HTML without compiling it.
+:func:`profiles.render.staticmaps.fixed_html` inserts HTML without compiling it.
 Matplotlib treats text between two ``$`` as mathtext, so :func:`mpl_text`
-escapes every ``$`` (and :func:`profiles.charts.without_tex` keeps LaTeX
+escapes every ``$`` (and :func:`profiles.render.charts.without_tex` keeps LaTeX
 out whatever ``matplotlibrc`` says). SVG written by matplotlib is escaped by
 matplotlib's own XML writer. Behind the escaping, the report and the demo
 page carry a Content-Security-Policy that allows no script. Spreadsheet

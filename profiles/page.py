@@ -9,7 +9,7 @@ import h3
 
 from hotspots.config import Config
 from profiles.escape import html_environment
-from profiles.maps import hex_count_map, hex_count_png
+from profiles.render.staticmaps import hex_count_map, hex_count_png
 
 __all__ = ["render_demo_page", "CREDITS"]
 
@@ -89,7 +89,7 @@ def _combined_context(cfg: Config, comb, out_dir: Path) -> dict:
     """Tables and charts of the combine stage, with every synthetic source named."""
     from hotspots.timebands import parse_nte_window
     from profiles.combine import SOURCE_LABELS
-    from profiles.maps import concentration_png, weekday_hour_png
+    from profiles.render.staticmaps import concentration_png, weekday_hour_png
 
     marking = cfg.force.security_classification
     synthetic = set(comb.synthetic_sources)

@@ -360,8 +360,8 @@ def _comparison(cfg):
 def _charts(P: dict, combined, fig_dir: Path, *, marking: str) -> dict[str, list[dict]]:
     """Every figure of the report as PNG files; returns them by section."""
     from hotspots.grid import cells_to_polygons
-    from profiles.charts import bar_chart, decile_chart, pai_curve_chart, trend_chart
-    from profiles.maps import clusters_png, gistar_png, kde_png
+    from profiles.render.charts import bar_chart, decile_chart, pai_curve_chart, trend_chart
+    from profiles.render.staticmaps import clusters_png, gistar_png, kde_png
     from profiles.report import data_uri
 
     cfg = P["cfg"]
@@ -1050,7 +1050,7 @@ def _webmap(P: dict, combined, path: Path, *, shared: bool, threshold: int) -> P
     from hotspots.disclosure import suppress_cells
     from hotspots.grid import cells_to_polygons
     from profiles.combine import SOURCE_LABELS
-    from profiles.webmap import profile_map, save_profile_map
+    from profiles.render.webmap import profile_map, save_profile_map
 
     cfg = P["cfg"]
     layers = {}
@@ -1093,7 +1093,7 @@ def _webmap(P: dict, combined, path: Path, *, shared: bool, threshold: int) -> P
         import geopandas as gpd
 
         venues = gpd.GeoDataFrame(venues, geometry=gpd.points_from_xy(venues["x"], venues["y"]), crs="EPSG:27700")
-    from profiles.maps import kde_overlay_png
+    from profiles.render.staticmaps import kde_overlay_png
 
     kde_png = kde_overlay_png(P["hs"].kde, path.parent / "kde_overlay.png")
     m = profile_map(

@@ -161,8 +161,8 @@ def test_charts_never_use_tex_even_when_the_user_asks(chart, tmp_path):
     import matplotlib
 
     from hotspots.timebands import WEEKDAYS
-    from profiles.charts import bar_chart
-    from profiles.maps import weekday_hour_png
+    from profiles.render.charts import bar_chart
+    from profiles.render.staticmaps import weekday_hour_png
 
     tex = "\\input{/etc/hostname} \\write18{touch PWNED} " + MATH
     with matplotlib.rc_context({"text.usetex": True}):
@@ -192,7 +192,7 @@ def test_svg_chart_keeps_payloads_as_text(tmp_path):
     """A chart saved as SVG: matplotlib's XML writer escapes the text; no element comes from a name."""
     import xml.etree.ElementTree as ET
 
-    from profiles.charts import bar_chart
+    from profiles.render.charts import bar_chart
 
     series = pd.Series(range(1, len(PAYLOADS) + 1), index=PAYLOADS)
     path = bar_chart(series, tmp_path / "mix.svg", title=SCRIPT, xlabel=MATH, marking=ATTR, source_note="]]> {{7*7}}")
@@ -209,7 +209,7 @@ def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
     from shapely.geometry import Point
 
     from hotspots.grid import cells_to_polygons
-    from profiles.webmap import profile_map, save_profile_map
+    from profiles.render.webmap import profile_map, save_profile_map
 
     monkeypatch.chdir(tmp_path)
     cells = sorted(h3.grid_disk(h3.latlng_to_cell(51.38, -2.36, 9), 2))[: len(PAYLOADS)]
@@ -252,7 +252,7 @@ def test_folium_tripwire_refuses_raw_delimiters_before_rendering(how, tmp_path, 
 
     from hotspots.errors import ParameterError
     from hotspots.grid import cells_to_polygons
-    from profiles.webmap import profile_map, save_profile_map
+    from profiles.render.webmap import profile_map, save_profile_map
 
     monkeypatch.chdir(tmp_path)
     cells = sorted(h3.grid_disk(h3.latlng_to_cell(51.38, -2.36, 9), 1))
