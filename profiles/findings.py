@@ -9,9 +9,27 @@ partner and a tactic.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-__all__ = ["Finding", "Gap", "Recommendation", "key_findings", "intelligence_gaps", "recommendations"]
+import pandas as pd
+
+from hotspots.fusion import GAP_FELT
+from profiles.numbers import Findings, ProfileNumbers
+
+__all__ = [
+    "Finding",
+    "Gap",
+    "Recommendation",
+    "key_findings",
+    "intelligence_gaps",
+    "recommendations",
+    "build_findings",
+    "finding_numbers",
+    "gap_numbers",
+    "recommendation_numbers",
+]
 
 
 @dataclass(frozen=True)
@@ -72,9 +90,9 @@ def key_findings(n: dict) -> list[Finding]:
     Parameters
     ----------
     n : dict
-        Numbers assembled by the profile run (see ``profiles.force_profile``):
-        ``volume``, ``trend``, ``concentration``, ``gi``, ``nte``, ``venues``,
-        ``perception``, ``deprivation``, ``quality``; any may be missing.
+        :func:`finding_numbers` of a :class:`~profiles.numbers.ProfileNumbers`:
+        ``volume``, ``trend``, ``trend_chart``, ``concentration``, ``gi``,
+        ``nte``, ``venues``, ``perception``, ``deprivation``; any may be missing.
 
     Returns
     -------
@@ -356,3 +374,132 @@ def recommendations(findings: list[Finding], n: dict) -> list[Recommendation]:
         "performance monitoring",
     )
     return recs
+
+
+def _known(*values: Any) -> bool:
+    """True when no value is withheld (None, NA or NaN): a finding is built only from published numbers."""
+    for v in values:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return False
+    return True
+
+
+def _first(frame: pd.DataFrame | None, col: str) -> Any:
+    if frame is None or not len(frame) or col not in frame.columns:
+        return None
+    v = frame[col].iloc[0]
+    return None if not _known(v) else v
+
+
+def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
+    """The numbers :func:`key_findings` reads, taken from a ProfileNumbers (restricted or shared).
+
+    A part is left out when a number it needs is withheld, so a shared
+    version never states a withheld value.
+    """
+    meta, vol = numbers.meta, numbers.volume
+    n: dict[str, Any] = {}
+    if _known(vol.total):
+        n["volume"] = {
+            "total": int(vol.total),
+            "types": " and ".join(meta.crime_types),
+            "first": meta.first_month,
+            "last": meta.last_month,
+            "missing": ", ".join(meta.missing_months),
+        }
+    yoy = dict(numbers.trend.yoy)
+    if yoy.get("available") and _known(yoy.get("recent"), yoy.get("previous"), yoy.get("change_pct")):
+        n["trend"] = yoy
+    chart = numbers.trend.chart
+    if chart is not None and _known(*chart.values()):
+        n["trend_chart"] = dict(chart)
+    places = numbers.hotspots.places
+    top_label, top_count = _first(places, "label"), _first(places, "count")
+    if _known(vol.top_share, top_count):
+        n["concentration"] = {
+            "top_share": vol.top_share,
+            "top_cells": vol.top_cells,
+            "top_area_share": vol.top_area_share,
+            "top_label": top_label or "",
+            "top_count": int(top_count),
+        }
+    if _known(vol.gi_hot_share):
+        n["gi"] = {
+            "hot_cells": vol.gi_hot_cells,
+            "hot_share": vol.gi_hot_share,
+            "hot_area_share": vol.gi_hot_area_share,
+        }
+    nte = numbers.when.nte
+    if nte is not None and _known(nte.get("share"), nte.get("rate_ratio")):
+        n["nte"] = dict(nte)
+    ven = numbers.venues.summary
+    if ven is not None and _known(ven.get("top10_share"), ven.get("gini"), ven.get("n_venues")):
+        n["venues"] = dict(ven)
+    gap = numbers.fused.perception
+    if gap is not None:
+        n["perception"] = {
+            "cells": int((gap["gap_class"] == GAP_FELT).sum()),
+            "synthetic": "streetsafe" in meta.synthetic_sources,
+        }
+    dep = numbers.context.deprivation
+    if dep is not None:
+        n["deprivation"] = {
+            "finding": dep.finding,
+            "numbers": {
+                "hotspot_deprived_share": dep.hotspot_deprived_share,
+                "force_deprived_share": dep.force_deprived_share,
+            },
+        }
+    return n
+
+
+def gap_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
+    """The numbers :func:`intelligence_gaps` reads, taken from a ProfileNumbers."""
+    q, meta = numbers.quality, numbers.meta
+    cmp_ = numbers.context.comparison
+    n: dict[str, Any] = {
+        "missing_sources": list(q.missing_sources),
+        "month_only": True,
+        "rms_synthetic": "rms" in meta.synthetic_sources,
+        "no_coordinates": q.no_coordinates,
+        "no_coordinates_share": q.no_coordinates_share,
+        "stacking_share": q.stacking_share,
+        "missing_months": list(meta.missing_months),
+        "synthetic_sources": list(meta.synthetic_sources),
+        "comparators": cmp_.to_dict() if cmp_ is not None else None,
+        "harm_index": meta.definitions.get("harm_index", "none"),
+    }
+    if q.harm_unverified:
+        n["harm_unverified"] = q.harm_unverified
+    return n
+
+
+def recommendation_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
+    """The place, window and venue :func:`recommendations` names, taken from a ProfileNumbers."""
+    n: dict[str, Any] = {
+        "top_place": _first(numbers.hotspots.places, "label") or "the top cells",
+        "nte_window": numbers.meta.definitions.get("nte_window", "the NTE window"),
+    }
+    venue = _first(numbers.venues.risk, "name")
+    if venue is not None:
+        n["top_venue"] = str(venue)
+    return n
+
+
+def build_findings(numbers: ProfileNumbers) -> Findings:
+    """Key findings, intelligence gaps and recommendations from a ProfileNumbers (restricted or shared).
+
+    Depends on the numbers' fields only (never on ``numbers.findings``), so
+    the shared version regenerates its findings from what it publishes.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> numbers = pickle.load(open("/work/notes/demo_numbers.pkl", "rb"))  # doctest: +SKIP
+    >>> [f.id for f in build_findings(numbers).findings]  # doctest: +SKIP
+    ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8']
+    """
+    findings = key_findings(finding_numbers(numbers))
+    gaps = intelligence_gaps(gap_numbers(numbers))
+    recs = recommendations(findings, recommendation_numbers(numbers))
+    return Findings(findings=tuple(findings), gaps=tuple(gaps), recommendations=tuple(recs))

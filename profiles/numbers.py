@@ -33,6 +33,7 @@ import pandas as pd
 if TYPE_CHECKING:  # typing only: numbers hold these objects, never call into their modules
     import geopandas as gpd
 
+    from hotspots.comparators import ForceComparison
     from hotspots.context import DeprivationContext, VenueConcentration
     from hotspots.kde import KDEResult
     from profiles.findings import Finding, Gap, Recommendation
@@ -64,8 +65,9 @@ class InputFile:
     """One input file read by the run (for provenance)."""
 
     source: str  # police_uk, rms, streetsafe, ae, venues, ...
-    file: str
+    file: str  # file name
     sha256: str
+    path: str = ""  # as the config named it (run.json)
 
 
 @dataclass(frozen=True)
@@ -298,7 +300,8 @@ class Context:
     """Deprivation and comparator forces."""
 
     deprivation: DeprivationContext | None
-    comparison: pd.DataFrame | None
+    comparison: ForceComparison | None
+    cell_imd: pd.DataFrame | None = None  # index h3_cell: lsoa_code (main LSOA of the cell's VAWG crime), imd_decile
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,7 @@ class DataQuality:
     no_coordinates_share: float
     stacking_share: float | None
     harm_unverified: float | None
+    missing_sources: tuple[str, ...] = ()  # partner data not supplied: "CCTV", "street lighting", "A&E (ISTV)", ...
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,352 @@
+"""The numbers stage: ``compute_profile(cfg) -> ProfileNumbers``, pure (no file written, nothing rendered).
+
+The story::
+
+    sources = load_sources(cfg)                 # read every input once, grid the events once
+    numbers = compute_numbers(cfg, sources)     # where, when, fused, context, quality, findings
+
+``compute_profile`` is both; the national runner calls it per force and the
+app caches it. Every analytic parameter comes from the config
+(:func:`analysis_params` echoes them into ``meta.params``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from hotspots.config import Config, config_to_dict
+from profiles import context_numbers as ctx
+from profiles.cells import StudyArea
+from profiles.findings import build_findings
+from profiles.fused import (
+    fused_grids,
+    fused_places,
+    label_places,
+    perception_cells,
+    present_sources,
+    surfaces,
+    venue_ranking,
+    venue_summary,
+)
+from profiles.numbers import (
+    Context,
+    DataQuality,
+    Disclosure,
+    Findings,
+    Fused,
+    Geography,
+    Hotspots,
+    InputFile,
+    Meta,
+    Products,
+    ProfileNumbers,
+    ThreatCounts,
+    Trend,
+    Venues,
+    Volume,
+    What,
+    When,
+)
+from profiles.sources import Sources, load_sources
+from profiles.when import monthly_trend, nte_by_source, nte_numbers, trend_chart_numbers, weekday_hour
+from profiles.where import (
+    HotspotLayers,
+    analyse_hotspots,
+    describe_cells,
+    monthly_products,
+    study_area_grid,
+    top_places,
+    volume_numbers,
+)
+
+__all__ = ["compute_profile", "compute_numbers", "analysis_params", "tool_version"]
+
+# H3's published average hexagon areas (km2) by resolution (h3.average_hexagon_area)
+_AVERAGE_CELL_KM2 = {7: 5.161293360, 8: 0.737327598, 9: 0.105332513, 10: 0.015047502, 11: 0.002149643}
+
+
+def compute_profile(cfg: Config, *, progress: bool | None = None) -> ProfileNumbers:
+    """Every number of a force profile: ingest, combine, statistics and findings. Writes no file.
+
+    Parameters
+    ----------
+    cfg : Config
+        The force config (:func:`hotspots.config.load_config`).
+    progress : bool, optional
+        Progress bars for the police.uk read.
+
+    Returns
+    -------
+    ProfileNumbers
+        Restricted numbers (no disclosure control); ``profiles.shared.to_shared`` makes the shared copy.
+    """
+    return compute_numbers(cfg, load_sources(cfg, progress=progress))
+
+
+def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
+    """The profile's numbers from sources already read (no I/O).
+
+    Parameters
+    ----------
+    cfg : Config
+        The force config: every analytic parameter.
+    sources : Sources
+        :func:`profiles.sources.load_sources`.
+
+    Returns
+    -------
+    ProfileNumbers
+    """
+    interest = tuple(cfg.offences.crime_types_of_interest)
+    study = StudyArea(sources.study_cells)
+    police = sources.police
+    vawg = police[police["crime_type"].isin(list(interest)).to_numpy()]
+    events = sources.events[sources.events["in_force_area"].to_numpy()]
+    missing = _missing_months(sources.police_uk.reconciliation)
+
+    layers = analyse_hotspots(vawg, study=study, boundary=sources.boundary, params=cfg.hotspots,
+                              missing_months=missing)
+    top = layers.counts.sort_values("count", ascending=False).head(cfg.hotspots.top_places)
+    hot = layers.hot_cells if len(layers.hot_cells) else top["h3_cell"].to_numpy()
+    dep, cell_imd = ctx.deprivation(police, vawg, hot, imd=sources.imd)
+    fused = _fused(cfg, sources, events, vawg, cell_imd)
+    partial = ProfileNumbers(
+        meta=_meta(cfg, sources, study, missing),
+        disclosure=Disclosure(handling=cfg.force.handling),
+        sources=ctx.source_quality(sources.police_uk, sources.partners),
+        volume=Volume(
+            **volume_numbers(layers, n_study=len(study), top_cells_share=cfg.hotspots.evaluation.top_cells_share)
+        ),
+        hotspots=_hotspots(cfg, layers, vawg, cell_imd),
+        trend=_trend(vawg, missing),
+        threats=_threats(events, sources, missing),
+        fused=fused,
+        venues=_venues(cfg, sources, police, events, interest),
+        when=When(
+            weekday_hour=weekday_hour(events),
+            nte_by_source=nte_by_source(events, synthetic=sources.synthetic_sources),
+            nte=nte_numbers(events, window=sources.window),
+        ),
+        what=_what(vawg, events, sources),
+        context=Context(
+            deprivation=dep,
+            comparison=ctx.comparison(sources.comparators, sources.population, force=cfg.force.name,
+                                      crime_types=interest),
+            cell_imd=cell_imd,
+        ),
+        quality=_quality(cfg, sources, vawg),
+        findings=Findings(findings=(), gaps=(), recommendations=()),
+        products=Products(grid=study_area_grid(police, study, interest=interest), monthly=monthly_products(police)),
+        geography=Geography(
+            boundary=gpd.GeoSeries([sources.area], crs="EPSG:27700") if sources.area is not None else None,
+            local_authorities=sources.local_authorities,
+        ),
+    )
+    return _with_findings(partial)
+
+
+def _with_findings(numbers: ProfileNumbers) -> ProfileNumbers:
+    """The numbers with their findings, gaps and recommendations (built from the numbers alone)."""
+    return ProfileNumbers(**{**_fields(numbers), "findings": build_findings(numbers)})
+
+
+def _fields(numbers: ProfileNumbers) -> dict[str, Any]:
+    return {name: getattr(numbers, name) for name in numbers.__dataclass_fields__}
+
+
+def _missing_months(rec: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted({m for cov in rec["coverage"].values() for m in cov["missing_months"]}))
+
+
+def tool_version() -> str:
+    """The installed safer-spaces version ("unknown" when run from a source tree without installing)."""
+    try:
+        return version("safer-spaces")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def analysis_params(cfg: Config) -> dict[str, Any]:
+    """Every analytic parameter of the run, in the layout the method annex, run.json and summary.json echo.
+
+    Examples
+    --------
+    >>> from hotspots.config import load_config
+    >>> p = analysis_params(load_config("configs/avon-and-somerset.toml"))
+    >>> p["kde"]["radius_m"], p["gi_star"]["alpha"], p["dbscan"]["min_samples"], p["test_months"]
+    (400.0, 0.05, 60, 6)
+    """
+    h, f, d = cfg.hotspots, cfg.fusion, cfg.disclosure
+    return {
+        "kde": {"kernel": h.kde.kernel, "radius_m": h.kde.radius_m, "pixel_m": h.kde.pixel_m,
+                "grid": "force boundary", "output": "raw"},
+        "gi_star": {
+            "k": h.gi_star.k,
+            "weights": f"binary k-ring, k={h.gi_star.k}, self included",
+            "study_area": "every H3 cell of the force area",
+            "alpha": h.gi_star.alpha,
+            "fdr": h.gi_star.fdr,
+            "correction": "Benjamini-Hochberg FDR" if h.gi_star.fdr else "none",
+            "inference": "analytical (normal)",
+        },
+        "dbscan": {
+            "eps_m": h.dbscan.eps_m,
+            "min_samples": h.dbscan.min_samples,
+            "zoom": list(h.dbscan.zoom) if h.dbscan.zoom is not None else None,
+            "zoom_name": h.dbscan.zoom_name,
+            "note": "police.uk map points clustered once, weighted",
+        },
+        "top_cells": {"share_of_cells": h.evaluation.top_cells_share},
+        "kde_top": {"share_of_area": h.evaluation.kde_top_share},
+        "test_months": h.evaluation.test_months,
+        "min_train_months": h.evaluation.min_train_months,
+        "top_places": h.top_places,
+        "surfaces": {"kernel": "quartic", "radius_m": f.kde.radius_m, "pixel_m": f.kde.pixel_m},
+        "place_score": {"method": f.place_score, "value": f.place_score_value, "top_places": f.top_places,
+                        "source_weights": dict(f.source_weights)},
+        "venue_distance_m": f.venue_distance_m,
+        "disclosure": {"release": d.release, "threshold": d.threshold, "handling": d.shared_handling},
+    }
+
+
+def _sha256(path: Path | None) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else "0" * 64
+
+
+def _meta(cfg: Config, sources: Sources, study: StudyArea, missing: tuple[str, ...]) -> Meta:
+    rec = sources.police_uk.reconciliation
+    cov = rec["coverage"].values()
+    first = min(c["first_month"] for c in cov) if cov else ""
+    last = max(c["last_month"] for c in cov) if cov else ""
+    months = tuple(pd.period_range(first, last, freq="M").astype(str)) if first else ()
+    inputs = [InputFile("police_uk", f["file"], f["sha256"], str(f.get("path", ""))) for f in rec["files"]]
+    for name, r in sources.partners.items():
+        inputs += [InputFile(name, f["file"], f["sha256"], str(f.get("path", ""))) for f in r.reconciliation["files"]]
+    res = cfg.grid.h3_resolution
+    return Meta(
+        force_name=cfg.force.name,
+        force_slug=cfg.force.slug,
+        marking=cfg.force.security_classification,
+        created_utc=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        tool_version=tool_version(),
+        python=platform.python_version(),
+        config_file=str(cfg.source_file) if cfg.source_file is not None else None,
+        config_sha256=_sha256(cfg.source_file),
+        config=config_to_dict(cfg),
+        params=analysis_params(cfg),
+        resolution=res,
+        n_study_cells=len(study),
+        cell_area_km2=_AVERAGE_CELL_KM2[res],
+        first_month=first,
+        last_month=last,
+        months=months,
+        missing_months=missing,
+        crime_types=tuple(cfg.offences.crime_types_of_interest),
+        definitions=dict(sources.definitions),
+        synthetic_sources=sources.synthetic_sources,
+        inputs=tuple(inputs),
+    )
+
+
+def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: pd.DataFrame | None) -> Hotspots:
+    top = layers.counts.sort_values("count", ascending=False).head(cfg.hotspots.top_places)
+    labels = describe_cells(vawg, top["h3_cell"])
+    return Hotspots(
+        counts=layers.counts,
+        gi=layers.gi,
+        kde=layers.kde,
+        clusters=layers.clusters,
+        points=vawg[["x", "y"]].reset_index(drop=True),
+        places=top_places(layers, labels, cell_imd, n=cfg.hotspots.top_places),
+        quality=layers.quality,
+        pai_curve=layers.pai_curve,
+        split=layers.split,
+    )
+
+
+def _trend(vawg: pd.DataFrame, missing: tuple[str, ...]) -> Trend:
+    monthly, yoy, by_type = monthly_trend(vawg, missing_months=missing)
+    return Trend(monthly=monthly, yoy=yoy, chart=trend_chart_numbers(monthly, yoy), by_type=by_type)
+
+
+def _threats(events: pd.DataFrame, sources: Sources, missing: tuple[str, ...]) -> ThreatCounts:
+    rec = sources.police_uk.reconciliation
+    cov = rec["coverage"].values()
+    months = list(pd.period_range(min(c["first_month"] for c in cov), max(c["last_month"] for c in cov),
+                                  freq="M").astype(str)) if cov else []
+    table, totals, src = ctx.threat_counts(events, months=months, missing_months=missing)
+    return ThreatCounts(table=table, totals=totals, sources=src)
+
+
+def _fused(cfg: Config, sources: Sources, events: pd.DataFrame, vawg: pd.DataFrame,
+           cell_imd: pd.DataFrame | None) -> Fused:
+    harm = sources.definitions["harm_index"]
+    harm_label = None if harm == "none" else str(harm)
+    grids = fused_grids(events, resolution=cfg.grid.h3_resolution, weighted=harm_label is not None)
+    present = present_sources(events)
+    places = fused_places(grids, sources=present, params=cfg.fusion)
+    labels = describe_cells(vawg, places["h3_cell"].head(cfg.fusion.top_places))
+    places = label_places(places, labels, cell_imd, n=cfg.fusion.top_places)
+    recorded, gap_raster = surfaces(events, harm_label=harm_label, params=cfg.fusion,
+                                    perception="streetsafe" in present)
+    return Fused(
+        grids=grids,
+        places=places,
+        perception=perception_cells(grids, sources.reasons, sources=present),
+        kde_recorded=recorded,
+        perception_raster=gap_raster,
+    )
+
+
+def _venues(cfg: Config, sources: Sources, police: pd.DataFrame, events: pd.DataFrame,
+            interest: tuple[str, ...]) -> Venues:
+    have = sources.venue_rows is not None and len(sources.venue_rows) > 0
+    risk, risky = venue_ranking(sources.nte_venues if have else None, events, distance_m=cfg.fusion.venue_distance_m)
+    area, conc = ctx.venue_concentration(police, sources.nte_venues, sources.local_authorities, interest=interest,
+                                         distance_m=cfg.fusion.venue_distance_m)
+    return Venues(
+        risk=risk,
+        risky=risky,
+        summary=venue_summary(risk, risky, events, distance_m=cfg.fusion.venue_distance_m),
+        concentration_area=area,
+        concentration=conc,
+    )
+
+
+def _what(vawg: pd.DataFrame, events: pd.DataFrame, sources: Sources) -> What:
+    puk, rms_mix, rms_harm, rms_syn = ctx.offence_mix(vawg, events)
+    by, total, text = ctx.harm_numbers(events, harm_index=str(sources.definitions["harm_index"]))
+    return What(police_uk_mix=puk, rms_mix=rms_mix, rms_harm=rms_harm, rms_synthetic=rms_syn, harm_by_group=by,
+                harm_total=total, harm_text=text)
+
+
+def _quality(cfg: Config, sources: Sources, vawg: pd.DataFrame) -> DataQuality:
+    rec = sources.police_uk.reconciliation
+    no_coord = int(rec["by_reason"].get("no_coordinates", 0))
+    hw = sources.definitions.get("harm_weights", {})
+    missing = [
+        name
+        for name, have in (
+            ("CCTV", bool(cfg.partnership.cctv)),
+            ("street lighting", bool(cfg.partnership.street_lights)),
+            ("A&E (ISTV)", bool(cfg.ae.files)),
+            ("StreetSafe", bool(cfg.streetsafe.files)),
+        )
+        if not have
+    ]
+    return DataQuality(
+        no_coordinates=no_coord,
+        no_coordinates_share=no_coord / rec["rows_read"] if rec["rows_read"] else 0.0,
+        stacking_share=ctx.stacking_share(vawg),
+        harm_unverified=1 - hw.get("verified", 0) / hw["events_weighted"] if hw.get("events_weighted") else None,
+        missing_sources=tuple(missing),
+    )

@@ -1,0 +1,303 @@
+"""Context numbers: deprivation, venues, comparators, offence mix, harm, threat areas, data quality.
+
+Deprivation of hot spots, VAWG crime near NTE venues against other crime,
+comparator forces, offence mix and harm, counts by threat area and month,
+snap-point stacking and each source's reconciliation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots.comparators import ForceComparison, compare_force, force_month_table
+from hotspots.context import DeprivationContext, VenueConcentration, hotspot_deprivation, lsoa_crosswalk
+from hotspots.context import venue_concentration as _venue_concentration
+from hotspots.grid import cells_to_int
+from hotspots.ingest.police_uk import IngestResult
+from profiles.cells import CellGroups, cells_to_strings
+from profiles.labels import LICENCES, SOURCE_LABELS, THREAT_AREA_LABELS
+from profiles.numbers import SourceQuality
+
+log = logging.getLogger("safer_spaces")
+
+__all__ = [
+    "deprivation",
+    "venue_concentration",
+    "comparison",
+    "offence_mix",
+    "harm_numbers",
+    "threat_counts",
+    "stacking_share",
+    "source_quality",
+]
+
+
+def deprivation(
+    police: pd.DataFrame, vawg: pd.DataFrame, hot_cells: Sequence[str], *, imd: pd.DataFrame | None
+) -> tuple[DeprivationContext | None, pd.DataFrame | None]:
+    """IMD 2019 deciles of hot-spot crime against the force, and each cell's main LSOA and its decile.
+
+    police.uk's 2021 LSOA codes are mapped back to IMD 2019's 2011 codes through
+    shared map points (:func:`hotspots.context.lsoa_crosswalk`).
+
+    Parameters
+    ----------
+    police : DataFrame
+        Every police.uk crime in the force area (``lsoa_code``, ``snap_point_id``), for the crosswalk.
+    vawg : DataFrame
+        The VAWG-relevant ones, with ``h3`` (uint64 cell).
+    hot_cells : sequence of str
+        Gi* hot spots (or the top cells when there are none).
+    imd : DataFrame or None
+        :func:`hotspots.context.read_imd`.
+
+    Returns
+    -------
+    DeprivationContext or None
+    DataFrame or None
+        Indexed by ``h3_cell`` (cells with VAWG crime): ``lsoa_code`` (the
+        cell's commonest LSOA; ties: first code) and ``imd_decile`` (float, NaN when unmatched).
+    """
+    if imd is None:
+        return None, None
+    walk = lsoa_crosswalk(police, imd=imd)
+    lookup = walk.set_index("lsoa_code")["imd_lsoa_code"]
+    dep = hotspot_deprivation(
+        vawg, cells_to_int(list(hot_cells)), imd=imd, cell_col="h3", lsoa_lookup=lookup.to_dict()
+    )
+    codes = vawg["lsoa_code"].astype(str).to_numpy(dtype=object)
+    g = CellGroups(vawg["h3"].to_numpy(np.uint64), codes)
+    n = g.count()
+    order = np.lexsort((np.arange(len(n)), -n, g.cells))
+    cells = g.cells[order]
+    first = order[np.r_[True, cells[1:] != cells[:-1]]] if len(cells) else order
+    main = pd.Series(g.keys[0][first], index=pd.Index(cells_to_strings(g.cells[first]), name="h3_cell"))
+    mapped = main.map(lookup)
+    mapped = mapped.where(mapped.notna(), main)
+    decile = mapped.map(imd.set_index("lsoa_code")["imd_decile"])
+    return dep, pd.DataFrame({"lsoa_code": main, "imd_decile": decile.astype(float)})
+
+
+def venue_concentration(
+    police: pd.DataFrame,
+    nte_venues: pd.DataFrame | None,
+    local_authorities: gpd.GeoDataFrame | None,
+    *,
+    interest: Sequence[str],
+    distance_m: float,
+) -> tuple[str | None, VenueConcentration | None]:
+    """VAWG crime near NTE venues against other crime, in the local authority holding the most venues.
+
+    Returns the local authority's name and :func:`hotspots.context.venue_concentration`'s result
+    (None, None without venues or local authorities).
+    """
+    if nte_venues is None or local_authorities is None or not len(nte_venues):
+        return None, None
+    vx, vy = nte_venues["x"].to_numpy(float), nte_venues["y"].to_numpy(float)
+    geoms = local_authorities.geometry.to_numpy()
+    n = np.array([int(shapely.contains_xy(g, vx, vy).sum()) for g in geoms])  # one count per authority
+    if not len(n) or n.max() == 0:
+        return None, None
+    best = int(np.argmax(n))
+    geom = geoms[best]
+    inside = shapely.contains_xy(geom, police["x"].to_numpy(float), police["y"].to_numpy(float))
+    local = police[inside]
+    is_vawg = local["crime_type"].isin(list(interest)).to_numpy()
+    vaw = local[is_vawg]
+    other = local[~is_vawg & (local["crime_type"] != "Anti-social behaviour").to_numpy()]
+    vin = nte_venues[shapely.contains_xy(geom, vx, vy)]
+    res = _venue_concentration(vaw, vin, distance_m=distance_m, area=geom, other_events=other)
+    return str(local_authorities["name"].iloc[best]), res
+
+
+def comparison(
+    comparators: IngestResult | None, population: pd.DataFrame | None, *, force: str, crime_types: Sequence[str]
+) -> ForceComparison | None:
+    """The force's police.uk publication against other forces (None without comparator data; a failure is logged)."""
+    if comparators is None or population is None:
+        return None
+    try:
+        table = force_month_table(comparators, crime_types=tuple(crime_types), population=population)
+        months = sorted(table["month"].astype(str).unique())
+        return compare_force(table, force=force, month=months[-1] if len(months) > 1 else None)
+    except (ValueError, KeyError) as exc:  # comparators are context: say why they are missing, do not stop
+        log.warning("comparator forces not compared: %s", exc)
+        return None
+
+
+def offence_mix(
+    vawg: pd.DataFrame, events: pd.DataFrame
+) -> tuple[pd.Series, pd.Series | None, pd.Series | None, bool]:
+    """police.uk crime types, RMS VAWG groups (labelled) and RMS harm by group.
+
+    Returns ``police_uk_mix`` (crime_type -> count, most first), ``rms_mix``
+    and ``rms_harm`` (threat-area label -> count / harm sum; None without
+    RMS) and whether RMS is synthetic.
+    """
+    puk = vawg["crime_type"].astype(str).value_counts()
+    rms = events[events["source"] == "rms"]
+    if not len(rms):
+        return puk, None, None, False
+    label = rms["vawg_group"].map(lambda g: THREAT_AREA_LABELS.get(g, g))
+    return puk, label.value_counts(), rms.groupby(label)["harm_weight"].sum(), bool(rms["synthetic"].any())
+
+
+def harm_numbers(events: pd.DataFrame, *, harm_index: str) -> tuple[pd.DataFrame, float | None, str]:
+    """Harm by threat area, the total, and the sentence the report prints.
+
+    ``harm_by_group``: threat_area, harm (known threat areas with a weight);
+    ``harm_total``: every weighted event (None when no event has a weight).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"source": ["rms", "rms", "ae"], "vawg_group": ["rape", "da_violence", "ae_assault"],
+    ...                    "harm_weight": [3.0, 1.0, np.nan]})
+    >>> by, total, text = harm_numbers(ev, harm_index="x")
+    >>> by.values.tolist(), total, text.split(";")[0]
+    ([['da_violence', 1.0], ['rape', 3.0]], 4.0, 'Harm (x): 4 index units in all')
+    """
+    w = events["harm_weight"].to_numpy(float)
+    by = events.groupby(events["vawg_group"].astype(str))["harm_weight"].sum(min_count=1)
+    by = by[by.index.isin(list(THREAT_AREA_LABELS)) & by.notna()]
+    harm_by = pd.DataFrame({"threat_area": by.index.astype(str), "harm": by.to_numpy(float)})
+    total = float(np.nansum(w)) if np.isfinite(w).any() else None
+    text = ""
+    rec = events[events["source"].isin(["police_uk", "rms"])]
+    if rec["harm_weight"].notna().any():
+        s = rec.groupby("vawg_group")["harm_weight"].sum().sort_values(ascending=False)
+        top = s.index[0]
+        text = (
+            f"Harm ({harm_index}): {s.sum():,.0f} index units in all; the largest share, "
+            f"{s.iloc[0] / s.sum():.0%}, is {THREAT_AREA_LABELS.get(top, top)}. Harm ranks places and offence "
+            "groups differently from counts; the index's weights are approximations (see the method annex)."
+        )
+    return harm_by, total, text
+
+
+def threat_counts(
+    events: pd.DataFrame, *, months: Sequence[str], missing_months: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Counts by threat area and month (long, area-major), totals over available months, and each area's source.
+
+    A month is available for a police.uk threat area unless police.uk has no
+    data for it; for another source, between the first and last month the
+    area has an event.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"source": ["rms", "rms"], "vawg_group": ["rape", "rape"],
+    ...                    "month": pd.PeriodIndex(["2024-02", "2024-02"], freq="M")})
+    >>> table, totals, src = threat_counts(ev, months=["2024-01", "2024-02", "2024-03"], missing_months=[])
+    >>> table["count"].tolist(), table["available"].tolist(), totals["count"].tolist(), src
+    ([0, 2, 0], [False, True, False], [2], {'rape': 'rms'})
+    """
+    area = events["vawg_group"].astype(str).to_numpy(dtype=object)
+    ords = events["month"].array.asi8
+    keep = np.isin(area, list(THREAT_AREA_LABELS))
+    area, ords, source = area[keep], ords[keep], events["source"].astype(str).to_numpy(dtype=object)[keep]
+    areas = np.unique(area)
+    m_ords = pd.PeriodIndex(list(months), freq="M").asi8
+    col = pd.Index(areas).get_indexer(area)
+    row = pd.Index(m_ords).get_indexer(ords)
+    counts = np.zeros((len(m_ords), len(areas)), dtype=np.int64)
+    inside = row >= 0
+    np.add.at(counts, (row[inside], col[inside]), 1)
+    first = pd.Series(source).groupby(area).first() if len(area) else pd.Series(dtype=object)
+    sources = {str(a): str(first[a]) for a in areas}
+    lo = pd.Series(ords).groupby(area).min() if len(area) else pd.Series(dtype=np.int64)
+    hi = pd.Series(ords).groupby(area).max() if len(area) else pd.Series(dtype=np.int64)
+    police_ok = ~np.isin(np.asarray(list(months), dtype=object), list(missing_months))
+    avail = np.column_stack(
+        [police_ok if sources[a] == "police_uk" else (m_ords >= lo[a]) & (m_ords <= hi[a]) for a in areas]
+    ) if len(areas) else np.zeros((len(m_ords), 0), bool)
+    table = pd.DataFrame(
+        {
+            "threat_area": np.repeat(areas, len(m_ords)).astype(object),
+            "month": np.tile(np.asarray(list(months), dtype=object), len(areas)),
+            "count": counts.T.ravel(),
+            "available": avail.T.ravel(),
+            "suppressed": False,
+        }
+    )
+    totals = pd.DataFrame(
+        {
+            "threat_area": areas.astype(object),
+            "count": pd.array(np.where(avail, counts, 0).sum(axis=0), dtype="Int64"),
+            "suppressed": False,
+        }
+    )
+    return table, totals, sources
+
+
+def stacking_share(vawg: pd.DataFrame, *, min_events: int = 10) -> float | None:
+    """Share of crimes on police.uk map points holding ``min_events`` or more of them (None without crime).
+
+    Examples
+    --------
+    >>> stacking_share(pd.DataFrame({"snap_point_id": [1] * 10 + [2, 3]}))
+    0.8333333333333334
+    """
+    if not len(vawg):
+        return None
+    _, inv, n = np.unique(vawg["snap_point_id"].to_numpy(), return_inverse=True, return_counts=True)
+    return float((n[inv.ravel()] >= min_events).mean())
+
+
+def _months(coverage: Any) -> tuple[str | None, str | None]:
+    cov = [c for c in (coverage or {}).values() if isinstance(c, dict)] if isinstance(coverage, dict) else []
+    if isinstance(coverage, dict) and "first_month" in coverage:
+        return coverage.get("first_month"), coverage.get("last_month")
+    if not cov:
+        return None, None
+    return min(c["first_month"] for c in cov), max(c["last_month"] for c in cov)
+
+
+def source_quality(police_uk: IngestResult, partners: dict[str, IngestResult]) -> tuple[SourceQuality, ...]:
+    """Each source's reconciliation: police.uk first, then the partner sources in the order read."""
+    rec = police_uk.reconciliation
+    first, last = _months(rec["coverage"])
+    out = [
+        SourceQuality(
+            source="police_uk",
+            label=SOURCE_LABELS["police_uk"],
+            licence=LICENCES["police_uk"],
+            synthetic=False,
+            first_month=first,
+            last_month=last,
+            rows_read=int(rec["rows_read"]),
+            rows_accepted=int(rec["rows_accepted"]),
+            rows_quarantined=int(rec["rows_quarantined"]),
+            quarantined_by_reason=dict(rec["by_reason"]),
+            share_without_coordinates=rec["by_reason"].get("no_coordinates", 0) / rec["rows_read"]
+            if rec["rows_read"]
+            else None,
+        )
+    ]
+    for name, r in partners.items():
+        t = r.reconciliation["total"]
+        first, last = _months(r.reconciliation.get("coverage"))
+        out.append(
+            SourceQuality(
+                source=name,
+                label=SOURCE_LABELS.get(name, name),
+                licence=LICENCES.get(name, ""),
+                synthetic=bool(r.reconciliation.get("synthetic")),
+                first_month=first,
+                last_month=last,
+                rows_read=int(t["rows_read"]),
+                rows_accepted=int(t["rows_accepted"]),
+                rows_quarantined=int(t["rows_quarantined"]),
+                quarantined_by_reason=dict(t["quarantined_by_reason"]),
+                share_without_coordinates=(t["quarantined_by_reason"].get("no_coordinates", 0) / t["rows_read"])
+                if t["rows_read"]
+                else None,
+            )
+        )
+    return tuple(out)

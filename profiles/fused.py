@@ -1,0 +1,259 @@
+"""Sources fused on H3 cells: per-source grids, the place score, the perception gap, the fused surfaces, venues.
+
+Every source is gridded on its own (from the cells :mod:`profiles.sources`
+computed once), turned into shares of its own force-wide total and only then
+combined (:func:`hotspots.fusion.place_scores`); see :mod:`hotspots.fusion`
+for the definitions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hotspots.config import FusionConfig
+from hotspots.fusion import GAP_FELT, perception_gap, perception_gap_cells, place_scores
+from hotspots.ingest.streetsafe import BEHAVIOUR_REASONS, PLACE_REASONS
+from hotspots.kde import KDEResult, kde
+from hotspots.venues import risky_facilities, venue_risk
+from profiles.cells import CellGroups, cells_to_strings
+from profiles.labels import SOURCES
+
+__all__ = [
+    "source_grids_from_cells",
+    "fused_grids",
+    "fused_places",
+    "label_places",
+    "present_sources",
+    "perception_cells",
+    "surfaces",
+    "venue_ranking",
+    "venue_summary",
+]
+
+
+def source_grids_from_cells(
+    events: pd.DataFrame, *, resolution: int, band: str | None = None, weight: str | None = None
+) -> pd.DataFrame:
+    """:func:`hotspots.fusion.source_grids` on events that already carry their cell (``h3``, uint64).
+
+    Same rows, columns, order and ``attrs`` as ``source_grids`` (a test
+    checks it), without indexing any point again.
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``h3`` (uint64), ``source``; ``nte_share`` when banded; the ``weight`` column when given.
+    resolution : int
+        The H3 resolution of ``h3`` (echoed in ``attrs``).
+    band : {None, "nte", "other"}
+        As ``source_grids``.
+    weight : str, optional
+        Column summed as ``weight_sum`` (missing weights count as 0).
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"h3": np.array([617439010317926399] * 3, dtype=np.uint64),
+    ...                    "source": ["rms", "rms", "police_uk"], "nte_share": [0.25, 1.0, np.nan]})
+    >>> source_grids_from_cells(ev, resolution=9)[["source", "count"]].values.tolist()
+    [['police_uk', 1], ['rms', 2]]
+    >>> g = source_grids_from_cells(ev, resolution=9, band="nte")
+    >>> g[["source", "band", "count", "n_events"]].values.tolist(), g.attrs["not_time_resolved"]
+    ([['rms', 'nte', 1.25, 2]], 1)
+    """
+    attrs: dict[str, Any] = {"resolution": resolution, "band": band, "weight": weight}
+    h3 = events["h3"].to_numpy(np.uint64)
+    source = events["source"].astype(str).to_numpy(dtype=object)
+    if band is None:
+        g = CellGroups(h3, source)
+        frame = pd.DataFrame({"h3_cell": cells_to_strings(g.cells), "source": g.keys[0], "count": g.count()})
+        if weight:
+            frame["weight_sum"] = g.sum(pd.to_numeric(events[weight], errors="coerce").to_numpy(np.float64))
+        frame.attrs = {**attrs, "not_time_resolved": 0, "not_time_resolved_by_source": {}}
+        return frame
+    share = pd.to_numeric(events["nte_share"], errors="coerce").to_numpy(np.float64)
+    resolved = np.isfinite(share)
+    if band == "other":
+        share = 1.0 - share
+    missing = pd.Series(source[~resolved]).value_counts().sort_index()
+    g = CellGroups(h3[resolved], source[resolved])
+    frame = pd.DataFrame(
+        {
+            "h3_cell": cells_to_strings(g.cells),
+            "source": g.keys[0],
+            "band": band,
+            "count": g.sum(share[resolved]),
+            "n_events": g.count(),
+        }
+    )
+    if weight:
+        w = pd.to_numeric(events[weight], errors="coerce").fillna(0.0).to_numpy(np.float64)
+        frame["weight_sum"] = g.sum(share[resolved] * w[resolved])
+    frame.attrs = {
+        **attrs,
+        "not_time_resolved": int((~resolved).sum()),
+        "not_time_resolved_by_source": {str(k): int(v) for k, v in missing.items()},
+    }
+    return frame
+
+
+def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dict[str, pd.DataFrame]:
+    """Per-source grids: all hours (harm ``weight_sum`` when ``weighted``), NTE and other bands, and NTE RMS + A&E.
+
+    ``"nte_rms_ae"`` is the NTE-window aoristic count of RMS and A&E summed
+    per cell and rounded (``h3_cell, source="rms+ae", count``; cells with count > 0).
+    """
+    grids = {
+        "all": source_grids_from_cells(events, resolution=resolution, weight="harm_weight" if weighted else None),
+        "nte": source_grids_from_cells(events, resolution=resolution, band="nte"),
+        "other": source_grids_from_cells(events, resolution=resolution, band="other"),
+    }
+    nte = grids["nte"]
+    nte = nte[nte["source"].isin(["rms", "ae"])].groupby("h3_cell", as_index=False)["count"].sum()
+    nte["count"] = np.round(nte["count"]).astype(np.int64)
+    nte = nte[nte["count"] > 0].reset_index(drop=True)
+    grids["nte_rms_ae"] = pd.DataFrame({"h3_cell": nte["h3_cell"], "source": "rms+ae", "count": nte["count"]})
+    return grids
+
+
+def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], params: FusionConfig) -> pd.DataFrame:
+    """Place scores over every cell (:func:`hotspots.fusion.place_scores` with the config's rules)."""
+    weights = {s: float(params.source_weights.get(s, 0.0)) for s in sources}
+    return place_scores(
+        grids["all"], sources=list(sources), source_weights=weights, method=params.place_score,
+        value=params.place_score_value,
+    )
+
+
+def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFrame | None, *, n: int) -> pd.DataFrame:
+    """``label``, ``lsoa_code``, ``imd_decile`` for the first ``n`` places (None/NA beyond).
+
+    ``label`` is "main police.uk map point, LSOA name" (:func:`profiles.where.describe_cells`)
+    or "no police.uk crime mapped here".
+
+    Examples
+    --------
+    >>> places = pd.DataFrame({"h3_cell": ["a", "b", "c"]})
+    >>> lab = pd.DataFrame({"top_location": ["On or near X"], "top_lsoa_name": ["Bath 001A"]}, index=["a"])
+    >>> label_places(places, lab, None, n=2)["label"].tolist()
+    ['On or near X, Bath 001A', 'no police.uk crime mapped here', None]
+    """
+    n = min(n, len(places))
+    top = places["h3_cell"].to_numpy()[:n]
+    lab = labels.reindex(top)
+    has = lab["top_location"].notna().to_numpy()
+    text = np.where(has, lab["top_location"].astype(str) + ", " + lab["top_lsoa_name"].astype(str),
+                    "no police.uk crime mapped here")
+    label = np.full(len(places), None, dtype=object)
+    label[:n] = text
+    code = np.full(len(places), None, dtype=object)
+    decile = pd.array([pd.NA] * len(places), dtype="Int64")
+    if cell_imd is not None:
+        imd = cell_imd.reindex(top)
+        code[:n] = imd["lsoa_code"].astype(object).where(imd["lsoa_code"].notna(), None).to_numpy(dtype=object)
+        decile[:n] = pd.array(imd["imd_decile"], dtype="Int64")
+    return places.assign(label=label, lsoa_code=code, imd_decile=decile)
+
+
+def perception_cells(grids: Mapping[str, pd.DataFrame], reasons: pd.DataFrame | None, *,
+                     sources: Sequence[str]) -> pd.DataFrame | None:
+    """The perception gap per cell with, for felt-unsafe cells, the two commonest StreetSafe answers (``reasons``).
+
+    None without StreetSafe. ``reasons`` reads "badly lit (60%); isolated (40%)": the share of the
+    cell's reports giving each answer; "" elsewhere.
+    """
+    if "streetsafe" not in sources:
+        return None
+    recorded = tuple(s for s in ("police_uk", "rms") if s in sources)
+    gap = perception_gap_cells(grids["all"], perception="streetsafe", recorded=recorded)
+    text = np.full(len(gap), "", dtype=object)
+    if reasons is not None and len(reasons):
+        names = {v: k for k, v in {**PLACE_REASONS, **BEHAVIOUR_REASONS}.items()}
+        cols = [c for c in reasons.columns if c in names]
+        g = CellGroups(reasons["h3"].to_numpy(np.uint64))
+        n = g.count()
+        share = np.column_stack([g.sum(reasons[c].to_numpy(np.float64)) / n for c in cols]) if cols else None
+        cell_names = cells_to_strings(g.cells)
+        felt = (gap["gap_class"] == GAP_FELT).to_numpy()
+        pos = pd.Index(cell_names).get_indexer(gap["h3_cell"].to_numpy())
+        rows = np.flatnonzero(felt & (pos >= 0))
+        if share is not None and len(rows):
+            sub = share[pos[rows]]
+            order = np.argsort(-sub, axis=1, kind="stable")[:, :2]
+            top_v = np.take_along_axis(sub, order, axis=1)
+            labels = np.asarray([names[c] for c in cols], dtype=object)
+            text[rows] = [
+                "; ".join(f"{labels[k]} ({v:.0%})" for k, v in zip(ks, vs, strict=True) if v > 0)
+                for ks, vs in zip(order.tolist(), top_v.tolist(), strict=True)
+            ]
+    return gap.assign(reasons=text)
+
+
+def surfaces(
+    events: pd.DataFrame, *, harm_label: str | None, params: FusionConfig, perception: bool
+) -> tuple[KDEResult | None, KDEResult | None]:
+    """Harm-weighted KDE of recorded VAWG (police.uk + RMS), and the dual-KDE perception gap (log2), EPSG:27700.
+
+    Quartic kernel on QGIS's grid, ``params.kde`` radius and pixel; the
+    parameters are kept in each result's ``params``.
+    """
+    rec = events[events["source"].isin(["police_uk", "rms"]) & np.isfinite(events["x"].to_numpy(float))]
+    recorded = gap_raster = None
+    sp = params.kde
+    if len(rec):
+        weight = None
+        if harm_label is not None:
+            rec = rec[np.isfinite(rec["harm_weight"].to_numpy(float))]
+            weight = "harm_weight"
+        res = kde(rec, radius_m=sp.radius_m, pixel_m=sp.pixel_m, weight=weight)
+        recorded = dataclasses.replace(
+            res, crs="EPSG:27700",
+            params={**res.params, "harm_index": harm_label or "none", "sources": ["police_uk", "rms"]},
+        )
+    if perception:
+        ss = events[events["source"] == "streetsafe"]
+        gap = perception_gap(ss, rec, radius_m=sp.radius_m, pixel_m=sp.pixel_m)
+        p = {**gap.params, "layer": "log2(StreetSafe share / recorded-crime share), smoothed"}
+        gap_raster = KDEResult(density=gap.gap_log2.astype(np.float32), grid=gap.grid, crs="EPSG:27700", params=p)
+    return recorded, gap_raster
+
+
+def venue_ranking(
+    nte_venues: pd.DataFrame | None, events: pd.DataFrame, *, distance_m: float
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """NTE-window incidents near each NTE venue (nearest venue only) and the risky-facilities curve."""
+    if nte_venues is None:
+        return None, None
+    risk = venue_risk(nte_venues, events, distance_m=distance_m, nte_only=True)
+    return risk, risky_facilities(risk)
+
+
+def venue_summary(
+    risk: pd.DataFrame | None, risky: pd.DataFrame | None, events: pd.DataFrame, *, distance_m: float
+) -> dict[str, Any] | None:
+    """n_venues, top10_share, gini, distance_m, top_name, synthetic (None without venues)."""
+    if risk is None or risky is None or not len(risk):
+        return None
+    s = risky.attrs.get("summary", {})
+    return {
+        "n_venues": int(s.get("n_venues", 0)),
+        "top10_share": s.get("top10_share"),
+        "gini": s.get("gini"),
+        "distance_m": distance_m,
+        "top_name": str(risk.iloc[0]["name"]),
+        "synthetic": bool(events.loc[events["source"].isin(["rms", "ae"]), "synthetic"].any()),
+    }
+
+
+def present_sources(events: pd.DataFrame) -> list[str]:
+    """The fused sources with events, in the profile's order (police_uk, rms, streetsafe, ae)."""
+    have = set(events["source"].astype(str))
+    return [s for s in SOURCES if s in have]

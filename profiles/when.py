@@ -1,0 +1,146 @@
+"""When: police.uk VAWG-relevant crime by month (control limits, year on year) and time of week by source.
+
+police.uk is month-only, so it gives the monthly series; the time-resolved
+sources (RMS, A&E) give the night-time-economy share and the weekday x hour
+tables (aoristic: each event's window apportioned by minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hotspots.timebands import NTEWindow, weekday_hour_table
+from hotspots.trends import control_limits, monthly_counts, year_on_year
+from profiles.labels import SOURCE_LABELS, SOURCES
+
+__all__ = ["monthly_trend", "trend_chart_numbers", "nte_by_source", "nte_numbers", "weekday_hour"]
+
+
+def monthly_trend(vawg: pd.DataFrame, *, missing_months: Sequence[str]) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Monthly counts with control limits, the year-on-year test, and counts by crime type.
+
+    Parameters
+    ----------
+    vawg : DataFrame
+        police.uk VAWG-relevant crimes: ``month`` (period[M]), ``crime_type``.
+    missing_months : sequence of str
+        Months police.uk has no file for (never estimated).
+
+    Returns
+    -------
+    monthly : DataFrame
+        :func:`hotspots.trends.control_limits` (mean +- 2 sd: counts of thousands are
+        overdispersed, a c-chart flags most months).
+    yoy : dict
+        :func:`hotspots.trends.year_on_year`.
+    by_type : DataFrame
+        month, crime_type, count, available.
+    """
+    months = vawg[["month"]]
+    mc = monthly_counts(months, missing_months=missing_months)
+    monthly = control_limits(mc, method="sd")
+    yoy = year_on_year(mc)
+    by = vawg[["month", "crime_type"]].assign(crime_type=vawg["crime_type"].astype(str))
+    by_type = monthly_counts(by, by="crime_type", missing_months=missing_months)
+    return monthly, yoy, by_type
+
+
+def trend_chart_numbers(monthly: pd.DataFrame, yoy: dict) -> dict[str, Any] | None:
+    """What the control chart shows when year on year cannot be computed (else None).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"month": ["2024-01", "2024-02", "2024-03"], "count": [10, 30, 12],
+    ...                   "available": True, "mean": 17.0, "signal": [None, "above", None], "run": None})
+    >>> trend_chart_numbers(m, {"available": False, "reason": "a month is missing"})["above"]
+    1
+    """
+    if yoy.get("available"):
+        return None
+    tr = monthly[monthly["available"].astype(bool)]
+    if not len(tr):
+        return None
+    last = tr.iloc[-1]
+    return {
+        "above": int((tr["signal"] == "above").sum()),
+        "below": int((tr["signal"] == "below").sum()),
+        "months": int(len(tr)),
+        "mean": float(tr["mean"].iloc[-1]),
+        "last_month": str(last["month"]),
+        "last_count": int(last["count"]),
+        "run_months": int(tr["run"].notna().sum()),
+        "reason": yoy.get("reason", ""),
+    }
+
+
+def nte_by_source(events: pd.DataFrame, *, synthetic: Sequence[str]) -> pd.DataFrame:
+    """Events and NTE-window share per source inside the force area.
+
+    Columns ``source, label, synthetic, time_resolved, events, nte_share``
+    (mean aoristic NTE share; None for a source without time of day).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"source": ["rms", "rms", "police_uk"], "time_resolved": [True, True, False],
+    ...                    "nte_share": [1.0, 0.5, np.nan]})
+    >>> nte_by_source(ev, synthetic=["rms"])[["source", "events", "nte_share"]].values.tolist()
+    [['police_uk', 1, None], ['rms', 2, 0.75]]
+    """
+    source = events["source"].astype(str).to_numpy(dtype=object)
+    sources = sorted(set(source))
+    parts = [events[source == s] for s in sources]  # one frame per source (a handful)
+    resolved = [bool(p["time_resolved"].any()) for p in parts]
+    return pd.DataFrame(
+        {
+            "source": sources,
+            "label": [SOURCE_LABELS.get(s, s) for s in sources],
+            "synthetic": [s in set(synthetic) for s in sources],
+            "time_resolved": np.asarray(resolved, dtype=bool),
+            "events": np.asarray([len(p) for p in parts], dtype=np.int64),
+            "nte_share": pd.Series(
+                [float(p["nte_share"].mean()) if r else None for p, r in zip(parts, resolved, strict=True)],
+                dtype=object,
+            ),
+        }
+    )
+
+
+def nte_numbers(events: pd.DataFrame, *, window: NTEWindow) -> dict[str, Any] | None:
+    """The RMS NTE share against the window's share of the week (None without RMS).
+
+    ``rate_ratio`` is the rate per hour inside the window over the rate outside.
+
+    Examples
+    --------
+    >>> from hotspots.timebands import parse_nte_window
+    >>> ev = pd.DataFrame({"source": "rms", "nte_share": [1.0, 0.0], "synthetic": False})
+    >>> n = nte_numbers(ev, window=parse_nte_window("Fri,Sat 21:00-06:00"))
+    >>> n["share"], round(n["window_share"], 4), round(n["rate_ratio"], 2)
+    (0.5, 0.1071, 8.33)
+    """
+    rms = events[events["source"] == "rms"]
+    if not len(rms):
+        return None
+    share = float(rms["nte_share"].mean())
+    wshare = window.hours_per_week / 168
+    return {
+        "share": share,
+        "window": str(window),
+        "window_share": wshare,
+        "rate_ratio": (share / wshare) / ((1 - share) / (1 - wshare)) if 0 < share < 1 else float("nan"),
+        "synthetic": bool(rms["synthetic"].any()),
+    }
+
+
+def weekday_hour(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Aoristic weekday x hour table of each time-resolved source (police.uk never: month-only)."""
+    out = {}
+    for s in SOURCES:
+        sub = events[events["source"] == s]
+        if len(sub) and sub["time_resolved"].any():
+            out[s] = weekday_hour_table(sub)
+    return out
