@@ -103,8 +103,11 @@ def _grid(values: np.ndarray, row_total: bool, col_total: bool, grand_total: boo
     return grid.ravel(), present.ravel()
 
 
-def _optimum(cost: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray) -> float:
-    """Minimum of ``cost @ x`` over non-negative integers with ``a_eq @ x == b_eq`` (``-inf`` if unbounded)."""
+def _optimum(cost: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray, points: list | None = None) -> float:
+    """Minimum of ``cost @ x`` over non-negative integers with ``a_eq @ x == b_eq`` (``-inf`` if unbounded).
+
+    ``points``, when given, collects the integer optimum found (a feasible point of the attacker's set).
+    """
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
     res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
@@ -112,15 +115,58 @@ def _optimum(cost: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray) -> float:
         return -np.inf
     if res.status != 0:
         raise RuntimeError(f"disclosure audit: linprog failed ({res.message}); the published totals are inconsistent")
-    if np.allclose(res.x, np.round(res.x), atol=1e-7):  # an integral optimum is the integer optimum
-        return float(np.round(res.fun))
-    res = milp(cost, constraints=LinearConstraint(a_eq, b_eq, b_eq), integrality=np.ones_like(cost),
-               bounds=Bounds(0, np.inf))
+    if not np.allclose(res.x, np.round(res.x), atol=1e-7):  # an integral optimum is the integer optimum
+        res = milp(cost, constraints=LinearConstraint(a_eq, b_eq, b_eq), integrality=np.ones_like(cost),
+                   bounds=Bounds(0, np.inf))
+    if points is not None:
+        points.append(np.round(res.x))
     return float(np.round(res.fun))
 
 
-def _bounds(grid: np.ndarray, withheld: np.ndarray, lines) -> tuple[np.ndarray, np.ndarray]:
-    """Integer range ``[lo, hi]`` of every withheld entry given the published ones (NaN elsewhere)."""
+def _moves(grid: np.ndarray, withheld: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """How far each withheld entry can move up and down along one rectangle of withheld entries (a certificate).
+
+    Write the table with its margins as ``E`` (cells and grand total as they are, row and column totals
+    negated): every row and column of ``E`` sums to zero, and adding ``+d, -d, -d, +d`` at the corners of a
+    rectangle keeps every published total. Along a rectangle of withheld entries the counts stay
+    non-negative integers for ``d`` up to the smallest corner that decreases, so these are integer points
+    of the attacker's feasible set: ``value + up`` and ``value - down`` lie inside its range (an inner bound,
+    found without linear programming). Entries on no such rectangle get 0.
+    """
+    r1, c1 = shape[0] + 1, shape[1] + 1
+    v = grid.reshape(r1, c1).astype(float)
+    w = withheld.reshape(r1, c1)
+    s = np.ones((r1, c1))
+    s[:-1, -1] = -1.0
+    s[-1, :-1] = -1.0
+    # axes (a, b, a2, b2): entry (a, b), partners (a, b2), (a2, b), (a2, b2) with pattern -1, -1, +1
+    v1, w1, s1 = v[:, None, None, :], w[:, None, None, :], s[:, None, None, :]
+    v2, w2, s2 = v.T[None, :, :, None], w.T[None, :, :, None], s.T[None, :, :, None]
+    v3, w3, s3 = v[None, None, :, :], w[None, None, :, :], s[None, None, :, :]
+    s0 = s[:, :, None, None]
+    ok = w[:, :, None, None] & w1 & w2 & w3
+    ok &= (np.arange(r1)[:, None, None, None] != np.arange(r1)[None, None, :, None])
+    ok &= (np.arange(c1)[None, :, None, None] != np.arange(c1)[None, None, None, :])
+    inf = np.inf
+    c1_, c2_, c3_ = -s1 * s0, -s2 * s0, s3 * s0  # change of each partner's count per unit rise of (a, b)
+    up = np.minimum(np.minimum(np.where(c1_ < 0, v1, inf), np.where(c2_ < 0, v2, inf)), np.where(c3_ < 0, v3, inf))
+    down = np.minimum(np.minimum(np.where(c1_ > 0, v1, inf), np.where(c2_ > 0, v2, inf)), np.where(c3_ > 0, v3, inf))
+    down = np.minimum(down, v[:, :, None, None])
+    up = np.where(ok, up, 0.0).max(axis=(2, 3)).ravel()
+    down = np.where(ok, down, 0.0).max(axis=(2, 3)).ravel()
+    return up, down
+
+
+def _bounds(grid: np.ndarray, withheld: np.ndarray, lines, only: np.ndarray | None = None,
+            safe: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer range ``[lo, hi]`` of every withheld entry given the published ones (NaN elsewhere).
+
+    ``only`` (a flat mask) limits the linear programs to those entries. ``safe = (known_lo, known_hi, need)``
+    (flat arrays: a range of values known to be feasible, and the upper bound each entry must reach) skips an
+    entry once the feasible integer points found so far (the true values, rectangle moves, every optimum
+    solved) show its range is wider than one value and reaches ``need``; skipped entries keep ``[0, inf)``.
+    Use it only to find failures, never to report ranges.
+    """
     from scipy.sparse.csgraph import connected_components
 
     var = np.flatnonzero(withheld)
@@ -149,17 +195,44 @@ def _bounds(grid: np.ndarray, withheld: np.ndarray, lines) -> tuple[np.ndarray, 
         if sub_rows.size == 0:
             continue
         a_k, b_k = a[np.ix_(sub_rows, cols)], b[sub_rows]
+        points: list | None = None
+        if safe is not None:
+            known_lo, known_hi = safe[0][var[cols]].copy(), safe[1][var[cols]].copy()
+            points = []
         for n, v in enumerate(cols):
+            if only is not None and not only[var[v]]:
+                continue
             cost = np.zeros(cols.size)
             cost[n] = 1.0
-            lo[var[v]] = _optimum(cost, a_k, b_k)
-            hi[var[v]] = -_optimum(-cost, a_k, b_k)
+            if safe is not None and points is not None:
+                for x in points:  # every optimum found is a feasible integer point: it widens the known ranges
+                    known_lo, known_hi = np.minimum(known_lo, x), np.maximum(known_hi, x)
+                points.clear()
+                if known_hi[n] - known_lo[n] >= 1 and known_hi[n] >= safe[2][var[v]]:
+                    continue
+            hi[var[v]] = -_optimum(-cost, a_k, b_k, points)
+            if safe is not None and hi[var[v]] - safe[0][var[v]] >= 1:
+                lo[var[v]] = safe[0][var[v]]  # the maximum is above a feasible value: not exact, no minimum needed
+                continue
+            lo[var[v]] = _optimum(cost, a_k, b_k, points)
     return lo, hi
 
 
-def _failures(grid, withheld, sensitive, lines, threshold) -> np.ndarray:
-    """Flat indices of withheld entries recoverable exactly, or of sensitive ones bounded below the threshold."""
-    lo, hi = _bounds(grid, withheld, lines)
+def _failures(grid, withheld, sensitive, lines, threshold, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Flat indices of withheld entries recoverable exactly, or of sensitive ones bounded below the threshold.
+
+    With the table's ``shape``, entries certified safe by :func:`_moves` (a rectangle moves them by one or more,
+    and a sensitive one up to the threshold) skip the linear programs.
+    """
+    need = np.where(sensitive, threshold, 0).astype(float)
+    known_lo, known_hi = grid.astype(float), grid.astype(float)
+    if shape is not None and (shape[0] + 1) * (shape[1] + 1) <= 2500:
+        up, down = _moves(grid, withheld, shape)
+        known_lo, known_hi = known_lo - down, known_hi + up
+    only = withheld & ~((known_hi - known_lo >= 1) & (known_hi >= need))
+    if not only.any():
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = _bounds(grid, withheld, lines, only, (known_lo, known_hi, need))
     with np.errstate(invalid="ignore"):
         bad = withheld & ((hi - lo < 0.5) | (sensitive & (hi < threshold)))
     return np.flatnonzero(bad)
@@ -174,7 +247,8 @@ def _pick(candidates: np.ndarray, grid: np.ndarray, need: int = 1) -> int:
     return int(candidates[np.argmax(values)])
 
 
-def _suppress_grid(grid, present, lines, *, threshold: int, suppress_zeros: bool, audit: bool = True):
+def _suppress_grid(grid, present, lines, *, threshold: int, suppress_zeros: bool, audit: bool = True,
+                   shape: tuple[int, int] | None = None):
     """Primary, line-rule and audit-driven suppression; returns (withheld, sensitive) flat masks.
 
     ``audit=False`` is for a single line (a column and its total): there the line rule is
@@ -208,7 +282,7 @@ def _suppress_grid(grid, present, lines, *, threshold: int, suppress_zeros: bool
     if not audit:
         return withheld, sensitive
     on_lines = [[m for m, line in enumerate(members) if p in line] for p in range(grid.size)]
-    while (bad := _failures(grid, withheld, sensitive, lines, threshold)).size:  # the audit is the guarantee
+    while (bad := _failures(grid, withheld, sensitive, lines, threshold, shape)).size:  # the audit is the guarantee
         for p in bad:
             near = np.unique(np.concatenate([members[m] for m in on_lines[p]] or [np.zeros(0, int)]))
             free = near[~withheld[near] & present[near]]
@@ -366,7 +440,8 @@ def suppress_table(
     grand = bool(row_total or col_total)
     grid, present = _grid(values, bool(row_total), bool(col_total), grand)
     lines = _lines(r, c, bool(row_total), bool(col_total), grand) if r and c else []
-    withheld, sensitive = _suppress_grid(grid, present, lines, threshold=threshold, suppress_zeros=suppress_zeros)
+    withheld, sensitive = _suppress_grid(grid, present, lines, threshold=threshold, suppress_zeros=suppress_zeros,
+                                         shape=(r, c))
     held2, grid2 = withheld.reshape(r + 1, c + 1), grid.reshape(r + 1, c + 1)
     published = table.copy()
     for j, col in enumerate(cols):
