@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import geopandas as gpd
@@ -209,3 +210,102 @@ def test_inline_assets_missing_leaflet(inputs, tmp_path):
     m = profile_map(**_bad(inputs))
     with pytest.raises(FileNotFoundError, match="libjs-leaflet"):
         save_profile_map(m, tmp_path / "m.html", inline_assets=True, leaflet_dir=tmp_path / "none")
+
+
+# --------------------------------------------------------------------------- render_map(numbers)
+
+
+def _numbers(seed=0):
+    from numbers_factory import make_numbers
+
+    return make_numbers(seed)
+
+
+def _withheld(numbers, k=10):
+    """A hand-made shared copy: counts 1..k-1 of every grid and venue NA, release partner (no profiles.shared)."""
+    import dataclasses
+
+    def hide(frame):
+        f = frame.copy()
+        c = pd.to_numeric(f["count"], errors="coerce")
+        f["count"] = c.where(~((c > 0) & (c < k))).astype("Float64")
+        return f
+
+    grids = {band: hide(g) for band, g in numbers.fused.grids.items()}
+    clusters = numbers.hotspots.clusters.copy()
+    clusters["n_events"] = clusters["n_events"].astype(float).where(lambda v: v >= k)
+    gi = numbers.hotspots.gi.assign(gi_z=np.nan)  # z-scores give the counts back: a shared version has none
+    risk = numbers.venues.risk.copy()
+    risk["nearest_nte"] = risk["nearest_nte"].astype(float).where(lambda v: ~((v > 0) & (v < k)))
+    return dataclasses.replace(
+        numbers,
+        disclosure=dataclasses.replace(numbers.disclosure, release="partner", threshold=k, handling="Partners only."),
+        fused=dataclasses.replace(numbers.fused, grids=grids),
+        venues=dataclasses.replace(numbers.venues, risk=risk),
+        hotspots=dataclasses.replace(numbers.hotspots, gi=gi, clusters=clusters),
+    )
+
+
+def _legend_labels(page: str) -> list[str]:
+    return re.findall(r"<td>([0-9][0-9,]*(?:-[0-9][0-9,]*)?)</td>", page)
+
+
+def _small_legend(page: str, k: int) -> list[str]:
+    return [lab for lab in _legend_labels(page) if 0 < int(lab.split("-")[0].replace(",", "")) < k]
+
+
+def test_render_map_from_numbers():
+    from profiles.render.webmap import render_map
+
+    n = _numbers()
+    out = render_map(n)
+    assert list(out) == ["map.html"]
+    page = _unjs(out["map.html"])
+    assert "data:image/png;base64," in page and "kde_overlay.png" not in page  # KDE inlined, no side file
+    for sq in n.sources:
+        if sq.source in set(n.fused.grids["all"]["source"]):
+            tag = " [SYNTHETIC]" if sq.synthetic or sq.source in n.meta.synthetic_sources else ""
+            assert html.escape(sq.label + tag, quote=False) in page
+    assert "RMS + A&amp;E (aoristic)" in page or "RMS + A&E (aoristic)" in page
+    assert n.meta.marking in page and "Handling:" in page
+    assert "(shared version)" not in page
+    assert "<script src=" not in page  # Leaflet inlined (a static asset), no CDN
+
+
+def test_render_map_withheld_shown_as_c_and_no_small_count():
+    import shared_scan
+
+    from profiles.render.webmap import render_map
+
+    n = _withheld(_numbers(1))
+    page = render_map(n)["map.html"]
+    assert "(shared version)" in page and "Partners only." in page
+    assert '"count": "[c] (fewer than 10, suppressed for sharing)"' in page
+    assert '"nearest_nte": "[c]"' in page and '"gi_z": "[c]"' in page and '"size": "[c]"' in page
+    assert list(shared_scan.scan_map_html(page, 10)) == []
+    assert _small_legend(page, 10) == []
+
+
+def test_render_map_restricted_refuses_missing_counts():
+    import dataclasses
+
+    from profiles.render.webmap import render_map
+
+    n = _withheld(_numbers(2))
+    restricted = dataclasses.replace(n, disclosure=dataclasses.replace(n.disclosure, release="restricted"))
+    with pytest.raises(ParameterError, match="not flagged suppressed"):
+        render_map(restricted)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_render_map_of_shared_numbers_shows_no_small_count(seed):
+    import shared_scan
+
+    from profiles.render.webmap import render_map
+
+    shared = pytest.importorskip("profiles.shared")
+    n = shared.to_shared(_numbers(seed), 10)
+    page = render_map(n)["map.html"]
+    assert list(shared_scan.scan_map_html(page, 10)) == []
+    assert _small_legend(page, 10) == []
+    assert "[c]" in page

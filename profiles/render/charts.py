@@ -12,12 +12,15 @@ name never starts mathtext.
 Figures are built with :class:`matplotlib.figure.Figure` on the Agg canvas,
 not through ``pyplot``: nothing global is changed (no ``matplotlib.use``),
 no figure is left registered with pyplot, and each figure is released once
-saved. Every chart function writes one file and returns its ``Path``. The
-file type follows the suffix (``.png`` by default use; ``.svg``/``.pdf`` work).
+saved. Every chart function returns its PNG bytes (no date or software
+version inside, so the same input gives the same bytes); the writer writes
+them. A value withheld by disclosure control (None/NA in shared numbers) is
+drawn as ``[c]``, never as zero.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import textwrap
@@ -97,12 +100,36 @@ def without_tex(fig: Figure) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path | None = None, **savefig: Any) -> bytes | Path:
+    """PNG bytes of ``fig`` (or the file ``path``), identical for identical figures, then release it.
+
+    No date or software version is written into the image, so the same
+    numbers give the same bytes.
+    """
+    kw: dict[str, Any] = {"dpi": DPI, "facecolor": "white", **savefig}
     try:
-        without_tex(fig).savefig(path, dpi=DPI, facecolor="white")
+        fig = without_tex(fig)
+        if path is not None:
+            fig.savefig(path, **kw)
+            return path
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None}, **kw)
+        return buf.getvalue()
     finally:
         fig.clear()  # release artists now; the figure was never registered with pyplot
-    return path
+
+
+def png(content: bytes | Path) -> bytes:
+    r"""The PNG bytes a chart function returned (it returns a Path only when given one).
+
+    Examples
+    --------
+    >>> png(b"\x89PNG")
+    b'\x89PNG'
+    """
+    if not isinstance(content, bytes):
+        raise ParameterError(f"expected PNG bytes, got {type(content).__name__}; call the chart without path")
+    return content
 
 
 def add_marking(fig: Figure, marking: str, source_note: str, *, synthetic: bool = False) -> Figure:
@@ -202,7 +229,7 @@ def _gaps(unavailable: np.ndarray) -> list[tuple[int, int]]:
 
 def trend_chart(
     df: pd.DataFrame,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     marking: str,
@@ -211,8 +238,8 @@ def trend_chart(
     synthetic: bool = False,
     width_in: float = 8.0,
     height_in: float = 4.6,
-) -> Path:
-    """Monthly counts with the centre line, control limits, signals and months without data.
+) -> bytes | Path:
+    r"""Monthly counts with the centre line, control limits, signals and months without data.
 
     Parameters
     ----------
@@ -222,9 +249,11 @@ def trend_chart(
         ``run``) or from :func:`hotspots.trends.monthly_counts` (counts only;
         no limits are drawn). Months absent from ``df`` or with
         ``available=False`` are drawn as a hatched "no data" band, with a gap
-        in the line: never as zero.
-    path : str or PathLike
-        Output file (``.png``); its folder must exist.
+        in the line: never as zero. A missing count in an available month
+        (withheld for sharing) is a gap marked ``[c]``.
+    path : str or PathLike, optional
+        None (default): return the PNG bytes. A path writes the file instead
+        (its folder must exist; kept for the old profile pipeline, which goes).
     title, marking, source_note : str
         Chart title, security marking and source line (see :func:`add_marking`).
     ylabel : str, default "crimes recorded (count per month)"
@@ -236,8 +265,8 @@ def trend_chart(
 
     Returns
     -------
-    Path
-        ``path``.
+    bytes or Path
+        The PNG bytes, or ``path`` when one was given.
 
     Raises
     ------
@@ -247,15 +276,12 @@ def trend_chart(
 
     Examples
     --------
-    >>> import tempfile
     >>> from hotspots.trends import control_limits, monthly_counts
     >>> ev = pd.DataFrame({"month": ["2024-05"] * 9 + ["2024-06"] * 7 + ["2024-09"] * 8})
     >>> cl = control_limits(monthly_counts(ev, missing_months=["2024-07", "2024-08"]))
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     out = trend_chart(cl, Path(d) / "trend.png", title="VAWG crimes", marking="OFFICIAL",
-    ...                       source_note="data.police.uk")
-    ...     out.name, out.stat().st_size > 10_000
-    ('trend.png', True)
+    >>> out = trend_chart(cl, title="VAWG crimes", marking="OFFICIAL", source_note="data.police.uk")
+    >>> out[:4], len(out) > 10_000
+    (b'\x89PNG', True)
     """
     if not isinstance(df, pd.DataFrame) or not {"month", "count"} <= set(df.columns):
         raise ParameterError(
@@ -268,14 +294,15 @@ def trend_chart(
     if df["month"].duplicated().any():
         raise ParameterError("df has more than one row per month; chart one group at a time (df[df[by] == value])")
     marking = _check_text(marking, "marking")
-    path = _out_path(path)
+    out = None if path is None else _out_path(path)
 
     s = df.set_index(df["month"].dt.asfreq("M")).sort_index()
     span = pd.period_range(s.index.min(), s.index.max(), freq="M")
     s = s.reindex(span)
-    available = s["count"].notna().to_numpy()
-    if "available" in s.columns:
-        available = available & s["available"].fillna(False).to_numpy(bool)
+    has = s["count"].notna().to_numpy()
+    covered = s["available"].fillna(False).to_numpy(bool) if "available" in s.columns else has
+    available = has & covered
+    withheld = covered & ~has  # a month with data whose count was withheld for sharing: "[c]", not "no data"
     y = pd.to_numeric(s["count"], errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
     y = np.where(available, y, np.nan)
     x = np.arange(len(span))
@@ -285,7 +312,11 @@ def trend_chart(
     top = float(np.nanmax(y)) if available.any() else 1.0
     if "ucl" in s.columns and s["ucl"].notna().any():
         top = max(top, float(s["ucl"].max()))
-    for n_gap, (i0, i1) in enumerate(_gaps(~available)):
+    for i in np.flatnonzero(withheld):
+        ax.text(float(i), top * 0.04, "[c]", ha="center", va="bottom", fontsize=8, color=INK, zorder=3)
+    if withheld.any():
+        ax.plot([], [], ls="none", marker="$[c]$", ms=12, color=INK, label="count withheld for sharing")
+    for n_gap, (i0, i1) in enumerate(_gaps(~available & ~withheld)):
         ax.axvspan(i0 - 0.5, i1 + 0.5, facecolor=PALE, edgecolor=MID, hatch="///", lw=0.0, zorder=0,
                    label="no data (month not published)" if n_gap == 0 else None)
         ax.text((i0 + i1) / 2, top * 0.5, "no data", rotation=90, ha="center", va="center", fontsize=8, color=INK,
@@ -330,23 +361,23 @@ def trend_chart(
     ax.spines[["top", "right"]].set_visible(False)
     _legend_below(ax, fig, ncols=3)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, path)
+    return _save(fig, out)
 
 
 # --------------------------------------------------------------------------- bar chart
 
 
-def _format_values(values: np.ndarray, value_format: str | None) -> list[str]:
+def _format_values(values: np.ndarray, value_format: str | None, missing: str = "n/a") -> list[str]:
     finite = values[np.isfinite(values)]
     if value_format is None:
         whole = np.allclose(finite, np.round(finite)) if len(finite) else True
         value_format = "{:,.0f}" if whole else "{:,.1f}"
-    return [value_format.format(v) if np.isfinite(v) else "n/a" for v in values]
+    return [value_format.format(v) if np.isfinite(v) else missing for v in values]
 
 
 def bar_chart(
     series: pd.Series,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     xlabel: str,
@@ -355,18 +386,20 @@ def bar_chart(
     synthetic: bool = False,
     ylabel: str | None = None,
     value_format: str | None = None,
+    missing_label: str = "n/a",
     width_in: float = 7.5,
-) -> Path:
-    """Horizontal bars with value labels: offence mix, harm by group.
+) -> bytes | Path:
+    r"""Horizontal bars with value labels: offence mix, harm by group.
 
     Parameters
     ----------
     series : Series
         Values indexed by category, drawn top to bottom in the given order
         (sort first for a ranking). Missing values get no bar and the label
-        "n/a"; negative values are drawn leftwards.
-    path : str or PathLike
-        Output file (``.png``); its folder must exist.
+        ``missing_label``; negative values are drawn leftwards.
+    path : str or PathLike, optional
+        None (default): return the PNG bytes. A path writes the file instead
+        (its folder must exist; kept for the old profile pipeline, which goes).
     title : str
         Chart title.
     xlabel : str
@@ -380,13 +413,15 @@ def bar_chart(
     value_format : str, optional
         Format for value labels, e.g. ``"{:.1%}"``; default thousands
         separators, no decimals for whole numbers and one otherwise.
+    missing_label : str, default "n/a"
+        Label of a missing value (``"[c]"`` for a value withheld for sharing).
     width_in : float, default 7.5
         Figure width in inches; the height grows with the number of bars.
 
     Returns
     -------
-    Path
-        ``path``.
+    bytes or Path
+        The PNG bytes, or ``path`` when one was given.
 
     Raises
     ------
@@ -395,21 +430,21 @@ def bar_chart(
 
     Examples
     --------
-    >>> import tempfile
     >>> mix = pd.Series({"Stalking": 412, "Rape": 128, "Controlling behaviour": 96}, name="crimes")
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     out = bar_chart(mix, Path(d) / "mix.png", title="Offence mix", xlabel="crimes (count)",
-    ...                     marking="OFFICIAL", source_note="Force RMS extract", synthetic=True)
-    ...     out.suffix
-    '.png'
+    >>> out = bar_chart(mix, title="Offence mix", xlabel="crimes (count)", marking="OFFICIAL",
+    ...                 source_note="Force RMS extract", synthetic=True)
+    >>> out[:4]
+    b'\x89PNG'
     """
     if not isinstance(series, pd.Series) or series.empty:
         raise ParameterError("series must be a non-empty pandas Series of values indexed by category")
     values = pd.to_numeric(series, errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
-    if np.isnan(values).all():
+    if np.isnan(values).all() and missing_label == "n/a":
         raise ParameterError("series has no numeric values; pass counts or totals per category")
     marking = _check_text(marking, "marking")
-    path = _out_path(path)
+    out = None if path is None else _out_path(path)
+
+    from matplotlib.ticker import MaxNLocator
 
     n = len(values)
     names = _wrap_labels(list(series.index))
@@ -418,12 +453,14 @@ def bar_chart(
     ax = fig.add_subplot()
     pos = np.arange(n)[::-1]
     bars = ax.barh(pos, np.nan_to_num(values), height=0.65, color=MID, edgecolor=INK, lw=0.6)
-    labels = _format_values(values, value_format)
+    labels = _format_values(values, value_format, mpl_text(missing_label))
     ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
     ax.set_yticks(pos, names, fontsize=8)
-    if np.nanmax(np.abs(values)) >= 1000:
+    known = values[np.isfinite(values)]
+    if len(known) and np.abs(known).max() >= 1000:
         ax.xaxis.set_major_formatter("{x:,.0f}")  # thousands separators, as in the value labels
-    lo, hi = min(float(np.nanmin(values)), 0.0), max(float(np.nanmax(values)), 0.0)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # long labels: fewer ticks, never overlapping
+    lo, hi = min(float(known.min()) if len(known) else 0.0, 0.0), max(float(known.max()) if len(known) else 1.0, 0.0)
     spread = hi - lo or 1.0
     ax.set_xlim(lo - (0.15 * spread if lo < 0 else 0), hi + 0.15 * spread)
     ax.set_xlabel(mpl_text(xlabel))
@@ -433,7 +470,7 @@ def bar_chart(
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, path)
+    return _save(fig, out)
 
 
 # --------------------------------------------------------------------------- IMD deciles
@@ -458,7 +495,7 @@ def _decile_shares(values: object, name: str) -> np.ndarray:
 def decile_chart(
     hotspot_share: pd.Series | Sequence[float],
     force_share: pd.Series | Sequence[float],
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     marking: str,
@@ -468,8 +505,8 @@ def decile_chart(
     force_label: str = "all LSOAs in the force",
     width_in: float = 8.0,
     height_in: float = 4.6,
-) -> Path:
-    """Share of hotspot LSOAs in each IMD decile beside the force's own distribution.
+) -> bytes | Path:
+    r"""Share of hotspot LSOAs in each IMD decile beside the force's own distribution.
 
     Parameters
     ----------
@@ -477,8 +514,9 @@ def decile_chart(
         Share (0-1, summing to 1) of LSOAs in national IMD deciles 1 (most
         deprived 10 %) to 10 (least deprived). A Series is read by its
         decile index (1..10; absent deciles are 0).
-    path : str or PathLike
-        Output file (``.png``); its folder must exist.
+    path : str or PathLike, optional
+        None (default): return the PNG bytes. A path writes the file instead
+        (its folder must exist; kept for the old profile pipeline, which goes).
     title, marking, source_note : str
         See :func:`add_marking`.
     synthetic : bool, default False
@@ -490,8 +528,8 @@ def decile_chart(
 
     Returns
     -------
-    Path
-        ``path``.
+    bytes or Path
+        The PNG bytes, or ``path`` when one was given.
 
     Raises
     ------
@@ -501,17 +539,15 @@ def decile_chart(
 
     Examples
     --------
-    >>> import tempfile
     >>> hot = [0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.04, 0.03, 0.02, 0.02]
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     decile_chart(hot, [0.1] * 10, Path(d) / "imd.png", title="Deprivation", marking="OFFICIAL",
-    ...                  source_note="MHCLG English Indices of Deprivation 2019").name
-    'imd.png'
+    >>> decile_chart(hot, [0.1] * 10, title="Deprivation", marking="OFFICIAL",
+    ...              source_note="MHCLG English Indices of Deprivation 2019")[:4]
+    b'\x89PNG'
     """
     hot = _decile_shares(hotspot_share, "hotspot_share")
     force = _decile_shares(force_share, "force_share")
     marking = _check_text(marking, "marking")
-    path = _out_path(path)
+    out = None if path is None else _out_path(path)
 
     fig = _figure(width_in, height_in)
     ax = fig.add_subplot()
@@ -530,7 +566,7 @@ def decile_chart(
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="best", fontsize=8, framealpha=0.9, edgecolor=LIGHT)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, path)
+    return _save(fig, out)
 
 
 # --------------------------------------------------------------------------- PAI curve
@@ -538,7 +574,7 @@ def decile_chart(
 
 def pai_curve_chart(
     curve: pd.DataFrame,
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
     title: str,
     marking: str,
@@ -546,8 +582,8 @@ def pai_curve_chart(
     synthetic: bool = False,
     width_in: float = 7.0,
     height_in: float = 6.0,
-) -> Path:
-    """Hit rate and Predictive Accuracy Index against the share of the area flagged as hotspot.
+) -> bytes | Path:
+    r"""Hit rate and Predictive Accuracy Index against the share of the area flagged as hotspot.
 
     Two panels share the x axis (share of area, %, log scale when the
     shares span a factor of 8 or more): the hit rate against the line of a
@@ -560,8 +596,9 @@ def pai_curve_chart(
         From :func:`hotspots.evaluation.pai_curve`: ``area_share``,
         ``hit_rate`` and ``pai`` (shares 0-1). Rows with a missing PAI are
         skipped.
-    path : str or PathLike
-        Output file (``.png``); its folder must exist.
+    path : str or PathLike, optional
+        None (default): return the PNG bytes. A path writes the file instead
+        (its folder must exist; kept for the old profile pipeline, which goes).
     title, marking, source_note : str
         See :func:`add_marking`.
     synthetic : bool, default False
@@ -571,8 +608,8 @@ def pai_curve_chart(
 
     Returns
     -------
-    Path
-        ``path``.
+    bytes or Path
+        The PNG bytes, or ``path`` when one was given.
 
     Raises
     ------
@@ -582,13 +619,10 @@ def pai_curve_chart(
 
     Examples
     --------
-    >>> import tempfile
     >>> from hotspots.evaluation import pai_curve
     >>> c = pai_curve([9, 5, 1, 0], [6, 2, 1, 1], [5, 1, 2, 2], [1, 1, 1, 1], shares=[0.25, 0.5])
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     pai_curve_chart(c, Path(d) / "pai.png", title="KDE hotspots, test year", marking="OFFICIAL",
-    ...                     source_note="data.police.uk").name
-    'pai.png'
+    >>> pai_curve_chart(c, title="KDE hotspots, test year", marking="OFFICIAL", source_note="data.police.uk")[:4]
+    b'\x89PNG'
     """
     need = {"area_share", "hit_rate", "pai"}
     if not isinstance(curve, pd.DataFrame) or not need <= set(curve.columns):
@@ -598,7 +632,7 @@ def pai_curve_chart(
     if c.empty:
         raise ParameterError("curve has no row with a finite PAI and area_share > 0; nothing to chart")
     marking = _check_text(marking, "marking")
-    path = _out_path(path)
+    out = None if path is None else _out_path(path)
 
     share = c["area_share"].to_numpy() * 100
     hit = c["hit_rate"].to_numpy() * 100
@@ -630,4 +664,4 @@ def pai_curve_chart(
     ax2.minorticks_off()
     ax1.minorticks_off()
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, path)
+    return _save(fig, out)

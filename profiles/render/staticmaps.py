@@ -1,154 +1,430 @@
-"""Maps of H3 counts: an interactive folium map and a static PNG.
+"""Static maps and heat tables for the problem profile: KDE, Gi*, DBSCAN, weekday x hour, risky facilities.
 
-Classes are quantile breaks of the non-zero counts (so a few extreme cells
-do not wash the map out), always printed in the legend. Text from data
-reaches folium only through :func:`profiles.escape.folium_text` (tooltip
-values, field names and titles) and matplotlib only through
-:func:`profiles.escape.mpl_text` (titles, markings, source notes), so a
-``{{ }}`` or ``$...$`` in a name is shown as written.
+Every map is drawn in British National Grid (EPSG:27700) on a
+:class:`matplotlib.figure.Figure` outside pyplot, with the force boundary
+(solid) and local authorities (dashed), a scale bar, and the security
+marking and source line of :func:`profiles.render.charts.add_marking`.
+Synthetic data get the "SYNTHETIC DATA" stamp. Text from data goes through
+:func:`profiles.escape.mpl_text`. Each function returns PNG bytes (same
+input, same bytes); nothing is read or written here.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from hotspots.errors import ParameterError
+from hotspots.timebands import WEEKDAYS, NTEWindow
 from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
-from profiles.render.charts import without_tex
+from profiles.render.charts import INK, LIGHT, MID, _figure, _save, add_marking, without_tex
+from profiles.render.webmap import (
+    PALETTE,
+    _caption,
+    _classify,
+    check_no_template_code,
+    count_breaks,
+    fixed_html,
+    kde_overlay,
+)
 
-__all__ = ["check_no_template_code", "count_breaks", "fixed_html", "hex_count_map", "hex_count_png"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-# ColorBrewer YlOrRd, 6 classes
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+    from hotspots.kde import KDEResult
+
+__all__ = [
+    "GI_STYLE",
+    "clusters_png",
+    "concentration_png",
+    "gistar_png",
+    "hex_count_map",
+    "hex_count_png",
+    "kde_overlay_png",
+    "kde_png",
+    "weekday_hour_png",
+]
+
+# --------------------------------------------------------------------------- map frame
 
 
-def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
-    """Upper class limits for non-zero counts: quantiles, made unique and integer.
+def _rings(shapes: Any, *, exterior: bool = False) -> list[np.ndarray]:
+    """Every ring (or only exteriors) of the polygons in ``shapes``, as (n, 2) coordinate arrays."""
+    import shapely
+
+    geoms = np.asarray(getattr(shapes, "geometry", shapes), dtype=object)
+    parts = shapely.get_parts(geoms[~shapely.is_missing(geoms)])
+    polygons = parts[shapely.get_type_id(parts) == 3]
+    rings = shapely.get_exterior_ring(polygons) if exterior else shapely.get_rings(polygons)
+    if not len(rings):
+        return []
+    coords, idx = shapely.get_coordinates(rings, return_index=True)
+    return np.split(coords, np.flatnonzero(np.diff(idx)) + 1)
+
+
+def _bng(shapes: Any) -> Any:
+    """``shapes`` in EPSG:27700 (no re-projection when they are already)."""
+    if shapes is not None and shapes.crs is not None and shapes.crs.to_epsg() != 27700:
+        return shapes.to_crs("EPSG:27700")
+    return shapes
+
+
+def _outline(ax: Axes, shapes: Any, **style: Any) -> None:
+    """Outlines of polygons, as one line collection (drawn once, not through geopandas)."""
+    from matplotlib.collections import LineCollection
+
+    if shapes is None or not len(shapes):
+        return
+    ax.add_collection(LineCollection(_rings(_bng(shapes)), **style))
+    ax.autoscale_view()
+
+
+def _fill(ax: Axes, shapes: Any, **style: Any) -> None:
+    """Filled polygons (exteriors), as one collection."""
+    from matplotlib.collections import PolyCollection
+
+    ax.add_collection(PolyCollection(_rings(_bng(shapes), exterior=True), **style))
+    ax.autoscale_view()
+
+
+def _map_frame(boundary: Any, las: Any, *, width_in: float = 8.5, height_in: float = 8.0) -> tuple[Figure, Axes]:
+    fig = _figure(width_in, height_in)
+    ax = fig.add_subplot()
+    _outline(ax, las, colors="#9a9a9a", linewidths=0.5, linestyles="--")
+    _outline(ax, boundary, colors="#333333", linewidths=0.8)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return fig, ax
+
+
+def _finish_map(
+    fig: Figure,
+    ax: Axes,
+    path: Any,
+    *,
+    title: str,
+    marking: str,
+    source_note: str,
+    zoom: Any = None,
+    synthetic: bool = False,
+) -> bytes | Path:
+    if zoom is not None:
+        ax.set_xlim(zoom[0], zoom[2])
+        ax.set_ylim(zoom[1], zoom[3])
+    ax.set_title(mpl_text(title), fontsize=10)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bar = 5000 if (x1 - x0) > 20000 else 1000  # scale bar: 5 km, or 1 km when zoomed in
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([bx, bx + bar], [by, by], color=INK, lw=3)
+    ax.text(bx + bar / 2, by + 0.01 * (y1 - y0), f"{bar // 1000} km", ha="center", va="bottom", fontsize=8)
+    add_marking(fig, marking, source_note, synthetic=synthetic)
+    return _save(fig, None if path is None else Path(path))
+
+
+# --------------------------------------------------------------------------- KDE, Gi*, DBSCAN
+
+
+def _density(result: KDEResult) -> np.ndarray:
+    d = np.asarray(result.density, dtype=float)
+    return np.where((d == result.nodata) | ~(d > 0), np.nan, d)
+
+
+def kde_png(
+    result: KDEResult,
+    path: Any = None,
+    *,
+    boundary: Any = None,
+    las: Any = None,
+    title: str,
+    marking: str,
+    source_note: str,
+    zoom: Any = None,
+    radius_m: float | None = None,
+    synthetic: bool = False,
+) -> bytes | Path:
+    r"""Static KDE surface (greyscale, square-root stretch, nodata transparent) over the boundaries.
+
+    Parameters
+    ----------
+    result : hotspots.kde.KDEResult
+        A density surface in EPSG:27700.
+    path : path, optional
+        None (default): return PNG bytes (a path is kept for the old pipeline only).
+    boundary, las : GeoSeries or GeoDataFrame, optional
+        Force area (solid) and local authorities (dashed), EPSG:27700.
+    title, marking, source_note : str
+        See :func:`profiles.render.charts.add_marking`.
+    zoom : (xmin, ymin, xmax, ymax), optional
+        Window in EPSG:27700 metres.
+    radius_m : float, optional
+        Kernel radius, named in the colour-bar label.
+    synthetic : bool, default False
+        Stamp "SYNTHETIC DATA".
+
+    Returns
+    -------
+    bytes or Path
 
     Examples
     --------
-    >>> count_breaks(np.array([1, 1, 2, 3, 5, 8, 13, 100]), n_classes=4).tolist()
-    [2, 4, 10, 100]
+    >>> from hotspots.kde import kde
+    >>> r = kde(pd.DataFrame({"x": [1000.0, 1100.0], "y": [1000.0, 1050.0]}), radius_m=200, pixel_m=50)
+    >>> kde_png(r, title="KDE", marking="OFFICIAL", source_note="test")[:4]
+    b'\x89PNG'
     """
-    c = np.asarray(counts, dtype=float)
-    c = c[c > 0]
-    if not len(c):
-        return np.array([1])
-    q = np.quantile(c, np.linspace(0, 1, n_classes + 1)[1:])
-    return np.unique(np.ceil(q).astype(int))
+    from matplotlib.colors import PowerNorm
+
+    fig, ax = _map_frame(boundary, las)
+    d = _density(result)
+    g = result.grid
+    extent = (g.x0, g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m, g.y_top)
+    vmax = float(np.nanpercentile(d, 99.9)) if np.isfinite(d).any() else 1.0
+    norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)  # square-root stretch: small towns stay visible beside the city
+    im = ax.imshow(d, extent=extent, cmap="Greys", norm=norm, interpolation="nearest", zorder=0)
+    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
+    within = f" within {radius_m:,.0f} m" if radius_m else ""
+    cb.set_label(f"density: kernel-weighted crimes{within} (square-root scale)", fontsize=8)
+    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom,
+                       synthetic=synthetic)
 
 
-def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-    return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
+GI_STYLE = {  # gi_bin -> (face colour, hatch, label); distinguishable in greyscale by hatching
+    3: ("#67000d", "", "hot spot, 99% confidence"),
+    2: ("#cb181d", "///", "hot spot, 95%"),
+    1: ("#fc9272", "...", "hot spot, 90%"),
+    -1: ("#9ecae1", "...", "cold spot, 90%"),
+    -2: ("#4292c6", "\\\\\\", "cold spot, 95%"),
+    -3: ("#08306b", "", "cold spot, 99%"),
+}
 
 
-_DELIMITER = re.compile(r"\{[{%#]")
-_SKIP_ATTRS = frozenset({"_parent", "_children", "_template", "_env"})
+def gistar_png(
+    cells: Any,
+    path: Any = None,
+    *,
+    boundary: Any = None,
+    las: Any = None,
+    title: str,
+    marking: str,
+    source_note: str,
+    zoom: Any = None,
+    legend_title: str = "Gi* (FDR 5%)",
+) -> bytes | Path:
+    r"""Gi* hot and cold spot hexagons (ArcGIS bins, FDR-adjusted) over the boundaries.
 
-
-def check_no_template_code(m) -> None:
-    """Refuse a folium map if any value in it holds a Jinja2 delimiter (``{{``, ``{%``, ``{#``).
-
-    Branca compiles every element's rendered output again as a template, so
-    such a value would run when the map is rendered. Every renderer passes
-    data through :func:`profiles.escape.folium_text` (no ``{`` left), so this
-    is a tripwire for a path that forgot: it looks at every element's
-    attributes (GeoJSON data and tooltip fields included) before anything is
-    rendered.
-
-    Raises
-    ------
-    ParameterError
-        Naming the element and attribute.
+    ``cells``: GeoDataFrame (any CRS; drawn in EPSG:27700) with ``gi_bin``;
+    bins 0 are not drawn. Returns PNG bytes (or ``path`` when given).
 
     Examples
     --------
-    >>> import folium
-    >>> m = folium.Map(tiles=None)
-    >>> _ = folium.FeatureGroup(name="{{7*7}}").add_to(m)
-    >>> check_no_template_code(m)
-    Traceback (most recent call last):
-    ...
-    hotspots.errors.ParameterError: map element feature_group_...: attribute 'layer_name' holds a Jinja2 delimiter ...
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"gi_bin": [3, -1]}, geometry=[box(0, 0, 300, 300), box(400, 0, 700, 300)], crs=27700)
+    >>> gistar_png(g, title="Gi*", marking="OFFICIAL", source_note="test")[:4]
+    b'\x89PNG'
     """
-    from branca.element import Element
+    from matplotlib.patches import Patch
 
-    stack, seen = [m.get_root()], set()
-    while stack:
-        el = stack.pop()
-        if id(el) in seen:
-            continue
-        seen.add(id(el))
-        stack.extend(el._children.values())
-        for key, value in vars(el).items():
-            if key in _SKIP_ATTRS:
-                continue
-            if isinstance(value, Element):  # a figure's header, html and script parts
-                stack.append(value)
-                continue
-            text = value if isinstance(value, str) else _strings_of(value)
-            if _DELIMITER.search(text):
-                raise ParameterError(
-                    f"map element {el.get_name()}: attribute {key!r} holds a Jinja2 delimiter ({{{{, {{% or {{#}}) "
-                    "that folium would run; pass every string from data through profiles.escape.folium_text"
-                )
+    fig, ax = _map_frame(boundary, las)
+    g = _bng(cells[cells["gi_bin"] != 0])
+    handles = []
+    bins = g["gi_bin"].to_numpy()
+    for b, (colour, hatch, label) in GI_STYLE.items():
+        sel = g[bins == b]
+        if len(sel):
+            _fill(ax, sel, facecolors=colour, hatch=hatch, edgecolors="#222222", linewidths=0.1)
+            handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#222222", label=f"{label} ({len(sel):,})"))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=7, title=mpl_text(legend_title))
+    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
 
 
-def _strings_of(value) -> str:
-    """The text of an attribute value as JSON; for GeoJSON, all but the geometries (coordinates hold no text)."""
-    if isinstance(value, dict) and value.get("type") == "FeatureCollection" and isinstance(value.get("features"), list):
-        feats = value["features"]
-        props = [{k: v for k, v in f.items() if k != "geometry"} if isinstance(f, dict) else f for f in feats]
-        rest = {k: v for k, v in value.items() if k != "features"}
-        return json.dumps([rest, props], default=_opaque)
-    return json.dumps(value, default=_opaque)
+def clusters_png(
+    clusters: Any,
+    points: pd.DataFrame | None,
+    path: Any = None,
+    *,
+    boundary: Any = None,
+    las: Any = None,
+    title: str,
+    marking: str,
+    source_note: str,
+    zoom: Any = None,
+    numbered: int = 10,
+) -> bytes | Path:
+    r"""DBSCAN cluster hulls (outlined, the largest ``numbered`` numbered by size) over the points.
 
-
-def _opaque(obj) -> str:
-    """JSON stand-in for what json cannot write (functions, elements): their type only, never their text."""
-    return type(obj).__name__
-
-
-def fixed_html(text: str):
-    """A branca Element that inserts ``text`` through the constant template ``{{ this.markup }}``.
-
-    ``folium.Element(text)`` compiles ``text`` itself as a Jinja2 template, so
-    a ``{{`` in it would run; here the text is only a value, never compiled.
-    Neutralise data in ``text`` with :func:`profiles.escape.folium_text` all the same.
+    ``clusters``: GeoDataFrame (EPSG:27700) with ``weighted_size`` (or
+    ``n_events``), ``centroid_x``/``centroid_y`` (else the hull centroid);
+    ``points``: x, y of the events (optional: shared numbers hold none).
 
     Examples
     --------
-    >>> el = fixed_html("<p>{{7*7}} {% Bar</p>")
-    >>> el.render()
-    '<p>{{7*7}} {% Bar</p>'
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> c = gpd.GeoDataFrame({"weighted_size": [70]}, geometry=[box(0, 0, 300, 300)], crs=27700)
+    >>> clusters_png(c, None, title="DBSCAN", marking="OFFICIAL", source_note="test")[:4]
+    b'\x89PNG'
     """
-    from branca.element import Element
-    from jinja2 import Template
+    fig, ax = _map_frame(boundary, las)
+    if points is not None and len(points):
+        ax.scatter(points["x"].to_numpy(), points["y"].to_numpy(), s=0.2, color="#bbbbbb", linewidths=0,
+                   rasterized=True)
+    c = _bng(clusters)
+    if len(c):
+        _outline(ax, c.buffer(30), colors=INK, linewidths=0.8)
+        size = next((s for s in ("weighted_size", "n_events", "n_points", "size") if s in c.columns), None)
+        top = c.sort_values(size, ascending=False).head(numbered) if size else c.head(numbered)
+        if {"centroid_x", "centroid_y"} <= set(top.columns):
+            cx, cy = top["centroid_x"].to_numpy(float), top["centroid_y"].to_numpy(float)
+        else:
+            cen = top.geometry.centroid
+            cx, cy = cen.x.to_numpy(), cen.y.to_numpy()
+        for i, (x, y) in enumerate(zip(cx, cy, strict=True), start=1):
+            ax.annotate(str(i), (x, y), fontsize=7, weight="bold", xytext=(3, 3), textcoords="offset points")
+    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
 
-    el = Element()
-    el._template = Template("{{ this.markup }}")
-    el.markup = text
-    return el
+
+# --------------------------------------------------------------------------- time of week, venues
 
 
-def _caption(title: str) -> str:
-    """A colour-scale caption with braces as parentheses (it still passes branca's second Jinja2 pass).
+def weekday_hour_png(
+    table: pd.DataFrame,
+    path: Any = None,
+    *,
+    title: str,
+    window: NTEWindow | None = None,
+    marking: str = "OFFICIAL",
+    source_note: str = "",
+    synthetic: bool = False,
+) -> bytes | Path:
+    r"""Heat table of events by weekday (rows) and hour (columns), with the NTE window outlined.
 
-    Branca draws the caption with d3 ``.text()``, plain text, so it is not
-    HTML-escaped (an entity would show as written).
+    Parameters
+    ----------
+    table : DataFrame
+        7 x 24 from :func:`hotspots.timebands.weekday_hour_table` (aoristic
+        counts); a missing value (withheld for sharing) is drawn hatched and
+        labelled ``[c]``.
+    path : path, optional
+        None (default): return PNG bytes.
+    title : str
+        Chart title (say what is counted and over which period).
+    window : NTEWindow, optional
+        Outlined in red: the hours it covers on the days it starts, dashed
+        the next morning.
+    marking, source_note : str
+        See :func:`profiles.render.charts.add_marking`.
+    synthetic : bool, default False
+        Stamp "SYNTHETIC DATA".
+
+    Returns
+    -------
+    bytes or Path
 
     Examples
     --------
-    >>> _caption("counts {{7*7}} & <more>")
-    'counts ((7*7)) & <more>'
+    >>> from hotspots.timebands import parse_nte_window
+    >>> t = pd.DataFrame(np.ones((7, 24)), index=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    >>> weekday_hour_png(t, title="RMS", window=parse_nte_window("Fri,Sat 21:00-06:00"))[:4]
+    b'\x89PNG'
     """
-    return str(title).translate({ord("{"): "(", ord("}"): ")"})
+    from matplotlib.patches import Rectangle
+
+    values = table.apply(pd.to_numeric, errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
+    fig = _figure(11, 4.6)
+    ax = fig.add_subplot()
+    im = ax.imshow(values, cmap="Greys", aspect="auto")  # readable in greyscale by construction
+    withheld = np.argwhere(np.isnan(values))
+    for r, c in withheld:
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="white", edgecolor=MID, hatch="///", lw=0))
+        ax.text(c, r, "[c]", ha="center", va="center", fontsize=6, color=INK)
+    ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
+    ax.set_yticks(range(len(table.index)), mpl_texts(table.index), fontsize=9)
+    ax.set_xlabel("hour of day (local time)")
+    cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
+    cb.set_label("events (aoristic share)", fontsize=8)
+    if window is not None:
+        start = window.start_min / 60
+        end = start + window.duration_min / 60
+        for d in window.days:
+            row = WEEKDAYS.index(d)
+            ax.add_patch(Rectangle((start - 0.5, row - 0.5), min(end, 24.0) - start, 1, fill=False, lw=2, ec="#d00000"))
+            if end > 24:
+                nxt = (row + 1) % 7
+                ax.add_patch(Rectangle((-0.5, nxt - 0.5), end - 24, 1, fill=False, lw=2, ec="#d00000", ls="--"))
+        title = f"{title}\nNTE window outlined in red: {window} (dashed: the morning after)"
+    ax.set_title(mpl_text(title), fontsize=10)
+    note = source_note + ("; [c]: withheld for sharing" if len(withheld) else "")
+    add_marking(fig, marking, note, synthetic=synthetic)
+    return _save(fig, None if path is None else Path(path))
+
+
+def concentration_png(
+    curve: pd.DataFrame,
+    path: Any = None,
+    *,
+    title: str,
+    marking: str = "OFFICIAL",
+    source_note: str = "",
+    summary: Mapping[str, Any] | None = None,
+    synthetic: bool = False,
+) -> bytes | Path:
+    r"""Risky-facilities curve: cumulative share of venues vs cumulative share of incidents.
+
+    ``curve`` has ``cum_venue_share`` and ``cum_incident_share`` (0-1,
+    busiest venue first; :func:`hotspots.venues.risky_facilities`);
+    ``summary`` (default ``curve.attrs["summary"]``) gives ``gini`` and
+    ``top10_share`` for the title (omitted when None).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"cum_venue_share": [0.5, 1.0], "cum_incident_share": [0.8, 1.0]})
+    >>> concentration_png(c, title="Risky facilities", summary={"gini": 0.3, "top10_share": 0.4})[:4]
+    b'\x89PNG'
+    """
+    fig = _figure(6.4, 6.0)
+    ax = fig.add_subplot()
+    x = np.concatenate([[0.0], pd.to_numeric(curve["cum_venue_share"], errors="coerce").to_numpy(float)]) * 100
+    y = np.concatenate([[0.0], pd.to_numeric(curve["cum_incident_share"], errors="coerce").to_numpy(float)]) * 100
+    ax.plot(x, y, color=INK, lw=2, label="venues, busiest first")
+    ax.plot([0, 100], [0, 100], color=MID, ls="--", lw=1, label="incidents spread evenly")
+    s = dict(curve.attrs.get("summary", {}) if summary is None else summary)
+    text = mpl_text(title)
+    gini, top10 = s.get("gini"), s.get("top10_share")
+    parts = []
+    if gini is not None and np.isfinite(gini):
+        parts.append(f"Gini {gini:.2f}")
+    if top10 is not None and np.isfinite(top10):
+        parts.append(f"top 10% of venues: {100 * top10:.0f}% of incidents")
+    if parts:
+        text = f"{text}\n{'; '.join(parts)}"
+    ax.set_title(text, fontsize=10)
+    ax.set_xlabel("share of NTE venues (%)")
+    ax.set_ylabel("share of NTE-window incidents nearby (%)")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(color=LIGHT, lw=0.6)
+    add_marking(fig, marking, source_note, synthetic=synthetic)
+    return _save(fig, None if path is None else Path(path))
+
+
+def kde_overlay_png(result: KDEResult, path: Any) -> tuple[Path, list[list[float]]]:
+    """Old pipeline only (goes with it): :func:`kde_overlay` written to ``path``."""
+    png, bounds = kde_overlay(result)
+    Path(path).write_bytes(png)
+    return Path(path), bounds
+
+
+
+# ------------------------------------------- old demo page only (goes with profiles/page.py)
 
 
 def _tooltip_values(col) -> list:
@@ -218,7 +494,8 @@ def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], b
     )
     legend.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    m.get_root().html.add_child(
+    root: Any = m.get_root()
+    root.html.add_child(
         fixed_html("<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->")
     )
     check_no_template_code(m)
@@ -268,233 +545,3 @@ def hex_count_png(
     return path
 
 
-def weekday_hour_png(
-    table, path: str | os.PathLike, *, title: str, window=None, marking: str = "OFFICIAL", source_note: str = ""
-) -> Path:
-    """Heat table of events by weekday (rows) and hour (columns), with the NTE window outlined.
-
-    Parameters
-    ----------
-    table : DataFrame
-        7 x 24 from :func:`hotspots.timebands.weekday_hour_table` (aoristic counts).
-    path : path
-        PNG written.
-    title : str
-        Chart title (say what is counted and over which period).
-    window : NTEWindow, optional
-        Outlined in black: the hours it covers on the days it starts and the next morning.
-    marking : str
-        Security marking printed top and bottom.
-    source_note : str
-        Source line printed at the bottom (say "SYNTHETIC" where it is).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    path = Path(path)
-    values = np.asarray(table, dtype=float)
-    fig, ax = plt.subplots(figsize=(11, 4.2), dpi=110)
-    im = ax.imshow(values, cmap="Greys", aspect="auto")  # readable in greyscale by construction
-    ax.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
-    ax.set_yticks(range(7), mpl_texts(table.index), fontsize=9)
-    ax.set_xlabel("hour of day (local time)")
-    cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
-    cb.set_label("events (aoristic share)", fontsize=8)
-    if window is not None:
-        from hotspots.timebands import WEEKDAYS
-
-        start = window.start_min / 60
-        for d in window.days:
-            row = WEEKDAYS.index(d)
-            end = start + window.duration_min / 60
-            first = min(end, 24.0)
-            ax.add_patch(Rectangle((start - 0.5, row - 0.5), first - start, 1, fill=False, lw=2, ec="#d00000"))
-            if end > 24:
-                nxt = (row + 1) % 7
-                ax.add_patch(Rectangle((-0.5, nxt - 0.5), end - 24, 1, fill=False, lw=2, ec="#d00000", ls="--"))
-        title = f"{title}\nNTE window outlined in red: {window} (dashed: the morning after)"
-    ax.set_title(mpl_text(title), fontsize=10)
-    fig.text(0.5, 1.0, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
-    fig.text(0.5, -0.02, mpl_text(f"{marking}  |  {source_note}"), ha="center", fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    without_tex(fig).savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def concentration_png(curve, path: str | os.PathLike, *, title: str, marking: str = "OFFICIAL", source_note: str = ""):
-    """Risky-facilities curve: cumulative share of venues vs cumulative share of incidents."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    fig, ax = plt.subplots(figsize=(6, 5), dpi=110)
-    x = np.concatenate([[0.0], curve["cum_venue_share"].to_numpy(float)]) * 100
-    y = np.concatenate([[0.0], curve["cum_incident_share"].to_numpy(float)]) * 100
-    ax.plot(x, y, color="black", lw=2, label="venues, busiest first")
-    ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="incidents spread evenly")
-    s = curve.attrs.get("summary", {})
-    title = mpl_text(title)
-    if s:
-        ax.set_title(f"{title}\nGini {s.get('gini', float('nan')):.2f}; top 10% of venues: "
-                     f"{100 * s.get('top10_share', float('nan')):.0f}% of incidents", fontsize=10)
-    else:
-        ax.set_title(title, fontsize=10)
-    ax.set_xlabel("share of NTE venues (%)")
-    ax.set_ylabel("share of NTE-window incidents nearby (%)")
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-    ax.legend(loc="lower right", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.text(0.5, 1.02, mpl_text(marking), ha="center", va="bottom", fontsize=10, weight="bold")
-    import textwrap
-
-    note = mpl_text(textwrap.fill(f"{marking}  |  {source_note}", 110))
-    fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7)
-    without_tex(fig).savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def _map_frame(boundary, las, *, figsize=(9, 8)):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize, dpi=110)
-    if las is not None and len(las):
-        las.to_crs("EPSG:27700").boundary.plot(ax=ax, color="#9a9a9a", linewidth=0.5, linestyle="--")
-    if boundary is not None:
-        boundary.to_crs("EPSG:27700").boundary.plot(ax=ax, color="#333333", linewidth=0.8)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    return fig, ax
-
-
-def _finish_map(fig, ax, path, *, title, marking, source_note, zoom=None):
-    import textwrap
-
-    import matplotlib.pyplot as plt
-
-    if zoom is not None:
-        ax.set_xlim(zoom[0], zoom[2])
-        ax.set_ylim(zoom[1], zoom[3])
-    ax.set_title(mpl_text(title), fontsize=10)
-    # scale bar: 5 km (or 1 km when zoomed in)
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    bar = 5000 if (x1 - x0) > 20000 else 1000
-    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-    ax.plot([bx, bx + bar], [by, by], color="black", lw=3)
-    ax.text(bx + bar / 2, by + 0.01 * (y1 - y0), f"{bar // 1000} km", ha="center", va="bottom", fontsize=8)
-    fig.text(0.5, 0.995, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
-    note = mpl_text(textwrap.fill(f"{marking}  |  {source_note}", 130))
-    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=6.5)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    without_tex(fig).savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def kde_png(result, path, *, boundary=None, las=None, title: str, marking: str, source_note: str, zoom=None) -> Path:
-    """Static KDE surface (greyscale ramp, nodata transparent) over the force and local-authority boundaries."""
-    fig, ax = _map_frame(boundary, las)
-    d = np.asarray(result.density, dtype=float)
-    d = np.where(d == result.nodata, np.nan, d)
-    d = np.where(d > 0, d, np.nan)
-    g = result.grid
-    extent = (g.x0, g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m, g.y_top)
-    from matplotlib.colors import PowerNorm
-
-    vmax = np.nanpercentile(d, 99.9) if np.isfinite(d).any() else 1
-    norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)  # square-root stretch: small towns stay visible beside the city
-    im = ax.imshow(d, extent=extent, cmap="Greys", norm=norm, interpolation="nearest", zorder=0)
-    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
-    cb.set_label("density: kernel-weighted crimes within 400 m (square-root scale)", fontsize=8)
-    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
-
-
-GI_STYLE = {  # gi_bin -> (face colour, hatch, label); distinguishable in greyscale by hatching
-    3: ("#67000d", "", "hot spot, 99% confidence"),
-    2: ("#cb181d", "///", "hot spot, 95%"),
-    1: ("#fc9272", "...", "hot spot, 90%"),
-    -1: ("#9ecae1", "...", "cold spot, 90%"),
-    -2: ("#4292c6", "\\\\\\", "cold spot, 95%"),
-    -3: ("#08306b", "", "cold spot, 99%"),
-}
-
-
-def gistar_png(cells, path, *, boundary=None, las=None, title: str, marking: str, source_note: str, zoom=None):
-    """Gi* hot and cold spot hexagons (ArcGIS bins, FDR-adjusted) over the boundaries.
-
-    ``cells``: GeoDataFrame (any CRS) with ``gi_bin``.
-    """
-    from matplotlib.patches import Patch
-
-    fig, ax = _map_frame(boundary, las)
-    g = cells[cells["gi_bin"] != 0].to_crs("EPSG:27700")
-    handles = []
-    for b, (colour, hatch, label) in GI_STYLE.items():
-        sel = g[g["gi_bin"] == b]
-        if len(sel):
-            sel.plot(ax=ax, color=colour, hatch=hatch, edgecolor="#222222", linewidth=0.1)
-            handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#222222", label=f"{label} ({len(sel):,})"))
-    if handles:
-        ax.legend(handles=handles, loc="lower right", fontsize=7, title="Gi* (FDR 5%)")
-    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
-
-
-def clusters_png(clusters, points, path, *, boundary=None, las=None, title: str, marking: str, source_note: str,
-                 zoom=None) -> Path:
-    """DBSCAN cluster hulls (outlined, numbered by size) over the points, with the boundaries."""
-    fig, ax = _map_frame(boundary, las)
-    if points is not None and len(points):
-        ax.scatter(points["x"], points["y"], s=0.2, color="#bbbbbb", linewidths=0, rasterized=True)
-    c = clusters.to_crs("EPSG:27700") if clusters.crs is not None else clusters
-    if len(c):
-        c.buffer(30).boundary.plot(ax=ax, color="black", linewidth=0.8)
-        top = c.sort_values("weighted_size", ascending=False).head(10)
-        for i, (_, r) in enumerate(top.iterrows(), start=1):
-            ax.annotate(str(i), (r["centroid_x"], r["centroid_y"]), fontsize=7, weight="bold",
-                        xytext=(3, 3), textcoords="offset points")
-    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
-
-
-def kde_overlay_png(result, path: str | os.PathLike) -> tuple[Path, list[list[float]]]:
-    """The KDE surface warped to Web Mercator as a transparent PNG, with its bounds for a Leaflet image overlay.
-
-    Returns ``(path, [[south, west], [north, east]])`` in degrees.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from pyproj import Transformer
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-    d = np.asarray(result.density, dtype=np.float32)
-    src = np.where(d == result.nodata, np.nan, d).astype(np.float32)
-    g = result.grid
-    left, top = g.x0, g.y_top
-    right, bottom = g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m
-    transform, w, h = calculate_default_transform("EPSG:27700", "EPSG:3857", g.cols, g.rows, left, bottom, right, top)
-    dst = np.full((h, w), np.nan, np.float32)
-    reproject(src, dst, src_transform=result.transform, src_crs="EPSG:27700", dst_transform=transform,
-              dst_crs="EPSG:3857", resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
-    vmax = np.nanpercentile(dst, 99.9) if np.isfinite(dst).any() else 1.0
-    norm = np.clip(dst / vmax, 0, 1)
-    rgba = plt.get_cmap("magma_r")(np.nan_to_num(norm))
-    rgba[..., 3] = np.where(np.isfinite(dst) & (norm > 0.02), 0.75, 0.0)
-    path = Path(path)
-    plt.imsave(path, rgba)
-    x0, y1 = transform.c, transform.f
-    x1, y0 = transform.c + transform.a * w, transform.f + transform.e * h
-    lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform([x0, x1], [y0, y1])
-    return path, [[lat[0], lon[0]], [lat[1], lon[1]]]

@@ -30,19 +30,175 @@ background where the tiles would be).
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
+import json
+import logging
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
+from hotspots.grid import cells_to_polygons
 from profiles.escape import folium_text, folium_texts
-from profiles.render.staticmaps import PALETTE, _classify, check_no_template_code, count_breaks, fixed_html
+from profiles.numbers import ProfileNumbers
 
-__all__ = ["GI_CLASSES", "profile_map", "save_profile_map"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from hotspots.kde import KDEResult
+
+__all__ = [
+    "GI_CLASSES",
+    "PALETTE",
+    "check_no_template_code",
+    "count_breaks",
+    "fixed_html",
+    "kde_overlay",
+    "map_html",
+    "numbers_map",
+    "profile_map",
+    "render_map",
+    "save_profile_map",
+]
+
+log = logging.getLogger("safer_spaces")
+
+PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
+    """Upper class limits for non-zero counts: quantiles, made unique and integer.
+
+    Examples
+    --------
+    >>> count_breaks(np.array([1, 1, 2, 3, 5, 8, 13, 100]), n_classes=4).tolist()
+    [2, 4, 10, 100]
+    """
+    c = np.asarray(counts, dtype=float)
+    c = c[c > 0]
+    if not len(c):
+        return np.array([1])
+    q = np.quantile(c, np.linspace(0, 1, n_classes + 1)[1:])
+    return np.unique(np.ceil(q).astype(int))
+
+
+def _classify(counts: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    return np.minimum(np.searchsorted(breaks, counts, side="left"), len(breaks) - 1)
+
+
+
+
+_DELIMITER = re.compile(r"\{[{%#]")
+_SKIP_ATTRS = frozenset({"_parent", "_children", "_template", "_env"})
+
+
+def check_no_template_code(m: Any) -> None:
+    """Refuse a folium map if any value in it holds a Jinja2 delimiter (``{{``, ``{%``, ``{#``).
+
+    Branca compiles every element's rendered output again as a template, so
+    such a value would run when the map is rendered. Every renderer passes
+    data through :func:`profiles.escape.folium_text` (no ``{`` left), so this
+    is a tripwire for a path that forgot: it looks at every element's
+    attributes (GeoJSON data and tooltip fields included) before anything is
+    rendered.
+
+    Raises
+    ------
+    ParameterError
+        Naming the element and attribute.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(tiles=None)
+    >>> _ = folium.FeatureGroup(name="{{7*7}}").add_to(m)
+    >>> check_no_template_code(m)
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: map element feature_group_...: attribute 'layer_name' holds a Jinja2 delimiter ...
+    """
+    from branca.element import Element
+
+    stack, seen = [m.get_root()], set()
+    while stack:
+        el = stack.pop()
+        if id(el) in seen:
+            continue
+        seen.add(id(el))
+        stack.extend(el._children.values())
+        for key, value in vars(el).items():
+            if key in _SKIP_ATTRS:
+                continue
+            if isinstance(value, Element):  # a figure's header, html and script parts
+                stack.append(value)
+                continue
+            text = value if isinstance(value, str) else _strings_of(value)
+            if _DELIMITER.search(text):
+                raise ParameterError(
+                    f"map element {el.get_name()}: attribute {key!r} holds a Jinja2 delimiter ({{{{, {{% or {{#}}) "
+                    "that folium would run; pass every string from data through profiles.escape.folium_text"
+                )
+
+
+def _strings_of(value: Any) -> str:
+    """The text of an attribute value as JSON; for GeoJSON, all but the geometries (coordinates hold no text)."""
+    if isinstance(value, dict) and value.get("type") == "FeatureCollection" and isinstance(value.get("features"), list):
+        feats = value["features"]
+        props = [{k: v for k, v in f.items() if k != "geometry"} if isinstance(f, dict) else f for f in feats]
+        rest = {k: v for k, v in value.items() if k != "features"}
+        return json.dumps([rest, props], default=_opaque)
+    return json.dumps(value, default=_opaque)
+
+
+def _opaque(obj: object) -> str:
+    """JSON stand-in for what json cannot write (functions, elements): their type only, never their text."""
+    return type(obj).__name__
+
+
+def fixed_html(text: str) -> Any:
+    """A branca Element that inserts ``text`` through the constant template ``{{ this.markup }}``.
+
+    ``folium.Element(text)`` compiles ``text`` itself as a Jinja2 template, so
+    a ``{{`` in it would run; here the text is only a value, never compiled.
+    Neutralise data in ``text`` with :func:`profiles.escape.folium_text` all the same.
+
+    Examples
+    --------
+    >>> el = fixed_html("<p>{{7*7}} {% Bar</p>")
+    >>> el.render()
+    '<p>{{7*7}} {% Bar</p>'
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    el: Any = Element()
+    el._template = Template("{{ this.markup }}")
+    el.markup = text
+    return el
+
+
+def _caption(title: str) -> str:
+    """A colour-scale caption with braces as parentheses (it still passes branca's second Jinja2 pass).
+
+    Branca draws the caption with d3 ``.text()``, plain text, so it is not
+    HTML-escaped (an entity would show as written).
+
+    Examples
+    --------
+    >>> _caption("counts {{7*7}} & <more>")
+    'counts ((7*7)) & <more>'
+    """
+    return str(title).translate({ord("{"): "(", ord("}"): ")"})
+
+
+
 
 # ArcGIS Hot Spot Analysis colours for Gi_Bin (ColorBrewer RdYlBu), significant bins only.
 GI_CLASSES = {
@@ -93,10 +249,10 @@ def _prop_keys(columns) -> list[str]:
     return [c if isinstance(c, str) and _KEY.fullmatch(c) else f"_x{i}" for i, c in enumerate(columns)]
 
 
-def _fmt(value) -> str:
-    """A number for a tooltip: thousands separators, at most 3 decimals."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
+def _fmt(value: Any, missing: str = "") -> str:
+    """A number for a tooltip: thousands separators, at most 3 decimals; ``missing`` for None/NA/NaN."""
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return missing
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer) or (isinstance(value, float | np.floating) and float(value).is_integer()):
@@ -112,7 +268,7 @@ def _wgs84(frame, *, what: str):
         raise ParameterError(f"{what}: expected a GeoDataFrame, got {type(frame).__name__}; build one with geopandas")
     if frame.crs is None:
         raise ParameterError(f"{what}: the GeoDataFrame has no CRS; set it with .set_crs('EPSG:4326') or the real one")
-    return frame.to_crs("EPSG:4326")
+    return frame if frame.crs.to_epsg() == 4326 else frame.to_crs("EPSG:4326")
 
 
 def _round_geometry(geoms):
@@ -218,7 +374,7 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
     return group, legend, int(sup.sum())
 
 
-def _gi_layer(gi):
+def _gi_layer(gi, missing: str = ""):
     import folium
 
     g = _wgs84(gi, what="gi")
@@ -233,7 +389,8 @@ def _gi_layer(gi):
     props = pd.DataFrame({"h3_cell": folium_texts(g["h3_cell"]), "class": [GI_CLASSES[v][1] for v in b]})
     fields, aliases = ["h3_cell", "class"], ["H3 cell", "Gi*"]
     if "gi_z" in g.columns:
-        props["gi_z"] = [f"{v:.2f}" for v in pd.to_numeric(g["gi_z"], errors="coerce")]
+        z = pd.to_numeric(g["gi_z"], errors="coerce").to_numpy(dtype=float)
+        props["gi_z"] = [missing if np.isnan(v) else f"{v:.2f}" for v in z]
         fields.append("gi_z")
         aliases.append("z-score")
     props["_b"] = b
@@ -259,22 +416,24 @@ def _gi_layer(gi):
     return group, legend
 
 
-def _cluster_layer(clusters):
+def _cluster_layer(clusters, missing: str = ""):
     import folium
 
     if clusters.crs is None:
         raise ParameterError("clusters: the GeoDataFrame has no CRS; set it (DBSCAN hulls come in EPSG:27700)")
-    id_col = next((c for c in ("cluster", "dbscan_cluster") if c in clusters.columns), None)
-    size_col = next((c for c in ("size", "weighted_size", "n_points") if c in clusters.columns), None)
+    id_col = next((c for c in ("cluster", "cluster_id", "dbscan_cluster") if c in clusters.columns), None)
+    size_col = next((c for c in ("size", "n_events", "weighted_size", "n_points") if c in clusters.columns), None)
     if id_col is None or size_col is None:
         raise ParameterError(
             "clusters: expected columns cluster (or dbscan_cluster) and size (or weighted_size / n_points), "
             f"got {list(clusters.columns)}"
         )
-    g = clusters.to_crs("EPSG:27700")
+    g = clusters if clusters.crs.to_epsg() == 27700 else clusters.to_crs("EPSG:27700")
     flat = ~g.geom_type.isin(["Polygon", "MultiPolygon"])  # one point or a line of points: draw a 15 m halo
     geoms = g.geometry.where(~flat, g.geometry.buffer(15.0)).to_crs("EPSG:4326")
-    props = pd.DataFrame({"cluster": [_fmt(v) for v in g[id_col]], "size": [_fmt(v) for v in g[size_col]]})
+    props = pd.DataFrame(
+        {"cluster": [_fmt(v, missing) for v in g[id_col]], "size": [_fmt(v, missing) for v in g[size_col]]}
+    )
     group = folium.FeatureGroup(name="DBSCAN clusters (outlines)", show=True)
     if len(g):
         folium.GeoJson(
@@ -290,7 +449,7 @@ def _cluster_layer(clusters):
     return group, legend
 
 
-def _venue_layer(venues):
+def _venue_layer(venues, missing: str = ""):
     import folium
 
     g = _wgs84(venues, what="venues")
@@ -303,11 +462,11 @@ def _venue_layer(venues):
     rank = None
     if "risk_rank" in g.columns:
         rank = pd.to_numeric(g["risk_rank"], errors="coerce").to_numpy(dtype=float)
-        props["risk_rank"] = [_fmt(v) for v in rank]
+        props["risk_rank"] = [_fmt(v, missing) for v in rank]
         fields.append("risk_rank")
         aliases.append("risk rank (1 = highest)")
     if "nearest_nte" in g.columns:
-        props["nearest_nte"] = [_fmt(v) for v in g["nearest_nte"]]
+        props["nearest_nte"] = [_fmt(v, missing) for v in g["nearest_nte"]]
         fields.append("nearest_nte")
         aliases.append("nearest NTE")
     top = (rank <= 10) if rank is not None else np.zeros(len(g), dtype=bool)
@@ -347,16 +506,21 @@ def _kde_layer(kde_png):
         south, west, north, east = (float(v) for v in (south, west, north, east))
     except (TypeError, ValueError) as exc:
         raise ParameterError(
-            f"kde_png: expected (png_path, [[south, west], [north, east]]) in degrees, got {kde_png!r}"
+            "kde_png: expected (png bytes, [[south, west], [north, east]]) in degrees, "
+            f"got a {type(kde_png).__name__}"
         ) from exc
     if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
         raise ParameterError(f"kde_png: bounds must be [[south, west], [north, east]] in degrees, got {bounds!r}")
-    png = Path(png)
-    if not png.is_file():
-        raise ParameterError(f"kde_png: no file {str(png)!r}; write the KDE PNG first or leave kde_png=None")
+    if isinstance(png, bytes):
+        image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    else:  # a file: the old pipeline only (folium embeds it as a data URI)
+        png = Path(png)
+        if not png.is_file():
+            raise ParameterError(f"kde_png: no file {str(png)!r}; write the KDE PNG first or leave kde_png=None")
+        image = str(png)
     group = folium.FeatureGroup(name="KDE surface", show=False)
     folium.raster_layers.ImageOverlay(
-        image=str(png), bounds=[[south, west], [north, east]], opacity=0.6, interactive=False, control=False
+        image=image, bounds=[[south, west], [north, east]], opacity=0.6, interactive=False, control=False
     ).add_to(group)
     legend = "<h3>KDE surface</h3><div>kernel density of events (darker = denser), relative scale</div>"
     return group, legend, (west, south, east, north)
@@ -375,6 +539,8 @@ def profile_map(
     suppressed_label: str = "[c]",
     suppression_k: int | None = None,
     source_note: str = "",
+    handling: str = "",
+    withheld: str = "",
 ):
     """Interactive problem-profile map: one toggleable layer per source grid and per analysis.
 
@@ -401,10 +567,10 @@ def profile_map(
         Gi* result with hexagon polygons, ``h3_cell``, ``gi_bin`` (-3..3) and
         optionally ``gi_z``; only significant cells (``gi_bin != 0``) are drawn,
         in ArcGIS hot (red) and cold (blue) colours. No counts are shown.
-    kde_png : (path, [[south, west], [north, east]]), optional
-        A KDE PNG (transparent where empty) and its bounds in degrees, embedded
-        as an image overlay. Leaflet stretches it in Web Mercator, so warp the
-        raster to EPSG:3857 (or EPSG:4326 for a town) before writing the PNG.
+    kde_png : (bytes, [[south, west], [north, east]]), optional
+        A KDE PNG (transparent where empty; :func:`kde_overlay`) and its
+        bounds in degrees, embedded as a data URI image overlay. Leaflet
+        stretches it in Web Mercator, so warp the raster to EPSG:3857 first.
     title : str
         Shown in the title box and as the page title.
     marking : str
@@ -416,6 +582,10 @@ def profile_map(
         The sharing threshold, written as "fewer than k" when not given.
     source_note : str, default ""
         A line under the title (sources, period, "SYNTHETIC" where it is).
+    handling : str, default ""
+        The handling line of this version, shown under the title.
+    withheld : str, default ""
+        Shown for a missing value in a tooltip (``"[c]"`` in a shared version).
 
     Returns
     -------
@@ -458,9 +628,9 @@ def profile_map(
         legend_parts.append(legend)
         n_suppressed += n_sup
         if len(cells):
-            bounds.append(tuple(cells.to_crs("EPSG:4326").total_bounds))
+            bounds.append(tuple(_wgs84(cells, what=f"layers[{str(name)!r}]").total_bounds))
     if gi is not None:
-        group, legend = _gi_layer(gi)
+        group, legend = _gi_layer(gi, withheld)
         group.add_to(m)
         legend_parts.append(legend)
     if kde_png is not None:
@@ -468,11 +638,11 @@ def profile_map(
         group.add_to(m)
         legend_parts.append(legend)
     if clusters is not None:
-        group, legend = _cluster_layer(clusters)
+        group, legend = _cluster_layer(clusters, withheld)
         group.add_to(m)
         legend_parts.append(legend)
     if venues is not None:
-        group, legend = _venue_layer(venues)
+        group, legend = _venue_layer(venues, withheld)
         group.add_to(m)
         legend_parts.append(legend)
     if boundary is not None:
@@ -501,11 +671,13 @@ def profile_map(
         m.add_child(fit)
     folium.LayerControl(collapsed=False).add_to(m)
 
-    root = m.get_root()
+    root: Any = m.get_root()
     root.title = folium_text(title)
     root.header.add_child(fixed_html(_CSS), name="ss_css")
     mark = folium_text(marking)
     note = f"<p>{folium_text(source_note)}</p>" if source_note else ""
+    if handling:
+        note += f"<p><b>Handling:</b> {folium_text(handling)}</p>"
     root.html.add_child(
         fixed_html(
             f'<div class="ss-marking ss-marking-top">{mark}</div>\n'
@@ -524,7 +696,7 @@ _EXTERNAL = re.compile(
 )
 
 
-def _find_leaflet(leaflet_dir) -> Path:
+def _find_leaflet(leaflet_dir: str | os.PathLike | None) -> Path:
     dirs = [Path(leaflet_dir)] if leaflet_dir is not None else [Path(d) for d in _LEAFLET_DIRS]
     for d in dirs:
         if (d / "leaflet.css").is_file() and ((d / "leaflet.min.js").is_file() or (d / "leaflet.js").is_file()):
@@ -535,15 +707,22 @@ def _find_leaflet(leaflet_dir) -> Path:
     )
 
 
-def save_profile_map(m, path: str | os.PathLike, *, inline_assets: bool = False, leaflet_dir=None) -> Path:
-    """Write the map as one HTML file.
+@functools.lru_cache(maxsize=4)
+def _leaflet_bundle(d: Path) -> str:
+    """Leaflet's CSS and JavaScript from ``d`` as inline ``<style>``/``<script>`` (a static asset, read once)."""
+    js_file = d / "leaflet.min.js" if (d / "leaflet.min.js").is_file() else d / "leaflet.js"
+    js = js_file.read_text(encoding="utf-8").replace("</script", "<\\/script")
+    css = (d / "leaflet.css").read_text(encoding="utf-8")
+    return f"<style>\n{css}\n</style>\n<script>\n{js}\n</script>\n"
+
+
+def map_html(m: Any, *, inline_assets: bool = False, leaflet_dir: str | os.PathLike | None = None) -> str:
+    """The map as one HTML page (a string; the writer writes it).
 
     Parameters
     ----------
     m : folium.Map
         From :func:`profile_map`.
-    path : path
-        The HTML file written (parent folders are made).
     inline_assets : bool, default False
         False: Leaflet, jQuery and Bootstrap are linked from public CDNs, as
         folium does (the page needs a network). True: Leaflet's JavaScript and
@@ -556,26 +735,211 @@ def save_profile_map(m, path: str | os.PathLike, *, inline_assets: bool = False,
 
     Returns
     -------
-    Path
+    str
 
     Raises
     ------
     FileNotFoundError
         With ``inline_assets`` when no local Leaflet is found.
+
+    Examples
+    --------
+    >>> import folium
+    >>> "<html>" in map_html(folium.Map(tiles=None))
+    True
     """
-    path = Path(path)
     check_no_template_code(m)  # anything added to the map after profile_map is checked too
     text = m.get_root().render()
     if inline_assets:
-        d = _find_leaflet(leaflet_dir)
-        js_file = d / "leaflet.min.js" if (d / "leaflet.min.js").is_file() else d / "leaflet.js"
-        js = js_file.read_text(encoding="utf-8").replace("</script", "<\\/script")
-        css = (d / "leaflet.css").read_text(encoding="utf-8")
-        bundle = f"<style>\n{css}\n</style>\n<script>\n{js}\n</script>\n"
+        bundle = _leaflet_bundle(_find_leaflet(leaflet_dir))
         first = _EXTERNAL.search(text)
         text = _EXTERNAL.sub("", text)
         at = first.start() if first else text.index("</head>")
         text = text[:at] + bundle + text[at:]
+    return text
+
+
+def save_profile_map(
+    m: Any, path: str | os.PathLike, *, inline_assets: bool = False, leaflet_dir: str | os.PathLike | None = None
+) -> Path:
+    """Old pipeline only (goes with it): :func:`map_html` written to ``path``."""
+    path = Path(path)
+    text = map_html(m, inline_assets=inline_assets, leaflet_dir=leaflet_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- from the numbers
+
+
+def kde_overlay(result: KDEResult) -> tuple[bytes, list[list[float]]]:
+    r"""The KDE surface warped to Web Mercator as a transparent PNG, with its bounds for a Leaflet overlay.
+
+    Returns ``(png_bytes, [[south, west], [north, east]])`` in degrees.
+    Relative scale: 0 to the 99.9th percentile, ``magma_r``, pixels under
+    2 % of it transparent.
+
+    Examples
+    --------
+    >>> from hotspots.kde import kde
+    >>> r = kde(pd.DataFrame({"x": [360000.0, 360100.0], "y": [170000.0, 170050.0]}), radius_m=200, pixel_m=50)
+    >>> png, ((s, w), (n, e)) = kde_overlay(r)
+    >>> png[:4], s < n, w < e
+    (b'\x89PNG', True, True)
+    """
+    import matplotlib
+    from matplotlib.image import imsave
+    from pyproj import Transformer
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    d = np.asarray(result.density, dtype=np.float32)
+    src = np.where(d == result.nodata, np.nan, d).astype(np.float32)
+    g = result.grid
+    left, top = g.x0, g.y_top
+    right, bottom = g.x0 + g.cols * g.pixel_m, g.y_top - g.rows * g.pixel_m
+    transform, w, h = calculate_default_transform("EPSG:27700", "EPSG:3857", g.cols, g.rows, left, bottom, right, top)
+    dst = np.full((h, w), np.nan, np.float32)
+    reproject(src, dst, src_transform=result.transform, src_crs="EPSG:27700", dst_transform=transform,
+              dst_crs="EPSG:3857", resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+    vmax = float(np.nanpercentile(dst, 99.9)) if np.isfinite(dst).any() else 1.0
+    norm = np.clip(dst / (vmax or 1.0), 0, 1)
+    rgba = matplotlib.colormaps["magma_r"](np.nan_to_num(norm))
+    rgba[..., 3] = np.where(np.isfinite(dst) & (norm > 0.02), 0.75, 0.0)
+    buf = io.BytesIO()
+    no_version: dict[str, Any] = {"Software": None}  # same surface, same bytes
+    imsave(buf, rgba, format="png", metadata=no_version)
+    x0, y1 = transform.c, transform.f
+    x1, y0 = transform.c + transform.a * w, transform.f + transform.e * h
+    lon, lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform([x0, x1], [y0, y1])
+    return buf.getvalue(), [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
+
+
+SOURCE_NOTE = "police.uk (OGL v3.0); layers marked [SYNTHETIC] are synthetic stand-ins"
+WITHHELD = "[c]"
+
+
+def _cell_layers(numbers: ProfileNumbers) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """Count layers (name -> h3_cell, count, suppressed) and the significant Gi* cells, from the numbers."""
+    shared = numbers.disclosure.shared
+    synthetic = set(numbers.meta.synthetic_sources)
+    tag = " [SYNTHETIC]"
+    frames: dict[str, pd.DataFrame] = {}
+    grids = numbers.fused.grids
+    every = grids.get("all")
+    if every is not None and len(every):
+        src = every["source"].astype(str).to_numpy()
+        for sq in numbers.sources:
+            sub = every[src == sq.source]
+            if len(sub):
+                frames[sq.label + (tag if sq.synthetic or sq.source in synthetic else "")] = sub
+    nte = grids.get("nte_rms_ae")
+    if nte is not None and len(nte):
+        window = numbers.meta.definitions.get("nte_window", "")
+        frames[f"NTE window {window}: RMS + A&E (aoristic)" + (tag if {"rms", "ae"} & synthetic else "")] = nte
+    layers = {}
+    for name, f in frames.items():
+        count = f["count"]
+        sup = f["suppressed"].fillna(False).astype(bool) if "suppressed" in f.columns else pd.Series(False, f.index)
+        if shared:  # a withheld count is NA: drawn as suppressed, never as a number
+            sup = sup | count.isna()
+        layers[name] = pd.DataFrame(
+            {"h3_cell": f["h3_cell"].astype(str).to_numpy(), "count": count.to_numpy(dtype=object),
+             "suppressed": sup.to_numpy(dtype=bool)}
+        )
+    gi = numbers.hotspots.gi
+    sig = None
+    if gi is not None and len(gi) and "gi_bin" in gi.columns:
+        sig = gi.loc[pd.to_numeric(gi["gi_bin"], errors="coerce").fillna(0).to_numpy() != 0]
+        sig = sig[[c for c in ("h3_cell", "gi_bin", "gi_z") if c in sig.columns]]
+    return layers, sig
+
+
+def _with_polygons(frames: Mapping[str, pd.DataFrame | None]) -> dict[str, gpd.GeoDataFrame]:
+    """Each frame with its H3 hexagons (WGS84); every distinct cell is turned into a polygon once."""
+    import geopandas as gpd
+
+    cells = pd.unique(np.concatenate([f["h3_cell"].astype(str).to_numpy() for f in frames.values() if f is not None]))
+    poly = pd.Series(cells_to_polygons(cells).to_numpy(), index=cells)
+    return {
+        name: gpd.GeoDataFrame(
+            f.reset_index(drop=True), geometry=poly.reindex(f["h3_cell"].astype(str)).to_numpy(), crs="EPSG:4326"
+        )
+        for name, f in frames.items()
+        if f is not None
+    }
+
+
+def _venues(risk: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+    import geopandas as gpd
+
+    if risk is None or not len(risk) or not {"name", "x", "y"} <= set(risk.columns):
+        return None
+    xy = risk[["x", "y"]].apply(pd.to_numeric, errors="coerce")
+    placed = xy.notna().all(axis=1).to_numpy()
+    v = risk.loc[placed, [c for c in ("name", "risk_rank", "nearest_nte") if c in risk.columns]].reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        v, geometry=gpd.points_from_xy(xy["x"].to_numpy()[placed], xy["y"].to_numpy()[placed]), crs="EPSG:27700"
+    )
+
+
+def numbers_map(numbers: ProfileNumbers) -> Any:
+    """The profile's folium map, drawn from ``numbers`` alone (see :func:`render_map`)."""
+    shared = numbers.disclosure.shared
+    layers, gi = _cell_layers(numbers)
+    frames: dict[str, pd.DataFrame | None] = {**layers, "\0gi": gi}
+    geo = _with_polygons(frames) if any(f is not None and len(f) for f in frames.values()) else {}
+    gi_poly = geo.pop("\0gi", None)
+    if not geo:
+        raise ParameterError("numbers: no source grid to map (numbers.fused.grids['all'] is empty)")
+    kde = numbers.hotspots.kde
+    return profile_map(
+        layers=geo,
+        boundary=numbers.geography.boundary,
+        venues=_venues(numbers.venues.risk),
+        clusters=numbers.hotspots.clusters,
+        gi=gi_poly,
+        kde_png=kde_overlay(kde) if kde is not None else None,
+        title=f"{numbers.meta.force_name}: VAWG problem profile map" + (" (shared version)" if shared else ""),
+        marking=numbers.meta.marking,
+        suppression_k=numbers.disclosure.threshold if shared else None,
+        source_note=SOURCE_NOTE,
+        handling=numbers.disclosure.handling,
+        withheld=WITHHELD if shared else "",
+    )
+
+
+def render_map(numbers: ProfileNumbers, *, inline_assets: bool = True) -> dict[str, str]:
+    """The interactive ``map.html`` of a profile, from its numbers only.
+
+    One toggleable layer per source grid (``numbers.fused.grids["all"]``,
+    labelled by :attr:`SourceQuality.label`, "[SYNTHETIC]" where it is), the
+    NTE-window layer (``grids["nte_rms_ae"]``), Gi* hot and cold spots, the
+    KDE surface (inlined as a data URI), DBSCAN hulls, NTE venues and the
+    force boundary, under the marking, title and handling line.
+
+    Nothing is decided here: a cell or value the numbers withheld (None/NA,
+    or ``suppressed``) is shown as ``[c]`` in a shared version, and every
+    other value is shown as the numbers hold it. No threshold is applied.
+
+    Parameters
+    ----------
+    numbers : ProfileNumbers
+        Restricted numbers, or the copy :func:`profiles.shared.to_shared` made.
+    inline_assets : bool, default True
+        Embed Leaflet from the local copy (the page then needs no network
+        but for the base map tiles); without a local Leaflet the page links
+        the CDN, with a warning.
+
+    Returns
+    -------
+    dict
+        ``{"map.html": html}``.
+    """
+    m = numbers_map(numbers)
+    try:
+        html = map_html(m, inline_assets=inline_assets)
+    except FileNotFoundError as exc:  # no local Leaflet: the page loads its scripts from the CDN instead
+        log.warning("map.html uses online map scripts (%s)", exc)
+        html = map_html(m)
+    return {"map.html": html}
