@@ -270,6 +270,11 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
         for i, p in enumerate(s["top_places"]):
             for src, v in p["components"].items():
                 yield from small(v, f"$.top_places[{i}].components.{src}")
+        for i, src in enumerate(s["data_quality"]["sources"]):
+            for key in ("rows_read", "rows_accepted", "rows_quarantined"):
+                yield from small(src[key], f"$.data_quality.sources[{i}].{key}")
+            for reason, v in src["quarantined_by_reason"].items():
+                yield from small(v, f"$.data_quality.sources[{i}].quarantined_by_reason.{reason}")
     totals = {r["threat_area"]: r for r in s["counts"]["totals_by_threat_area"]}
     for area in dfn["threat_areas"]:
         n_supp = sum(r["suppressed"] for r in cells if r["threat_area"] == area)
@@ -319,10 +324,13 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
             yield f"{where}.synthetic: {src['source']!r} is synthetic but not listed in $.synthetic_sources; add it"
         if not src["synthetic"] and src["source"] in declared:
             yield f"{where}.synthetic: {src['source']!r} is listed in $.synthetic_sources but marked synthetic: false"
-        if src["rows_read"] != src["rows_accepted"] + src["rows_quarantined"]:
+        rows = (src["rows_read"], src["rows_accepted"], src["rows_quarantined"])
+        if None not in rows and rows[0] != rows[1] + rows[2]:
             yield (f"{where}: rows_read {src['rows_read']} != rows_accepted {src['rows_accepted']} "
                    f"+ rows_quarantined {src['rows_quarantined']}")
-        if sum(src["quarantined_by_reason"].values()) != src["rows_quarantined"]:
+        reasons = list(src["quarantined_by_reason"].values())
+        if (None not in reasons and src["rows_quarantined"] is not None
+                and sum(reasons) != src["rows_quarantined"]):
             yield (f"{where}.quarantined_by_reason: adds up to {sum(src['quarantined_by_reason'].values())}, "
                    f"rows_quarantined is {src['rows_quarantined']}")
 

@@ -9,6 +9,7 @@ suppressed flags set, and a partner handling line.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html as htmllib
 import re
@@ -37,7 +38,7 @@ from profiles.numbers import (
     What,
     When,
 )
-from profiles.render.report import FIGURES, method_annex, render_report, render_report_html, report_context
+from profiles.render.report import method_annex, render_report, render_report_html, report_context
 
 CELLS = ("89195823073ffff", "8919582300bffff", "89195839267ffff")
 MONTHS = ("2024-01", "2024-02", "2024-03")
@@ -230,6 +231,30 @@ def _table(html: str, first_header: str, contains: str) -> tuple[list[str], list
     return found[0]
 
 
+NOT_COUNTS = {
+    "month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)", "NTE incidents (nearest)",
+    "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z", "score", "source",
+    "licence / status", "period", "main reasons", "layer", "area share", "hit rate", "PAI", "PEI", "RRI",
+    "share in the NTE window", "item", "value", "file", "sha256", "id", "recommendation", "finding", "place", "time",
+    "partner", "tactic",
+}
+"""Report table columns that hold no count (every other column of a data table is a count)."""
+
+
+def _count_cells(html: str, *, k: int) -> int:
+    """Assert every count cell of every data table is [c], 0 or >= k; return how many were checked."""
+    counted = 0
+    for header, rows in _tables(html):
+        for row in rows:
+            for name, cell in zip(header, row, strict=False):
+                if name in NOT_COUNTS:
+                    continue
+                v = cell.replace(",", "")
+                assert v == "[c]" or (v.isdigit() and (int(v) == 0 or int(v) >= k)), (name, v)
+                counted += 1
+    return counted
+
+
 @pytest.fixture(scope="module")
 def restricted_html() -> str:
     return render_report_html(report_context(make_numbers(), {}))
@@ -290,22 +315,7 @@ def test_shared_numbers_render_c_where_withheld_and_no_small_counts(shared_html)
     assert venues[1][5] == "[c]"
     _, places = _table(html, "rank", "main map point (share)")
     assert places[2][6] == "[c]" and places[2][4] == "–"  # withheld z vs a decile that does not exist
-    k = 10
-    skip = {"month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)", "NTE incidents (nearest)",
-            "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z", "score", "source",
-            "licence / status", "period", "main reasons", "layer", "area share", "hit rate", "PAI", "PEI", "RRI",
-            "share in the NTE window", "item", "value", "file", "sha256", "id", "recommendation", "finding",
-            "place", "time", "partner", "tactic"}
-    counted = 0
-    for header, rows in _tables(html):
-        for row in rows:
-            for name, cell in zip(header, row, strict=False):
-                if name in skip:
-                    continue
-                v = cell.replace(",", "")
-                assert v == "[c]" or (v.isdigit() and (int(v) == 0 or int(v) >= k)), (name, v)
-                counted += 1
-    assert counted > 20
+    assert _count_cells(html, k=10) > 20
 
 
 def test_restricted_and_shared_carry_different_handling_lines_and_the_shared_names_its_release(
@@ -339,18 +349,17 @@ def test_method_annex_echoes_parameters_definitions_and_what_was_withheld():
 
 
 def test_figures_are_embedded_in_their_sections():
-    figures = {"figures/trend.png": PNG, "figures/kde.png": PNG + b"k", "weekday_hour_rms.png": PNG + b"w",
-               "figures/deciles.png": PNG + b"d", "figures/new_chart.png": PNG + b"n"}
+    figures = {"figures/trend.png": PNG, "figures/gistar.png": PNG + b"g", "figures/puk_mix.png": PNG + b"p",
+               "figures/new_chart.png": PNG + b"n"}
     ctx = report_context(make_numbers(), figures)
-    assert [c["alt"] for c in ctx["trend_charts"]] == [FIGURES["figures/trend.png"].alt]
-    assert [c["title"] for c in ctx["where_maps"]] == ["Kernel density (KDE)"]
-    assert ctx["where_maps"][0]["note"].startswith("Darker = more crime within 437 m.")
-    assert [c["alt"] for c in ctx["when_charts"]] == ["rms by weekday and hour"]
-    assert [c["alt"] for c in ctx["deprivation_charts"]] == ["IMD decile distribution"]
-    assert [c["alt"] for c in ctx["what_charts"]] == ["new_chart"]  # an unknown figure is shown, not dropped
+    assert [c["alt"] for c in ctx["trend_charts"]] == ["Monthly VAWG-relevant crime with control limits"]
+    assert [c["title"] for c in ctx["where_maps"]] == ["Statistically significant hot spots (Gi*)"]
+    assert ctx["where_maps"][0]["note"].startswith("Bins as ArcGIS")
+    assert [c["alt"] for c in ctx["what_charts"]] == ["police.uk categories", "new_chart"]  # unknown: shown last
+    assert ctx["when_charts"] == [] and ctx["deprivation_charts"] == []
     html = render_report_html(ctx)
     srcs = re.findall(r'<img[^>]+src="([^"]+)"', html)
-    assert len(srcs) == 5 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert sorted(srcs) == sorted("data:image/png;base64," + base64.b64encode(b).decode() for b in figures.values())
     assert "<script" not in html.lower()
 
 
@@ -417,3 +426,4 @@ def _real_png() -> bytes:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+

@@ -445,3 +445,60 @@ def test_render_summary_is_the_summary_as_json_text():
     assert list(out) == ["summary.json"]
     assert json.loads(out["summary.json"]) == build_summary(make_numbers())
     assert out["summary.json"].endswith("\n")
+
+
+def test_withheld_ingest_counts_are_null_and_small_published_ones_refused():
+    s = example_summary()
+    k = s["disclosure"]["threshold"]
+    src = s["data_quality"]["sources"][0]
+    src.update(rows_read=None, rows_quarantined=None, quarantined_by_reason={"no_coordinates": None})
+    validate_summary(s)  # withheld: the balance checks skip what they cannot see
+    s = example_summary()
+    s["data_quality"]["sources"][0]["quarantined_by_reason"] = {"no_coordinates": k - 1, "bad_month": 0}
+    s["data_quality"]["sources"][0]["rows_quarantined"] = k - 1
+    s["data_quality"]["sources"][0]["rows_read"] = s["data_quality"]["sources"][0]["rows_accepted"] + k - 1
+    with pytest.raises(SummaryInvalid, match=r"sources\[0\]\.rows_quarantined: count .* is below the disclosure"):
+        validate_summary(s)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the demo: build_summary(compute_profile(demo config)) says what the code before issue 11 said
+
+
+def _same(new, old, path="$"):
+    """Every difference between two JSON values as '<path>: ...' lines (floats equal to 1e-9 relative)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        out = [f"{path}.{k}: only in one" for k in sorted(set(new) ^ set(old))]
+        return out + [e for k in sorted(set(new) & set(old)) for e in _same(new[k], old[k], f"{path}.{k}")]
+    if isinstance(new, list) and isinstance(old, list):
+        out = [f"{path}: {len(new)} items, baseline {len(old)}"] if len(new) != len(old) else []
+        return out + [e for i, (a, b) in enumerate(zip(new, old, strict=False)) for e in _same(a, b, f"{path}[{i}]")]
+    if isinstance(new, float) or isinstance(old, float):
+        ok = new is not None and old is not None and new == pytest.approx(old, rel=1e-9, abs=1e-12)
+        return [] if ok else [f"{path}: {new!r} != baseline {old!r}"]
+    return [] if new == old and type(new) is type(old) else [f"{path}: {new!r} != baseline {old!r}"]
+
+
+@pytest.fixture(scope="module")
+def demo_numbers():
+    from hotspots.config import load_config
+    from profiles.compute import compute_profile
+    from tests.conftest import ROOT
+
+    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
+
+
+def test_demo_summary_equals_the_baseline(demo_numbers):
+    from profiles.render.summary import build_summary
+    from tests.conftest import ROOT
+
+    baseline = json.loads((ROOT / "tests" / "fixtures" / "demo_summary_baseline.json").read_text(encoding="utf-8"))
+    del baseline["_comment"]
+    new = build_summary(demo_numbers)
+    validate_summary(new)
+    # deliberate additions: which release this is and its handling line (the restricted line of the config)
+    assert new["disclosure"].pop("release") == "restricted"
+    assert new["disclosure"].pop("handling").startswith("Share only with partners under the information-sharing")
+    for key in ("run_utc", "config_sha256", "tool_version", "python"):  # the run, not the numbers
+        del new["provenance"][key]
+    assert _same(new, baseline) == []

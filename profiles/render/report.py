@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,13 @@ from hotspots.errors import SaferSpacesError
 from profiles.escape import html_environment
 from profiles.labels import SOURCE_LABELS, SOURCES
 from profiles.numbers import ProfileNumbers
+from profiles.render.figures import figure_captions
 from profiles.report import html_to_pdf_bytes
 
 log = logging.getLogger("safer_spaces")
 
 __all__ = [
     "CREDITS",
-    "FIGURES",
     "GAP_CLASS",
     "SECTIONS",
     "method_annex",
@@ -67,50 +66,6 @@ CREDITS = (
     "H3 grid: Uber Technologies (Apache 2.0). Base map in map.html: © OpenStreetMap contributors (ODbL).",
 )
 
-
-@dataclass(frozen=True)
-class Figure:
-    """Where a figure sits in the report and what it is called there (``{...}`` filled from the numbers)."""
-
-    section: str
-    alt: str
-    title: str = ""
-    note: str = ""
-
-
-FIGURES: dict[str, Figure] = {
-    "figures/trend.png": Figure("trend", "Monthly VAWG-relevant crime with control limits"),
-    "figures/kde.png": Figure(
-        "where",
-        "Kernel density surface",
-        "Kernel density (KDE)",
-        "Darker = more crime within {radius_m} m. Force boundary solid, local authorities dashed.",
-    ),
-    "figures/gistar.png": Figure(
-        "where",
-        "Gi* hot spots",
-        "Statistically significant hot spots (Gi*)",
-        "Bins as ArcGIS: 99/95/90% confidence after the Benjamini-Hochberg false discovery rate correction.",
-    ),
-    "figures/dbscan.png": Figure(
-        "where",
-        "DBSCAN clusters",
-        "Clusters (DBSCAN){zoom}",
-        "{n_clusters} clusters force-wide; many are a single busy police.uk map point.",
-    ),
-    "figures/offence_mix.png": Figure("what", "Offence mix"),
-    "figures/harm.png": Figure("what", "Harm by offence group"),
-    "figures/puk_mix.png": Figure("what", "police.uk categories"),
-    "risky_facilities.png": Figure("venue", "Risky facilities curve"),
-    "figures/risky_facilities.png": Figure("venue", "Risky facilities curve"),
-    "figures/deciles.png": Figure("dep", "IMD decile distribution"),
-    "figures/pai_curve.png": Figure("dep", "PAI curve"),
-}
-"""Figure key (as :func:`profiles.render.figures.render_figures` returns it) -> its place in the report.
-
-``weekday_hour_<source>.png`` (at the root or under ``figures/``) goes to
-"when"; any other key is shown at the end of "what" under its file name.
-"""
 
 _WITHHELD = "[c]"
 _MISSING = "–"
@@ -163,51 +118,35 @@ def _column(frame: pd.DataFrame | None, name: str) -> list[Any]:
     return frame[name].astype(object).tolist()
 
 
-def _figure_fields(numbers: ProfileNumbers) -> dict[str, str]:
-    p = numbers.meta.params
-    clusters = numbers.hotspots.clusters
-    zoom = (p.get("dbscan") or {}).get("zoom_name") or ""
-    return {
-        "radius_m": f"{(p.get('kde') or {}).get('radius_m', 0):.0f}",
-        "n_clusters": f"{len(clusters):,}" if clusters is not None else "No",
-        "zoom": f", {zoom}" if zoom else ("" if not (p.get("dbscan") or {}).get("zoom") else ", zoomed"),
-    }
-
-
 def _figures(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dict[str, list[dict[str, str]]]:
-    """Figures by report section, in the order of :data:`FIGURES`, then weekday-hour, then the rest."""
+    """Figures by report section, placed and captioned by :func:`profiles.render.figures.figure_captions`.
+
+    A figure without a caption (a key the figure renderer does not list) is
+    shown at the end of "what" under its file name rather than dropped.
+    """
     out: dict[str, list[dict[str, str]]] = {s: [] for s in SECTIONS}
-    fields = _figure_fields(numbers)
-    known = [k for k in FIGURES if k in figures]
-    weekday = sorted(k for k in figures if Path(k).name.startswith("weekday_hour_"))
-    rest = sorted(k for k in figures if k not in FIGURES and k not in weekday and k.endswith(".png"))
-    for key in known:
-        f = FIGURES[key]
-        title = f.title.format(**fields) or f.alt
-        out[f.section].append(
-            {"src": _data_uri(figures[key]), "alt": f.alt, "title": title, "note": f.note.format(**fields)}
-        )
-    for key in weekday:
-        source = Path(key).stem.removeprefix("weekday_hour_")
-        alt = f"{source} by weekday and hour"
-        out["when"].append({"src": _data_uri(figures[key]), "alt": alt, "title": alt, "note": ""})
-    for key in rest:
-        out["what"].append({"src": _data_uri(figures[key]), "alt": Path(key).stem, "title": Path(key).stem,
-                            "note": ""})
+    captions = figure_captions(numbers)
+    for key, c in captions.items():
+        if key in figures:
+            section = c.section if c.section in out else "what"
+            out[section].append({"src": _data_uri(figures[key]), "alt": c.alt, "title": c.title, "note": c.note})
+    for key in sorted(k for k in figures if k not in captions):
+        name = Path(key).stem
+        out["what"].append({"src": _data_uri(figures[key]), "alt": name, "title": name, "note": ""})
     return out
 
 
-def _sources(numbers: ProfileNumbers) -> list[dict[str, Any]]:
+def _sources(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, Any]]:
     return [
         {
             "name": s.label,
             "licence": s.licence,
             "synthetic": s.synthetic,
             "period": f"{s.first_month} to {s.last_month}" if s.first_month and s.last_month else "",
-            "read": int(s.rows_read),
-            "accepted": int(s.rows_accepted),
-            "quarantined": int(s.rows_quarantined),
-            "reasons": {str(k): int(v) for k, v in s.quarantined_by_reason.items()},
+            "read": fmt.count(s.rows_read),
+            "accepted": fmt.count(s.rows_accepted),
+            "quarantined": fmt.count(s.rows_quarantined),
+            "reasons": {str(k): fmt.count(v) for k, v in s.quarantined_by_reason.items()},
         }
         for s in numbers.sources
     ]
@@ -491,11 +430,17 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
         )
         rows += [("withheld", w) for w in d.withheld]
     else:
+        planned = p.get("disclosure") or {}
+        which = (
+            f" ({_RELEASE.get(planned['release'], planned['release'])}, k = {planned['threshold']})"
+            if planned.get("release") and planned.get("threshold")
+            else ""
+        )
         rows.append(
             (
                 "disclosure (shared version)",
-                "none in this restricted version; the shared version withholds counts 1..k-1 and every count or "
-                "derived value (share, score, rate, rank) they could be recovered from, audited by linear "
+                f"none in this restricted version; the shared version{which} withholds counts 1..k-1 and every "
+                "count or derived value (share, score, rate, rank) they could be recovered from, audited by linear "
                 "programming; shown as [c]",
             )
         )
@@ -528,7 +473,7 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
     figures : mapping of str to bytes
         PNG bytes by output key (``figures/trend.png``, ...), as
         :func:`profiles.render.figures.render_figures` returns them; placed by
-        :data:`FIGURES` and embedded as ``data:`` URIs.
+        :func:`profiles.render.figures.figure_captions` and embedded as ``data:`` URIs.
 
     Returns
     -------
@@ -579,7 +524,7 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         },
         "n_study_cells": m.n_study_cells,
         "cell_area_km2": f"{m.cell_area_km2:.3f}",
-        "sources": _sources(numbers),
+        "sources": _sources(numbers, fmt),
         "trend_charts": figs["trend"],
         "trend_text": _trend_text(numbers, fmt),
         "trend_table": _trend_table(numbers, fmt),

@@ -233,10 +233,10 @@ def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
             "sources": [
                 {
                     "source": s.source,
-                    "rows_read": int(s.rows_read),
-                    "rows_accepted": int(s.rows_accepted),
-                    "rows_quarantined": int(s.rows_quarantined),
-                    "quarantined_by_reason": {str(k): int(v) for k, v in s.quarantined_by_reason.items()},
+                    "rows_read": _count(s.rows_read),
+                    "rows_accepted": _count(s.rows_accepted),
+                    "rows_quarantined": _count(s.rows_quarantined),
+                    "quarantined_by_reason": {str(k): _count(v) for k, v in s.quarantined_by_reason.items()},
                     "synthetic": bool(s.synthetic),
                     "share_without_coordinates": _float(s.share_without_coordinates),
                 }
