@@ -197,6 +197,12 @@ def add_marking(fig: Figure, marking: str, source_note: str, *, synthetic: bool 
     return fig
 
 
+def _wrap_title(title: str, fig: Figure, fontsize: float = 11) -> str:
+    """The title wrapped to the figure's width (a long title is never cut off at the edge)."""
+    chars = max(int(fig.get_size_inches()[0] * 72 / (fontsize * 0.58)), 30)
+    return mpl_text(textwrap.fill(str(title), chars))
+
+
 def _wrap_labels(labels: Sequence[object], width: int = 28) -> list[str]:
     return [mpl_text(textwrap.fill(str(v), width)) for v in labels]
 
@@ -327,9 +333,9 @@ def trend_chart(
         mean, lcl, ucl = (float(s[c].dropna().iloc[0]) for c in ("mean", "lcl", "ucl"))
         method = df.attrs.get("method")
         k = df.attrs.get("k")
-        how = f"{method}, {k:g} sd" if method and k else "control limits"
+        how = f" ({method}, {k:g} sd)" if method and k else ""
         ax.axhline(mean, color=DARK, ls="--", lw=1.1, label=f"mean of available months ({mean:,.1f})", zorder=2)
-        ax.axhline(ucl, color=DARK, ls=":", lw=1.3, label=f"control limits ({how}): {lcl:,.1f} to {ucl:,.1f}",
+        ax.axhline(ucl, color=DARK, ls=":", lw=1.3, label=f"control limits{how}: {lcl:,.1f} to {ucl:,.1f}",
                    zorder=2)
         if lcl > 0:
             ax.axhline(lcl, color=DARK, ls=":", lw=1.3, zorder=2)
@@ -356,7 +362,7 @@ def trend_chart(
     ax.set_ylim(0, top * 1.12 if top > 0 else 1)
     ax.set_xlabel("month")
     ax.set_ylabel(mpl_text(ylabel))
-    ax.set_title(mpl_text(title), fontsize=11)
+    ax.set_title(_wrap_title(title, fig), fontsize=11)
     ax.grid(axis="y", color=LIGHT, lw=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     _legend_below(ax, fig, ncols=3)
@@ -465,7 +471,7 @@ def bar_chart(
     ax.set_xlim(lo - (0.15 * spread if lo < 0 else 0), hi + 0.15 * spread)
     ax.set_xlabel(mpl_text(xlabel))
     ax.set_ylabel(mpl_text(ylabel if ylabel is not None else str(series.index.name or "")))
-    ax.set_title(mpl_text(title), fontsize=11)
+    ax.set_title(_wrap_title(title, fig), fontsize=11)
     ax.grid(axis="x", color=LIGHT, lw=0.6)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -503,6 +509,7 @@ def decile_chart(
     synthetic: bool = False,
     hotspot_label: str = "hotspot LSOAs",
     force_label: str = "all LSOAs in the force",
+    ylabel: str = "share of LSOAs (%)",
     width_in: float = 8.0,
     height_in: float = 4.6,
 ) -> bytes | Path:
@@ -521,6 +528,8 @@ def decile_chart(
         See :func:`add_marking`.
     synthetic : bool, default False
         Stamp the chart "SYNTHETIC DATA".
+    ylabel : str, default "share of LSOAs (%)"
+        What the shares are of, e.g. ``"share of crimes (%)"`` for event shares.
     hotspot_label, force_label : str
         Legend entries (add counts, e.g. ``"hotspot LSOAs (n = 42)"``).
     width_in, height_in : float
@@ -558,9 +567,9 @@ def decile_chart(
     names = {1: "1\nmost\ndeprived", 10: "10\nleast\ndeprived"}
     ax.set_xticks(x, [names.get(int(i), str(i)) for i in x], fontsize=8)
     ax.set_xlabel("Index of Multiple Deprivation decile (national ranking of LSOAs)")
-    ax.set_ylabel("share of LSOAs (%)")
+    ax.set_ylabel(mpl_text(ylabel))
     ax.set_ylim(0, max(hot.max(), force.max()) * 100 * 1.15)
-    ax.set_title(mpl_text(title), fontsize=11)
+    ax.set_title(_wrap_title(title, fig), fontsize=11)
     ax.grid(axis="y", color=LIGHT, lw=0.6)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -646,7 +655,7 @@ def pai_curve_chart(
     ax1.set_ylabel("hit rate: share of\ntest-period crimes (%)")
     ax1.set_ylim(0, max(hit.max(), share.max()) * 1.15)
     ax1.legend(loc="upper left", fontsize=8, frameon=False)
-    ax1.set_title(mpl_text(title), fontsize=11)
+    ax1.set_title(_wrap_title(title, fig), fontsize=11)
     ax2.plot(share, pai, color=INK, marker="s", ms=5, lw=1.5, label="PAI")
     ax2.axhline(1, color=MID, ls="--", lw=1.1, label="PAI = 1 (no better than random)")
     for xi, yi in zip(share, pai, strict=True):

@@ -86,11 +86,12 @@ def _values(series: pd.Series | None) -> pd.Series | None:
     return v.sort_values(na_position="first")
 
 
-def _monthly(monthly: pd.DataFrame) -> pd.DataFrame | None:
-    """The trend frame with ``month`` as period[M], as the chart reads it."""
+def _monthly(monthly: pd.DataFrame, params: Any) -> pd.DataFrame | None:
+    """The trend frame with ``month`` as period[M], as the chart reads it (control-limit rule in its attrs)."""
     if monthly is None or not len(monthly) or "month" not in monthly.columns:
         return None
     df = monthly.copy()
+    df.attrs.update({k: v for k, v in dict(params or {}).items() if k in ("method", "k", "run_length")})
     df["month"] = pd.PeriodIndex(df["month"].astype(str), freq="M")
     df["count"] = pd.to_numeric(df["count"], errors="coerce").astype("Float64")
     return df
@@ -261,7 +262,8 @@ def _dep(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             lambda: png(decile_chart(hot, force, title="IMD 2019 decile of VAWG-relevant crime: Gi* hot spots vs the "
                                      "whole force", marking=marking,
                                      source_note="police.uk (OGL); English indices of deprivation 2019 (OGL)",
-                                     hotspot_label="crimes in hot-spot cells", force_label="all crimes in the force")),
+                                     hotspot_label="crimes in hot-spot cells", force_label="all crimes in the force",
+                                     ylabel="share of crimes (%)")),
         ))
     curve = numbers.hotspots.pai_curve
     if curve is not None and len(curve):
@@ -285,7 +287,7 @@ def _plan(numbers: ProfileNumbers) -> _Plan:
     types = ", ".join(numbers.meta.crime_types)
     puk_note = "police.uk street-level crime (OGL v3.0)" + (f", {types}" if types else "")
     plan: _Plan = []
-    monthly = _monthly(numbers.trend.monthly)
+    monthly = _monthly(numbers.trend.monthly, numbers.meta.params.get("trend"))
     if monthly is not None and monthly["count"].notna().any():
         plan.append((
             _key("trend"),

@@ -278,14 +278,28 @@ def _round_geometry(geoms):
     return shapely.transform(np.asarray(geoms, dtype=object), lambda xy: np.round(xy, _DP))
 
 
-def _geojson(geoms, props: pd.DataFrame) -> dict:
-    """A FeatureCollection with short integer ids and string properties (no per-feature bbox)."""
+def _geojson(geoms: Any, props: pd.DataFrame) -> dict:
+    """A FeatureCollection with short integer ids and string properties (no per-feature bbox).
+
+    Geometries are written by shapely in one vectorised call and read back
+    by one ``json.loads`` (no per-feature Python geometry objects).
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> fc = _geojson([Point(-2.1234567, 51.0)], pd.DataFrame({"name": ["a"]}))
+    >>> fc["features"][0]["geometry"], fc["features"][0]["properties"]
+    ({'type': 'Point', 'coordinates': [-2.123457, 51.0]}, {'name': 'a'})
+    """
     import shapely
 
-    feats = []
+    rounded = _round_geometry(geoms)
+    shapes = json.loads("[" + ",".join(shapely.to_geojson(rounded).tolist()) + "]") if len(rounded) else []
     records = props.to_dict("records")
-    for i, (g, p) in enumerate(zip(_round_geometry(geoms), records, strict=True)):
-        feats.append({"type": "Feature", "id": i, "properties": p, "geometry": shapely.geometry.mapping(g)})
+    feats = [
+        {"type": "Feature", "id": i, "properties": p, "geometry": g}
+        for i, (g, p) in enumerate(zip(shapes, records, strict=True))
+    ]
     return {"type": "FeatureCollection", "features": feats}
 
 
