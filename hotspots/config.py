@@ -44,6 +44,7 @@ __all__ = [
     "DBSCANConfig",
     "EvaluationConfig",
     "HotspotsConfig",
+    "TrendConfig",
     "DisclosureConfig",
     "RELEASES",
     "load_config",
@@ -391,6 +392,29 @@ class HotspotsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TrendConfig:
+    """Monthly control limits and the year-on-year window of police.uk VAWG-relevant crime."""
+
+    method: str = "sd"
+    k: float = 2.0
+    run_length: int = 8
+    yoy_months: int = 12
+
+    def __post_init__(self) -> None:
+        if self.method not in ("sd", "c-chart"):
+            raise ConfigError(
+                "trends.method must be 'sd' (mean +- k sd: counts of thousands are overdispersed) or 'c-chart' "
+                f"(Poisson); got {_show(self.method)}"
+            )
+        if not 0 < self.k <= 6:
+            raise ConfigError(f"trends.k must be in (0, 6] standard deviations, e.g. 2; got {_show(self.k)}")
+        if not 2 <= self.run_length <= 24:
+            raise ConfigError(f"trends.run_length must be 2-24 months (8 is the usual rule); got {self.run_length}")
+        if not 1 <= self.yoy_months <= 36:
+            raise ConfigError(f"trends.yoy_months must be 1-36 months (12 compares years); got {self.yoy_months}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class DisclosureConfig:
     """Disclosure control of the shared version (written beside the restricted outputs, never over them).
 
@@ -447,6 +471,7 @@ class Config:
     harm: HarmConfig = field(default_factory=HarmConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
     hotspots: HotspotsConfig = field(default_factory=HotspotsConfig)
+    trends: TrendConfig = field(default_factory=TrendConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     source_file: Path | None = None
 

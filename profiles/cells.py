@@ -11,7 +11,7 @@ import pandas as pd
 
 from hotspots.grid import cells_to_int
 
-__all__ = ["cells_to_strings", "StudyArea", "CellGroups"]
+__all__ = ["cells_to_strings", "StudyArea", "CellGroups", "str_values"]
 
 
 def cells_to_strings(cells: np.ndarray) -> np.ndarray:
@@ -23,6 +23,19 @@ def cells_to_strings(cells: np.ndarray) -> np.ndarray:
     ['89195823077ffff']
     """
     return np.array([format(c, "x") for c in np.asarray(cells, dtype=np.uint64).tolist()], dtype=object)
+
+
+def str_values(col: pd.Series) -> np.ndarray:
+    """``col.astype(str)`` as an object array, converting only the distinct values (missing become "nan").
+
+    Examples
+    --------
+    >>> str_values(pd.Series(["a", None, "a"], dtype="category")).tolist()
+    ['a', 'nan', 'a']
+    """
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    names = np.asarray([str(v) for v in np.asarray(uniques, dtype=object)], dtype=object)
+    return names[codes] if len(names) else np.zeros(0, dtype=object)
 
 
 class StudyArea:
@@ -72,7 +85,8 @@ class CellGroups:
     """Rows grouped by (cell, key...), groups sorted by cell then by each key's sorted values.
 
     ``cells`` (uint64) and ``keys`` hold one value per group; :meth:`count` and
-    :meth:`sum` give one number per group.
+    :meth:`sum` give one number per group. A key may be a Series (factorized
+    without converting each row to a Python object).
 
     Examples
     --------
@@ -81,14 +95,15 @@ class CellGroups:
     ([3, 5], ['a', 'b'], [1, 2], [2.0, 1.5])
     """
 
-    def __init__(self, h3: np.ndarray, *keys: np.ndarray) -> None:
+    def __init__(self, h3: np.ndarray, *keys: np.ndarray | pd.Series) -> None:
         cell_codes, cell_values = pd.factorize(np.asarray(h3, dtype=np.uint64), sort=True)
         combined = cell_codes.astype(np.int64)
         levels = []
         for k in keys:
-            c, v = pd.factorize(np.asarray(k), sort=True)
+            c, v = pd.factorize(k if isinstance(k, pd.Series) else np.asarray(k), sort=True)
             combined = combined * max(len(v), 1) + c
-            levels.append(np.asarray(v))
+            values_k = np.asarray(v)
+            levels.append(values_k if np.issubdtype(values_k.dtype, np.number) else np.asarray(v, dtype=object))
         groups, inverse = np.unique(combined, return_inverse=True)
         values = []
         rest = groups

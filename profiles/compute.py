@@ -127,7 +127,7 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
             **volume_numbers(layers, n_study=len(study), top_cells_share=cfg.hotspots.evaluation.top_cells_share)
         ),
         hotspots=_hotspots(cfg, layers, vawg, cell_imd),
-        trend=_trend(vawg, missing),
+        trend=_trend(cfg, vawg, missing),
         threats=_threats(events, sources, missing),
         fused=fused,
         venues=_venues(cfg, sources, police, events, interest),
@@ -214,6 +214,8 @@ def analysis_params(cfg: Config) -> dict[str, Any]:
         "place_score": {"method": f.place_score, "value": f.place_score_value, "top_places": f.top_places,
                         "source_weights": dict(f.source_weights)},
         "venue_distance_m": f.venue_distance_m,
+        "trend": {"method": cfg.trends.method, "k": cfg.trends.k, "run_length": cfg.trends.run_length,
+                  "yoy_months": cfg.trends.yoy_months},
         "disclosure": {"release": d.release, "threshold": d.threshold, "handling": d.shared_handling},
     }
 
@@ -273,8 +275,8 @@ def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: 
     )
 
 
-def _trend(vawg: pd.DataFrame, missing: tuple[str, ...]) -> Trend:
-    monthly, yoy, by_type = monthly_trend(vawg, missing_months=missing)
+def _trend(cfg: Config, vawg: pd.DataFrame, missing: tuple[str, ...]) -> Trend:
+    monthly, yoy, by_type = monthly_trend(vawg, missing_months=missing, params=cfg.trends)
     return Trend(monthly=monthly, yoy=yoy, chart=trend_chart_numbers(monthly, yoy), by_type=by_type)
 
 

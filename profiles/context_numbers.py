@@ -21,7 +21,7 @@ from hotspots.context import DeprivationContext, VenueConcentration, hotspot_dep
 from hotspots.context import venue_concentration as _venue_concentration
 from hotspots.grid import cells_to_int
 from hotspots.ingest.police_uk import IngestResult
-from profiles.cells import CellGroups, cells_to_strings
+from profiles.cells import CellGroups, cells_to_strings, str_values
 from profiles.labels import LICENCES, SOURCE_LABELS, THREAT_AREA_LABELS
 from profiles.numbers import SourceQuality
 
@@ -72,7 +72,7 @@ def deprivation(
     dep = hotspot_deprivation(
         vawg, cells_to_int(list(hot_cells)), imd=imd, cell_col="h3", lsoa_lookup=lookup.to_dict()
     )
-    codes = vawg["lsoa_code"].astype(str).to_numpy(dtype=object)
+    codes = str_values(vawg["lsoa_code"])
     g = CellGroups(vawg["h3"].to_numpy(np.uint64), codes)
     n = g.count()
     order = np.lexsort((np.arange(len(n)), -n, g.cells))
@@ -141,7 +141,7 @@ def offence_mix(
     and ``rms_harm`` (threat-area label -> count / harm sum; None without
     RMS) and whether RMS is synthetic.
     """
-    puk = vawg["crime_type"].astype(str).value_counts()
+    puk = pd.Series(str_values(vawg["crime_type"])).value_counts()
     rms = events[events["source"] == "rms"]
     if not len(rms):
         return puk, None, None, False
@@ -164,7 +164,7 @@ def harm_numbers(events: pd.DataFrame, *, harm_index: str) -> tuple[pd.DataFrame
     ([['da_violence', 1.0], ['rape', 3.0]], 4.0, 'Harm (x): 4 index units in all')
     """
     w = events["harm_weight"].to_numpy(float)
-    by = events.groupby(events["vawg_group"].astype(str))["harm_weight"].sum(min_count=1)
+    by = events.groupby(str_values(events["vawg_group"]))["harm_weight"].sum(min_count=1)
     by = by[by.index.isin(list(THREAT_AREA_LABELS)) & by.notna()]
     harm_by = pd.DataFrame({"threat_area": by.index.astype(str), "harm": by.to_numpy(float)})
     total = float(np.nansum(w)) if np.isfinite(w).any() else None
@@ -198,10 +198,10 @@ def threat_counts(
     >>> table["count"].tolist(), table["available"].tolist(), totals["count"].tolist(), src
     ([0, 2, 0], [False, True, False], [2], {'rape': 'rms'})
     """
-    area = events["vawg_group"].astype(str).to_numpy(dtype=object)
+    area = str_values(events["vawg_group"])
     ords = events["month"].array.asi8
     keep = np.isin(area, list(THREAT_AREA_LABELS))
-    area, ords, source = area[keep], ords[keep], events["source"].astype(str).to_numpy(dtype=object)[keep]
+    area, ords, source = area[keep], ords[keep], str_values(events["source"])[keep]
     areas = np.unique(area)
     m_ords = pd.PeriodIndex(list(months), freq="M").asi8
     col = pd.Index(areas).get_indexer(area)

@@ -71,7 +71,8 @@ def source_grids_from_cells(
     """
     attrs: dict[str, Any] = {"resolution": resolution, "band": band, "weight": weight}
     h3 = events["h3"].to_numpy(np.uint64)
-    source = events["source"].astype(str).to_numpy(dtype=object)
+    codes, names = pd.factorize(events["source"])
+    source = np.asarray([str(v) for v in names], dtype=object)[codes]  # codes -> str via the few distinct names
     if band is None:
         g = CellGroups(h3, source)
         frame = pd.DataFrame({"h3_cell": cells_to_strings(g.cells), "source": g.keys[0], "count": g.count()})
@@ -255,5 +256,5 @@ def venue_summary(
 
 def present_sources(events: pd.DataFrame) -> list[str]:
     """The fused sources with events, in the profile's order (police_uk, rms, streetsafe, ae)."""
-    have = set(events["source"].astype(str))
+    have = {str(v) for v in events["source"].unique()}
     return [s for s in SOURCES if s in have]

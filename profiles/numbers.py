@@ -126,9 +126,11 @@ class Meta:
     config: Mapping[str, Any]  # config_to_dict(cfg)
     # every analytic parameter used (profiles.compute.analysis_params): "kde" {kernel, radius_m, pixel_m, grid,
     # output}, "gi_star" {k, weights, study_area, alpha, fdr, correction, inference}, "dbscan" {eps_m,
-    # min_samples, zoom (xmin, ymin, xmax, ymax EPSG:27700 or None), zoom_name (str or None), note}, "top_cells" {share_of_cells},
-    # "kde_top" {share_of_area}, "test_months", "min_train_months", "surfaces" {kernel, radius_m, pixel_m},
+    # min_samples, zoom (xmin, ymin, xmax, ymax EPSG:27700 or None), zoom_name (str or None), note},
+    # "top_cells" {share_of_cells}, "kde_top" {share_of_area}, "test_months", "min_train_months",
+    # "surfaces" {kernel, radius_m, pixel_m},
     # "place_score" {method, value, top_places, source_weights}, "venue_distance_m", "top_places",
+    # "trend" {method, k, run_length, yoy_months},
     # "disclosure" {release, threshold, handling}
     params: Mapping[str, Any]
     resolution: int

@@ -45,6 +45,7 @@ from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.io import events_to_frame
 from hotspots.offences import classify_police_uk, load_offence_table
 from hotspots.timebands import NTEWindow, nte_share, parse_nte_window
+from profiles.cells import str_values
 
 log = logging.getLogger("safer_spaces")
 
@@ -221,7 +222,7 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
 
     events = _events(frames, window=window, area=area, resolution=res)
     weights = {s: float(cfg.fusion.source_weights.get(s, 0.0)) for s in ("police_uk", "rms", "streetsafe", "ae")}
-    present = set(events.loc[events["in_force_area"], "source"].astype(str))
+    present = {str(v) for v in events.loc[events["in_force_area"], "source"].unique()}
     definitions = {
         "nte_window": str(window),
         "nte_window_detail": window.to_dict(),
@@ -319,18 +320,18 @@ def _police_frame(result: IngestResult, *, in_area: bool, resolution: int) -> pd
 def _police_uk_events(police: pd.DataFrame, *, interest, table, harm, notes) -> pd.DataFrame:
     """VAWG-relevant police.uk crimes on the common event model (month-only)."""
     ev = police[police["crime_type"].isin(interest).to_numpy()]
-    crime_type = ev["crime_type"].astype(str).to_numpy()
+    crime_type = str_values(ev["crime_type"])
     cls = classify_police_uk(crime_type, table=table)
     return pd.DataFrame(
         {
-            "event_id": ev["event_id"].astype(str).to_numpy(),
+            "event_id": ev["event_id"].astype(str).array,
             "source": "police_uk",
             "synthetic": False,
             "x": ev["x"].to_numpy(),
             "y": ev["y"].to_numpy(),
             "lng": ev["lng"].to_numpy(),
             "lat": ev["lat"].to_numpy(),
-            "month": ev["month"].to_numpy(),
+            "month": ev["month"].array,
             "t_from": pd.NaT,
             "t_to": pd.NaT,
             "time_resolved": False,

@@ -13,14 +13,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hotspots.config import TrendConfig
 from hotspots.timebands import NTEWindow, weekday_hour_table
 from hotspots.trends import control_limits, monthly_counts, year_on_year
+from profiles.cells import str_values
 from profiles.labels import SOURCE_LABELS, SOURCES
 
 __all__ = ["monthly_trend", "trend_chart_numbers", "nte_by_source", "nte_numbers", "weekday_hour"]
 
 
-def monthly_trend(vawg: pd.DataFrame, *, missing_months: Sequence[str]) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+def monthly_trend(
+    vawg: pd.DataFrame, *, missing_months: Sequence[str], params: TrendConfig
+) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """Monthly counts with control limits, the year-on-year test, and counts by crime type.
 
     Parameters
@@ -29,11 +33,13 @@ def monthly_trend(vawg: pd.DataFrame, *, missing_months: Sequence[str]) -> tuple
         police.uk VAWG-relevant crimes: ``month`` (period[M]), ``crime_type``.
     missing_months : sequence of str
         Months police.uk has no file for (never estimated).
+    params : TrendConfig
+        Control-limit method, width and run length; year-on-year window.
 
     Returns
     -------
     monthly : DataFrame
-        :func:`hotspots.trends.control_limits` (mean +- 2 sd: counts of thousands are
+        :func:`hotspots.trends.control_limits` (default mean +- 2 sd: counts of thousands are
         overdispersed, a c-chart flags most months).
     yoy : dict
         :func:`hotspots.trends.year_on_year`.
@@ -42,9 +48,9 @@ def monthly_trend(vawg: pd.DataFrame, *, missing_months: Sequence[str]) -> tuple
     """
     months = vawg[["month"]]
     mc = monthly_counts(months, missing_months=missing_months)
-    monthly = control_limits(mc, method="sd")
-    yoy = year_on_year(mc)
-    by = vawg[["month", "crime_type"]].assign(crime_type=vawg["crime_type"].astype(str))
+    monthly = control_limits(mc, method=params.method, k=params.k, run_length=params.run_length)
+    yoy = year_on_year(mc, months=params.yoy_months)
+    by = vawg[["month", "crime_type"]].assign(crime_type=str_values(vawg["crime_type"]))
     by_type = monthly_counts(by, by="crime_type", missing_months=missing_months)
     return monthly, yoy, by_type
 
@@ -90,7 +96,7 @@ def nte_by_source(events: pd.DataFrame, *, synthetic: Sequence[str]) -> pd.DataF
     >>> nte_by_source(ev, synthetic=["rms"])[["source", "events", "nte_share"]].values.tolist()
     [['police_uk', 1, None], ['rms', 2, 0.75]]
     """
-    source = events["source"].astype(str).to_numpy(dtype=object)
+    source = str_values(events["source"])
     sources = sorted(set(source))
     parts = [events[source == s] for s in sources]  # one frame per source (a handful)
     resolved = [bool(p["time_resolved"].any()) for p in parts]

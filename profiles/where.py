@@ -23,9 +23,9 @@ from hotspots.clustering import dbscan
 from hotspots.config import HotspotsConfig
 from hotspots.evaluation import cells_in_polygons, hotspot_measures, pai_curve, raster_units
 from hotspots.getis_ord import gi_star
-from hotspots.grid import cells_area_m2, cells_to_polygons
+from hotspots.grid import cells_area_m2, cells_to_int, cells_to_polygons
 from hotspots.kde import NODATA, KDEResult, kde
-from profiles.cells import CellGroups, StudyArea, cells_to_strings
+from profiles.cells import CellGroups, StudyArea, cells_to_strings, str_values
 
 __all__ = [
     "HotspotLayers",
@@ -128,7 +128,7 @@ def analyse_hotspots(
         curve = pai_curve(tr, te, tr, area)
         rows = []
         for name, cells in layers.items():
-            m = hotspot_measures(np.isin(study.cells, list(set(cells))), te, tr, area)
+            m = hotspot_measures(pd.Index(study.cells).isin(set(cells)), te, tr, area)
             rows.append({"method": name, "n_cells": int(len(cells)), **_clean(m)})
         rows.append(_kde_top(train_ev, test_ev, boundary=boundary, params=params))
         quality = pd.DataFrame(rows, columns=QUALITY_COLUMNS)
@@ -184,16 +184,14 @@ def describe_cells(events: pd.DataFrame, cells: Sequence[str]) -> pd.DataFrame:
     [{'top_location': 'On or near B', 'top_location_share': 0.6666666666666666, 'top_lsoa_name': 'Bath 001A'}]
     """
     cols = ["top_location", "top_location_share", "top_lsoa_name"]
-    names = np.asarray(list(cells), dtype=object)
     h3 = events["h3"].to_numpy(np.uint64)
-    wanted = np.isin(cells_to_strings(np.unique(h3)), names)
-    keep_cells = np.unique(h3)[wanted]
-    sub = np.isin(h3, keep_cells)
+    wanted = np.unique(cells_to_int(list(cells)))
+    sub = np.isin(h3, wanted)
     if not sub.any():
         return pd.DataFrame(columns=cols, index=pd.Index([], name="h3_cell", dtype=object))
     h3 = h3[sub]
-    loc = CellGroups(h3, events["location"].astype(str).to_numpy()[sub])
-    lsoa = CellGroups(h3, events["lsoa_name"].astype(str).to_numpy()[sub])
+    loc = CellGroups(h3, str_values(events["location"][sub]))
+    lsoa = CellGroups(h3, str_values(events["lsoa_name"][sub]))
     first_loc = _first_by_count(loc)
     first_lsoa = _first_by_count(lsoa)
     total = CellGroups(h3)
@@ -330,9 +328,11 @@ def study_area_grid(police: pd.DataFrame, study: StudyArea, *, interest: Sequenc
     cells = cells_to_strings(ints)
     pos = np.searchsorted(ints, h3)
     out = pd.DataFrame({"h3_cell": cells, "count_all": np.bincount(pos, minlength=len(ints)).astype(np.int64)})
-    types = police["crime_type"].astype(str).to_numpy()
+    codes, types = _codes(police["crime_type"])
     for t in interest:
-        out[_slug(t)] = np.bincount(pos[types == t], minlength=len(ints)).astype(np.int64)
+        hit = np.flatnonzero(types == t)
+        sel = pos[codes == hit[0]] if len(hit) else pos[:0]
+        out[_slug(t)] = np.bincount(sel, minlength=len(ints)).astype(np.int64)
     out["count_interest"] = out[[_slug(t) for t in interest]].sum(axis=1)
     out["in_study_area"] = np.isin(ints, study.ints)
     return gpd.GeoDataFrame(out, geometry=cells_to_polygons(cells).to_numpy(), crs="EPSG:4326")
@@ -349,13 +349,23 @@ def monthly_products(police: pd.DataFrame) -> pd.DataFrame:
     [['89195823077ffff', 'police_uk', '2024-01', 'A', 2]]
     """
     ords = police["month"].array.asi8
-    g = CellGroups(police["h3"].to_numpy(np.uint64), ords, police["crime_type"].astype(str).to_numpy())
+    codes, types = _codes(police["crime_type"])
+    rank = np.empty(len(types), dtype=np.int64)
+    rank[np.argsort(types, kind="stable")] = np.arange(len(types))  # sort crime types by name
+    g = CellGroups(police["h3"].to_numpy(np.uint64), ords, rank[codes])
+    order = np.argsort(types, kind="stable")
     return pd.DataFrame(
         {
             "h3_cell": cells_to_strings(g.cells),
             "source": "police_uk",
             "month": pd.PeriodIndex.from_ordinals(g.keys[0].astype(np.int64), freq="M").astype(str),
-            "crime_type": g.keys[1],
+            "crime_type": types[order][g.keys[1]],
             "count": g.count(),
         }
     )
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the values they stand for (str), without converting every row to a string."""
+    codes, values = pd.factorize(col)
+    return codes, np.asarray([str(v) for v in values], dtype=object)
