@@ -35,8 +35,10 @@ SECTIONS = {
     "partnership": ["venues", "cctv", "street_lights", "incidents"],
     "time": ["nte_window"],
     "harm": ["index"],
-    "fusion": ["source_weights", "venue_distance_m"],
-    "disclosure": ["share", "threshold"],
+    "fusion": ["source_weights", "venue_distance_m", "place_score", "place_score_value", "top_places", "kde"],
+    "hotspots": ["top_places", "kde", "gi_star", "dbscan", "evaluation"],
+    "trends": ["method", "k", "run_length", "yoy_months"],
+    "disclosure": ["share", "release", "threshold", "handling"],
 }
 
 
@@ -112,6 +114,9 @@ def _load_or_config_error(path):
     assert 7 <= cfg.grid.h3_resolution <= 11 and 2 <= cfg.disclosure.threshold <= 100
     assert all(math.isfinite(w) and w >= 0 for w in cfg.fusion.source_weights.values())
     assert 0 < cfg.fusion.venue_distance_m <= 1000 and cfg.data.police_uk
+    h = cfg.hotspots
+    assert 0 < h.kde.pixel_m <= h.kde.radius_m and 0 < h.gi_star.alpha < 0.5 and h.dbscan.min_samples >= 2
+    assert 0 < h.evaluation.top_cells_share <= 0.5 and cfg.disclosure.release in ("partner", "publication")
     json.dumps(config_to_dict(cfg))  # echoable into outputs
     try:
         check_inputs(cfg)
@@ -200,6 +205,24 @@ def test_folder_instead_of_config(tmp_path):
         ("data", "boundary", "a\u0000b", "must be a path string"),
         ("grid", "h3_resolution", 10**30, "must be 7-11"),
         ("disclosure", "threshold", 1.5, r"'disclosure\.threshold' must be int"),
+        ("disclosure", "release", "public", r"disclosure\.release must be 'partner'"),
+        ("disclosure", "handling", " ", r"disclosure\.handling must not be blank"),
+        ("hotspots", "kde", {"radius_m": 50.0, "pixel_m": 100.0}, r"hotspots\.kde\.pixel_m \(100\) must not exceed"),
+        ("hotspots", "kde", {"kernel": "gaussian"}, r"hotspots\.kde\.kernel must be one of quartic"),
+        ("hotspots", "kde", {"radius_m": -1.0}, r"hotspots\.kde\.radius_m must be in \(0, 10000\] metres"),
+        ("hotspots", "gi_star", {"alpha": 0.7}, r"hotspots\.gi_star\.alpha must be in \(0, 0\.5\)"),
+        ("hotspots", "gi_star", {"k": 0}, r"hotspots\.gi_star\.k must be 1-10"),
+        ("hotspots", "gi_star", {"fdr": "yes"}, r"'hotspots\.gi_star\.fdr' must be bool"),
+        ("hotspots", "dbscan", {"min_samples": 1}, r"hotspots\.dbscan\.min_samples must be 2-100000"),
+        ("hotspots", "dbscan", {"zoom": [1.0, 2.0, 0.0, 3.0]}, r"hotspots\.dbscan\.zoom must be \[xmin, ymin"),
+        ("hotspots", "dbscan", {"epsilon": 1.0}, r"unknown key 'hotspots\.dbscan\.epsilon'"),
+        ("hotspots", "evaluation", {"test_months": 0}, r"hotspots\.evaluation\.test_months must be 1-60"),
+        ("hotspots", "evaluation", {"kde_top_share": 5.0}, r"hotspots\.evaluation\.kde_top_share must be a share"),
+        ("hotspots", "kde", 3, r"\[hotspots\.kde\] must be a table"),
+        ("fusion", "place_score", "max", r"fusion\.place_score must be 'share'"),
+        ("fusion", "kde", {"pixel_m": 0.0}, r"fusion\.kde\.pixel_m must be in \(0, 1000\]"),
+        ("trends", "method", "ewma", r"trends\.method must be 'sd'"),
+        ("trends", "k", 0.0, r"trends\.k must be in \(0, 6\]"),
         ("data", "venues", ["v.csv", 3], r"'data\.venues\[1\]' must be a path string"),
     ],
 )
