@@ -112,11 +112,11 @@ def test_legend_title_and_marking(saved):
 
 
 def test_suppressed_counts_never_written(saved):
-    assert "[c] (fewer than 5, suppressed for sharing)" in saved
+    assert "[c] (suppressed for sharing: fewer than 5, or would reveal one)" in saved
     for v in SECRET.values():
         assert str(v) not in saved and f"{v:,}" not in saved
     # police.uk layer holds no suppressed cells; RMS and A&E hold three each
-    assert len(re.findall(r'"count": "\[c\] \(fewer than 5', saved)) == 6
+    assert len(re.findall(r'"count": "\[c\] \(suppressed for sharing: fewer than 5', saved)) == 6
     assert len(re.findall(r'"rms_count": "\[c\]', saved)) == 3
     assert len(re.findall(r'"ae_share": "\[c\]', saved)) == 3
 
@@ -280,7 +280,7 @@ def test_render_map_withheld_shown_as_c_and_no_small_count():
     n = _withheld(_numbers(1))
     page = render_map(n)["map.html"]
     assert "(shared version)" in page and "Partners only." in page
-    assert '"count": "[c] (fewer than 10, suppressed for sharing)"' in page
+    assert '"count": "[c] (suppressed for sharing: fewer than 10, or would reveal one)"' in page
     assert '"nearest_nte": "[c]"' in page and '"gi_z": "[c]"' in page and '"size": "[c]"' in page
     assert list(shared_scan.scan_map_html(page, 10)) == []
     assert _small_legend(page, 10) == []

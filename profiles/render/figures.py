@@ -318,12 +318,19 @@ def figure_captions(numbers: ProfileNumbers) -> dict[str, FigureCaption]:
     -------
     dict of str to FigureCaption
         Keyed like :func:`render_figures` (``"figures/<name>.png"``).
+
+    Examples
+    --------
+    >>> from profiles.compute import compute_profile  # doctest: +SKIP
+    >>> caps = figure_captions(compute_profile(cfg))  # doctest: +SKIP
+    >>> caps["figures/kde.png"].section  # doctest: +SKIP
+    'where'
     """
     return {key: caption for key, caption, _ in _plan(numbers)}
 
 
 def render_figures(numbers: ProfileNumbers) -> dict[str, bytes]:
-    """Every figure of the profile as PNG bytes, keyed ``"figures/<name>.png"``.
+    r"""Every figure of the profile as PNG bytes, keyed ``"figures/<name>.png"``.
 
     Parameters
     ----------
@@ -336,5 +343,11 @@ def render_figures(numbers: ProfileNumbers) -> dict[str, bytes]:
     -------
     dict of str to bytes
         Same keys, in the same order, as :func:`figure_captions`.
+
+    Examples
+    --------
+    >>> figs = render_figures(numbers)  # doctest: +SKIP
+    >>> figs["figures/trend.png"][:4]  # doctest: +SKIP
+    b'\x89PNG'
     """
     return {key: draw() for key, _, draw in _plan(numbers)}

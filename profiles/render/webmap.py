@@ -8,7 +8,8 @@ KDE surface and the force boundary, under a title box and the security marking
 Sharing rules built in:
 
 - a cell flagged ``suppressed`` is drawn with a dashed grey outline and its
-  tooltip and popup say ``"[c] (fewer than k, suppressed for sharing)"``; its
+  tooltip and popup say ``"[c] (suppressed for sharing: fewer than k, or would
+  reveal one)"``; its
   count and every other number on its row are never written into the HTML;
 - every string from the data (layer names, cell fields and column names,
   venue names, the title, the marking and the source note) goes through
@@ -628,7 +629,8 @@ def profile_map(
     if not isinstance(layers, Mapping) or not layers:
         raise ParameterError("layers: expected a non-empty dict of layer name -> GeoDataFrame of H3 cells")
     k = "k" if suppression_k is None else f"{int(suppression_k):,}"
-    suppressed_text = folium_text(f"{suppressed_label} (fewer than {k}, suppressed for sharing)")
+    # secondary suppression withholds counts of k or more too: the note never claims every one is small
+    suppressed_text = folium_text(f"{suppressed_label} (suppressed for sharing: fewer than {k}, or would reveal one)")
 
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_start=11, location=[51.38, -2.36])
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (needs a network)", control=False).add_to(m)
@@ -949,6 +951,13 @@ def render_map(numbers: ProfileNumbers, *, inline_assets: bool = True) -> dict[s
     -------
     dict
         ``{"map.html": html}``.
+
+    Examples
+    --------
+    >>> from profiles.shared import to_shared  # doctest: +SKIP
+    >>> page = render_map(to_shared(numbers, 10))["map.html"]  # doctest: +SKIP
+    >>> "(shared version)" in page  # doctest: +SKIP
+    True
     """
     m = numbers_map(numbers)
     try:
