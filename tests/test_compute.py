@@ -1,0 +1,288 @@
+"""The numbers stage (profiles.compute): planted signals come back, counted by hand; nothing is written.
+
+A tiny force (a 19 x 18 km box around Bath, 24 months of police.uk crime with
+one planted hot point, four RMS rapes at known times) is built in a temporary
+folder; every expected number below is worked out by hand from how the rows
+were written, not from the code under test. One session-scoped run of the
+demo config checks the numbers against the pre-refactor demo output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, cid, puk_row, write_puk
+
+from hotspots.config import load_config
+from hotspots.fusion import source_grids
+from hotspots.grid import cells_to_str, latlng_to_cells
+from hotspots.ingest.common import wgs84_to_bng
+from profiles.compute import compute_numbers, compute_profile
+from profiles.findings import build_findings
+from profiles.fused import source_grids_from_cells
+from profiles.numbers import ProfileNumbers
+from profiles.sources import load_sources
+
+HOT = (-2.36, 51.38)  # lng, lat of the planted hot point
+MONTHS = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
+# per month: crimes at the hot point, and scattered single crimes (one of them Public order)
+HOT_PER_MONTH = [6] * 12 + [9] * 12
+SCATTERED_PER_MONTH = [4] * 12 + [6] * 12
+BURGLARIES_PER_MONTH = 2  # not VAWG-relevant: in the grid products, never in the VAWG numbers
+RMS = [  # committed from, committed to (local time) -> share of the window inside Fri,Sat 21:00-06:00
+    ("05/01/2024 22:00", "05/01/2024 23:00", 1.0),  # Friday night
+    ("06/01/2024 01:00", "06/01/2024 02:00", 1.0),  # small hours of Saturday: still Friday's night
+    ("06/01/2024 05:00", "06/01/2024 07:00", 0.5),  # half before 06:00
+    ("09/01/2024 12:00", "09/01/2024 12:00", 0.0),  # Tuesday noon
+]
+
+
+def _scattered_points(n: int) -> list[tuple[float, float]]:
+    """n points on a ~600 m lattice across the box (two never share a ~350 m cell), 1 km or more from the hot point."""
+    pts = [
+        (lng, lat)
+        for lng in np.arange(-2.49, -2.23, 0.0085)
+        for lat in np.arange(51.31, 51.45, 0.0054)
+        if abs(lng - HOT[0]) > 0.015 or abs(lat - HOT[1]) > 0.009
+    ]
+    assert len(pts) >= n
+    return [(round(float(x), 6), round(float(y), 6)) for x, y in pts[:n]]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny force on disk: its config path and the folder."""
+    root = tmp_path_factory.mktemp("tiny")
+    n_scattered = sum(SCATTERED_PER_MONTH) + BURGLARIES_PER_MONTH * len(MONTHS)
+    points = iter(_scattered_points(n_scattered))
+    i = 0
+    for m, month in enumerate(MONTHS):
+        rows = []
+        for _ in range(HOT_PER_MONTH[m]):
+            i += 1
+            rows.append(puk_row(cid(i), month, f"{HOT[0]:.6f}", f"{HOT[1]:.6f}", "On or near Hot Street"))
+        for k in range(SCATTERED_PER_MONTH[m]):
+            i += 1
+            lng, lat = next(points)
+            kind = "Public order" if k == 0 else "Violence and sexual offences"
+            rows.append(puk_row(cid(i), month, f"{lng:.6f}", f"{lat:.6f}", "On or near Side Road", crime_type=kind))
+        for _ in range(BURGLARIES_PER_MONTH):
+            i += 1
+            lng, lat = next(points)
+            rows.append(puk_row(cid(i), month, f"{lng:.6f}", f"{lat:.6f}", "On or near Lane", crime_type="Burglary"))
+        write_puk(root / "puk" / month / f"{month}-avon-and-somerset-street.csv", rows)
+    box = [[-2.50, 51.30], [-2.22, 51.30], [-2.22, 51.46], [-2.50, 51.46], [-2.50, 51.30]]
+    (root / "boundary.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [box]}}]}),
+        encoding="utf-8",
+    )
+    x, y = wgs84_to_bng(np.array([HOT[0]]), np.array([HOT[1]]))
+    header = ("Occurrence Ref,HO Code,Offence Description,Committed From,Committed To,Easting,Northing,"
+              "Location Type,DA Flag,Alcohol Flag,NTE Flag,Victim Sex,Victim Age Band,Outcome Code")
+    lines = [
+        f"T{j},19C,Rape of a female aged 16 and over,{a},{b},{x[0]:.0f},{y[0]:.0f},Street,N,N,N,F,25-34,15"
+        for j, (a, b, _) in enumerate(RMS)
+    ]
+    (root / "rms.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    cfg = root / "force.toml"
+    cfg.write_text(
+        '[force]\nname = "Tiny Force"\nslug = "tiny"\n'
+        '[data]\npolice_uk = ["puk"]\nboundary = "boundary.geojson"\n'
+        '[rms]\nfiles = ["rms.csv"]\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def numbers(tiny) -> ProfileNumbers:
+    return compute_profile(load_config(tiny))
+
+
+def _hot_cell(res: int = 9) -> str:
+    return str(cells_to_str(latlng_to_cells(np.array([HOT[1]]), np.array([HOT[0]]), resolution=res))[0])
+
+
+def test_volume_and_the_planted_hot_point_counted_by_hand(numbers):
+    total = sum(HOT_PER_MONTH) + sum(SCATTERED_PER_MONTH)  # 180 + 120
+    assert numbers.volume.total == total == 300
+    top = numbers.hotspots.places.iloc[0]
+    assert (top["rank"], top["h3_cell"], top["count"]) == (1, _hot_cell(), sum(HOT_PER_MONTH))
+    assert top["label"] == "On or near Hot Street (100%)"
+    assert (numbers.hotspots.places["count"].iloc[1:] == 1).all()  # every scattered crime alone in its cell
+    assert _hot_cell() in numbers.hotspots.hot_cells
+    # the busiest 1% of cells (rounded, at least 1): the hot cell alone holds 180 of 300
+    k = max(1, round(0.01 * numbers.meta.n_study_cells))
+    assert numbers.volume.top_cells == k
+    assert numbers.volume.top_share == pytest.approx((180 + (k - 1)) / 300)
+    assert numbers.hotspots.counts["count"].sum() == 300
+
+
+def test_counts_by_threat_area_and_month_by_hand(numbers):
+    totals = dict(zip(numbers.threats.totals["threat_area"], numbers.threats.totals["count"].astype(int), strict=True))
+    assert totals == {"police_uk_public_order": 24, "police_uk_violence_sexual": 276, "rape": 4}
+    t = numbers.threats.table.set_index(["threat_area", "month"])
+    assert t.loc[("police_uk_violence_sexual", "2023-01"), "count"] == 6 + 4 - 1
+    assert t.loc[("police_uk_violence_sexual", "2024-12"), "count"] == 9 + 6 - 1
+    assert bool(t.loc[("rape", "2024-01"), "available"]) and not bool(t.loc[("rape", "2023-12"), "available"])
+    assert numbers.threats.sources == {"police_uk_public_order": "police_uk", "police_uk_violence_sexual":
+                                       "police_uk", "rape": "rms"}
+
+
+def test_control_limits_and_year_on_year_by_hand(numbers):
+    monthly = [h + s for h, s in zip(HOT_PER_MONTH, SCATTERED_PER_MONTH, strict=True)]  # 10 x 12, then 15 x 12
+    mean, sd = statistics.mean(monthly), statistics.stdev(monthly)
+    m = numbers.trend.monthly
+    assert m["count"].astype(int).tolist() == monthly
+    assert m["mean"].iloc[0] == pytest.approx(mean) == 12.5
+    assert m["ucl"].iloc[0] == pytest.approx(mean + 2 * sd) and m["lcl"].iloc[0] == pytest.approx(mean - 2 * sd)
+    yoy = numbers.trend.yoy
+    assert (yoy["recent"], yoy["previous"]) == (180, 120)
+    assert yoy["change_pct"] == pytest.approx(50.0)
+    assert numbers.trend.chart is None  # year on year computed: no control-chart fallback
+
+
+def test_nte_share_by_hand(numbers):
+    share = sum(s for *_, s in RMS) / len(RMS)  # 2.5 / 4
+    window = 18 / 168  # Fri and Sat, 21:00-06:00
+    nte = numbers.when.nte
+    assert nte["share"] == pytest.approx(share) == 0.625
+    assert nte["window_share"] == pytest.approx(window)
+    assert nte["rate_ratio"] == pytest.approx((share / window) / ((1 - share) / (1 - window)))
+    by = numbers.when.nte_by_source.set_index("source")
+    assert by.loc["rms", "nte_share"] == pytest.approx(share) and by.loc["rms", "events"] == 4
+    assert by.loc["police_uk", "nte_share"] is None and not by.loc["police_uk", "time_resolved"]
+    assert set(numbers.when.weekday_hour) == {"rms"}
+    assert numbers.when.weekday_hour["rms"].to_numpy().sum() == pytest.approx(4)
+
+
+def test_fused_place_holds_both_sources(numbers):
+    p = numbers.fused.places.iloc[0]
+    assert p["h3_cell"] == _hot_cell()
+    assert (p["police_uk_count"], p["rms_count"]) == (180, 4)
+    assert p["place_score"] == pytest.approx(100 * (180 / 300 + 4 / 4) / 2)
+    assert p["label"] == "On or near Hot Street, Bath and North East Somerset 010A"
+    assert numbers.fused.grids["nte_rms_ae"][["h3_cell", "count"]].values.tolist() == [[_hot_cell(), 2]]  # 2.5
+
+
+def test_products_and_quality(numbers):
+    grid = numbers.products.grid
+    assert grid["count_all"].sum() == 300 + BURGLARIES_PER_MONTH * len(MONTHS)
+    assert grid["count_interest"].sum() == 300 and grid["in_study_area"].all()
+    assert numbers.products.monthly["count"].sum() == 348
+    assert numbers.hotspots.split["test_months"] == MONTHS[-6:]
+    q = numbers.hotspots.quality.set_index("method")
+    assert list(q.index) == ["gi_star", "top_cells", "dbscan", "kde_top5pct"]
+    assert q.loc["top_cells", "n_test"] == 6 * 15  # every test-month crime
+    # DBSCAN: only the hot point is dense (180 crimes >= 60; 126 training crimes >= 60 * 18 / 24 = 45)
+    assert len(numbers.hotspots.clusters) == 1
+    # its hull is one map point (buffered 1 m): no cell centre lies inside, so the layer has no cell
+    assert q.loc["dbscan", "n_cells"] == 0 and q.loc["dbscan", "n_test_hot"] == 0
+    assert numbers.sources[0].rows_read == 348 and numbers.sources[1].rows_accepted == 4
+    assert numbers.quality.stacking_share == pytest.approx(180 / 300)  # the hot point holds 10 or more
+
+
+def test_grids_from_cells_equal_hotspots_source_grids(tiny):
+    """Gridding once (cells from load_sources) gives exactly what hotspots.fusion.source_grids gives."""
+    s = load_sources(load_config(tiny))
+    ev = s.events[s.events["in_force_area"]]
+    for band in (None, "nte", "other"):
+        want = source_grids(ev, resolution=9, band=band, weight="harm_weight")
+        got = source_grids_from_cells(ev, resolution=9, band=band, weight="harm_weight")
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+        assert got.attrs == want.attrs
+
+
+def test_compute_writes_nothing_and_leaves_inputs_alone(tiny, tmp_path, monkeypatch):
+    def snapshot():
+        return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in tiny.parent.rglob("*")}
+
+    before = snapshot()
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(tiny)
+    sources = load_sources(cfg)
+    n = compute_numbers(cfg, sources)
+    assert n.volume.total == 300
+    assert list(tmp_path.iterdir()) == [] and snapshot() == before
+
+
+def test_numbers_are_frozen_and_findings_rebuild_from_numbers(numbers):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        numbers.volume = None  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        numbers.volume.total = 1  # type: ignore[misc]
+    assert build_findings(numbers) == numbers.findings
+    f1 = numbers.findings.findings[0]
+    assert f1.id == "F1" and f1.text.startswith("300 VAWG-relevant crimes") and f1.numbers == {"total": 300}
+    withheld = dataclasses.replace(numbers, volume=dataclasses.replace(numbers.volume, total=None))
+    assert "F1" not in {f.id for f in build_findings(withheld).findings}  # never states a withheld number
+
+
+def test_parameters_come_from_the_config(tiny):
+    text = tiny.read_text(encoding="utf-8") + "[hotspots.evaluation]\ntest_months = 3\n[hotspots]\ntop_places = 4\n"
+    other = tiny.parent / "other.toml"
+    other.write_text(text, encoding="utf-8")
+    n = compute_profile(load_config(other))
+    assert n.hotspots.split["test_months"] == MONTHS[-3:] and len(n.hotspots.places) == 4
+    assert n.meta.params["test_months"] == 3 and n.meta.params["top_places"] == 4
+    assert n.meta.params["kde"] == {"kernel": "quartic", "radius_m": 400.0, "pixel_m": 100.0, "grid": "force boundary",
+                                    "output": "raw"}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the demo force, once: the numbers the pre-refactor pipeline produced (its summary.json and run.json)
+
+BASELINE_TOP = [  # rank, cell, police_uk, rms, streetsafe, ae, place_score
+    ("89195823073ffff", 270, 751, 312, 382, 6.581787342485075),
+    ("8919582300bffff", 306, 717, 274, 373, 6.154577420173863),
+]
+BASELINE_TOTALS = {
+    "ae_assault": 3373, "controlling_coercive": 1480, "da_violence": 4739, "other_sexual_offences": 1904,
+    "police_uk_public_order": 29802, "police_uk_violence_sexual": 114041, "public_space_violence": 3592,
+    "rape": 1224, "stalking_harassment": 4101, "streetsafe_felt_unsafe": 2998,
+}
+BASELINE_QUALITY = {  # method: hit_rate, pai
+    "gi_star": (0.7035646430833258, 21.405362373405644),
+    "top_cells": (0.4642857142857143, 46.571660265266324),
+    "dbscan": (0.08741970505745046, 106.50539749000222),
+    "kde_top5pct": (0.8683162942187641, 17.366184314913436),
+}
+
+
+@pytest.fixture(scope="session")
+def demo() -> ProfileNumbers:
+    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
+
+
+def test_demo_numbers_equal_the_baseline(demo):
+    places = demo.fused.places
+    for i, (cell, puk, rms, ss, ae, score) in enumerate(BASELINE_TOP):
+        r = places.iloc[i]
+        assert (r["h3_cell"], r["police_uk_count"], r["rms_count"], r["streetsafe_count"], r["ae_count"]) == (
+            cell, puk, rms, ss, ae)
+        assert r["place_score"] == pytest.approx(score, rel=1e-12)
+    assert places["label"].iloc[0] == "On or near Westgate Street, Bath and North East Somerset 007A"
+    assert (places["lsoa_code"].iloc[0], int(places["imd_decile"].iloc[0])) == ("E01014370", 4)
+    totals = dict(zip(demo.threats.totals["threat_area"], demo.threats.totals["count"].astype(int), strict=True))
+    assert totals == BASELINE_TOTALS
+    q = demo.hotspots.quality.set_index("method")
+    for method, (hit, pai) in BASELINE_QUALITY.items():
+        assert q.loc[method, "hit_rate"] == pytest.approx(hit, rel=1e-12) and q.loc[method, "pai"] == pytest.approx(pai)
+    by = demo.when.nte_by_source.set_index("source")["nte_share"]
+    assert by["ae"] == pytest.approx(0.5171583160391343) and by["rms"] == pytest.approx(0.21147093746568774)
+    assert by["police_uk"] is None and by["streetsafe"] is None
+    assert demo.what.harm_total == pytest.approx(27246531.61)
+    assert demo.volume.total == 143843 and demo.meta.n_study_cells == 50973
+    assert int(demo.products.grid["count_all"].sum()) == 304055
+    assert demo.meta.missing_months == ("2024-07", "2024-08")
+    assert demo.quality.stacking_share == pytest.approx(0.6911285220692005)
+    assert [f.id for f in demo.findings.findings] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8"]
+    assert demo.meta.synthetic_sources == ("ae", "rms", "streetsafe")
+    assert not math.isnan(demo.volume.gi_hot_share or math.nan)
