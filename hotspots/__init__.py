@@ -3,6 +3,7 @@
 Pure functions over arrays and (Geo)DataFrames; no UI and no report code.
 """
 
+from hotspots import _numba_cache  # noqa: F401  first: a writable numba cache before any kernel is defined
 from hotspots.clustering import dbscan, dbscan_labels
 from hotspots.comparators import compare_force, force_month_table
 from hotspots.config import Config, load_config
