@@ -8,8 +8,8 @@ snap-point stacking and each source's reconciliation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -40,7 +40,7 @@ __all__ = [
 
 
 def deprivation(
-    police: pd.DataFrame, vawg: pd.DataFrame, hot_cells: Sequence[str], *, imd: pd.DataFrame | None
+    police: pd.DataFrame, vawg: pd.DataFrame, hot_cells: Sequence[str] | np.ndarray, *, imd: pd.DataFrame | None
 ) -> tuple[DeprivationContext | None, pd.DataFrame | None]:
     """IMD 2019 deciles of hot-spot crime against the force, and each cell's main LSOA and its decile.
 
@@ -69,8 +69,9 @@ def deprivation(
         return None, None
     walk = lsoa_crosswalk(police, imd=imd)
     lookup = walk.set_index("lsoa_code")["imd_lsoa_code"]
+    hot = cast(Sequence[str], cells_to_int(list(hot_cells)))  # uint64 ids: the events' cells are uint64 too
     dep = hotspot_deprivation(
-        vawg, cells_to_int(list(hot_cells)), imd=imd, cell_col="h3", lsoa_lookup=lookup.to_dict()
+        vawg, hot, imd=imd, cell_col="h3", lsoa_lookup=cast(Mapping[str, str], lookup.to_dict())
     )
     codes = str_values(vawg["lsoa_code"])
     g = CellGroups(vawg["h3"].to_numpy(np.uint64), codes)

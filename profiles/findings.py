@@ -399,9 +399,10 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
     """
     meta, vol = numbers.meta, numbers.volume
     n: dict[str, Any] = {}
-    if _known(vol.total):
+    total = vol.total
+    if total is not None and _known(total):
         n["volume"] = {
-            "total": int(vol.total),
+            "total": int(total),
             "types": " and ".join(meta.crime_types),
             "first": meta.first_month,
             "last": meta.last_month,

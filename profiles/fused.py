@@ -9,7 +9,7 @@ for the definitions.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -69,7 +69,7 @@ def source_grids_from_cells(
     >>> g[["source", "band", "count", "n_events"]].values.tolist(), g.attrs["not_time_resolved"]
     ([['rms', 'nte', 1.25, 2]], 1)
     """
-    attrs: dict[str, Any] = {"resolution": resolution, "band": band, "weight": weight}
+    attrs: dict[Hashable, Any] = {"resolution": resolution, "band": band, "weight": weight}
     h3 = events["h3"].to_numpy(np.uint64)
     codes, names = pd.factorize(events["source"])
     source = np.asarray([str(v) for v in names], dtype=object)[codes]  # codes -> str via the few distinct names
@@ -117,11 +117,13 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
         "nte": source_grids_from_cells(events, resolution=resolution, band="nte"),
         "other": source_grids_from_cells(events, resolution=resolution, band="other"),
     }
-    nte = grids["nte"]
-    nte = nte[nte["source"].isin(["rms", "ae"])].groupby("h3_cell", as_index=False)["count"].sum()
-    nte["count"] = np.round(nte["count"]).astype(np.int64)
-    nte = nte[nte["count"] > 0].reset_index(drop=True)
-    grids["nte_rms_ae"] = pd.DataFrame({"h3_cell": nte["h3_cell"], "source": "rms+ae", "count": nte["count"]})
+    band = grids["nte"]
+    summed = band[band["source"].isin(["rms", "ae"])].groupby("h3_cell")["count"].sum()
+    count = np.round(summed.to_numpy(np.float64)).astype(np.int64)
+    keep = count > 0
+    grids["nte_rms_ae"] = pd.DataFrame(
+        {"h3_cell": summed.index.to_numpy(dtype=object)[keep], "source": "rms+ae", "count": count[keep]}
+    )
     return grids
 
 
@@ -160,8 +162,13 @@ def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFr
     if cell_imd is not None:
         imd = cell_imd.reindex(top)
         code[:n] = imd["lsoa_code"].astype(object).where(imd["lsoa_code"].notna(), None).to_numpy(dtype=object)
-        decile[:n] = pd.array(imd["imd_decile"], dtype="Int64")
-    return places.assign(label=label, lsoa_code=code, imd_decile=decile)
+        decile[:n] = pd.array(imd["imd_decile"].to_numpy(np.float64), dtype="Int64")
+    idx = places.index
+    return places.assign(
+        label=pd.Series(label, index=idx, dtype=object),
+        lsoa_code=pd.Series(code, index=idx, dtype=object),
+        imd_decile=pd.Series(decile, index=idx),
+    )
 
 
 def perception_cells(grids: Mapping[str, pd.DataFrame], reasons: pd.DataFrame | None, *,

@@ -11,9 +11,9 @@ last ``test_months`` available months), with hit rate, PAI, PEI and RRI
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -100,7 +100,7 @@ def analyse_hotspots(
     # train on the earlier months, test on the last available ones
     ords = ev["month"].array.asi8
     present = np.unique(ords)
-    labels = pd.PeriodIndex.from_ordinals(present, freq="M").astype(str)
+    labels = _months_of(present)
     keep = ~np.isin(labels, list(missing_months))
     months, month_ords = list(labels[keep]), present[keep]
     n_test = int(ep.test_months)
@@ -159,14 +159,14 @@ def _clean(m: dict) -> dict[str, float | None]:
     return {k: (None if m.get(k) is None or not np.isfinite(m[k]) else float(m[k])) for k in keep}
 
 
-def describe_cells(events: pd.DataFrame, cells: Sequence[str]) -> pd.DataFrame:
+def describe_cells(events: pd.DataFrame, cells: Iterable[str]) -> pd.DataFrame:
     """The main police.uk map point and LSOA of each given cell, from its events.
 
     Parameters
     ----------
     events : DataFrame
         ``h3`` (uint64 cell), ``location``, ``lsoa_name`` of the events to describe.
-    cells : sequence of str
+    cells : iterable of str
         H3 cells wanted.
 
     Returns
@@ -251,7 +251,7 @@ def top_places(
     if cell_imd is not None:
         imd = cell_imd.reindex(cells)
         lsoa_code = imd["lsoa_code"].astype(object).where(imd["lsoa_code"].notna(), None).to_numpy(dtype=object)
-        decile = pd.array(imd["imd_decile"], dtype="Int64")
+        decile = pd.array(imd["imd_decile"].to_numpy(np.float64), dtype="Int64")
     else:
         lsoa_code = np.full(len(cells), None, dtype=object)
         decile = pd.array([pd.NA] * len(cells), dtype="Int64")
@@ -262,7 +262,7 @@ def top_places(
             "count": top["count"].to_numpy(np.int64),
             "label": label,
             "lsoa": np.where(has, lab["top_lsoa_name"].astype(str), ""),
-            "lsoa_code": lsoa_code,
+            "lsoa_code": pd.Series(lsoa_code, dtype=object),
             "imd_decile": decile,
             "gi_z": gi.to_numpy(float),
         }
@@ -358,11 +358,17 @@ def monthly_products(police: pd.DataFrame) -> pd.DataFrame:
         {
             "h3_cell": cells_to_strings(g.cells),
             "source": "police_uk",
-            "month": pd.PeriodIndex.from_ordinals(g.keys[0].astype(np.int64), freq="M").astype(str),
+            "month": _months_of(g.keys[0].astype(np.int64)),
             "crime_type": types[order][g.keys[1]],
             "count": g.count(),
         }
     )
+
+
+def _months_of(ordinals: np.ndarray) -> np.ndarray:
+    """'YYYY-MM' of monthly Period ordinals."""
+    index = cast(Any, pd.PeriodIndex).from_ordinals(ordinals, freq="M")  # pandas-stubs lacks from_ordinals
+    return np.asarray(index.astype(str), dtype=object)
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
