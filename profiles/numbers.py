@@ -165,7 +165,8 @@ class Hotspots:
 
     counts : h3_cell, count (every study-area cell, zeros included)
     gi : h3_cell, count, gi_z, gi_p, gi_significant, gi_bin (-3..3), over the study area
-    clusters : GeoDataFrame (EPSG:27700) cluster_id, n_events (+ what hotspots.clustering gives), geometry
+    clusters : GeoDataFrame (EPSG:27700) as hotspots.clustering.dbscan gives: dbscan_cluster, n_points
+        (crimes in the cluster), weighted_size, centroid_x, centroid_y, extent_m, area_m2, geometry (hull)
     points : x, y of the events clustered (restricted only; figures)
     places : the top police.uk cells, columns rank, h3_cell, count, label, lsoa, lsoa_code,
         imd_decile, gi_z
