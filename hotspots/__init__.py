@@ -7,7 +7,7 @@ from hotspots import _numba_cache  # noqa: F401  first: a writable numba cache b
 from hotspots.clustering import dbscan, dbscan_labels
 from hotspots.comparators import compare_force, force_month_table
 from hotspots.config import Config, load_config
-from hotspots.context import hotspot_deprivation, lsoa_crosswalk, read_imd, venue_concentration
+from hotspots.deprivation import hotspot_deprivation
 from hotspots.disclosure import audit_table, suppress_cells, suppress_series, suppress_table
 from hotspots.errors import ConfigError, InputFileError, ParameterError, SaferSpacesError
 from hotspots.evaluation import evaluate_cells, hotspot_measures, pai_curve
@@ -16,16 +16,19 @@ from hotspots.getis_ord import gi_star, kring_weights, study_area_cells
 from hotspots.grid import boundary_to_cells, cells_to_polygons, events_to_cells, latlng_to_cells
 from hotspots.harm import assign_harm, harm_weights, load_harm_index
 from hotspots.ingest.ae import read_ae
+from hotspots.ingest.imd import read_imd
 from hotspots.ingest.partners import read_assets, read_incidents, read_venues
 from hotspots.ingest.police_uk import IngestResult, read_police_uk
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.io import read_events, read_points, write_ingest_outputs, write_raster
 from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_array
+from hotspots.lsoa import lsoa_crosswalk
 from hotspots.offences import classify_offences, classify_police_uk, load_offence_table
 from hotspots.spacetime import classify_hotspots, mann_kendall
 from hotspots.timebands import NTEWindow, aoristic_weekday_hour, nte_share, parse_nte_window, weekday_hour_table
 from hotspots.trends import control_limits, monthly_counts, year_on_year
+from hotspots.venue_concentration import venue_concentration
 from hotspots.venues import risky_facilities, venue_risk
 
 __all__ = [

@@ -12,8 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.context import hotspot_deprivation, lsoa_crosswalk, read_imd, venue_concentration
+from hotspots.deprivation import hotspot_deprivation
 from hotspots.errors import InputFileError, ParameterError
+from hotspots.ingest.imd import read_imd
+from hotspots.lsoa import lsoa_crosswalk
+from hotspots.venue_concentration import venue_concentration
 
 ROOT = Path(__file__).resolve().parents[1]
 IMD_FILE = ROOT / "data/deprivation/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
