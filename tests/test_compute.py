@@ -20,9 +20,9 @@ import pytest
 from conftest import ROOT, cid, puk_row, write_puk
 
 from hotspots.config import load_config
-from hotspots.fusion import source_grids
-from hotspots.grid import cells_to_str, latlng_to_cells
-from hotspots.ingest.common import wgs84_to_bng
+from hotspots.fusion import place_scores, source_grids
+from hotspots.grid import cells_to_int, cells_to_latlng, cells_to_str, latlng_to_cells
+from hotspots.ingest.common import bng_to_wgs84, wgs84_to_bng
 from profiles.compute import compute_numbers, compute_profile
 from profiles.findings import build_findings
 from profiles.fused import source_grids_from_cells
@@ -286,3 +286,73 @@ def test_demo_numbers_equal_the_baseline(demo):
     assert [f.id for f in demo.findings.findings] == ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8"]
     assert demo.meta.synthetic_sources == ("ae", "rms", "streetsafe")
     assert not math.isnan(demo.volume.gi_hot_share or math.nan)
+
+
+# planted signals of the demo's synthetic layers (ported from the combine stage's tests)
+
+
+@pytest.fixture(scope="module")
+def truth():
+    path = ROOT / "data" / "synthetic" / "SYNTHETIC_rms_avon-and-somerset.synthetic.json"
+    return json.loads(path.read_text(encoding="utf-8"))["ground_truth"]
+
+
+def _cell_of(x: float, y: float, res: int = 9) -> str:
+    lng, lat = bng_to_wgs84(np.array([x]), np.array([y]))
+    return str(cells_to_str(latlng_to_cells(lat, lng, resolution=res))[0])
+
+
+def test_demo_every_source_reconciles_and_synthetic_is_named(demo):
+    for s in demo.sources:
+        assert s.rows_read == s.rows_accepted + s.rows_quarantined, s.source
+    assert [s.source for s in demo.sources] == ["police_uk", "rms", "streetsafe", "ae", "venues"]
+    syn = {s.source: s.synthetic for s in demo.sources}
+    assert syn == {"police_uk": False, "rms": True, "streetsafe": True, "ae": True, "venues": False}
+
+
+def test_demo_planted_nte_hotspot_is_the_top_nte_place(demo, truth):
+    hot = truth["planted_hotspot"]
+    scores = place_scores(demo.fused.grids["nte"], sources=["rms", "ae"])
+    top = scores.iloc[0]["h3_cell"]
+    lat, lng = cells_to_latlng(cells_to_int([top]))
+    x, y = wgs84_to_bng(np.asarray(lng), np.asarray(lat))
+    assert np.hypot(x[0] - hot["x"], y[0] - hot["y"]) < hot["radius_m"] + 200
+    top5 = set(demo.fused.places.head(5)["h3_cell"])
+    assert _cell_of(hot["x"], hot["y"]) in top5 or top in top5
+
+
+def test_demo_planted_unsafe_places_are_felt_unsafe_little_recorded(demo, truth):
+    gap = demo.fused.perception.set_index("h3_cell")
+    for place in truth["unsafe_places"]:
+        cell = _cell_of(place["x"], place["y"])
+        assert gap.loc[cell, "gap_class"] == "felt unsafe, little recorded", place["name"]
+        assert gap.loc[cell, "reasons"], place["name"]  # the commonest StreetSafe answers are named
+
+
+def test_demo_aoristic_tables_keep_every_time_resolved_event(demo):
+    events = demo.when.nte_by_source.set_index("source")["events"]
+    for src, table in demo.when.weekday_hour.items():
+        assert table.to_numpy().sum() == pytest.approx(events[src], rel=1e-9), src
+    nte = demo.fused.grids["nte"].groupby("source")["count"].sum()
+    other = demo.fused.grids["other"].groupby("source")["count"].sum()
+    for src in ("rms", "ae"):
+        assert nte[src] + other[src] == pytest.approx(events[src])
+
+
+def test_demo_definitions_are_echoed(demo):
+    d = demo.meta.definitions
+    assert d["nte_window"] == "Fri,Sat 21:00-06:00"
+    assert d["vawg_offence_table"].startswith("vawg-offences-")
+    assert d["harm_index"].startswith("cambridge_chi@")
+    assert "police.uk is month-only" in d["time_basis"]
+    p = demo.meta.params
+    assert p["dbscan"]["zoom"] == [353000.0, 168000.0, 365000.0, 177500.0] and p["dbscan"]["zoom_name"] == "Bristol"
+    assert p["disclosure"] == {"release": "partner", "threshold": 10, "handling": p["disclosure"]["handling"]}
+
+
+def test_demo_police_uk_is_never_placed_in_hours(demo):
+    by = demo.when.nte_by_source.set_index("source")
+    assert by.loc["police_uk", "nte_share"] is None and not by.loc["police_uk", "time_resolved"]
+    assert "police_uk" not in demo.when.weekday_hour
+    assert "police_uk" not in set(demo.fused.grids["nte"]["source"])
+    assert demo.fused.grids["nte"].attrs["not_time_resolved_by_source"]["police_uk"] == demo.volume.total
