@@ -17,10 +17,12 @@ import pandas as pd
 import shapely
 
 from hotspots.comparators import ForceComparison, compare_force, force_month_table
-from hotspots.context import DeprivationContext, VenueConcentration, hotspot_deprivation, lsoa_crosswalk
-from hotspots.context import venue_concentration as _venue_concentration
+from hotspots.deprivation import DeprivationContext, hotspot_deprivation
 from hotspots.grid import cells_to_int
 from hotspots.ingest.police_uk import IngestResult
+from hotspots.lsoa import lsoa_crosswalk
+from hotspots.venue_concentration import VenueConcentration
+from hotspots.venue_concentration import venue_concentration as _venue_concentration
 from profiles.cells import CellGroups, cells_to_strings, str_values
 from profiles.labels import LICENCES, SOURCE_LABELS, THREAT_AREA_LABELS
 from profiles.numbers import SourceQuality

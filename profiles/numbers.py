@@ -34,8 +34,9 @@ if TYPE_CHECKING:  # typing only: numbers hold these objects, never call into th
     import geopandas as gpd
 
     from hotspots.comparators import ForceComparison
-    from hotspots.context import DeprivationContext, VenueConcentration
+    from hotspots.deprivation import DeprivationContext
     from hotspots.kde import KDEResult
+    from hotspots.venue_concentration import VenueConcentration
     from profiles.findings import Finding, Gap, Recommendation
 
 __all__ = [
