@@ -5,7 +5,7 @@ Pure functions over arrays and (Geo)DataFrames; no UI and no report code.
 
 from hotspots import _numba_cache  # noqa: F401  first: a writable numba cache before any kernel is defined
 from hotspots.clustering import dbscan, dbscan_labels
-from hotspots.comparators import compare_force, force_month_table
+from hotspots.comparators import compare_force
 from hotspots.config import Config, load_config
 from hotspots.deprivation import hotspot_deprivation
 from hotspots.disclosure import audit_table, suppress_cells, suppress_series, suppress_table
@@ -25,6 +25,7 @@ from hotspots.io import read_events, read_points, write_ingest_outputs, write_ra
 from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_array
 from hotspots.lsoa import lsoa_crosswalk
 from hotspots.offences import classify_offences, classify_police_uk, load_offence_table
+from hotspots.publication import force_month_table
 from hotspots.spacetime import classify_hotspots, mann_kendall
 from hotspots.timebands import NTEWindow, aoristic_weekday_hour, nte_share, parse_nte_window, weekday_hour_table
 from hotspots.trends import control_limits, monthly_counts, year_on_year

@@ -11,15 +11,12 @@ import pandas as pd
 import pytest
 from conftest import DATA, HEADER, cid, write_puk
 
-from hotspots.comparators import (
-    POLICE_UK_FORCES,
-    compare_force,
-    force_key,
-    force_month_table,
-    read_population,
-)
+from hotspots.comparators import compare_force
 from hotspots.errors import InputFileError, ParameterError
+from hotspots.forces import POLICE_UK_FORCES, force_key
 from hotspots.ingest.police_uk import read_police_uk
+from hotspots.ingest.population import read_population
+from hotspots.publication import force_month_table
 
 NATIONAL = DATA / "policeuk" / "national"
 POP_2020 = DATA / "population" / "police-population_2020.csv"
