@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots.comparators import ForceComparison, compare_force, force_month_table
+from hotspots.comparators import ForceComparison, compare_force
 from hotspots.deprivation import DeprivationContext, hotspot_deprivation
 from hotspots.grid import cells_to_int
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.lsoa import lsoa_crosswalk
+from hotspots.publication import force_month_table
 from hotspots.venue_concentration import VenueConcentration
 from hotspots.venue_concentration import venue_concentration as _venue_concentration
 from profiles.cells import CellGroups, cells_to_strings, str_values

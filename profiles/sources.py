@@ -32,7 +32,6 @@ import pandas as pd
 import shapely
 
 from hotspots.boundaries import read_boundary
-from hotspots.comparators import read_population
 from hotspots.config import Config
 from hotspots.grid import boundary_to_cells, latlng_to_cells, unique_points
 from hotspots.harm import HarmIndex, assign_harm, load_harm_index
@@ -40,6 +39,7 @@ from hotspots.ingest.ae import read_ae
 from hotspots.ingest.imd import read_imd
 from hotspots.ingest.partners import read_venues
 from hotspots.ingest.police_uk import IngestResult, read_police_uk
+from hotspots.ingest.population import read_population
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.io import events_to_frame
