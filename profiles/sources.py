@@ -45,7 +45,7 @@ from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.io import events_to_frame
 from hotspots.offences import classify_police_uk, load_offence_table
 from hotspots.timebands import NTEWindow, nte_share, parse_nte_window
-from profiles.cells import str_values
+from profiles.cells import cells_to_strings, str_values
 
 log = logging.getLogger("safer_spaces")
 
@@ -241,7 +241,7 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
     if boundary is not None:
         study = boundary_to_cells(boundary, resolution=res)
     else:
-        study = np.unique(_cells_to_strings(police["h3"].to_numpy()))
+        study = np.unique(cells_to_strings(np.unique(police["h3"].to_numpy(np.uint64))))
     comparators, population = _comparators(cfg, progress=progress)
     return Sources(
         police_uk=police_uk,
@@ -281,17 +281,6 @@ def force_area(boundary: gpd.GeoDataFrame | None):
     if boundary.crs is not None and boundary.crs.to_epsg() != 27700:
         boundary = boundary.to_crs("EPSG:27700")
     return shapely.union_all(boundary.geometry.to_numpy())
-
-
-def _cells_to_strings(cells: np.ndarray) -> np.ndarray:
-    """uint64 cells as H3 strings (lower-case hex, 15 digits), vectorised.
-
-    Examples
-    --------
-    >>> _cells_to_strings(np.array([617439010317926399], dtype=np.uint64)).tolist()
-    ['89195823077ffff']
-    """
-    return np.char.mod("%x", np.asarray(cells, dtype=np.uint64)).astype(object)
 
 
 def _cells(frame: pd.DataFrame, *, resolution: int, ok: np.ndarray | None = None) -> np.ndarray:

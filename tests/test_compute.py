@@ -236,6 +236,18 @@ def test_parameters_come_from_the_config(tiny):
                                     "output": "raw"}
 
 
+def test_police_uk_alone_without_a_boundary(tiny):
+    """No boundary, no partner data: the study area is the occupied cells and the partner parts are empty."""
+    cfg = tiny.parent / "alone.toml"
+    cfg.write_text('[force]\nname = "Alone"\nslug = "alone"\n[data]\npolice_uk = ["puk"]\n', encoding="utf-8")
+    n = compute_profile(load_config(cfg))
+    assert n.volume.total == 300 and n.meta.n_study_cells == 1 + 120 + 48  # hot cell, scattered, burglaries
+    assert n.when.nte is None and n.venues.summary is None and n.fused.perception is None
+    assert n.geography.boundary is None and n.context.deprivation is None
+    assert n.fused.places.iloc[0]["police_uk_count"] == 180 and "rms_count" not in n.fused.places
+    assert [f.id for f in n.findings.findings] == ["F1", "F2", "F3", "F4"]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # the demo force, once: the numbers the pre-refactor pipeline produced (its summary.json and run.json)
 
