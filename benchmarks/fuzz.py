@@ -176,10 +176,12 @@ def _child(target: str, seconds: int, timeout: int, stats_file: Path) -> None:
         atheris = None
     import hotspots.config  # noqa: F401
     import hotspots.ingest.ae  # noqa: F401
-    import hotspots.ingest.partners  # noqa: F401
+    import hotspots.ingest.assets  # noqa: F401
+    import hotspots.ingest.incidents  # noqa: F401
     import hotspots.ingest.police_uk  # noqa: F401
     import hotspots.ingest.rms  # noqa: F401
     import hotspots.ingest.streetsafe  # noqa: F401
+    import hotspots.ingest.venues  # noqa: F401
     import hotspots.io  # noqa: F401
     import profiles.summary  # noqa: F401
     import tests.test_fuzz_readers  # noqa: F401

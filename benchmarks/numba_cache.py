@@ -36,12 +36,18 @@ _RECORD = textwrap.dedent(
     import json, sys, time
     t0 = time.perf_counter()
     from numba.core import event
-    spans = []
+    spans, per_kernel, stack = [], {}, []
     class _Compile(event.Listener):
         def on_start(self, ev):
             spans.append((time.perf_counter(), 1))
+            stack.append(time.perf_counter())
         def on_end(self, ev):
             spans.append((time.perf_counter(), -1))
+            t = time.perf_counter() - stack.pop()
+            if not stack:  # top-level compile: its callees' time included
+                d = ev.data["dispatcher"]
+                name = f"{d.py_func.__module__}.{d.py_func.__name__}"
+                per_kernel[name] = per_kernel.get(name, 0.0) + t
     event.register("numba:compile", _Compile())
     """
 )
@@ -64,7 +70,8 @@ _REPORT = textwrap.dedent(
             if stats is not None and hasattr(stats, "cache_hits"):
                 hits += sum(stats.cache_hits.values())
                 misses += sum(stats.cache_misses.values())
-    print(json.dumps({"wall_s": wall, "compile_s": compile_s, "compiled": misses, "loaded": hits}))
+    top = sorted(per_kernel.items(), key=lambda kv: -kv[1])[:12]
+    print(json.dumps({"wall_s": wall, "compile_s": compile_s, "compiled": misses, "loaded": hits, "top": top}))
     """
 )
 
@@ -79,7 +86,7 @@ _TINY = textwrap.dedent(
     from hotspots.getis_ord import gi_star, study_area_cells
     from hotspots.grid import events_to_cells
     from hotspots.ingest.ae import read_ae
-    from hotspots.ingest.partners import read_venues
+    from hotspots.ingest.venues import read_venues
     from hotspots.ingest.police_uk import read_police_uk
     from hotspots.ingest.rms import read_rms
     from hotspots.ingest.streetsafe import read_streetsafe
@@ -148,6 +155,7 @@ def _run(code: str, cache: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads: " + ", ".join(WORKLOADS))
+    ap.add_argument("--top", action="store_true", help="also list the kernels that took longest to compile")
     args = ap.parse_args()
     print(f"{'workload':<10} {'cache':<6} {'wall s':>7} {'compile s':>10} {'compiled':>9} {'loaded':>7}")
     for name in args.only.split(","):
@@ -156,6 +164,9 @@ def main() -> None:
                 r = _run(WORKLOADS[name], Path(cache))
                 times = f"{r['wall_s']:7.1f} {r['compile_s']:10.1f}"
                 print(f"{name:<10} {label:<6} {times} {r['compiled']:9d} {r['loaded']:7d}")
+                if args.top and r["top"]:
+                    for kernel, sec in r["top"]:
+                        print(f"    {sec:6.2f} s  {kernel} (with the kernels it calls)")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,13 @@ from hotspots.getis_ord import gi_star, kring_weights, study_area_cells
 from hotspots.grid import boundary_to_cells, cells_to_polygons, events_to_cells, latlng_to_cells
 from hotspots.harm import assign_harm, harm_weights, load_harm_index
 from hotspots.ingest.ae import read_ae
+from hotspots.ingest.assets import read_assets
 from hotspots.ingest.imd import read_imd
-from hotspots.ingest.partners import read_assets, read_incidents, read_venues
+from hotspots.ingest.incidents import read_incidents
 from hotspots.ingest.police_uk import IngestResult, read_police_uk
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
+from hotspots.ingest.venues import read_venues
 from hotspots.io import read_events, read_points, write_ingest_outputs, write_raster
 from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_array
 from hotspots.lsoa import lsoa_crosswalk

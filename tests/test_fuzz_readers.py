@@ -36,10 +36,12 @@ from hypothesis import strategies as st
 
 from hotspots.errors import InputFileError
 from hotspots.ingest.ae import read_ae
-from hotspots.ingest.partners import read_assets, read_incidents, read_venues
+from hotspots.ingest.assets import read_assets
+from hotspots.ingest.incidents import read_incidents
 from hotspots.ingest.police_uk import read_police_uk
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
+from hotspots.ingest.venues import read_venues
 from hotspots.io import write_ingest_outputs
 from hotspots.offences import load_offence_table
 

@@ -10,9 +10,11 @@ import pytest
 
 from hotspots.errors import InputFileError, ParameterError
 from hotspots.ingest.ae import read_ae
-from hotspots.ingest.partners import read_assets, read_incidents, read_venues
+from hotspots.ingest.assets import read_assets
+from hotspots.ingest.incidents import read_incidents
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
+from hotspots.ingest.venues import read_venues
 from tests.conftest import DATA
 
 RMS_HEAD = "Occurrence Ref,HO Code,Committed From,Committed To,Easting,Northing,DA Flag,Victim Sex"

@@ -16,11 +16,13 @@ from hotspots.errors import InputFileError
 from hotspots.ingest import ae as ae_mod
 from hotspots.ingest import rms as rms_mod
 from hotspots.ingest.ae import read_ae
+from hotspots.ingest.assets import read_assets
 from hotspots.ingest.common import swapped_bng
-from hotspots.ingest.partners import read_assets, read_incidents, read_venues
+from hotspots.ingest.incidents import read_incidents
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.ingest.table import HEADER_ONLY, open_table
+from hotspots.ingest.venues import read_venues
 
 TODAY = "2024-06-30"
 RMS_HEAD = "Occurrence Ref,HO Code,Committed From,Committed To,Easting,Northing,DA Flag,Victim Sex"

@@ -21,7 +21,7 @@ import pyarrow as pa
 from hotspots.errors import ParameterError
 from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
-from hotspots.ingest.table import TableFile, TableRead, earlier_copies, month_coverage
+from hotspots.ingest.table import TableFile, TableRead, earlier_copies, month_coverage, parse_float_spans
 
 __all__ = [
     "bng_to_wgs84",
@@ -36,6 +36,8 @@ __all__ = [
     "future_limit",
     "drop_repeated_ids",
     "quarantine_repeats",
+    "paren_coordinates",
+    "strings_or_blank",
 ]
 
 # Generous envelopes of Great Britain (+ NI and islands)
@@ -556,3 +558,54 @@ def months_of(secs: np.ndarray) -> np.ndarray:
 def coverage(secs: np.ndarray) -> dict:
     """Month coverage of event times (seconds since 1970-01-01)."""
     return month_coverage(months_of(secs))
+
+
+@nb.njit(cache=True, nogil=True)
+def _paren_pair(buf, s_arr, e_arr):
+    """Spans of the two numbers in ``"(a, b)"`` cells; empty spans where the cell is not of that form."""
+    n = len(s_arr)
+    s1 = np.zeros(n, np.int64)
+    e1 = np.zeros(n, np.int64)
+    s2 = np.zeros(n, np.int64)
+    e2 = np.zeros(n, np.int64)
+    for i in range(n):
+        s, e = s_arr[i], e_arr[i]
+        while s < e and buf[s] == 32:
+            s += 1
+        while e > s and buf[e - 1] == 32:
+            e -= 1
+        if e - s < 5 or buf[s] != 40 or buf[e - 1] != 41:  # ( )
+            continue
+        c = s + 1
+        while c < e - 1 and buf[c] != 44:
+            c += 1
+        if c >= e - 1:
+            continue
+        s1[i], e1[i], s2[i], e2[i] = s + 1, c, c + 1, e - 1
+    return s1, e1, s2, e2
+
+
+def paren_coordinates(t: TableRead, col: str, label: str, no_coords_fix: str):
+    """Points from a ``"(lat, lon)"`` column (Socrata's location format): ``x, y, lng, lat, problems``."""
+    s1, e1, s2, e2 = _paren_pair(t.buf, *t.spans(col))
+    lat, st1 = parse_float_spans(t.buf, s1, e1)
+    lng, st2 = parse_float_spans(t.buf, s2, e2)
+    raw_s, raw_e = k._strip_spans(t.buf, *t.spans(col))
+    empty = raw_s == raw_e
+    bad = ~empty & ((st1 != k.NUM_OK) | (st2 != k.NUM_OK))
+    ok = ~empty & ~bad
+    inside = ok & (lng >= LNG_RANGE[0]) & (lng <= LNG_RANGE[1]) & (lat >= LAT_RANGE[0]) & (lat <= LAT_RANGE[1])
+    x, y = np.full(len(lat), np.nan), np.full(len(lat), np.nan)
+    if inside.any():
+        x[inside], y[inside] = wgs84_to_bng(lng[inside], lat[inside])
+    problems = [
+        (empty, "no_coordinates", no_coords_fix, None),
+        (bad, "bad_coordinates", f"{label} must be '(latitude, longitude)'; correct the cell", None),
+        (ok & ~inside, "coordinates_out_of_range", f"{label} is outside Great Britain; correct the cell", None),
+    ]
+    return x, y, lng, lat, problems
+
+
+def strings_or_blank(t: TableRead, col: str) -> np.ndarray:
+    """The column as an object array of str; blanks when the file lacks the (optional) column."""
+    return t.strings(col).to_numpy(zero_copy_only=False) if t.has(col) else np.full(len(t), "", dtype=object)
