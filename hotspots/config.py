@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotspots.errors import ConfigError
+from hotspots.ingest.ae import AE_COLUMNS
+from hotspots.ingest.rms import RMS_COLUMNS
+from hotspots.ingest.streetsafe import STREETSAFE_COLUMNS
+from hotspots.timebands import parse_nte_window
 
 __all__ = [
     "Config",
@@ -152,8 +156,6 @@ class RMSConfig:
     synthetic: bool | None = None
 
     def __post_init__(self) -> None:
-        from hotspots.ingest.rms import RMS_COLUMNS
-
         _check_columns("rms", self.columns, RMS_COLUMNS)
 
 
@@ -167,8 +169,6 @@ class StreetSafeConfig:
     synthetic: bool | None = None
 
     def __post_init__(self) -> None:
-        from hotspots.ingest.streetsafe import STREETSAFE_COLUMNS
-
         _check_columns("streetsafe", self.columns, STREETSAFE_COLUMNS)
 
 
@@ -182,8 +182,6 @@ class AEConfig:
     synthetic: bool | None = None
 
     def __post_init__(self) -> None:
-        from hotspots.ingest.ae import AE_COLUMNS
-
         _check_columns("ae", self.columns, AE_COLUMNS)
 
 
@@ -204,8 +202,6 @@ class TimeConfig:
     nte_window: str = "Fri,Sat 21:00-06:00"
 
     def __post_init__(self) -> None:
-        from hotspots.timebands import parse_nte_window
-
         try:
             parse_nte_window(self.nte_window)
         except ValueError as exc:
