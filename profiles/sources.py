@@ -37,11 +37,11 @@ from hotspots.grid import boundary_to_cells, latlng_to_cells, unique_points
 from hotspots.harm import HarmIndex, assign_harm, load_harm_index
 from hotspots.ingest.ae import read_ae
 from hotspots.ingest.imd import read_imd
-from hotspots.ingest.partners import read_venues
 from hotspots.ingest.police_uk import IngestResult, read_police_uk
 from hotspots.ingest.population import read_population
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
+from hotspots.ingest.venues import read_venues
 from hotspots.io import events_to_frame
 from hotspots.offences import classify_police_uk, load_offence_table
 from hotspots.timebands import NTEWindow, nte_share, parse_nte_window
