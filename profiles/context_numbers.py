@@ -144,6 +144,15 @@ def offence_mix(
     Returns ``police_uk_mix`` (crime_type -> count, most first), ``rms_mix``
     and ``rms_harm`` (threat-area label -> count / harm sum; None without
     RMS) and whether RMS is synthetic.
+
+    Examples
+    --------
+    >>> vawg = pd.DataFrame({"crime_type": ["Public order", "Public order", "Violence and sexual offences"]})
+    >>> ev = pd.DataFrame({"source": ["rms", "rms"], "vawg_group": ["rape", "rape"], "harm_weight": [2.0, 3.0],
+    ...                    "synthetic": True})
+    >>> puk, mix, harm, syn = offence_mix(vawg, ev)
+    >>> puk.to_dict(), mix.to_dict(), harm.to_dict(), syn
+    ({'Public order': 2, 'Violence and sexual offences': 1}, {'RMS: rape': 2}, {'RMS: rape': 5.0}, True)
     """
     puk = pd.Series(str_values(vawg["crime_type"])).value_counts()
     rms = events[events["source"] == "rms"]

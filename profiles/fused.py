@@ -111,6 +111,15 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
 
     ``"nte_rms_ae"`` is the NTE-window aoristic count of RMS and A&E summed
     per cell and rounded (``h3_cell, source="rms+ae", count``; cells with count > 0).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"h3": np.array([617439010317926399] * 3, dtype=np.uint64),
+    ...                    "source": ["rms", "ae", "police_uk"], "nte_share": [1.0, 0.75, np.nan],
+    ...                    "harm_weight": [10.0, np.nan, 2.0]})
+    >>> g = fused_grids(ev, resolution=9, weighted=True)
+    >>> g["all"]["weight_sum"].tolist(), g["nte_rms_ae"]["count"].tolist()
+    ([0.0, 2.0, 10.0], [2])
     """
     grids = {
         "all": source_grids_from_cells(events, resolution=resolution, weight="harm_weight" if weighted else None),
@@ -128,7 +137,16 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
 
 
 def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], params: FusionConfig) -> pd.DataFrame:
-    """Place scores over every cell (:func:`hotspots.fusion.place_scores` with the config's rules)."""
+    """Place scores over every cell (:func:`hotspots.fusion.place_scores` with the config's rules).
+
+    Examples
+    --------
+    >>> from hotspots.config import FusionConfig
+    >>> grids = {"all": pd.DataFrame({"h3_cell": ["a", "b", "a"], "source": ["rms", "rms", "ae"],
+    ...                               "count": [3, 1, 2]})}
+    >>> fused_places(grids, sources=["rms", "ae"], params=FusionConfig())[["h3_cell", "place_score"]].values.tolist()
+    [['a', 87.5], ['b', 12.5]]
+    """
     weights = {s: float(params.source_weights.get(s, 0.0)) for s in sources}
     return place_scores(
         grids["all"], sources=list(sources), source_weights=weights, method=params.place_score,
@@ -247,7 +265,13 @@ def venue_ranking(
 def venue_summary(
     risk: pd.DataFrame | None, risky: pd.DataFrame | None, events: pd.DataFrame, *, distance_m: float
 ) -> dict[str, Any] | None:
-    """n_venues, top10_share, gini, distance_m, top_name, synthetic (None without venues)."""
+    """n_venues, top10_share, gini, distance_m, top_name, synthetic (None without venues).
+
+    Examples
+    --------
+    >>> venue_summary(None, None, pd.DataFrame(), distance_m=50.0) is None
+    True
+    """
     if risk is None or risky is None or not len(risk):
         return None
     s = risky.attrs.get("summary", {})
@@ -262,6 +286,12 @@ def venue_summary(
 
 
 def present_sources(events: pd.DataFrame) -> list[str]:
-    """The fused sources with events, in the profile's order (police_uk, rms, streetsafe, ae)."""
+    """The fused sources with events, in the profile's order (police_uk, rms, streetsafe, ae).
+
+    Examples
+    --------
+    >>> present_sources(pd.DataFrame({"source": ["ae", "police_uk", "ae"]}))
+    ['police_uk', 'ae']
+    """
     have = {str(v) for v in events["source"].unique()}
     return [s for s in SOURCES if s in have]

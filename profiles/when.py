@@ -143,7 +143,17 @@ def nte_numbers(events: pd.DataFrame, *, window: NTEWindow) -> dict[str, Any] | 
 
 
 def weekday_hour(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Aoristic weekday x hour table of each time-resolved source (police.uk never: month-only)."""
+    """Aoristic weekday x hour table of each time-resolved source (police.uk never: month-only).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"source": ["rms", "police_uk"], "time_resolved": [True, False],
+    ...                    "t_from": pd.to_datetime(["2024-01-05 22:00", None]),
+    ...                    "t_to": pd.to_datetime(["2024-01-05 23:00", None])})
+    >>> tables = weekday_hour(ev)
+    >>> list(tables), float(tables["rms"].to_numpy().sum())
+    (['rms'], 1.0)
+    """
     out = {}
     for s in SOURCES:
         sub = events[events["source"] == s]
