@@ -85,13 +85,14 @@ def cache_dir(package: Path = _PACKAGE) -> Path | None:
     >>> chosen is None or str(chosen) == numba.config.CACHE_DIR
     True
     """
-    if numba.config.CACHE_DIR:  # NUMBA_CACHE_DIR given: the user's choice
-        return Path(numba.config.CACHE_DIR)
+    given = getattr(numba.config, "CACHE_DIR", "")  # numba sets its config attributes at run time
+    if given:  # NUMBA_CACHE_DIR given: the user's choice
+        return Path(given)
     if _can_write(package / "__pycache__"):
         return None
     user = _user_cache()
     folder = user if user is not None and _can_write(user) and _private(user) else _temp_cache()
-    numba.config.CACHE_DIR = str(folder)
+    setattr(numba.config, "CACHE_DIR", str(folder))  # noqa: B010  what NUMBA_CACHE_DIR sets
     return folder
 
 

@@ -625,7 +625,7 @@ def gi_star(
     p = np.minimum(2.0 * ndtr(-np.abs(z)), 1.0)
     keep_int = frame[value].dtype.kind in "iu"
     out = pd.DataFrame(
-        {cell_col: _cells_column(cells_in, added), value: x.astype(frame[value].dtype) if keep_int else x}
+        {cell_col: _cells_column(cells_in, added), value: pd.Series(x).astype(frame[value].dtype) if keep_int else x}
     )
     out["gi_z"] = z
     out["gi_p"] = p

@@ -285,7 +285,7 @@ def events_to_cells(
     ucells = latlng_to_cells(lat[first], lng[first], resolution=resolution)
     cell_codes, cell_values = pd.factorize(ucells, sort=True)
     combined = cell_codes[pt_codes].astype(np.int64)
-    levels: list[tuple[int, object]] = []
+    levels: list[tuple[int, pd.Index]] = []
     size = len(cell_values)
     for c in by:
         codes, values = _group_codes(events[c])
@@ -305,7 +305,7 @@ def events_to_cells(
     rest = groups
     for (n, values), c in zip(reversed(levels), reversed(by), strict=True):
         rest, code = np.divmod(rest, n)
-        out[c] = values.take(code) if hasattr(values, "take") else np.asarray(values)[code]
+        out[c] = values.take(code)
     frame = pd.DataFrame({"h3_cell": cells_to_str(cell_values[rest].astype(np.uint64))})
     for c in by:
         frame[c] = out[c]
@@ -346,7 +346,8 @@ def _group_codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
             used = np.flatnonzero(present)
             remap = np.zeros(span, dtype=np.int64)
             remap[used] = np.arange(len(used))
-            return remap[ords - lo], pd.PeriodIndex.from_ordinals(used + lo, freq=col.dtype.freq)
+            periods = pd.PeriodIndex.from_ordinals(used + lo, freq=col.dtype.freq)  # type: ignore[attr-defined]  # pandas >= 2.2, not in pandas-stubs
+            return remap[ords - lo], periods
     codes, values = pd.factorize(col, sort=True, use_na_sentinel=False)
     return codes.astype(np.int64), values
 

@@ -729,7 +729,8 @@ def kde(
         if boundary.crs is not None and crs is not None and boundary.crs.to_string() != crs:
             boundary = boundary.to_crs(crs)
         geom = shapely.union_all(np.asarray(boundary.geometry if hasattr(boundary, "geometry") else boundary))
-        grid = boundary_grid(tuple(float(v) for v in shapely.bounds(geom)), pixel_m=pixel_m)
+        bx0, by0, bx1, by1 = (float(v) for v in shapely.bounds(geom))
+        grid = boundary_grid((bx0, by0, bx1, by1), pixel_m=pixel_m)
         _require_grid_memory(
             grid, radius_m=float(radius_m), method=method, qgis_compat=qgis_compat, threads=2, masked=True
         )

@@ -359,7 +359,7 @@ def _classify(codes, *, table: OffenceTable, da: np.ndarray, fem: np.ndarray) ->
     norm = normalise_codes(codes)
 
     e = table.entries
-    pos = e.index.get_indexer(norm.fillna("\x00"))
+    pos = e.index.get_indexer(pd.Index(norm.fillna("\x00")))
     known = pos >= 0
     take = np.where(known, pos, 0)
 
@@ -384,9 +384,11 @@ def _classify(codes, *, table: OffenceTable, da: np.ndarray, fem: np.ndarray) ->
         object
     )
     basis = np.select([counts & is_always, by_da, by_fem], ["always", "domestic_abuse", "victim_female"], default="")
-    basis = np.where(basis == "", None, basis).astype(object)
+    basis = basis.astype(object)
+    basis[basis == ""] = None
     group = np.where(by_fem, col("group_if_victim_female"), col("group"))
-    group = np.where(counts, group, None)
+    group = group.astype(object)
+    group[~counts] = None
 
     out = pd.DataFrame(
         {
@@ -430,10 +432,11 @@ def classify_police_uk(crime_types, *, table: OffenceTable) -> pd.DataFrame:
     s = pd.Series(crime_types, dtype="object").reset_index(drop=True)
     key = s.where(s.isna(), s.astype(str).str.strip())
     p = table.police_uk
-    pos = p.index.get_indexer(key.fillna("\x00"))
+    pos = p.index.get_indexer(pd.Index(key.fillna("\x00")))
     hit = pos >= 0
     take = np.where(hit, pos, 0)
-    grp = np.where(hit, p["group"].to_numpy(dtype=object)[take], None)
+    grp = p["group"].to_numpy(dtype=object)[take]
+    grp[~hit] = None
     coarse = np.where(hit, p["coarse"].to_numpy(dtype=bool)[take], False)
     out = pd.DataFrame({"crime_type": s.to_numpy(dtype=object), "vawg_group": grp, "vawg_coarse": coarse})
     out.attrs["vawg_offences_version"] = table.version

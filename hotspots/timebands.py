@@ -510,7 +510,7 @@ def window_problems(
         raise ParameterError(f"max_window_h must be a positive number of hours or None, got {max_window_h!r}")
     a, b = _as_windows(t_from, t_to)
     max_s = -1 if max_window_h is None else int(round(float(max_window_h) * 3600))
-    return pd.Categorical.from_codes(_problem_codes(a, b, max_s), categories=list(WINDOW_PROBLEMS))
+    return pd.Categorical.from_codes(_problem_codes(a, b, max_s), categories=pd.Index(WINDOW_PROBLEMS, dtype=object))
 
 
 def aoristic_weekday_hour(
@@ -737,7 +737,7 @@ def in_nte(t: ArrayLike, *, window: NTEWindow | str) -> np.ndarray:
 
 def _resolved_mask(frame: pd.DataFrame, col: str) -> np.ndarray:
     try:
-        return pd.array(frame[col], dtype="boolean").fillna(False).to_numpy(dtype=bool)
+        return frame[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
     except (TypeError, ValueError) as e:
         raise ParameterError(
             f"frame[{col!r}] must be True/False (missing counts as False), got dtype {frame[col].dtype}; "

@@ -180,15 +180,15 @@ def read_venues(
     >>> len(v), v.loc[0, "name"], bool(v["is_nte"].all())
     (173, 'All Bar One', True)
     """
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         raise ParameterError("read_venues needs at least one file")
-    formats = [format or _detect_format(p) for p in paths]
+    formats = [format or _detect_format(p) for p in files]
     if any(f not in VENUE_FORMATS for f in formats):
         raise ParameterError(f"format must be one of {', '.join(VENUE_FORMATS)}; got {format!r}")
     tables: list[TableRead] = []
     geo: list[tuple] = []
-    for p, fmt in zip(paths, formats, strict=True):
+    for p, fmt in zip(files, formats, strict=True):
         cols = VENUE_FORMATS[fmt]
         t = read_table(
             p,
@@ -219,7 +219,7 @@ def read_venues(
         ]
         postcodes = postcode_lookup(pd.concat(placed, ignore_index=True))
     frames: list[pd.DataFrame] = []
-    for p, fmt, t, (x, y, lng, lat, cp) in zip(paths, formats, tables, geo, strict=True):
+    for p, fmt, t, (x, y, lng, lat, cp) in zip(files, formats, tables, geo, strict=True):
         cols = VENUE_FORMATS[fmt]
         n = len(t)
         placed_by = np.full(n, "coordinates" if fmt != "licensing" else "none", dtype=object)
@@ -280,7 +280,7 @@ def read_venues(
     tabs = tables
     out = pd.concat(frames, ignore_index=True)
     extra = {
-        "formats": {p.name: f for p, f in zip(paths, formats, strict=True)},
+        "formats": {p.name: f for p, f in zip(files, formats, strict=True)},
         "nte_venues": int(out["is_nte"].sum()),
         "placed_by_postcode": int((out["placed_by"] == "postcode").sum()),
     }
