@@ -18,16 +18,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, cid, puk_row, write_puk
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotspots.config import load_config
 from hotspots.fusion import place_scores, source_grids
 from hotspots.grid import cells_to_int, cells_to_latlng, cells_to_str, latlng_to_cells
 from hotspots.ingest.common import bng_to_wgs84, wgs84_to_bng
+from profiles.cells import CellGroups
 from profiles.compute import compute_numbers, compute_profile
 from profiles.findings import build_findings
 from profiles.fused import source_grids_from_cells
 from profiles.numbers import ProfileNumbers
 from profiles.sources import load_sources
+from profiles.where import describe_cells
 
 HOT = (-2.36, 51.38)  # lng, lat of the planted hot point
 MONTHS = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
@@ -368,3 +372,39 @@ def test_demo_police_uk_is_never_placed_in_hours(demo):
     assert "police_uk" not in demo.when.weekday_hour
     assert "police_uk" not in set(demo.fused.grids["nte"]["source"])
     assert demo.fused.grids["nte"].attrs["not_time_resolved_by_source"]["police_uk"] == demo.volume.total
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# counting on cells computed once: pandas groupby is the oracle
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=60),
+    keys=st.data(),
+)
+def test_cell_groups_equal_pandas_groupby(cells, keys):
+    n = len(cells)
+    names = keys.draw(st.lists(st.sampled_from(["b", "a", "c"]), min_size=n, max_size=n))
+    weights = keys.draw(st.lists(st.floats(min_value=0, max_value=10), min_size=n, max_size=n))
+    h3 = np.asarray(cells, dtype=np.uint64) + np.uint64(617439010317926399)
+    g = CellGroups(h3, pd.Series(names, dtype="category"))
+    want = pd.DataFrame({"c": h3, "k": names, "w": weights}).groupby(["c", "k"])["w"].agg(["size", "sum"])
+    assert list(zip(g.cells.tolist(), g.keys[0].tolist(), strict=True)) == list(want.index)
+    assert g.count().tolist() == want["size"].tolist()
+    np.testing.assert_allclose(g.sum(np.asarray(weights)), want["sum"].to_numpy())
+
+
+def test_describe_cells_picks_the_commonest_point_and_lsoa_ties_alphabetical():
+    a, b = cells_to_int(["89195823073ffff", "89195823077ffff"])
+    h3 = np.array([a, a, a, a, b, b], dtype=np.uint64)
+    ev = pd.DataFrame({
+        "h3": h3,
+        "location": ["On or near B", "On or near A", "On or near B", "On or near A", "On or near Z", "On or near Y"],
+        "lsoa_name": ["L2", "L2", "L1", "L1", "L9", "L9"],
+    })
+    cells = ["89195823073ffff", "89195823077ffff"]
+    got = describe_cells(ev, cells).reindex(cells)
+    assert got["top_location"].tolist() == ["On or near A", "On or near Y"]  # 2-2 and 1-1 ties: first by name
+    assert got["top_location_share"].tolist() == [0.5, 0.5] and got["top_lsoa_name"].tolist() == ["L1", "L9"]
+    assert describe_cells(ev, [cells[1]]).index.tolist() == [cells[1]]
