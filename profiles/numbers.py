@@ -165,7 +165,7 @@ class Hotspots:
     """Where: KDE, Gi*, DBSCAN on police.uk VAWG-relevant crime, and their held-out quality.
 
     counts : h3_cell, count (every study-area cell, zeros included)
-    gi : h3_cell, count, gi_z, gi_p, gi_significant, gi_bin (-3..3), over the study area
+    gi : h3_cell, count, gi_z, gi_p, gi_p_fdr, gi_significant, gi_bin (-3..3), over the study area
     clusters : GeoDataFrame (EPSG:27700) as hotspots.clustering.dbscan gives: dbscan_cluster, n_points
         (crimes in the cluster), weighted_size, centroid_x, centroid_y, extent_m, area_m2, geometry (hull)
     points : x, y of the events clustered (restricted only; figures)
@@ -201,7 +201,7 @@ class Trend:
     yoy : hotspots.trends.year_on_year's dict (``available`` False with ``reason`` when not computable)
     chart : when yoy is unavailable, what the control chart shows (above, below, months, mean,
         last_month, last_count, run_months, reason); else None
-    by_type : month, crime_type, count, available
+    by_type : crime_type, month, count, available
     """
 
     monthly: pd.DataFrame
@@ -236,7 +236,8 @@ class Fused:
         map.html's NTE layer)
     places : place_scores over all cells: h3_cell, <source>_count, <source>_share, place_score,
         place_rank, and for the top rows label, lsoa_code, imd_decile
-    perception : h3_cell, perception_count, recorded_count, gap_ratio, gap_class, reasons (str)
+    perception : h3_cell, perception_count, recorded_count, perception_share, recorded_share, gap_ratio,
+        gap_log2, gap_class, reasons (str: the two commonest StreetSafe answers of a felt-unsafe cell, else "")
     perception_raster, kde_recorded : the restricted rasters (KDEResult, EPSG:27700)
     """
 
@@ -251,8 +252,11 @@ class Fused:
 class Venues:
     """NTE venues.
 
-    risk : name, postcode, closing_times, x, y, crime_within, ae_within, nearest_nte, risk_rank
-    risky : the risky-facilities curve (hotspots.venues.risky_facilities)
+    risk : hotspots.venues.venue_risk: the venue's columns (venue_id, name, kind, postcode, address, x, y,
+        lng, lat, ...), closing_times, crime_within[_nte], ae_within[_nte], all_within[_nte],
+        crime_nearest[_nte], ae_nearest[_nte], nearest_count, nearest_nte, risk_rank; ordered by risk_rank
+    risky : the risky-facilities curve (hotspots.venues.risky_facilities): venue_id, name, incidents,
+        venue_rank, cum_venue_share, cum_incidents, cum_incident_share; attrs["summary"]
     summary : n_venues, top10_share, gini, distance_m, top_name, synthetic
     concentration_area : local authority whose venues were used
     """
