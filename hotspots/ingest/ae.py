@@ -231,7 +231,7 @@ def read_ae(
     )
     for c in ("x", "y", "lng", "lat", "means", "patient_sex", "patient_age_band", "source_line"):
         out[c] = ev[c].to_numpy()
-    out["source_file"] = pd.Categorical.from_codes(ev["_file"].to_numpy(), categories=[p.name for p in paths])
+    out["source_file"] = pd.Categorical.from_codes(ev["_file"].to_numpy(), categories=pd.Index([p.name for p in paths]))
     accepted = np.bincount(ev["_file"].to_numpy(), minlength=len(paths))
     secs = ev["t_from"].to_numpy().astype("datetime64[s]").astype(np.int64)
     extra = {

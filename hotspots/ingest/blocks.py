@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -361,7 +361,7 @@ def _open_source(path: Path, state: FileReadState):
     """The decoded byte source of ``path`` (gzip layers undone), and the raw file under it."""
     raw = _RawFile(path, state)
     try:
-        src = raw
+        src: _RawFile | _Gunzip = raw
         head = raw.read(2)
         while head[:2] == _GZIP_MAGIC:
             if state.gzip_layers == MAX_GZIP_LAYERS:
@@ -431,7 +431,7 @@ def iter_record_blocks(
     block_bytes: int = 1 << 22,
     prefetch: int = 3,
     max_record_lines: int = k.MAX_RECORD_LINES,
-) -> Iterator[RecordBlock]:
+) -> Generator[RecordBlock, None, None]:
     r"""Yield :class:`RecordBlock` s of whole records, split on a background thread.
 
     Parameters
@@ -513,7 +513,7 @@ def iter_line_blocks(
 
 
 def _fill(src, block: np.ndarray, filled: int) -> tuple[int, bool]:
-    view = memoryview(block)
+    view = block.data  # the array's buffer, written in place
     while filled < len(block):
         n = src.readinto(view[filled:])
         if not n:
@@ -522,7 +522,9 @@ def _fill(src, block: np.ndarray, filled: int) -> tuple[int, bool]:
     return filled, False
 
 
-def _record_blocks(path: Path, state: FileReadState, block_bytes: int, max_lines: int) -> Iterator[RecordBlock]:
+def _record_blocks(
+    path: Path, state: FileReadState, block_bytes: int, max_lines: int
+) -> Generator[RecordBlock, None, None]:
     src, raw = _open_source(path, state)
     try:
         carry = np.zeros(0, dtype=np.uint8)
@@ -573,7 +575,7 @@ def _record_blocks(path: Path, state: FileReadState, block_bytes: int, max_lines
         raw.fh.close()  # state.sha256 stays "" unless the whole file was hashed
 
 
-def _prefetched(gen: Iterator, depth: int) -> Iterator:
+def _prefetched(gen: Generator, depth: int) -> Iterator:
     """Run a generator on a background thread, ``depth`` items ahead; errors re-raise here."""
     import queue
     import threading

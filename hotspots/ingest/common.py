@@ -310,7 +310,11 @@ def synthetic_note(path: Path) -> dict | None:
 
 
 def reconcile(
-    source: str, tables: Sequence[TableFile | TableRead], accepted: Sequence[int], *, extra: dict | None = None
+    source: str,
+    tables: Sequence[TableFile | TableRead],
+    accepted: Sequence[int] | np.ndarray,
+    *,
+    extra: dict | None = None,
 ) -> dict:
     """The reconciliation record of one ingest: per file and in total, rows_read == accepted + quarantined.
 
@@ -436,7 +440,9 @@ def quarantine_repeats(ledgers, names, files, lines, dup, last, *, fix: str) -> 
             led.quarantine_lines(lines[d], "duplicate_id", fix, np.asarray(detail, dtype=object))
 
 
-def swapped_bng(x: np.ndarray, y: np.ndarray, *, min_points: int = 20) -> tuple[np.ndarray, dict]:
+def swapped_bng(
+    x: np.ndarray | list[np.ndarray], y: np.ndarray | list[np.ndarray], *, min_points: int = 20
+) -> tuple[np.ndarray, dict]:
     """Points whose easting and northing look swapped, judged against the other points of the same read.
 
     The rule (both values inside Great Britain's range, so a range check cannot

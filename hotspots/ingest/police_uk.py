@@ -39,6 +39,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -388,7 +389,7 @@ class _GlobalDict:
         return pa.DictionaryArray.from_arrays(indices, pa.array(self.values, pa.string()))
 
 
-def _code_dtype(n: int) -> type:
+def _code_dtype(n: int) -> type[np.signedinteger]:
     return np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
 
 
@@ -515,6 +516,7 @@ class _FileReader:
         self.state = FileReadState(path)
         self.accepted: list[dict] = []  # string columns, one dict per block
         self.columns = {name: _Column(dtype) for name, dtype in _NUMERIC.items()}
+        self.finished: dict[str, np.ndarray] = {}  # columns made whole by finish()
         self.n_accepted = 0
         self.quarantined: list[dict] = []
         self.counts = np.zeros(len(_REASON_NAMES) + 1, dtype=np.int64)
@@ -558,13 +560,13 @@ class _FileReader:
         if acc is None:
             return
         if self.seen.parts:
-            self._drop_older_vintages(b)
+            self._drop_older_vintages(b, acc)
         acc.pop("_s")  # line spans were only needed for the vintage check
         acc.pop("_e")
         fm = acc.pop("force_months")
         if len(acc["line"]):
-            for col in _DICT_COLUMNS:  # per-block dictionaries -> one per column, narrow codes (bounds memory)
-                acc[col] = self.dicts[col].encode(acc[col])
+            for dict_col in _DICT_COLUMNS:  # per-block dictionaries -> one per column, narrow codes (bounds memory)
+                acc[dict_col] = self.dicts[dict_col].encode(acc[dict_col])
             for name, col in self.columns.items():
                 col.append(acc.pop(name))
             self.n_accepted += len(acc["event_id"])
@@ -578,7 +580,7 @@ class _FileReader:
             _release_free_memory()  # (not per small file: fresh pages cost more than the trim saves)
         key = self.columns.pop("key").take()
         has = key != 0
-        self.columns["has_id"] = has
+        self.finished["has_id"] = has
         keys = key[has]
         if self.file_idx > 0:  # an older file follows and will look these keys up
             n = self.columns["line"].n
@@ -589,11 +591,10 @@ class _FileReader:
         # the oldest file is read last and never added: its keys can be sorted in place
         shared = _repeated(keys, in_place=self.file_idx == 0)
         del keys
-        self.columns["shared"] = np.isin(key, shared) if len(shared) else np.zeros(len(key), dtype=bool)
+        self.finished["shared"] = np.isin(key, shared) if len(shared) else np.zeros(len(key), dtype=bool)
 
-    def _drop_older_vintages(self, b: _Block) -> None:
-        """Quarantine accepted rows whose (Crime ID, Month) a newer file already holds."""
-        acc = b.accepted
+    def _drop_older_vintages(self, b: _Block, acc: dict) -> None:
+        """Quarantine accepted rows of ``acc`` (``b.accepted``) whose (Crime ID, Month) a newer file already holds."""
         key = acc["key"]
         cand = np.flatnonzero(key != 0)
         found, kf, kl = self.seen.lookup(key[cand], acc["month"][cand])
@@ -661,12 +662,14 @@ class _FileReader:
         flag(nf[rows] != self.ncols, "wrong_field_count")
         lay = self.layout
 
-        def span(name: str, r: np.ndarray):
+        def span(name: str, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             j = lay[name]
             return fs[r, j], fe[r, j]
 
-        lng, lng_st = k._parse_floats(buf, *span("Longitude", rows), k._POW10)
-        lat, lat_st = k._parse_floats(buf, *span("Latitude", rows), k._POW10)
+        lng_s, lng_e = span("Longitude", rows)
+        lat_s, lat_e = span("Latitude", rows)
+        lng, lng_st = k._parse_floats(buf, lng_s, lng_e, k._POW10)
+        lat, lat_st = k._parse_floats(buf, lat_s, lat_e, k._POW10)
         for arr, st, name in ((lng, lng_st, "Longitude"), (lat, lat_st, "Latitude")):
             slow = np.flatnonzero((st == k.NUM_SLOW) & (reason == 0))
             if len(slow):  # rare: long or exponent-heavy numbers, parsed exactly by Python
@@ -759,7 +762,7 @@ def _force_months(force: pa.DictionaryArray, month: np.ndarray) -> dict[tuple[st
     return out
 
 
-def _concat(chunks: list[dict[str, object]], key: str):
+def _concat(chunks: list[dict[str, Any]], key: str):
     """Join one column of all chunks, releasing the chunk copies as it goes (bounds peak memory)."""
     vals = [c.pop(key) for c in chunks]
     if isinstance(vals[0], np.ndarray):
@@ -945,8 +948,7 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary, dic
 
     def column(name: str) -> np.ndarray:
         """One numeric column over all files, each file's builder released as it is used."""
-        parts = [rd.columns.pop(name) for rd in readers]
-        parts = [p.take() if isinstance(p, _Column) else p for p in parts]
+        parts = [rd.finished.pop(name) if name in rd.finished else rd.columns.pop(name).take() for rd in readers]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     sizes = np.array([rd.n_accepted for rd in readers])
@@ -1155,7 +1157,7 @@ def _reconcile(readers, names, skipped, events: pa.Table, has_boundary: bool) ->
     outside = None
     if has_boundary and events.num_rows:
         outside = int(pc.sum(pc.invert(events["in_force_area"])).as_py() or 0)
-    rec = {
+    rec: dict[str, Any] = {
         "source": "police_uk",
         "rows_read": int(tot.sum()),
         "rows_accepted": int(tot[0]),

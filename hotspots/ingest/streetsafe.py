@@ -251,7 +251,7 @@ def read_streetsafe(
     )
     keep_cols = [c for c in ev.columns if not c.startswith("_") and c != "event_id"]
     out = pd.concat([out, ev[keep_cols]], axis=1)
-    out["source_file"] = pd.Categorical.from_codes(ev["_file"].to_numpy(), categories=[p.name for p in paths])
+    out["source_file"] = pd.Categorical.from_codes(ev["_file"].to_numpy(), categories=pd.Index([p.name for p in paths]))
     accepted = np.bincount(ev["_file"].to_numpy(), minlength=len(paths))
     extra = {
         "coverage": coverage(wall.astype("datetime64[s]").astype(np.int64)),

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numba as nb
 import numpy as np
@@ -45,6 +46,8 @@ from hotspots.ingest import _csvscan as k
 from hotspots.ingest import _datetimes as dt
 from hotspots.ingest.blocks import FileReadState, RecordBlock, iter_record_blocks
 from hotspots.ingest.police_uk import _recode_cp1252
+
+T = TypeVar("T")
 
 __all__ = [
     "TableFile",
@@ -551,7 +554,7 @@ class TableFile:
         self._late: list[tuple[np.ndarray, str, str, np.ndarray]] = []
         self._lock = threading.Lock()
         self._state = FileReadState(path)
-        self._gen: Iterator | None = None
+        self._gen: Generator[RecordBlock, None, None] | None = None
         self._first: _Records | None = None
         self._args: tuple | None = None
         self._recoded = self._blank = 0
@@ -628,14 +631,15 @@ class TableFile:
         if self._gen is None and self._args is not None:  # closed after the header check: open again
             self._open(*self._args)
         r, self._first = self._first, None
-        if r is None:
+        gen = self._gen  # set with _first by _open
+        if r is None or gen is None:
             return
         yield r
         while not r.is_last:
-            rb = next(self._gen)
+            rb = next(gen)
             r = _Records(rb.buf, rb.starts, rb.ends, rb.line, rb.is_last, rb.partial_tail, rb.has_nul)
             yield r
-        for _ in self._gen:  # run the reader to its end: the file's hash is taken there
+        for _ in gen:  # run the reader to its end: the file's hash is taken there
             pass
 
     def blocks(self) -> Iterator[TableRead]:
@@ -911,7 +915,7 @@ class TableRead:
             must never carry personal fields.
         """
         n = len(self.line)
-        which = np.full(n, -1, np.int8 if len(problems) < 127 else np.int64)
+        which: np.ndarray = np.full(n, -1, np.int8 if len(problems) < 127 else np.int64)
         free = None
         for i, (mask, *_rest) in enumerate(problems):
             m = np.asarray(mask, bool)
@@ -925,7 +929,8 @@ class TableRead:
                 free &= ~m
         if free is None:  # nothing to quarantine
             return np.ones(n, bool)
-        tables, counts = [], {}
+        tables: list[pa.Table] = []
+        counts: dict[str, int] = {}
         redacting = self.ledger.redacting
         for i, (_mask, reason, fix, detail) in enumerate(problems):
             rows = np.flatnonzero(which == i)
@@ -940,27 +945,27 @@ class TableRead:
                 if off.any():
                     det = det.copy()
                     det[off] = [d + WITHHELD for d in det[off]]
-            m = len(rows)
+            n_rows = len(rows)
             tables.append(
                 pa.table(
                     {
-                        "file": pa.array(np.full(m, self.file, dtype=object), pa.string()),
+                        "file": pa.array(np.full(n_rows, self.file, dtype=object), pa.string()),
                         "line": pa.array(self.line[rows], pa.int64()),
-                        "reason": pa.array(np.full(m, reason, dtype=object), pa.string()),
+                        "reason": pa.array(np.full(n_rows, reason, dtype=object), pa.string()),
                         "detail": pa.array(det, pa.string()),
-                        "fix": pa.array(np.full(m, fix, dtype=object), pa.string()),
+                        "fix": pa.array(np.full(n_rows, fix, dtype=object), pa.string()),
                         "raw": self.raw(rows),
                     },
                     schema=QUARANTINE_SCHEMA,
                 )
             )
-            counts[reason] = counts.get(reason, 0) + m
+            counts[reason] = counts.get(reason, 0) + n_rows
         if tables:
             led = self.ledger
             with led._lock:
                 led.quarantined.extend(tables)
-                for r, m in counts.items():
-                    led.counts[r] = led.counts.get(r, 0) + m
+                for r, c in counts.items():
+                    led.counts[r] = led.counts.get(r, 0) + c
         keep = which < 0
         if not keep.all():
             for name in ("line", "rstart", "rend", "aligned"):
@@ -1123,7 +1128,7 @@ def read_header(path: str | Path) -> list[str]:
     return tf.header
 
 
-def map_blocks(tf: TableFile, fn: Callable[[TableRead], object], *, workers: int = 2) -> Iterator[object]:
+def map_blocks(tf: TableFile, fn: Callable[[TableRead], T], *, workers: int = 2) -> Iterator[T]:
     r"""``fn`` over the file's blocks on ``workers`` threads; results in file order.
 
     The numba kernels and pyproj release the GIL, so blocks are decoded and
@@ -1144,10 +1149,13 @@ def map_blocks(tf: TableFile, fn: Callable[[TableRead], object], *, workers: int
         for t in tf.blocks():
             yield fn(t)
         return
+    def decode_then_fn(r: _Records) -> T:
+        return fn(tf.decode(r))
+
     with ThreadPoolExecutor(workers) as pool:
         pending = []
         for r in tf._raw_blocks():
-            pending.append(pool.submit(lambda r=r: fn(tf.decode(r))))
+            pending.append(pool.submit(decode_then_fn, r))
             while len(pending) > 2 * workers or (pending and pending[0].done()):
                 yield pending.pop(0).result()
         while pending:
