@@ -12,6 +12,7 @@ app caches it. Every analytic parameter comes from the config
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import platform
@@ -119,7 +120,7 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
     hot = layers.hot_cells if len(layers.hot_cells) else top["h3_cell"].to_numpy()
     dep, cell_imd = ctx.deprivation(police, vawg, hot, imd=sources.imd)
     fused = _fused(cfg, sources, events, vawg, cell_imd)
-    partial = ProfileNumbers(
+    numbers = ProfileNumbers(
         meta=_meta(cfg, sources, study, missing),
         disclosure=Disclosure(handling=cfg.force.handling),
         sources=ctx.source_quality(sources.police_uk, sources.partners),
@@ -151,16 +152,7 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
             local_authorities=sources.local_authorities,
         ),
     )
-    return _with_findings(partial)
-
-
-def _with_findings(numbers: ProfileNumbers) -> ProfileNumbers:
-    """The numbers with their findings, gaps and recommendations (built from the numbers alone)."""
-    return ProfileNumbers(**{**_fields(numbers), "findings": build_findings(numbers)})
-
-
-def _fields(numbers: ProfileNumbers) -> dict[str, Any]:
-    return {name: getattr(numbers, name) for name in numbers.__dataclass_fields__}
+    return dataclasses.replace(numbers, findings=build_findings(numbers))  # findings read the numbers alone
 
 
 def _missing_months(rec: Mapping[str, Any]) -> tuple[str, ...]:
