@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import h3
 import h3ronpy
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ __all__ = [
     "grid_disks",
     "cells_to_latlng",
     "cells_area_m2",
+    "average_cell_area_km2",
     "unique_points",
     "snap_key",
 ]
@@ -421,13 +423,44 @@ def boundary_to_cells(boundary, *, resolution: int = 9) -> np.ndarray:
             "boundary coordinates are not degrees (EPSG:27700 metres?); pass a GeoSeries with its CRS "
             "or reproject to EPSG:4326"
         )
-    parts = shapely.get_parts(shapely.make_valid(geom))
+    geom = shapely.make_valid(geom)
+    parts = shapely.get_parts(geom)
     parts = parts[shapely.get_type_id(parts) == 3]  # polygons only
-    found = [
-        np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.IntersectsBoundary)) for p in parts
-    ]
-    cells = np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
-    return cells_to_str(cells)
+    if not len(parts):
+        return np.array([], dtype=object)
+    # cells whose centre is inside, plus the cells that cross the edge: those are within one step of a cell
+    # holding a vertex of the edge densified to a quarter of a cell edge, and kept when they touch the area
+    # (the cells of ContainmentMode.IntersectsBoundary, without testing every cell against every vertex)
+    inner = np.concatenate(
+        [np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.ContainsCentroid)) for p in parts]
+    ).astype(np.uint64)
+    area = shapely.MultiPolygon(list(parts)) if len(parts) > 1 else parts[0]
+    step_deg = h3.average_hexagon_edge_length(resolution, unit="m") / 111_320.0 / 4
+    xy = shapely.get_coordinates(shapely.segmentize(shapely.boundary(area), step_deg))
+    _, disks = grid_disks(np.unique(latlng_to_cells(xy[:, 1], xy[:, 0], resolution=resolution)), 1)
+    edge = np.setdiff1d(disks, inner)
+    shapely.prepare(area)
+    touching = edge[shapely.intersects(area, _polygons_wgs84(edge))] if len(edge) else edge
+    return cells_to_str(np.union1d(inner, touching))
+
+
+def average_cell_area_km2(resolution: int) -> float:
+    """H3's published average area of a cell at ``resolution``, in km2 (cells vary a few per cent about it).
+
+    Examples
+    --------
+    >>> round(average_cell_area_km2(9), 3)
+    0.105
+    """
+    return float(h3.average_hexagon_area(check_resolution(resolution), unit="km^2"))
+
+
+def _polygons_wgs84(cells: np.ndarray) -> np.ndarray:
+    """Shapely hexagons (lng/lat degrees) of ``uint64`` cells."""
+    if not len(cells):
+        return np.array([], dtype=object)
+    wkb = pa.array(cells_to_wkb_polygons(np.ascontiguousarray(cells, dtype=np.uint64))).to_numpy(zero_copy_only=False)
+    return shapely.from_wkb(np.asarray(wkb, dtype=object))
 
 
 def cells_to_polygons(cells, *, crs: str = "EPSG:4326"):
@@ -453,8 +486,5 @@ def cells_to_polygons(cells, *, crs: str = "EPSG:4326"):
     """
     import geopandas as gpd  # heavy: imported when polygons are asked for
 
-    ints = cells_to_int(cells)
-    wkb = pa.array(cells_to_wkb_polygons(ints)).to_numpy(zero_copy_only=False) if len(ints) else []
-    geoms = shapely.from_wkb(np.asarray(wkb, dtype=object))
-    gs = gpd.GeoSeries(geoms, crs="EPSG:4326")
+    gs = gpd.GeoSeries(_polygons_wgs84(cells_to_int(cells)), crs="EPSG:4326")
     return gs if crs == "EPSG:4326" else gs.to_crs(crs)

@@ -111,6 +111,52 @@ def test_boundary_coverage_has_no_holes():
     assert polys.intersects(poly).all()
 
 
+def _intersects_boundary(geom, resolution):
+    """Oracle: h3ronpy's own IntersectsBoundary cover, polygon by polygon."""
+    from h3ronpy import ContainmentMode
+    from h3ronpy.vector import geometry_to_cells
+
+    parts = shapely.get_parts(geom)
+    cells = [
+        np.asarray(geometry_to_cells(p, resolution, containment_mode=ContainmentMode.IntersectsBoundary)) for p in parts
+    ]
+    return np.unique(np.concatenate(cells))
+
+
+_BOX = shapely.box(-2.40, 51.36, -2.33, 51.40)
+_SHAPES = {
+    "box": _BOX,
+    "box with a hole": _BOX.difference(shapely.box(-2.38, 51.37, -2.35, 51.39)),
+    "two boxes": shapely.union_all([shapely.box(-2.40, 51.36, -2.39, 51.37), shapely.box(-2.30, 51.30, -2.28, 51.31)]),
+    "10 m triangle": shapely.Polygon([(-2.3590, 51.3813), (-2.35888, 51.3813), (-2.3590, 51.38139)]),
+    "sliver": shapely.Polygon([(-2.5, 51.30), (-2.2, 51.45), (-2.2, 51.4501)]),
+}
+
+
+@pytest.mark.parametrize("resolution", [7, 9, 11])
+@pytest.mark.parametrize("shape", list(_SHAPES))
+def test_boundary_cells_equal_h3_intersects_boundary(shape, resolution):
+    got = cells_to_int(boundary_to_cells(_SHAPES[shape], resolution=resolution))
+    assert np.array_equal(np.sort(got), _intersects_boundary(_SHAPES[shape], resolution))
+
+
+@pytest.mark.parametrize("resolution", [8, 10])
+def test_boundary_cells_equal_h3_on_a_real_boundary(resolution):
+    bath = read_boundary(DATA / "boundaries" / "la" / "boundary_bathandnortheastsomerset.geojson")
+    geom = shapely.make_valid(shapely.union_all(bath.to_crs(4326).geometry.to_numpy()))
+    got = cells_to_int(boundary_to_cells(bath, resolution=resolution))
+    assert np.array_equal(np.sort(got), _intersects_boundary(geom, resolution))
+
+
+def test_average_cell_area():
+    from hotspots.grid import average_cell_area_km2
+
+    assert average_cell_area_km2(9) == pytest.approx(h3.average_hexagon_area(9, unit="km^2"))
+    assert 0.1 < average_cell_area_km2(9) < 0.11  # H3's table: 0.1053 km2
+    with pytest.raises(ParameterError, match="resolution"):
+        average_cell_area_km2(3)
+
+
 def test_boundary_in_metres_without_crs_refused():
     with pytest.raises(ParameterError, match="not degrees"):
         boundary_to_cells(shapely.box(370000, 160000, 371000, 161000), resolution=9)
