@@ -86,7 +86,7 @@ def _month_column(events: pd.DataFrame, month_col: str) -> pd.Series:
         )
     s = events[month_col]
     if isinstance(s.dtype, pd.PeriodDtype):
-        out = s.dt.asfreq("M")
+        out = s if s.dtype == pd.PeriodDtype("M") else s.dt.asfreq("M")
     elif pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
@@ -228,15 +228,17 @@ def monthly_counts(
     if lo > hi:
         raise ParameterError(f"start={_ym(lo)!r} is after end={_ym(hi)!r}; swap them")
     span = pd.period_range(lo, hi, freq="M")
-    in_span = (months >= lo) & (months <= hi)
+    # counted on the int64 month ordinals: no Period object per row
+    ords = months.array.asi8
+    in_span = (ords >= lo.ordinal) & (ords <= hi.ordinal)
     missing_in_span = [m for m in missing if lo <= m <= hi]
-    in_missing = months.isin(missing_in_span) & in_span
+    in_missing = np.isin(ords, [m.ordinal for m in missing_in_span]) & in_span
     keep = in_span & ~in_missing
+    month_pos = ords[keep] - lo.ordinal
 
     if by is None:
-        counts = months[keep].value_counts()
         out = pd.DataFrame({"month": span})
-        out["count"] = counts.reindex(span, fill_value=0).to_numpy()
+        out["count"] = np.bincount(month_pos, minlength=len(span)).astype(np.int64)
     else:
         if by not in events.columns:
             names = ", ".join(map(str, events.columns))
@@ -249,12 +251,13 @@ def monthly_counts(
             )
         if isinstance(groups.dtype, pd.CategoricalDtype):
             levels = list(groups.cat.categories)
+            codes = groups.cat.codes.to_numpy()[keep].astype(np.int64)
         else:
             levels = sorted(groups[in_span].unique().tolist(), key=str)
+            codes = pd.Index(levels, dtype=object).get_indexer(groups[keep].to_numpy(object)).astype(np.int64)
         grid = pd.MultiIndex.from_product([levels, span], names=[by, "month"])
-        counts = pd.DataFrame({by: groups[keep].to_numpy(object), "month": months[keep].to_numpy()}).value_counts()
         out = grid.to_frame(index=False)
-        out["count"] = counts.reindex(grid, fill_value=0).to_numpy()
+        out["count"] = np.bincount(codes * len(span) + month_pos, minlength=len(grid)).astype(np.int64)
         if isinstance(groups.dtype, pd.CategoricalDtype):
             out[by] = out[by].astype(groups.dtype)
     available = ~out["month"].isin(missing_in_span).to_numpy()
