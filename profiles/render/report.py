@@ -182,7 +182,7 @@ def _places(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     cols = {c: _column(p, c) for c in ("rank", "h3_cell", "label", "lsoa", "imd_decile", "count", "gi_z")}
     return [
         {
-            "rank": fmt.derived(cols["rank"][i], "{}"),
+            "rank": fmt.derived(cols["rank"][i], "{:.0f}"),
             "h3_cell": str(cols["h3_cell"][i]),
             "label": "" if _is_missing(cols["label"][i]) else str(cols["label"][i]),
             "lsoa": "" if _is_missing(cols["lsoa"][i]) else str(cols["lsoa"][i]),
@@ -280,11 +280,12 @@ def _venues(numbers: ProfileNumbers, fmt: _Fmt, top: int = 10) -> list[dict[str,
 
 
 def _quality(numbers: ProfileNumbers, fmt: _Fmt) -> tuple[list[dict[str, str]], str]:
+    """Hotspot quality rows; a measure missing from a shared version was withheld (``[c]``), else undefined."""
     q = numbers.hotspots.quality
     specs = {"area_share": "{:.1%}", "hit_rate": "{:.1%}", "pai": "{:.1f}", "pei": "{:.2f}", "rri": "{:.2f}"}
     cols = {k: _column(q, k) for k in ("method", *specs)}
     rows = [
-        {"method": str(cols["method"][i]), **{k: fmt.optional(cols[k][i], s) for k, s in specs.items()}}
+        {"method": str(cols["method"][i]), **{k: fmt.derived(cols[k][i], s) for k, s in specs.items()}}
         for i in range(len(q))
     ]
     train, test = numbers.hotspots.split.get("train_months", []), numbers.hotspots.split.get("test_months", [])
