@@ -133,7 +133,8 @@ def _no_coordinate_rows(quarantine, events: pd.DataFrame) -> pd.DataFrame:
                 f"{int(lost.sum())} no_coordinates rows of file {out.loc[lost, 'file'].iloc[0]} cannot be given a "
                 "force: the lines do not parse and the file has no accepted events; check the file"
             )
-    out["month"] = pd.PeriodIndex(out["month"], freq="M")
+    codes, uniques = pd.factorize(out["month"])  # a few distinct months: parse each once
+    out["month"] = pd.PeriodIndex(uniques, freq="M").take(codes)
     return out.drop(columns="file")
 
 
@@ -236,10 +237,11 @@ def force_month_table(
         results = [results]
     if isinstance(results, list | tuple) and results and all(hasattr(r, "quarantine") for r in results):
         parts = [_events_frame(r.events) for r in results]
+        for c in ("force", "crime_type", "source_file"):  # one sorted category set: concat keeps the categorical
+            if all(c in p.columns for p in parts):
+                cats = pd.Index(sorted(set().union(*(p[c].cat.categories for p in parts))), dtype=object)
+                parts = [p.assign(**{c: p[c].cat.set_categories(cats)}) for p in parts]
         ev = pd.concat(parts, ignore_index=True)
-        for c in ("force", "crime_type", "source_file"):  # concat of differing categories gives object
-            if c in ev.columns:
-                ev[c] = ev[c].astype(str).astype("category")
         nc = pd.concat([_no_coordinate_rows(r.quarantine, p) for r, p in zip(results, parts, strict=True)])
     else:
         ev = _events_frame(results)
