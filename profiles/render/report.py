@@ -483,9 +483,11 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
 
     Examples
     --------
-    >>> from tests.numbers_factory import make_numbers  # doctest: +SKIP
-    >>> report_context(make_numbers(), {})["marking"]  # doctest: +SKIP
-    'OFFICIAL-SENSITIVE'
+    >>> import sys; sys.path.insert(0, "tests")
+    >>> from numbers_factory import make_numbers
+    >>> ctx = report_context(make_numbers(0), {})
+    >>> ctx["marking"], ctx["handling"], ctx["release_text"]
+    ('OFFICIAL-SENSITIVE', 'Restricted handling: test', 'restricted (full counts)')
     """
     m, d = numbers.meta, numbers.disclosure
     fmt = _Fmt(d.shared)
@@ -511,7 +513,7 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         "suppressed_cells": d.suppressed_cells,
         "created": _created(m.created_utc),
         "version": m.tool_version,
-        "config_file": str(m.config_file),
+        "config_file": str(m.config_file) if m.config_file else "(none)",
         "config_sha256": m.config_sha256,
         "synthetic_sources": [SOURCE_LABELS.get(s, s) for s in m.synthetic_sources],
         "findings": [x.to_dict() for x in f.findings],
@@ -587,9 +589,11 @@ def render_report(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dict
 
     Examples
     --------
-    >>> from tests.numbers_factory import make_numbers  # doctest: +SKIP
-    >>> sorted(render_report(make_numbers(), {}))  # doctest: +SKIP
-    ['report.html', 'report.pdf']
+    >>> import sys; sys.path.insert(0, "tests")
+    >>> from numbers_factory import make_numbers
+    >>> out = render_report(make_numbers(0), {})
+    >>> out["report.html"][:15], out.get("report.pdf", b"%PDF-")[:5]
+    ('<!doctype html>', b'%PDF-')
     """
     html = render_report_html(report_context(numbers, figures))
     out: dict[str, bytes | str] = {"report.html": html}
