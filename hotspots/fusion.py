@@ -97,6 +97,7 @@ def source_grids(
     resolution: int,
     band: str | None = None,
     weight: str | None = None,
+    cell_col: str | None = None,
 ) -> pd.DataFrame:
     """Count events per H3 cell and source, optionally within a time band (aoristic).
 
@@ -119,6 +120,9 @@ def source_grids(
     weight : str, optional
         Numeric column (harm weight) to sum as ``weight_sum``; in a band each
         event adds ``weight * share``. Missing weights count as 0.
+    cell_col : str, optional
+        A column of the events' H3 cells (str) at ``resolution``, computed
+        once for every grid of the run: then ``lat``/``lng`` are not needed.
 
     Returns
     -------
@@ -152,7 +156,8 @@ def source_grids(
     if band not in BANDS:
         raise ParameterError(f"band must be None, 'nte' or 'other'; got {band!r}")
     resolution = check_resolution(resolution)
-    _require(events, ["source", "lat", "lng", *(["nte_share"] if band else []), *([weight] if weight else [])],
+    where = [cell_col] if cell_col is not None else ["lat", "lng"]
+    _require(events, ["source", *where, *(["nte_share"] if band else []), *([weight] if weight else [])],
              name="events")
     if events["source"].isna().any():
         raise ParameterError(
@@ -161,7 +166,7 @@ def source_grids(
         )
     attrs: dict = {"resolution": resolution, "band": band, "weight": weight}
     if band is None:
-        frame = events_to_cells(events, resolution=resolution, by=["source"], weight=weight)
+        frame = events_to_cells(events, resolution=resolution, by=["source"], weight=weight, cell_col=cell_col)
         if weight:
             frame = frame.rename(columns={"weight": "weight_sum"})
         frame.attrs = {**attrs, "not_time_resolved": 0, "not_time_resolved_by_source": {}}
@@ -172,19 +177,20 @@ def source_grids(
         share = 1.0 - share
     missing_by_source = events["source"][~resolved].value_counts().sort_index()
     sub = pd.DataFrame({
-        "lat": events["lat"].to_numpy()[resolved],
-        "lng": events["lng"].to_numpy()[resolved],
+        **{c: events[c].to_numpy()[resolved] for c in where},
         "source": events["source"].array[resolved],  # .array keeps a categorical's codes
         "_share": share[resolved],
     })
-    frame = events_to_cells(sub, resolution=resolution, by=["source"], weight="_share")
+    frame = events_to_cells(sub, resolution=resolution, by=["source"], weight="_share", cell_col=cell_col)
     frame = frame.rename(columns={"count": "n_events", "weight": "count"})
     frame.insert(2, "band", band)
     frame = frame[["h3_cell", "source", "band", "count", "n_events"]]
     if weight:
         w = pd.to_numeric(events[weight], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
         sub["_share"] *= w[resolved]
-        frame["weight_sum"] = events_to_cells(sub, resolution=resolution, by=["source"], weight="_share")["weight"]
+        frame["weight_sum"] = events_to_cells(
+            sub, resolution=resolution, by=["source"], weight="_share", cell_col=cell_col
+        )["weight"]
     frame.attrs = {
         **attrs,
         "not_time_resolved": int((~resolved).sum()),

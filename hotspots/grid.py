@@ -237,6 +237,7 @@ def events_to_cells(
     weight: str | None = None,
     lat_col: str = "lat",
     lng_col: str = "lng",
+    cell_col: str | None = None,
 ) -> pd.DataFrame:
     """Count events per H3 cell, per group (source, month, ...).
 
@@ -253,6 +254,10 @@ def events_to_cells(
         missing weight count as 0 in ``weight`` and still count in ``count``.
     lat_col, lng_col : str
         Coordinate columns.
+    cell_col : str, optional
+        A column of H3 cell ids (str) already computed at ``resolution``
+        (:func:`latlng_to_cells` + :func:`cells_to_str`): counted as given,
+        without indexing ``lat``/``lng`` again (they need not be present).
 
     Returns
     -------
@@ -264,7 +269,8 @@ def events_to_cells(
     Raises
     ------
     ParameterError
-        On a missing column or a resolution outside 7-11.
+        On a missing column, a resolution outside 7-11, or ``cell_col``
+        cells that are not H3 ids at ``resolution``.
 
     Examples
     --------
@@ -273,20 +279,38 @@ def events_to_cells(
     ...                    "source": "police_uk"})
     >>> events_to_cells(ev, by=["source"])["count"].tolist()
     [2, 1]
+    >>> ev["h3_cell"] = cells_to_str(latlng_to_cells(ev["lat"].to_numpy(), ev["lng"].to_numpy(), resolution=9))
+    >>> events_to_cells(ev[["h3_cell", "source"]], by=["source"], cell_col="h3_cell")["count"].tolist()
+    [2, 1]
     """
     by = list(by)
-    missing = [c for c in [lat_col, lng_col, *by, *([weight] if weight else [])] if c not in events.columns]
+    where = [cell_col] if cell_col is not None else [lat_col, lng_col]
+    missing = [c for c in [*where, *by, *([weight] if weight else [])] if c not in events.columns]
     if missing:
         raise ParameterError(
             f"events has no column(s) {', '.join(missing)}; available: {', '.join(map(str, events.columns))}"
         )
-    lat = np.ascontiguousarray(events[lat_col].to_numpy(dtype=np.float64))
-    lng = np.ascontiguousarray(events[lng_col].to_numpy(dtype=np.float64))
-    # index each distinct point once (police.uk rows share anonymised map points), then broadcast
-    pt_codes, first = unique_points(lng, lat)
-    ucells = latlng_to_cells(lat[first], lng[first], resolution=resolution)
-    cell_codes, cell_values = pd.factorize(ucells, sort=True)
-    combined = cell_codes[pt_codes].astype(np.int64)
+    resolution = check_resolution(resolution)
+    if cell_col is not None:
+        if events[cell_col].isna().any():
+            raise ParameterError(f"events[{cell_col!r}] has rows without a cell; drop them or grid them first")
+        ints = cells_to_int(pa.array(events[cell_col], from_pandas=True, type=pa.string()))
+        res = cells_resolution(ints)
+        if len(res) and (res != resolution).any():
+            raise ParameterError(
+                f"events[{cell_col!r}] holds cells at resolution {int(res[res != resolution][0])}, not {resolution}; "
+                "grid the events at one resolution"
+            )
+        codes, cell_values = pd.factorize(ints, sort=True)
+        combined = codes.astype(np.int64)
+    else:
+        lat = np.ascontiguousarray(events[lat_col].to_numpy(dtype=np.float64))
+        lng = np.ascontiguousarray(events[lng_col].to_numpy(dtype=np.float64))
+        # index each distinct point once (police.uk rows share anonymised map points), then broadcast
+        pt_codes, first = unique_points(lng, lat)
+        ucells = latlng_to_cells(lat[first], lng[first], resolution=resolution)
+        cell_codes, cell_values = pd.factorize(ucells, sort=True)
+        combined = cell_codes[pt_codes].astype(np.int64)
     levels: list[tuple[int, pd.Index]] = []
     size = len(cell_values)
     for c in by:

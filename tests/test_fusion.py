@@ -62,6 +62,22 @@ def test_source_grids_conserves_counts():
     assert "police_uk" not in set(nte["source"])
 
 
+@pytest.mark.parametrize("band", [None, "nte", "other"])
+def test_source_grids_on_a_precomputed_cell_column_equal_gridding_lat_lng(band):
+    ev = _random_events(seed=3)
+    ev["cell"] = [h3.latlng_to_cell(a, b, 9) for a, b in zip(ev["lat"], ev["lng"], strict=True)]  # oracle: h3-py
+    want = source_grids(ev, resolution=9, band=band, weight="weight")
+    got = source_grids(ev.drop(columns=["lat", "lng"]), resolution=9, band=band, weight="weight", cell_col="cell")
+    pd.testing.assert_frame_equal(got, want)
+    assert got.attrs == want.attrs
+
+
+def test_source_grids_cell_column_at_another_resolution_refused():
+    ev = _random_events(n=10).assign(cell=h3.latlng_to_cell(LAT0, LNG0, 8))
+    with pytest.raises(ParameterError, match="resolution 8, not 9"):
+        source_grids(ev, resolution=9, cell_col="cell")
+
+
 def test_source_grids_hand_case_with_weights():
     here, there = (51.3813, -2.359), (51.45, -2.58)
     ev = pd.DataFrame({
