@@ -36,6 +36,7 @@ __all__ = [
     "cells_to_str",
     "cells_to_arrow",
     "cells_resolution",
+    "is_cell",
     "check_resolution",
     "grid_disks",
     "cells_to_latlng",
@@ -162,6 +163,30 @@ def cells_to_int(cells: ArrayLike | pa.Array) -> np.ndarray:
         return np.asarray(h3ronpy.cells_parse(arr)).astype(np.uint64, copy=False)
     except ValueError as exc:
         raise ParameterError(f"not an H3 cell id: {exc}") from None
+
+
+def is_cell(cells: ArrayLike) -> np.ndarray:
+    """True where a value is an H3 cell id (str), vectorised; never raises.
+
+    Examples
+    --------
+    >>> is_cell(["89195823077ffff", "not a cell", None]).tolist()
+    [True, False, False]
+    >>> is_cell(["89195823077ffff", 617439010317926399]).tolist()
+    [True, False]
+    """
+    arr = np.asarray(cells, dtype=object)
+    if not len(arr):
+        return np.zeros(0, dtype=bool)
+    try:
+        text = pa.array(arr, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):  # numbers or objects among the ids: those are not cells
+        is_str = np.frompyfunc(lambda v: isinstance(v, str), 1, 1)(arr).astype(bool)
+        only_str = arr.copy()
+        only_str[~is_str] = None
+        text = pa.array(only_str, type=pa.string(), from_pandas=True)
+    parsed = pa.array(h3ronpy.cells_parse(text, set_failing_to_invalid=True))
+    return parsed.is_valid().to_numpy(zero_copy_only=False)
 
 
 def cells_resolution(cells: np.ndarray) -> np.ndarray:
