@@ -367,6 +367,11 @@ def events_to_cells(
     return frame
 
 
+def _writable_f64(a: ArrayLike) -> np.ndarray:
+    """Contiguous, writable float64 (pandas hands out read-only views): the kernels compile for one array type."""
+    return np.require(a, dtype=np.float64, requirements=["C", "W"])
+
+
 def snap_key(lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """int64 key of a point to 1e-6 degrees (police.uk's precision): stable across runs.
 
@@ -375,7 +380,7 @@ def snap_key(lng: np.ndarray, lat: np.ndarray) -> np.ndarray:
     >>> int(snap_key(np.array([-2.359463]), np.array([51.381912]))[0])
     56552764977640537
     """
-    return _snap_keys(np.ascontiguousarray(lng, dtype=np.float64), np.ascontiguousarray(lat, dtype=np.float64))
+    return _snap_keys(_writable_f64(lng), _writable_f64(lat))
 
 
 def _group_codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -419,8 +424,8 @@ def unique_points(lng: np.ndarray, lat: np.ndarray, *, key: np.ndarray | None = 
     >>> codes.tolist(), first.tolist()
     ([0, 1, 0], [0, 1])
     """
-    lng = np.ascontiguousarray(lng, dtype=np.float64)
-    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    lng = _writable_f64(lng)
+    lat = _writable_f64(lat)
     if not len(lng):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     codes, first = _factorize_int64(np.ascontiguousarray(snap_key(lng, lat) if key is None else key, dtype=np.int64))

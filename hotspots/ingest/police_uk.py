@@ -292,7 +292,7 @@ def _check_header(path: Path) -> None:
         raise InputFileError(
             str(path), "file starts with nothing but NUL bytes (a failed copy or a disk error)", "re-download the file"
         )
-    buf = np.frombuffer(head, dtype=np.uint8)
+    buf = np.frombuffer(bytearray(head), dtype=np.uint8)  # writable, like the read blocks: one kernel signature
     starts, ends, *_ = k._record_spans(buf, True, k.MAX_RECORD_LINES)
     _header_layout(path, _header_fields(path, buf, int(starts[0]), int(ends[0])))
 
@@ -460,7 +460,7 @@ def _recode_cp1252(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, bad: n
         pieces.append(raw[s:e].decode("cp1252", errors="replace").encode("utf-8"))
         prev = e
     pieces.append(raw[prev:])
-    return np.frombuffer(b"".join(pieces), dtype=np.uint8)
+    return np.frombuffer(bytearray(b"".join(pieces)), dtype=np.uint8)  # writable, like the read blocks
 
 
 def _recode_cp1252_spans(
@@ -480,7 +480,8 @@ def _recode_cp1252_spans(
         prev = e
     pieces.append(raw[prev:])
     before = np.cumsum(grow) - grow
-    return np.frombuffer(b"".join(pieces), dtype=np.uint8), starts + before, ends + before + grow
+    recoded = np.frombuffer(bytearray(b"".join(pieces)), dtype=np.uint8)  # writable, like the read blocks
+    return recoded, starts + before, ends + before + grow
 
 
 @dataclass

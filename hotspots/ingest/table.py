@@ -162,6 +162,14 @@ def _gather_redacted(buf, rs, re_, fs, fe, blank_cols, withhold):
     return offsets, data[:o]
 
 
+def _rows_of(spans: np.ndarray, rows) -> np.ndarray:
+    """``spans[:, rows]`` kept C-contiguous (numpy returns a boolean selection along axis 1 in Fortran order).
+
+    Each column's spans then stay contiguous, so the kernels see one array layout (one compiled signature).
+    """
+    return spans if isinstance(rows, slice) and rows == slice(None) else np.ascontiguousarray(spans[:, rows])
+
+
 @nb.njit(cache=True, nogil=True)
 def _split_fields_cm(buf, starts, ends, ncols):
     """:func:`hotspots.ingest._csvscan._split_fields` with column-major output: spans of shape (ncols, n).
@@ -315,7 +323,7 @@ def _chunk_hashes(arr: pa.Array) -> np.ndarray:
     width = 8 if wide else 4
     offsets = np.frombuffer(
         bufs[1], dtype=np.int64 if wide else np.int32, count=len(arr) + 1, offset=arr.offset * width
-    )
+    ).astype(np.int64)  # one kernel signature for both string widths (n + 1 values: cheap)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
     return _hash_strings(offsets, data)
 
@@ -603,7 +611,7 @@ class TableFile:
         rb = self._start()
         buf, s, e = rb.buf, int(rb.starts[0]), int(rb.ends[0])
         if k._max_byte(buf[s:e]) >= 0x80 and len(k._utf8_invalid_lines(buf, rb.starts[:1], rb.ends[:1])):
-            head = np.frombuffer(bytes(buf[s:e]).decode("cp1252", "replace").encode("utf-8"), np.uint8)
+            head = np.frombuffer(bytearray(bytes(buf[s:e]).decode("cp1252", "replace").encode("utf-8")), np.uint8)
             self.header = _parse_header(p, head, 0, len(head))
         else:
             self.header = _parse_header(p, buf, s, e)
@@ -665,9 +673,9 @@ class TableFile:
             ledger=self,
             buf=r.buf,
             line=r.line[sel],
-            fstart=fstart[:, sel],
-            fend=fend[:, sel],
-            fesc=fesc[:, sel],
+            fstart=_rows_of(fstart, sel),
+            fend=_rows_of(fend, sel),
+            fesc=_rows_of(fesc, sel),
             rstart=r.starts[sel],
             rend=r.ends[sel],
             aligned=(nfields[sel] == self.ncols) & (status[sel] == k.LINE_OK),
@@ -973,7 +981,7 @@ class TableRead:
                 if len(arr) == n:
                     setattr(self, name, arr[keep])
             for name in ("fstart", "fend", "fesc"):
-                setattr(self, name, getattr(self, name)[:, keep])
+                setattr(self, name, _rows_of(getattr(self, name), keep))
         return keep
 
 
