@@ -25,6 +25,7 @@ import geopandas as gpd
 import pandas as pd
 
 from hotspots.config import Config, config_to_dict
+from hotspots.grid import average_cell_area_km2
 from profiles import context_numbers as ctx
 from profiles.cells import StudyArea
 from profiles.findings import build_findings
@@ -70,10 +71,6 @@ from profiles.where import (
 )
 
 __all__ = ["compute_profile", "compute_numbers", "analysis_params", "tool_version"]
-
-# H3's published average hexagon areas (km2) by resolution (h3.average_hexagon_area)
-_AVERAGE_CELL_KM2 = {7: 5.161293360, 8: 0.737327598, 9: 0.105332513, 10: 0.015047502, 11: 0.002149643}
-
 
 def compute_profile(cfg: Config, *, progress: bool | None = None) -> ProfileNumbers:
     """Every number of a force profile: ingest, combine, statistics and findings. Writes no file.
@@ -239,7 +236,7 @@ def _meta(cfg: Config, sources: Sources, study: StudyArea, missing: tuple[str, .
         params=analysis_params(cfg),
         resolution=res,
         n_study_cells=len(study),
-        cell_area_km2=_AVERAGE_CELL_KM2[res],
+        cell_area_km2=average_cell_area_km2(res),
         first_month=first,
         last_month=last,
         months=months,

@@ -9,14 +9,15 @@ for the definitions.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hotspots.config import FusionConfig
-from hotspots.fusion import GAP_FELT, perception_gap, perception_gap_cells, place_scores
+from hotspots.fusion import GAP_FELT, perception_gap, perception_gap_cells, place_scores, source_grids
+from hotspots.grid import cells_to_str
 from hotspots.ingest.streetsafe import BEHAVIOUR_REASONS, PLACE_REASONS
 from hotspots.kde import KDEResult, kde
 from hotspots.venues import risky_facilities, venue_risk
@@ -24,7 +25,6 @@ from profiles.cells import CellGroups, cells_to_strings
 from profiles.labels import SOURCES
 
 __all__ = [
-    "source_grids_from_cells",
     "fused_grids",
     "fused_places",
     "label_places",
@@ -36,78 +36,11 @@ __all__ = [
 ]
 
 
-def source_grids_from_cells(
-    events: pd.DataFrame, *, resolution: int, band: str | None = None, weight: str | None = None
-) -> pd.DataFrame:
-    """:func:`hotspots.fusion.source_grids` on events that already carry their cell (``h3``, uint64).
-
-    Same rows, columns, order and ``attrs`` as ``source_grids`` (a test
-    checks it), without indexing any point again.
-
-    Parameters
-    ----------
-    events : DataFrame
-        ``h3`` (uint64), ``source``; ``nte_share`` when banded; the ``weight`` column when given.
-    resolution : int
-        The H3 resolution of ``h3`` (echoed in ``attrs``).
-    band : {None, "nte", "other"}
-        As ``source_grids``.
-    weight : str, optional
-        Column summed as ``weight_sum`` (missing weights count as 0).
-
-    Returns
-    -------
-    DataFrame
-
-    Examples
-    --------
-    >>> ev = pd.DataFrame({"h3": np.array([617439010317926399] * 3, dtype=np.uint64),
-    ...                    "source": ["rms", "rms", "police_uk"], "nte_share": [0.25, 1.0, np.nan]})
-    >>> source_grids_from_cells(ev, resolution=9)[["source", "count"]].values.tolist()
-    [['police_uk', 1], ['rms', 2]]
-    >>> g = source_grids_from_cells(ev, resolution=9, band="nte")
-    >>> g[["source", "band", "count", "n_events"]].values.tolist(), g.attrs["not_time_resolved"]
-    ([['rms', 'nte', 1.25, 2]], 1)
-    """
-    attrs: dict[Hashable, Any] = {"resolution": resolution, "band": band, "weight": weight}
-    h3 = events["h3"].to_numpy(np.uint64)
-    codes, names = pd.factorize(events["source"])
-    source = np.asarray([str(v) for v in names], dtype=object)[codes]  # codes -> str via the few distinct names
-    if band is None:
-        g = CellGroups(h3, source)
-        frame = pd.DataFrame({"h3_cell": cells_to_strings(g.cells), "source": g.keys[0], "count": g.count()})
-        if weight:
-            frame["weight_sum"] = g.sum(pd.to_numeric(events[weight], errors="coerce").to_numpy(np.float64))
-        frame.attrs = {**attrs, "not_time_resolved": 0, "not_time_resolved_by_source": {}}
-        return frame
-    share = pd.to_numeric(events["nte_share"], errors="coerce").to_numpy(np.float64)
-    resolved = np.isfinite(share)
-    if band == "other":
-        share = 1.0 - share
-    missing = pd.Series(source[~resolved]).value_counts().sort_index()
-    g = CellGroups(h3[resolved], source[resolved])
-    frame = pd.DataFrame(
-        {
-            "h3_cell": cells_to_strings(g.cells),
-            "source": g.keys[0],
-            "band": band,
-            "count": g.sum(share[resolved]),
-            "n_events": g.count(),
-        }
-    )
-    if weight:
-        w = pd.to_numeric(events[weight], errors="coerce").fillna(0.0).to_numpy(np.float64)
-        frame["weight_sum"] = g.sum(share[resolved] * w[resolved])
-    frame.attrs = {
-        **attrs,
-        "not_time_resolved": int((~resolved).sum()),
-        "not_time_resolved_by_source": {str(k): int(v) for k, v in missing.items()},
-    }
-    return frame
-
-
 def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dict[str, pd.DataFrame]:
     """Per-source grids: all hours (harm ``weight_sum`` when ``weighted``), NTE and other bands, and NTE RMS + A&E.
+
+    :func:`hotspots.fusion.source_grids` on the events' own cells (``h3``,
+    uint64, from :func:`profiles.sources.load_sources`): no point is indexed again.
 
     ``"nte_rms_ae"`` is the NTE-window aoristic count of RMS and A&E summed
     per cell and rounded (``h3_cell, source="rms+ae", count``; cells with count > 0).
@@ -121,10 +54,11 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
     >>> g["all"]["weight_sum"].tolist(), g["nte_rms_ae"]["count"].tolist()
     ([0.0, 2.0, 10.0], [2])
     """
+    ev = events.assign(h3_cell=cells_to_str(events["h3"].to_numpy(np.uint64)))  # the cells computed once
     grids = {
-        "all": source_grids_from_cells(events, resolution=resolution, weight="harm_weight" if weighted else None),
-        "nte": source_grids_from_cells(events, resolution=resolution, band="nte"),
-        "other": source_grids_from_cells(events, resolution=resolution, band="other"),
+        "all": source_grids(ev, resolution=resolution, weight="harm_weight" if weighted else None, cell_col="h3_cell"),
+        "nte": source_grids(ev, resolution=resolution, band="nte", cell_col="h3_cell"),
+        "other": source_grids(ev, resolution=resolution, band="other", cell_col="h3_cell"),
     }
     band = grids["nte"]
     summed = band[band["source"].isin(["rms", "ae"])].groupby("h3_cell")["count"].sum()

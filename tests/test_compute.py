@@ -28,7 +28,7 @@ from hotspots.ingest.common import bng_to_wgs84, wgs84_to_bng
 from profiles.cells import CellGroups
 from profiles.compute import compute_numbers, compute_profile
 from profiles.findings import build_findings
-from profiles.fused import source_grids_from_cells
+from profiles.fused import fused_grids
 from profiles.numbers import ProfileNumbers
 from profiles.sources import load_sources
 from profiles.where import describe_cells
@@ -193,15 +193,15 @@ def test_products_and_quality(numbers):
     assert numbers.quality.stacking_share == pytest.approx(180 / 300)  # the hot point holds 10 or more
 
 
-def test_grids_from_cells_equal_hotspots_source_grids(tiny):
-    """Gridding once (cells from load_sources) gives exactly what hotspots.fusion.source_grids gives."""
+def test_grids_on_cells_computed_once_equal_gridding_lat_lng(tiny):
+    """The cells load_sources computed once give exactly the grids of indexing every event's lat/lng."""
     s = load_sources(load_config(tiny))
     ev = s.events[s.events["in_force_area"]]
-    for band in (None, "nte", "other"):
-        want = source_grids(ev, resolution=9, band=band, weight="harm_weight")
-        got = source_grids_from_cells(ev, resolution=9, band=band, weight="harm_weight")
-        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
-        assert got.attrs == want.attrs
+    got = fused_grids(ev, resolution=9, weighted=True)
+    for name, band, weight in (("all", None, "harm_weight"), ("nte", "nte", None), ("other", "other", None)):
+        want = source_grids(ev, resolution=9, band=band, weight=weight)
+        pd.testing.assert_frame_equal(got[name].reset_index(drop=True), want.reset_index(drop=True))
+        assert got[name].attrs == want.attrs
 
 
 def test_compute_writes_nothing_and_leaves_inputs_alone(tiny, tmp_path, monkeypatch):
