@@ -33,8 +33,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from hotspots.errors import InputFileError
+from hotspots.grid import cells_resolution, cells_to_int, is_cell
 from hotspots.io import RUN_RECORD, verify_output
+from hotspots.timebands import parse_nte_window
 
 __all__ = [
     "MAX_ITEMS",
@@ -120,8 +125,6 @@ def load_schema() -> dict:
 
 
 def _validator():
-    from jsonschema import Draft202012Validator
-
     return Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -134,8 +137,6 @@ def _path(parts) -> str:
 
 def _schema_messages(error) -> Iterator[str]:
     """One or more readable lines for a jsonschema error, naming the exact path."""
-    from jsonschema.exceptions import best_match
-
     if error.context:  # anyOf/oneOf: report the most relevant branch
         error = best_match(error.context)
     where = list(error.absolute_path)
@@ -205,10 +206,6 @@ def _oversized(obj: Any) -> Iterator[str]:
 
 def _cross_field_errors(s: dict) -> Iterator[str]:
     """Checks that need more than one field; ``s`` already matches the schema."""
-    import h3
-
-    from hotspots.timebands import parse_nte_window
-
     per, dfn, disc = s["period"], s["definitions"], s["disclosure"]
     first, last = per["first_month"], per["last_month"]
 
@@ -286,6 +283,12 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
     # Places: real H3 cells at the declared resolution, ranks 1..n, no repeats.
     res = dfn["h3_resolution"]
     places = s["top_places"]
+    valid = is_cell([p["h3_cell"] for p in places])
+    resolution = dict.fromkeys(range(len(places)), -1)
+    if valid.any():
+        idx = [i for i in range(len(places)) if valid[i]]
+        resolution |= dict(zip(idx, cells_resolution(cells_to_int([places[i]["h3_cell"] for i in idx])).tolist(),
+                               strict=True))
     for i, p in enumerate(places):
         # competition ranking: a place tied with the one before it (same score) shares its rank, else rank = i + 1
         tie = i > 0 and p["rank"] == places[i - 1]["rank"] and p["place_score"] == places[i - 1]["place_score"]
@@ -293,11 +296,11 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
             yield (f"$.top_places[{i}].rank: {p['rank']}, expected {i + 1}"
                    + (f" (or {places[i - 1]['rank']} if tied with the place before)" if i else "")
                    + "; list places best first, ranked 1..n, ties sharing the first rank of the tie")
-        if not h3.is_valid_cell(p["h3_cell"]):
+        if not valid[i]:
             yield f"$.top_places[{i}].h3_cell: {p['h3_cell']!r} is not a valid H3 cell"
-        elif h3.get_resolution(p["h3_cell"]) != res:
+        elif resolution[i] != res:
             yield (f"$.top_places[{i}].h3_cell: {p['h3_cell']!r} is at resolution "
-                   f"{h3.get_resolution(p['h3_cell'])}, definitions.h3_resolution is {res}")
+                   f"{resolution[i]}, definitions.h3_resolution is {res}")
     for cell in _duplicates(p["h3_cell"] for p in s["top_places"]):
         yield f"$.top_places: cell {cell} is listed more than once"
 
