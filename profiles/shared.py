@@ -1,0 +1,878 @@
+"""The shared version of a profile: the ONE place disclosure control happens.
+
+:func:`to_shared` takes the restricted :class:`~profiles.numbers.ProfileNumbers`
+and returns a new one in which no count of ``1 .. k-1`` is published and no
+withheld count can be worked back from anything else that is published. Renderers
+draw whatever they are given, so a shared output is safe exactly when the numbers
+handed to them are.
+
+How (the method annex reads :data:`METHOD` and ``Disclosure.withheld``):
+
+* **Counts** go through :mod:`hotspots.disclosure`: primary suppression of
+  ``1 .. k-1``, secondary suppression so that every line (a column with its
+  published total, a table row with its total) holds at least two withheld
+  entries summing to at least ``k``, and for 2-D tables the LP audit.
+  Quantities that are the same numbers in two places share one pattern (the
+  police.uk month x type table is the trend, the type mix, the police.uk threat
+  areas and the total; a source's fused grid is the map layer, the place
+  components and the perception counts).
+* **Fractional (aoristic) counts** are rounded half up to whole numbers, any
+  positive value to at least 1, and then suppressed like counts: an aoristic
+  value ``v`` comes from at least ``ceil(v)`` events, so a published ``>= k``
+  still means at least ``k`` events.
+* **Derived values** (shares, scores, ratios, ranks, harm sums, curves) are
+  published only when every count they are made of is published, or when they
+  are recomputed from published numbers alone (a function of what is published
+  tells a reader nothing new); otherwise they are withheld. Rank orders that
+  would bound a withheld count are recomputed from published numbers.
+* **Outputs that cannot be protected cell by cell** are dropped: event points,
+  the restricted data products, the harm-weighted and perception rasters, the
+  PAI curve and every Gi* z-score and p-value.
+
+Examples
+--------
+>>> import sys; sys.path.insert(0, "tests")
+>>> from numbers_factory import make_numbers
+>>> shared = to_shared(make_numbers(0))
+>>> shared.disclosure.release, shared.disclosure.threshold
+('partner', 10)
+>>> shared.hotspots.points is None, shared.products.grid is None
+(True, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import profiles.findings as findings_module
+from hotspots.config import DEFAULT_SHARED_HANDLING, DEFAULT_THRESHOLDS
+from hotspots.disclosure import suppress_series, suppress_table
+from hotspots.errors import ParameterError
+from hotspots.kde import KDEResult
+from profiles.numbers import (
+    Context,
+    DataQuality,
+    Disclosure,
+    Findings,
+    Fused,
+    Hotspots,
+    Products,
+    ProfileNumbers,
+    SourceQuality,
+    ThreatCounts,
+    Trend,
+    Venues,
+    Volume,
+    What,
+    When,
+)
+
+__all__ = ["METHOD", "PUBLICATION_HANDLING", "default_threshold", "shared_handling", "to_shared"]
+
+METHOD = (
+    "primary suppression of counts 1..k-1; secondary suppression (every line with a withheld entry holds two or "
+    "more summing to k or more) audited by linear programming; aoristic counts rounded half up (positive to at "
+    "least 1) before suppression; derived values published only when made of published counts or recomputed "
+    "from them; event points, restricted rasters, the PAI curve and Gi* z/p dropped; shown as [c]"
+)
+PUBLICATION_HANDLING = (
+    "Disclosure-controlled version for publication: counts below {threshold} and the values that would reveal "
+    "them are withheld."
+)
+POLICE_UK_TYPES = {"police_uk_violence_sexual": "Violence and sexual offences",
+                   "police_uk_public_order": "Public order"}
+# Peak of each kernel (the density a lone point of weight 1 gives at its own pixel), per output.
+_SCALED_PEAK: dict[str, Callable[[float, float], float]] = {
+    "quartic": lambda r, d: 3 / (math.pi * r * r),
+    "triangular": lambda r, d: 3 / ((1 + 2 * d) * math.pi * r * r),
+    "uniform": lambda r, d: 1 / (math.pi * r * r),
+    "triweight": lambda r, d: 4 / (math.pi * r * r),
+    "epanechnikov": lambda r, d: 2 / (math.pi * r * r),
+}
+
+
+def default_threshold(release: str) -> int:
+    """The release's default threshold: 10 for partner release, 5 for publication.
+
+    Examples
+    --------
+    >>> default_threshold("partner"), default_threshold("publication")
+    (10, 5)
+    """
+    if release not in DEFAULT_THRESHOLDS:
+        raise ParameterError(f"release must be 'partner' or 'publication'; got {release!r}")
+    return int(DEFAULT_THRESHOLDS[release])
+
+
+def shared_handling(release: str, threshold: int, handling: str | None = None) -> str:
+    """The shared version's handling line (``{threshold}`` filled in).
+
+    Examples
+    --------
+    >>> shared_handling("publication", 5)
+    'Disclosure-controlled version for publication: counts below 5 and the values that would reveal them are withheld.'
+    """
+    text = handling if handling is not None else (
+        PUBLICATION_HANDLING if release == "publication" else DEFAULT_SHARED_HANDLING
+    )
+    return text.replace("{threshold}", str(threshold))
+
+
+# --- small kernels ----------------------------------------------------------------------------------
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Aoristic (fractional) counts as whole numbers: half up, any positive value at least 1.
+
+    Examples
+    --------
+    >>> _whole(np.array([0.0, 0.2, 1.5, 2.49, 9.5])).tolist()
+    [0, 1, 2, 2, 10]
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    return np.where(v > 0, np.maximum(np.floor(v + 0.5), 1), 0).astype(np.int64)
+
+
+def _held_1d(values: np.ndarray, k: int, *, total: bool = True) -> np.ndarray:
+    """Withheld mask of one column of counts with (or without) its published total."""
+    if not len(values):
+        return np.zeros(0, bool)
+    return suppress_series(pd.Series(np.asarray(values, np.int64)), threshold=k, total=total).mask.to_numpy(bool)
+
+
+def _impute(values: np.ndarray, held: np.ndarray, total: float | None) -> np.ndarray:
+    """Values with every withheld one replaced by the mean of the withheld ones, known from the published total.
+
+    A function of published numbers only (the total minus the published values, shared out), so anything
+    computed from it reveals nothing more; without a total the withheld values count 0.
+    """
+    out = np.asarray(values, dtype=float).copy()
+    if held.any():
+        rest = 0.0 if total is None else max(float(total) - float(out[~held].sum()), 0.0)
+        out[held] = rest / int(held.sum())
+    return out
+
+
+def _int_na(values: np.ndarray, held: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.where(held, 0, values).astype(np.int64), np.asarray(held, bool))
+
+
+def _small(v: Any, k: int) -> bool:
+    """True for a number in ``(0, k)`` (a count that must not be published); False for None/NaN/NA."""
+    if v is None or v is pd.NA:
+        return False
+    x = float(v)
+    return not math.isnan(x) and 0 < x < k
+
+
+class _Ledger:
+    """What disclosure control did: withheld entries and one sentence per derived value withheld or coarsened."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.changed = False  # a derived value was withheld or recomputed
+        self.notes: dict[str, None] = {}
+
+    def count(self, held: np.ndarray | pd.Series | pd.DataFrame) -> None:
+        self.cells += int(np.asarray(held, bool).sum())
+
+    def note(self, sentence: str, *, changed: bool = True) -> None:
+        self.notes[sentence] = None
+        self.changed |= changed
+
+
+# --- the parts --------------------------------------------------------------------------------------
+
+
+def _police_uk(trend: Trend, k: int, led: _Ledger) -> tuple[pd.DataFrame, pd.Series, pd.Series, bool]:
+    """Month x police.uk type table with its month totals, type totals and grand total, suppressed once.
+
+    Returns (withheld cells month x type, withheld month totals, withheld type totals, grand total withheld),
+    over the available months.
+    """
+    t = trend.by_type
+    avail = t["available"].astype(bool)
+    wide = t[avail].pivot_table(index="month", columns="crime_type", values="count", aggfunc="sum",
+                                observed=False).fillna(0).astype(np.int64)
+    if wide.empty:
+        return wide.astype(bool), pd.Series(dtype=bool), pd.Series(dtype=bool), False
+    st = suppress_table(wide, threshold=k)
+    led.count(st.mask)
+    assert st.row_totals is not None and st.col_totals is not None
+    led.count(st.row_totals.isna())
+    led.count(st.col_totals.isna())
+    grand = st.grand_total is pd.NA
+    led.cells += int(grand)
+    month_held = st.row_totals.isna()
+    mo = trend.monthly[trend.monthly["available"].astype(bool)]
+    mo_counts = pd.Series(mo["count"].fillna(0).to_numpy(np.int64), index=mo["month"].astype(str).to_numpy())
+    if not mo_counts.equals(wide.sum(axis=1).rename(index=str).rename(None).astype(np.int64)):
+        # the monthly series is not the table's month totals: its own line rule, and the union
+        own = pd.Series(_held_1d(mo_counts.to_numpy(), k), index=mo_counts.index)
+        month_held = own.combine(month_held.rename(index=str), lambda a, b: bool(a) | bool(b), fill_value=False)
+        led.count(own)
+    return st.mask, month_held, st.col_totals.isna(), grand
+
+
+def _trend(trend: Trend, cells: pd.DataFrame, months: pd.Series, k: int, led: _Ledger) -> Trend:
+    by = trend.by_type
+    key = pd.MultiIndex.from_arrays([by["month"].astype(str), by["crime_type"].astype(str)])
+    stacked = cells.stack() if not cells.empty else pd.Series(dtype=bool)
+    if len(stacked):
+        stacked.index = pd.MultiIndex.from_arrays([stacked.index.get_level_values(0).astype(str),
+                                                   stacked.index.get_level_values(1).astype(str)])
+    held = stacked.reindex(key, fill_value=False).to_numpy(bool) & by["available"].to_numpy(bool)
+    by = by.assign(count=_int_na(by["count"].fillna(0).to_numpy(), held | by["count"].isna().to_numpy()),
+                   suppressed=held)
+    mo = trend.monthly
+    mheld = months.reindex(mo["month"].astype(str)).fillna(False).to_numpy(bool) & mo["available"].to_numpy(bool)
+    mo = mo.assign(count=_int_na(mo["count"].fillna(0).to_numpy(), mheld | mo["count"].isna().to_numpy()),
+                   suppressed=mheld)
+    yoy, chart = trend.yoy, trend.chart
+    if mheld.any():
+        for col in ("mean", "ucl", "lcl"):
+            if col in mo:
+                mo[col] = np.nan
+        for col in ("signal", "run"):
+            if col in mo:
+                mo[col] = None
+        reason = "a monthly count is withheld by disclosure control"
+        yoy = {"available": False, "reason": reason}
+        chart = None
+        led.note("Control-chart mean and limits, signals, runs and the year-on-year change: withheld, because "
+                 "a monthly police.uk count is withheld and they would reveal it.")
+    return Trend(monthly=mo, yoy=yoy, chart=chart, by_type=by)
+
+
+def _threats(threats: ThreatCounts, puk: tuple[pd.DataFrame, pd.Series], k: int,
+             led: _Ledger) -> tuple[ThreatCounts, dict[str, bool]]:
+    """Per source a month x threat-area table with area totals and the source total (no month totals)."""
+    cells_puk, type_held = puk
+    table = threats.table.copy()
+    table["month"] = table["month"].astype(str)
+    held = np.zeros(len(table), bool)
+    tot = threats.totals.set_index("threat_area")
+    tot_held = pd.Series(False, index=tot.index)
+    by_source: dict[str, list[str]] = {}
+    for area, source in threats.sources.items():
+        by_source.setdefault(source, []).append(area)
+    for source, areas in by_source.items():
+        sub = table[table["threat_area"].isin(areas) & table["available"].astype(bool)]
+        wide = sub.pivot_table(index="month", columns="threat_area", values="count", aggfunc="sum",
+                               observed=False).reindex(columns=[a for a in areas if a in set(sub["threat_area"])])
+        if wide.empty:
+            continue
+        wide = wide.fillna(0).astype(np.int64)
+        linked = source == "police_uk" and all(
+            POLICE_UK_TYPES.get(a) in cells_puk.columns
+            and cells_puk.index.astype(str).equals(wide.index.astype(str)) for a in wide.columns
+        )
+        if linked:  # the same numbers as the police.uk month x type table: its pattern
+            mask = pd.DataFrame({a: cells_puk[POLICE_UK_TYPES[a]].to_numpy() for a in wide.columns},
+                                index=wide.index)
+            col_held = pd.Series({a: bool(type_held[POLICE_UK_TYPES[a]]) for a in wide.columns})
+        else:
+            st = suppress_table(wide, threshold=k, row_total=False, col_total=True)
+            mask = st.mask
+            assert st.col_totals is not None
+            col_held = st.col_totals.isna()
+            led.count(mask)
+            led.count(col_held)
+        stacked = mask.stack()
+        lookup = pd.Series(stacked.to_numpy(bool), index=pd.MultiIndex.from_arrays(
+            [stacked.index.get_level_values(0).astype(str), stacked.index.get_level_values(1).astype(str)]))
+        idx = pd.MultiIndex.from_arrays([table["month"], table["threat_area"].astype(str)])
+        held |= lookup.reindex(idx, fill_value=False).to_numpy(bool) & table["available"].to_numpy(bool)
+        tot_held.loc[[a for a in col_held.index if a in tot_held.index]] = col_held[
+            [a for a in col_held.index if a in tot_held.index]].to_numpy(bool)
+    table["count"] = _int_na(table["count"].fillna(0).to_numpy(), held | table["count"].isna().to_numpy())
+    table["suppressed"] = held
+    totals = threats.totals.copy()
+    th = tot_held.reindex(totals["threat_area"]).fillna(False).to_numpy(bool)
+    totals["count"] = _int_na(totals["count"].fillna(0).to_numpy(), th)
+    totals["suppressed"] = th
+    return ThreatCounts(table=table, totals=totals, sources=threats.sources), dict(
+        zip(totals["threat_area"].astype(str), th.tolist(), strict=True))
+
+
+def _grid_masks(grids: Mapping[str, pd.DataFrame], k: int, led: _Ledger) -> dict[str, pd.Series]:
+    """Per source, the cells withheld in every band: one pattern for the source's all, nte and other grids.
+
+    Each column (all-band count; nte events; nte and other aoristic counts, rounded) gets its own line
+    suppression against its published total; the union is withheld in all of them, so no band recovers
+    another (all - other = nte, n_events - other = nte). A union of withheld sets keeps every line rule.
+    """
+    masks: dict[str, pd.Series] = {}
+    for band in ("all", "nte", "other"):
+        g = grids.get(band)
+        if g is None or g.empty:
+            continue
+        for source, sub in g.groupby("source", sort=False, observed=True):
+            cols = [sub["count"].to_numpy(np.int64) if band == "all" else _whole(sub["count"].to_numpy())]
+            if "n_events" in sub:
+                cols.append(sub["n_events"].to_numpy(np.int64))
+            held = np.zeros(len(sub), bool)
+            for values in cols:
+                held |= _held_1d(values, k)
+            m = pd.Series(held, index=sub["h3_cell"].astype(str).to_numpy())
+            prev = masks.get(str(source))
+            masks[str(source)] = m if prev is None else prev.combine(m, lambda a, b: bool(a) | bool(b),
+                                                                       fill_value=False)
+    return masks
+
+
+def _held_cells(masks: Mapping[str, pd.Series], source: str, cells: pd.Series) -> np.ndarray:
+    m = masks.get(source)
+    if m is None:
+        return np.zeros(len(cells), bool)
+    return m.reindex(cells.astype(str).to_numpy()).fillna(False).to_numpy(bool)
+
+
+def _grids(grids: Mapping[str, pd.DataFrame], masks: Mapping[str, pd.Series], k: int,
+           led: _Ledger) -> dict[str, pd.DataFrame]:
+    out: dict[str, pd.DataFrame] = {}
+    for band, g in grids.items():
+        g = g.copy()
+        if band == "nte_rms_ae":  # a per-cell sum: withheld wherever a part is
+            held = _held_cells(masks, "rms", g["h3_cell"]) | _held_cells(masks, "ae", g["h3_cell"])
+            values = g["count"].to_numpy(np.int64)
+        else:
+            held = np.zeros(len(g), bool)
+            for source in g["source"].astype(str).unique():
+                sel = (g["source"].astype(str) == source).to_numpy()
+                held[sel] = _held_cells(masks, source, g.loc[sel, "h3_cell"])
+            values = g["count"].to_numpy(np.int64) if band == "all" else _whole(g["count"].to_numpy())
+        held |= (values >= 1) & (values < k)  # a guard: nothing small is ever published
+        g["count"] = _int_na(values, held)
+        if "n_events" in g:
+            g["n_events"] = _int_na(g["n_events"].to_numpy(np.int64), held)
+        if "weight_sum" in g:
+            g = g.drop(columns="weight_sum")
+        g["suppressed"] = held
+        g.attrs = {a: v for a, v in g.attrs.items() if a in ("resolution", "band", "weight")}
+        led.count(held)
+        out[band] = g
+    if any("weight_sum" in g for g in grids.values()):
+        led.note("Harm-weighted sums per cell: withheld (with the offence weights known, a cell's harm sum "
+                 "reveals its count and its mix).", changed=False)
+    if any(b in grids for b in ("nte", "other", "nte_rms_ae")):
+        led.note("NTE-window (aoristic) counts per cell: rounded half up to whole numbers (any positive value to "
+                 "at least 1) and suppressed with the same pattern as the source's all-day counts.", changed=False)
+    return out
+
+
+def _places(places: pd.DataFrame, masks: Mapping[str, pd.Series], totals: Mapping[str, float], k: int,
+            led: _Ledger) -> pd.DataFrame:
+    """Place scores: components withheld with their map cells; scores, shares and ranks from published counts."""
+    p = places.copy()
+    sources = list(p.attrs.get("sources") or [c[: -len("_count")] for c in p.columns if c.endswith("_count")])
+    weights = dict(p.attrs.get("source_weights") or {s: 1.0 for s in sources})
+    method = p.attrs.get("method", "share")
+    any_held = np.zeros(len(p), bool)
+    lower = np.zeros(len(p))
+    for s in sources:
+        held = _held_cells(masks, s, p["h3_cell"])
+        any_held |= held
+        count = p[f"{s}_count"].to_numpy(np.int64)
+        total = float(totals.get(s) or 0.0)
+        p[f"{s}_count"] = _int_na(count, held)
+        share = np.where(held, np.nan, count / total if total else np.nan)
+        p[f"{s}_share"] = share
+        lower += weights.get(s, 1.0) * np.nan_to_num(share)
+    lower = 100 * lower / (sum(weights.get(s, 1.0) for s in sources) or 1.0)
+    p = p.drop(columns=[c for c in p.columns if c.endswith("_rank_pct")])
+    if "n_sources" in p:
+        p["n_sources"] = p["n_sources"].astype("Int64").where(~any_held)
+    if method == "share":
+        order_score = np.where(any_held, lower, p["place_score"].to_numpy(float))
+        p["place_score"] = np.where(any_held, np.nan, p["place_score"].to_numpy(float))
+    else:
+        order_score = lower
+        p["place_score"] = np.nan
+        led.note("Place scores by rank percentile: withheld (a percentile tells how many withheld cells lie "
+                 "below a published count).")
+    p["_order"] = order_score
+    p = p.sort_values(["_order", "h3_cell"], ascending=[False, True], kind="stable").drop(columns="_order")
+    p["place_rank"] = pd.Series(np.sort(order_score)[::-1]).pipe(lambda s: (-s).rank(method="min")).astype(
+        np.int64).to_numpy()
+    p = p.reset_index(drop=True)
+    p.attrs = {a: v for a, v in places.attrs.items() if a != "rank_pct"}
+    if "source_totals" in p.attrs:
+        p.attrs["source_totals"] = {s: (None if _small(v, k) else v) for s, v in p.attrs["source_totals"].items()}
+    if any_held.any():
+        led.note("Place score: withheld where a component count is withheld (score = weighted mean of source "
+                 "shares, so with the other components and the source totals it gives the withheld count back); "
+                 "places ordered and ranked by the score of their published components; per-source share "
+                 "withheld with its count; rank percentiles and the number of sources dropped or withheld.")
+    return p
+
+
+def _perception(per: pd.DataFrame, masks: Mapping[str, pd.Series], recorded: Sequence[str],
+                led: _Ledger) -> pd.DataFrame:
+    p = per.copy()
+    held_p = _held_cells(masks, "streetsafe", p["h3_cell"])
+    held_r = np.zeros(len(p), bool)
+    for s in recorded:
+        held_r |= _held_cells(masks, s, p["h3_cell"])
+    p["perception_count"] = _int_na(p["perception_count"].to_numpy(np.int64), held_p)
+    p["recorded_count"] = _int_na(p["recorded_count"].to_numpy(np.int64), held_r)
+    either = held_p | held_r
+    p["gap_ratio"] = np.where(either, np.nan, p["gap_ratio"].to_numpy(float))
+    p["gap_class"] = pd.Series(p["gap_class"], dtype=object).where(~either, None)
+    if "reasons" in p:
+        p["reasons"] = pd.Series(p["reasons"], dtype=object).where(~either, "")
+    p["suppressed"] = either
+    if either.any():
+        led.note("Perception gap ratio and class: withheld where StreetSafe or recorded count is withheld (the "
+                 "ratio, or the class's inequality, with the other count and the totals bounds the withheld one).")
+    return p
+
+
+def _kde_floor(kde: KDEResult, k: int) -> float | None:
+    """Density that ``k`` events stacked at one pixel give there; None when it cannot be known."""
+    prm = kde.params
+    n, w = prm.get("n_points"), prm.get("total_weight")
+    if n is None or w is None or abs(float(w) - float(n)) > 1e-6 * max(float(n), 1.0):
+        return None  # a weighted surface: a pixel's density does not bound its event count
+    if prm.get("qgis_compat") and prm.get("kernel") == "quartic" and prm.get("output") == "scaled":
+        r = float(prm["radius_m"])
+        return k * 116 / (5 * math.pi * r * r) * 15 / 16
+    if prm.get("output", "raw") == "raw":
+        return float(k)
+    peak = _SCALED_PEAK.get(str(prm.get("kernel")))
+    return None if peak is None else k * peak(float(prm["radius_m"]), float(prm.get("decay") or 0.0))
+
+
+def _kde(kde: KDEResult | None, k: int, led: _Ledger) -> KDEResult | None:
+    if kde is None:
+        return None
+    floor = _kde_floor(kde, k)
+    if floor is None:
+        led.note("KDE surface: dropped (a weighted surface's density does not bound the number of events).")
+        return None
+    d = kde.density
+    keep = (d != kde.nodata) & (d >= floor * (1 - 1e-6))
+    led.note(f"KDE surface: pixels whose density is below what {k} events at that pixel would give are masked "
+             f"(every shown pixel has at least {k} events within the search radius).", changed=False)
+    params = {**kde.params, "disclosure_floor": floor}
+    return dataclasses.replace(kde, density=np.where(keep, d, kde.nodata).astype(d.dtype), params=params)
+
+
+def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float | None, k: int,
+              led: _Ledger) -> tuple[Hotspots, np.ndarray | None]:
+    counts = hs.counts
+    cheld: np.ndarray | None = None
+    by_cell = pd.Series(dtype=bool)
+    if counts is not None:
+        values = counts["count"].to_numpy(np.int64)
+        # the police.uk map layer's pattern (the same counts), with this column's own line rule as well
+        cheld = _held_cells(masks, "police_uk", counts["h3_cell"]) | _held_1d(values, k)
+        by_cell = pd.Series(cheld, index=counts["h3_cell"].astype(str).to_numpy())
+        counts = counts.assign(count=_int_na(values, cheld), suppressed=cheld)
+        led.count(cheld)
+    gi = hs.gi.copy()
+    if "count" in gi:
+        gheld = (by_cell.reindex(gi["h3_cell"].astype(str)).fillna(False).to_numpy(bool)
+                 if cheld is not None else _held_1d(gi["count"].to_numpy(np.int64), k))
+        gi["count"] = _int_na(gi["count"].to_numpy(np.int64), gheld)
+    sig = gi["gi_significant"].astype(bool).to_numpy()
+    gi["gi_bin"] = np.where(sig, gi["gi_bin"].to_numpy(), 0)
+    for col in ("gi_z", "gi_p", "gi_p_fdr"):
+        if col in gi:
+            gi[col] = np.nan
+    led.note("Gi* z-scores and p-values: withheld (every z is a linear function of the counts in a cell's "
+             "neighbourhood, so all of them together give the counts back); only the confidence bin of "
+             "significant cells is published.", changed=False)
+    places = hs.places.copy()
+    if cheld is not None and len(places):
+        pheld = by_cell.reindex(places["h3_cell"].astype(str)).fillna(False).to_numpy(bool)
+    else:
+        pheld = (places["count"].to_numpy() >= 1) & (places["count"].to_numpy() < k) if len(places) else np.zeros(
+            0, bool)
+    if pheld.any():
+        led.note("Top police.uk places: a place whose count is withheld is left out of the list (its position "
+                 "would bound its count); ranks are positions among the places listed.")
+    places = places[~pheld].reset_index(drop=True)
+    if len(places):
+        places["count"] = pd.array(places["count"].to_numpy(np.int64), dtype="Int64")
+        places["rank"] = np.arange(1, len(places) + 1)
+        if "gi_z" in places:
+            places["gi_z"] = np.nan
+    clusters = hs.clusters
+    if clusters is not None and len(clusters):
+        size = "n_points" if "n_points" in clusters else "n_events"
+        small = clusters[size].to_numpy() < k
+        if small.any():
+            led.note(f"DBSCAN clusters of fewer than {k} events: dropped.")
+        clusters = clusters[~small].copy()
+    quality = hs.quality.copy()
+    if {"n_test_hot", "n_test"} <= set(quality.columns) and len(quality):
+        hot, n = quality["n_test_hot"].to_numpy(float), quality["n_test"].to_numpy(float)
+        bad = ((hot > 0) & (hot < k)) | ((n - hot > 0) & (n - hot < k)) | ((n > 0) & (n < k))
+        if bad.any():
+            for col in ("n_test_hot", "hit_rate", "pai", "pei", "rri"):
+                if col in quality:
+                    quality[col] = quality[col].astype(float).where(~bad)
+            quality["n_test"] = quality["n_test"].astype(float).where(~((n > 0) & (n < k)))
+            led.note("Hotspot quality (hit rate, PAI, PEI, RRI) of a layer with fewer than k held-out events "
+                     "inside or outside it: withheld.")
+    if hs.pai_curve is not None:
+        led.note("PAI curve: dropped (the hit counts at successive cut-offs difference to per-cell counts of the "
+                 "held-out months).")
+    return dataclasses.replace(
+        hs, counts=counts, gi=gi, kde=_kde(hs.kde, k, led), clusters=clusters, points=None, places=places,
+        quality=quality, pai_curve=None,
+    ), cheld
+
+
+def _volume(vol: Volume, hs_counts: pd.DataFrame | None, cheld: np.ndarray | None, gi: pd.DataFrame,
+            total_held: bool, led: _Ledger) -> Volume:
+    total = None if total_held else vol.total
+    top_share, hot_share = vol.top_share, vol.gi_hot_share
+    if total is None:
+        top_share = hot_share = None
+    elif hs_counts is not None and cheld is not None and cheld.any():
+        values = hs_counts["count"].fillna(0).to_numpy(float)
+        imputed = _impute(values, cheld, total)
+        order = np.argsort(-imputed, kind="stable")[: vol.top_cells]
+        top_share = float(imputed[order].sum() / total) if total else None
+        hot = set(gi.loc[gi["gi_significant"].astype(bool) & (gi["gi_bin"] > 0), "h3_cell"].astype(str))
+        in_hot = hs_counts["h3_cell"].astype(str).isin(hot).to_numpy()
+        hot_share = float(imputed[in_hot].sum() / total) if total else None
+        led.note("Share of crime in the top cells and in Gi* hot spots: computed from published cell counts, "
+                 "each withheld cell counted as the mean of the withheld cells (known from the total).")
+    return dataclasses.replace(vol, total=total, top_share=top_share, gi_hot_share=hot_share)
+
+
+def _venues(v: Venues, k: int, led: _Ledger) -> Venues:
+    if v.risk is None or not len(v.risk):
+        return v
+    r = v.risk.copy()
+    counts = [c for c in r.columns if ("within" in str(c) or "nearest" in str(c)) and
+              pd.api.types.is_numeric_dtype(r[c]) and not pd.api.types.is_bool_dtype(r[c])]
+    cols = [c for c in ("crime_within", "ae_within", "nearest_nte") if c in counts]
+    dropped = [c for c in counts if c not in cols]
+    if dropped:  # sums and splits of the shown counts (all = crime + ae, nte <= all): they would give them back
+        r = r.drop(columns=dropped)
+        led.note("Venue counts other than crime within, A&E within and NTE-window incidents (their sums and "
+                 "splits): not shared.", changed=False)
+    rank_col = "nearest_nte" if "nearest_nte" in cols else None
+    any_held = np.zeros(len(r), bool)
+    imputed_rank: np.ndarray | None = None
+    rank_total_held = False
+    for c in cols:
+        values = _whole(r[c].to_numpy(float))
+        held = _held_1d(values, k, total=c == rank_col)  # only the NTE incidents have a published total
+        led.count(held)
+        any_held |= held
+        if c == rank_col:
+            rank_total_held = _small(values.sum(), k)  # suppress_series withholds a total below k
+            imputed_rank = _impute(values, held, None if rank_total_held else float(values.sum()))
+        r[c] = _int_na(values, held)
+    if imputed_rank is not None:
+        r["_order"] = imputed_rank
+        r = r.sort_values("_order", ascending=False, kind="stable")
+        r["risk_rank"] = (-r["_order"]).rank(method="min").astype(np.int64)
+        r = r.drop(columns="_order").reset_index(drop=True)
+    risky, summary = v.risky, dict(v.summary) if v.summary is not None else None
+    if imputed_rank is None or rank_total_held:
+        risky = None
+        if summary is not None:
+            summary.update(top10_share=None, gini=None)
+        led.note("Risky-facilities curve, top-10% share and Gini: withheld (no venue counts, or fewer than k "
+                 "incidents in all).")
+    else:
+        inc = np.sort(imputed_rank)[::-1]
+        held_sorted = r[rank_col].isna().to_numpy()
+        n, tot = len(inc), float(inc.sum())
+        kk = np.arange(1, n + 1)
+        cum = np.cumsum(inc)
+        risky = pd.DataFrame({
+            "name": r["name"].to_numpy() if "name" in r else kk, "incidents": r[rank_col].to_numpy(),
+            "venue_rank": kk, "cum_venue_share": kk / n, "cum_incidents": np.where(held_sorted, np.nan, cum),
+            "cum_incident_share": cum / tot if tot else np.nan,
+        })
+        if summary is not None and n:
+            top = max(int(np.ceil(n / 10)) - 1, 0)
+            summary["top10_share"] = float(cum[top] / tot) if tot else float("nan")
+            asc = np.r_[0.0, np.cumsum(inc[::-1])] / tot if tot else None
+            summary["gini"] = float(1 - 2 * np.trapezoid(asc, dx=1 / n)) if asc is not None else float("nan")
+            if "top_name" in summary and "name" in r:
+                summary["top_name"] = str(r["name"].iloc[0])
+        if held_sorted.any():
+            led.note("Venue counts: rounded (aoristic) and suppressed; venues ordered, ranked and the "
+                     "risky-facilities curve, top-10% share and Gini computed with each withheld count set to the "
+                     "mean of the withheld counts (known from the published total).")
+    conc = v.concentration
+    if conc is not None:
+        ints = [getattr(conc, "n_events_near", None), getattr(conc, "n_events_outside", None)]
+        n_ev, n_near = getattr(conc, "n_events", None), getattr(conc, "n_events_near", None)
+        if n_ev is not None and n_near is not None:
+            ints.append(n_ev - n_near)
+        n_o, n_on = getattr(conc, "n_other", None), getattr(conc, "n_other_near", None)
+        if n_o is not None and n_on is not None:
+            ints += [n_on, n_o - n_on]
+        if any(_small(i, k) for i in ints):
+            conc = None
+            led.note(f"Venue concentration: dropped (fewer than {k} events near or away from venues).")
+    return dataclasses.replace(v, risk=r, risky=risky, summary=summary, concentration=conc)
+
+
+def _when(w: When, k: int, led: _Ledger) -> When:
+    tables = {}
+    for source, t in w.weekday_hour.items():
+        whole = pd.DataFrame(_whole(t.to_numpy(float)), index=t.index, columns=t.columns)
+        st = suppress_table(whole, threshold=k)
+        led.count(st.mask)
+        out = st.table
+        out.attrs = {a: (None if a == "events" and _small(val, k) else val) for a, val in t.attrs.items()}
+        tables[source] = out
+    if tables:
+        led.note("Weekday x hour tables (aoristic): rounded half up to whole numbers (any positive value to at "
+                 "least 1), then suppressed with their weekday and hour totals and audited.", changed=False)
+    nbs = w.nte_by_source.copy()
+    ev = nbs["events"].to_numpy(float) if "events" in nbs else np.zeros(len(nbs))
+    small_ev = (ev > 0) & (ev < k)
+    if "events" in nbs:
+        nbs["events"] = nbs["events"].astype("Int64").where(~small_ev)
+    if "nte_share" in nbs:
+        share = pd.to_numeric(nbs["nte_share"], errors="coerce").to_numpy(float)
+        in_w = ev * share
+        bad = small_ev | _frac_small(in_w, k) | _frac_small(ev - in_w, k)
+        nbs["nte_share"] = pd.Series(share, index=nbs.index).where(~bad | np.isnan(share))
+        nbs["nte_share"] = nbs["nte_share"].astype(object).where(nbs["nte_share"].notna(), None)
+        if (bad & ~np.isnan(share)).any():
+            led.note("NTE share of a source with fewer than k events inside or outside the window: withheld.")
+    nte = w.nte
+    if nte is not None and "source" in nbs and "rms" in set(nbs["source"]):
+        row = w.nte_by_source[w.nte_by_source["source"] == "rms"].iloc[0]
+        n_rms, sh = float(row["events"]), float(nte.get("share") or 0.0)
+        if _frac_small(np.array([n_rms * sh, n_rms * (1 - sh)]), k).any() or _small(n_rms, k):
+            nte = {**nte, "share": None, "rate_ratio": None}
+            led.note("RMS NTE share and rate ratio: withheld (fewer than k RMS events inside or outside the window).")
+    return When(weekday_hour=tables, nte_by_source=nbs, nte=nte)
+
+
+def _frac_small(v: np.ndarray, k: int) -> np.ndarray:
+    w = _whole(np.nan_to_num(np.asarray(v, float)))
+    return (w >= 1) & (w < k)
+
+
+def _what(what: What, type_held: pd.Series, area_held: Mapping[str, bool], withheld_totals: set[int], k: int,
+          led: _Ledger) -> What:
+    mix = what.police_uk_mix
+    if len(mix):
+        linked = type_held.reindex(mix.index.astype(str))
+        held = (linked.fillna(False).to_numpy(bool) if linked.notna().all()
+                else _held_1d(mix.to_numpy(np.int64), k))
+        mix = pd.Series(_int_na(mix.to_numpy(np.int64), held), index=mix.index, name=mix.name)
+    rms_mix, rms_harm = what.rms_mix, what.rms_harm
+    if rms_mix is not None and len(rms_mix):
+        values = rms_mix.to_numpy(np.int64)
+        # the RMS group totals are the RMS threat areas' totals: withheld there, withheld here too
+        held = _held_1d(values, k) | np.isin(values, sorted(withheld_totals))
+        led.count(held)
+        rms_mix = pd.Series(_int_na(rms_mix.to_numpy(np.int64), held), index=rms_mix.index, name=rms_mix.name)
+        if rms_harm is not None:
+            h = rms_mix.isna().reindex(rms_harm.index).fillna(False).to_numpy(bool)
+            rms_harm = rms_harm.astype(float).where(~h)
+    hbg = what.harm_by_group.copy()
+    hheld = hbg["threat_area"].astype(str).map(lambda a: bool(area_held.get(a, False))).to_numpy(bool)
+    hbg["harm"] = hbg["harm"].astype(float).where(~hheld)
+    harm_total, harm_text = what.harm_total, what.harm_text
+    rms_withheld = rms_harm is not None and bool(rms_harm.isna().any())
+    if hheld.any() or rms_withheld:
+        harm_total = None
+        harm_text = "Harm sums of groups with a withheld count are withheld, and so is the harm total."
+        led.note("Harm sums (and the harm total): withheld where the group's count is withheld (with the "
+                 "offence weights known, a harm sum gives the count back).")
+    return dataclasses.replace(what, police_uk_mix=mix, rms_mix=rms_mix, rms_harm=rms_harm, harm_by_group=hbg,
+                               harm_total=harm_total, harm_text=harm_text)
+
+
+def _context(ctx: Context, k: int, led: _Ledger) -> Context:
+    dep = ctx.deprivation
+    if dep is not None:
+        changes: dict[str, Any] = {}
+        for shares_f, n in (("hotspot_event_shares", getattr(dep, "n_hotspot_events", None)),
+                            ("force_event_shares", (getattr(dep, "n_hotspot_events", 0) or 0)
+                             + (getattr(dep, "n_other_events", 0) or 0))):
+            shares = np.asarray(getattr(dep, shares_f, ()), float)
+            if n and len(shares) and np.isfinite(shares).all():
+                held = _held_1d(_whole(shares * n), k)
+                if held.any():
+                    changes[shares_f] = tuple(np.where(held, np.nan, shares).tolist())
+        for f in ("n_unmatched_events", "n_recoded_events"):
+            if _small(getattr(dep, f, None), k):
+                changes[f] = None
+        if changes:
+            dep = dataclasses.replace(dep, **changes)
+            led.note("IMD decile shares that stand for fewer than k events (and their complements): withheld.")
+    return dataclasses.replace(ctx, deprivation=dep)
+
+
+def _sources(sources: tuple[SourceQuality, ...], k: int, led: _Ledger) -> tuple[SourceQuality, ...]:
+    out = []
+    noted = False
+    for s in sources:
+        changes: dict[str, Any] = {}
+        reasons = dict(s.quarantined_by_reason)
+        if reasons:
+            vals = np.array(list(reasons.values()), np.int64)
+            held = _held_1d(vals, k)
+            if held.any():
+                changes["quarantined_by_reason"] = {r: (None if h else int(v)) for (r, v), h in
+                                                    zip(reasons.items(), held, strict=True)}
+                if held[list(reasons).index("no_coordinates")] if "no_coordinates" in reasons else False:
+                    changes["share_without_coordinates"] = None
+        if _small(s.rows_quarantined, k):  # read = accepted + quarantined: withhold read with it
+            changes.update(rows_quarantined=None, rows_read=None, share_without_coordinates=None)
+        if _small(s.rows_accepted, k):
+            changes.update(rows_accepted=None, rows_read=None)
+        if changes:
+            noted = True
+            out.append(dataclasses.replace(s, **changes))
+        else:
+            out.append(s)
+    if noted:
+        led.note("Quarantined-row counts below k (and the rows read, which would give them back): withheld.")
+    return tuple(out)
+
+
+def _quality(q: DataQuality, k: int, led: _Ledger) -> DataQuality:
+    if _small(q.no_coordinates, k):
+        led.note("Events without coordinates: withheld (fewer than k).")
+        return dataclasses.replace(q, no_coordinates=None, no_coordinates_share=None)  # type: ignore[arg-type]
+    return q
+
+
+def _findings(shared: ProfileNumbers, restricted: Findings, k: int, led: _Ledger) -> Findings:
+    """Findings regenerated from the shared numbers (A's builder); until it exists, the restricted ones filtered."""
+    build = getattr(findings_module, "build_findings", None)
+    if callable(build):
+        result = build(shared)
+        if isinstance(result, Findings):
+            return result
+    # TODO(B, A): drop this fallback once profiles.findings.build_findings(numbers) -> Findings exists.
+    # Restricted findings quote restricted numbers (exact shares, harm sums): kept only when disclosure control
+    # changed nothing they could rest on.
+    def ok(numbers: Mapping[str, Any]) -> bool:
+        return not any(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+                       and _small(v, k) for v in numbers.values())
+
+    gaps = tuple(g for g in restricted.gaps if ok(g.evidence))
+    if led.cells == 0 and not led.changed:
+        return dataclasses.replace(restricted, gaps=gaps)
+    led.note("Key findings and recommendations: withheld until they are regenerated from the shared numbers.")
+    return Findings(findings=(), gaps=gaps, recommendations=())
+
+
+# --- the one public function ------------------------------------------------------------------------
+
+
+def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release: str = "partner",
+              handling: str | None = None) -> ProfileNumbers:
+    """The disclosure-controlled version of a profile's numbers (a new object; the input is not changed).
+
+    Parameters
+    ----------
+    numbers : ProfileNumbers
+        Restricted numbers from ``compute_profile``.
+    threshold : int, optional
+        Counts ``1 .. threshold-1`` are withheld. Default 10 for partner release, 5 for publication.
+    release : {"partner", "publication"}, default "partner"
+    handling : str, optional
+        The shared version's handling line (``{threshold}`` is filled in); default the release's line. It must
+        differ from the restricted handling line.
+
+    Returns
+    -------
+    ProfileNumbers
+        With ``disclosure`` set (release, threshold, handling, method, suppressed_cells, withheld: one sentence
+        per kind of derived value withheld or coarsened, for the method annex).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown release, a threshold below 2, numbers that are already shared, or a handling line equal
+        to the restricted one.
+
+    Examples
+    --------
+    >>> import sys; sys.path.insert(0, "tests")
+    >>> from numbers_factory import make_numbers
+    >>> n = make_numbers(3)
+    >>> s = to_shared(n, release="publication")
+    >>> s.disclosure.threshold, s.disclosure.handling != n.disclosure.handling
+    (5, True)
+    >>> bool(((s.fused.grids["all"]["count"] >= 1) & (s.fused.grids["all"]["count"] < 5)).any())
+    False
+    """
+    if numbers.disclosure.shared:
+        raise ParameterError(f"these numbers are already a {numbers.disclosure.release} version; share the "
+                             "restricted numbers")
+    k = default_threshold(release) if threshold is None else threshold
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
+        raise ParameterError(f"threshold must be an integer >= 2 (5 for publication, 10 for partners); got {k!r}")
+    k = int(k)
+    default_threshold(release)  # validates release
+    line = shared_handling(release, k, handling)
+    if not line.strip() or line.strip() == numbers.disclosure.handling.strip():
+        raise ParameterError("the shared handling line must differ from the restricted one; give disclosure.handling")
+    led = _Ledger()
+
+    cells_puk, month_held, type_held, grand_held = _police_uk(numbers.trend, k, led)
+    trend = _trend(numbers.trend, cells_puk, month_held.rename(index=str), k, led)
+    threats, area_held = _threats(numbers.threats, (cells_puk, type_held.rename(index=str)), k, led)
+    tt = numbers.threats.totals
+    withheld_rms = {int(v) for a, v in zip(tt["threat_area"], tt["count"], strict=True)
+                    if numbers.threats.sources.get(a) == "rms" and area_held.get(str(a)) and not pd.isna(v)}
+
+    f = numbers.fused
+    masks = _grid_masks(f.grids, k, led)
+    grids = _grids(f.grids, masks, k, led)
+    allg = f.grids.get("all")
+    totals = ({str(s): float(v) for s, v in allg.groupby("source", observed=True)["count"].sum().items()}
+              if allg is not None else {})
+    totals = {**totals, **{str(s): float(v) for s, v in (f.places.attrs.get("source_totals") or {}).items()}}
+    places = _places(f.places, masks, totals, k, led)
+    perception = None
+    if f.perception is not None:
+        recorded = list(f.perception.attrs.get("recorded_sources") or ("police_uk", "rms"))
+        perception = _perception(f.perception, masks, recorded, led)
+    if f.kde_recorded is not None or f.perception_raster is not None:
+        led.note("Harm-weighted KDE and perception-gap rasters: dropped (weighted surfaces do not bound counts).",
+                 changed=False)
+    fused = Fused(grids=grids, places=places, perception=perception, kde_recorded=None, perception_raster=None)
+
+    hotspots, cheld = _hotspots(numbers.hotspots, masks, numbers.volume.total, k, led)
+    volume = _volume(numbers.volume, numbers.hotspots.counts, cheld, hotspots.gi, grand_held, led)
+
+    shared = dataclasses.replace(
+        numbers,
+        sources=_sources(numbers.sources, k, led),
+        volume=volume,
+        hotspots=hotspots,
+        trend=trend,
+        threats=threats,
+        fused=fused,
+        venues=_venues(numbers.venues, k, led),
+        when=_when(numbers.when, k, led),
+        what=_what(numbers.what, type_held.rename(index=str), area_held, withheld_rms, k, led),
+        context=_context(numbers.context, k, led),
+        quality=_quality(numbers.quality, k, led),
+        products=Products(),
+    )
+    if numbers.products.grid is not None or numbers.products.monthly is not None:
+        led.note("Restricted data products (study-area grid, monthly cell counts) and event points: not shared.",
+                 changed=False)
+    shared = dataclasses.replace(shared, findings=_findings(shared, numbers.findings, k, led))
+    disclosure = Disclosure(release=release, threshold=k, handling=line, method=METHOD,
+                            suppressed_cells=led.cells, withheld=tuple(led.notes))
+    return dataclasses.replace(shared, disclosure=disclosure)
