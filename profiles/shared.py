@@ -44,17 +44,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import profiles.findings as findings_module
 from hotspots.config import DEFAULT_SHARED_HANDLING, DEFAULT_THRESHOLDS
 from hotspots.disclosure import suppress_series, suppress_table
 from hotspots.errors import ParameterError
 from hotspots.kde import KDEResult
+from profiles.findings import build_findings
 from profiles.numbers import (
     Context,
     DataQuality,
@@ -499,6 +500,8 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
         led.note("Top police.uk places: a place whose count is withheld is left out of the list (its position "
                  "would bound its count); ranks are positions among the places listed.")
     places = places[~pheld].reset_index(drop=True)
+    if len(places) and "label" in places:
+        places["label"] = _label_shares(places["label"], places["count"].to_numpy(float), k, led)
     if len(places):
         places["count"] = pd.array(places["count"].to_numpy(np.int64), dtype="Int64")
         places["rank"] = np.arange(1, len(places) + 1)
@@ -529,6 +532,37 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
         hs, counts=counts, gi=gi, kde=_kde(hs.kde, k, led), clusters=clusters, points=None, places=places,
         quality=quality, pai_curve=None,
     ), cheld
+
+
+_PCT = re.compile(r"\s*\((\d+(?:\.\d+)?)%\)\s*$")
+
+
+def _label_shares(labels: pd.Series, counts: np.ndarray, k: int, led: _Ledger) -> pd.Series:
+    """Strip a label's "(NN%)" (the top location's share of the cell) when it tells a count below ``k``.
+
+    With the cell's count published, NN% bounds the events at the top location (and elsewhere in the cell) to
+    ``count * (NN -+ 0.5) / 100``; when either range lies below ``k`` the share goes.
+
+    Examples
+    --------
+    >>> _label_shares(pd.Series(["On or near A (97%)", "On or near B (30%)"]), np.array([200.0, 200.0]), 10,
+    ...               _Ledger()).tolist()
+    ['On or near A', 'On or near B (30%)']
+    """
+    text = labels.astype(object).where(labels.notna(), "").astype(str)
+    pct = pd.to_numeric(text.str.extract(_PCT, expand=False), errors="coerce").to_numpy(float)
+    step = 0.5
+    at_hi = counts * (pct + step) / 100
+    rest_hi = counts * (100 - pct + step) / 100
+    at_lo, rest_lo = counts * (pct - step) / 100, counts * (100 - pct - step) / 100
+    small = ((at_hi < k) & (at_hi > 0)) | ((rest_hi < k) & (rest_hi > 0)) | (at_hi - at_lo < 1) | (
+        rest_hi - rest_lo < 1)
+    small &= ~np.isnan(pct)
+    if small.any():
+        led.note("A place label's share of the cell at its top location: removed where it tells a count below k.")
+    out = labels.astype(object).copy()
+    out[small] = text[small].str.replace(_PCT, "", regex=True)
+    return out
 
 
 def _volume(vol: Volume, hs_counts: pd.DataFrame | None, cheld: np.ndarray | None, gi: pd.DataFrame,
@@ -712,6 +746,8 @@ def _context(ctx: Context, k: int, led: _Ledger) -> Context:
             if _small(getattr(dep, f, None), k):
                 changes[f] = None
         if changes:
+            changes["finding"] = ("IMD decile comparison of hotspot events: some decile shares are withheld by "
+                                  "disclosure control (too few events).")
             dep = dataclasses.replace(dep, **changes)
             led.note("IMD decile shares that stand for fewer than k events (and their complements): withheld.")
     return dataclasses.replace(ctx, deprivation=dep)
@@ -752,25 +788,9 @@ def _quality(q: DataQuality, k: int, led: _Ledger) -> DataQuality:
     return q
 
 
-def _findings(shared: ProfileNumbers, restricted: Findings, k: int, led: _Ledger) -> Findings:
-    """Findings regenerated from the shared numbers (A's builder); until it exists, the restricted ones filtered."""
-    build = getattr(findings_module, "build_findings", None)
-    if callable(build):
-        result = build(shared)
-        if isinstance(result, Findings):
-            return result
-    # TODO(B, A): drop this fallback once profiles.findings.build_findings(numbers) -> Findings exists.
-    # Restricted findings quote restricted numbers (exact shares, harm sums): kept only when disclosure control
-    # changed nothing they could rest on.
-    def ok(numbers: Mapping[str, Any]) -> bool:
-        return not any(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-                       and _small(v, k) for v in numbers.values())
-
-    gaps = tuple(g for g in restricted.gaps if ok(g.evidence))
-    if led.cells == 0 and not led.changed:
-        return dataclasses.replace(restricted, gaps=gaps)
-    led.note("Key findings and recommendations: withheld until they are regenerated from the shared numbers.")
-    return Findings(findings=(), gaps=gaps, recommendations=())
+def _findings(shared: ProfileNumbers) -> Findings:
+    """Findings, gaps and recommendations regenerated from the shared numbers: they quote only what is published."""
+    return build_findings(shared)
 
 
 # --- the one public function ------------------------------------------------------------------------
@@ -872,7 +892,7 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
     if numbers.products.grid is not None or numbers.products.monthly is not None:
         led.note("Restricted data products (study-area grid, monthly cell counts) and event points: not shared.",
                  changed=False)
-    shared = dataclasses.replace(shared, findings=_findings(shared, numbers.findings, k, led))
+    shared = dataclasses.replace(shared, findings=_findings(shared))
     disclosure = Disclosure(release=release, threshold=k, handling=line, method=METHOD,
                             suppressed_cells=led.cells, withheld=tuple(led.notes))
     return dataclasses.replace(shared, disclosure=disclosure)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,12 +22,14 @@ from hypothesis import strategies as st
 from numbers_factory import SOURCES, make_numbers, profile_params
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from hotspots.config import load_config
 from hotspots.disclosure import suppress_table
 from hotspots.errors import ParameterError
+from profiles.compute import compute_profile
 from profiles.numbers import ProfileNumbers
 from profiles.shared import to_shared
 
-DEMO_PKL = Path("/work/notes/demo_numbers.pkl")
+ROOT = Path(__file__).resolve().parent.parent
 
 # --- walking everything published -----------------------------------------------------------------------
 
@@ -281,8 +282,9 @@ def test_place_score_attack_on_the_old_scheme():
     recovered = 0
     for _, row in rows.iterrows():
         s = next(s for s in SOURCES if pd.isna(row[f"{s}_count"]))
-        lo, hi = att.range(idx[(s, row["h3_cell"])], integer=True)
-        assert lo == hi == truth[idx[(s, row["h3_cell"])]]  # place score + other components + totals: exact
+        lo, hi = att.range(idx[(s, row["h3_cell"])])  # the real relaxation already pins it: so do the integers
+        v = truth[idx[(s, row["h3_cell"])]]
+        assert lo == pytest.approx(v, abs=1e-6) and hi == pytest.approx(v, abs=1e-6)  # score + others + totals
         recovered += 1
     assert recovered == len(rows)
 
@@ -519,10 +521,25 @@ def test_kde_pixels_below_k_events_are_masked():
 # --- the real demo numbers ----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not DEMO_PKL.exists(), reason="helper A's demo_numbers.pkl not written yet")
-def test_demo_numbers():
-    with DEMO_PKL.open("rb") as fh:
-        demo = pickle.load(fh)
+@pytest.fixture(scope="module")
+def demo_numbers() -> ProfileNumbers:
+    """The demo force computed from its config (what the pipeline shares)."""
+    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
+
+
+@pytest.mark.slow
+def test_demo_profile_shared(demo_numbers):
+    n = demo_numbers
     for release in ("partner", "publication"):
-        s = to_shared(demo, release=release)
-        assert small_published(s, s.disclosure.threshold) == []
+        s = to_shared(n, release=release)
+        k = s.disclosure.threshold
+        assert small_published(s, k) == []
+        # the partner's place-score attack: no published score beside a withheld component
+        comps = s.fused.places[[c for c in s.fused.places.columns if c.endswith("_count")]]
+        assert s.fused.places.loc[comps.isna().any(axis=1), "place_score"].isna().all()
+        assert s.disclosure.handling != n.disclosure.handling
+        assert s.findings.findings  # regenerated from the shared numbers
+        for f in s.findings.findings:  # quoting no small count
+            assert not any(isinstance(v, int) and 1 <= v < k for v in f.numbers.values()), f
+    # the restricted numbers the demo publishes unchanged where nothing is small
+    assert s.volume.total == n.volume.total and s.volume.top_share == n.volume.top_share
