@@ -27,14 +27,17 @@ import shutil
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeAlias
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from hotspots.errors import OutputError, ParameterError, SaferSpacesError
+from hotspots.errors import InputFileError, OutputError, ParameterError, SaferSpacesError
+from hotspots.kde import KDEResult
 
 __all__ = [
     "read_points",
@@ -46,6 +49,8 @@ __all__ = [
     "write_ingest_outputs",
     "write_json",
     "write_csv",
+    "write_files",
+    "Content",
     "neutralise_cells",
     "neutralise_frame",
     "restore_cells",
@@ -229,8 +234,16 @@ def write_json(obj: dict, path: str | os.PathLike) -> Path:
     return path
 
 
+def _private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing folder above it, each mode 0700 whatever the umask."""
+    missing = [d for d in (folder, *folder.parents) if not d.exists()]
+    for d in reversed(missing):
+        d.mkdir(mode=PRIVATE_DIR)
+        os.chmod(d, PRIVATE_DIR)
+
+
 def write_ingest_outputs(result, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write ``events.parquet``, ``quarantine.csv`` and ``reconciliation.json`` to ``out_dir``.
+    """Write ``events.parquet``, ``quarantine.csv`` and ``reconciliation.json`` to ``out_dir`` (files 0600).
 
     Parameters
     ----------
@@ -253,13 +266,15 @@ def write_ingest_outputs(result, out_dir: str | os.PathLike) -> dict[str, Path]:
     ['events', 'quarantine', 'reconciliation']
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _private_dirs(out)
     paths = {
         "events": write_points_geoparquet(result.events, out / "events.parquet"),
         "quarantine": out / "quarantine.csv",
         "reconciliation": write_json(result.reconciliation, out / "reconciliation.json"),
     }
     write_csv(result.quarantine, paths["quarantine"])
+    for p in paths.values():  # row-level data: for this user only, whatever the umask
+        os.chmod(p, PRIVATE_FILE)
     return paths
 
 
@@ -305,8 +320,6 @@ def read_points(
     import pandas as pd
     from pyproj import CRS
     from pyproj.exceptions import CRSError
-
-    from hotspots.errors import InputFileError
 
     path = Path(path)
     if not path.exists():
@@ -640,6 +653,119 @@ def write_csv(
     with open(path, "w", encoding="utf-8", newline="") as fh:  # streamed: no copy of the whole CSV in memory
         safe.to_csv(fh, index=False, sep=sep, lineterminator=eol, float_format=float_format)
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# The one writer: content keyed by relative path (renderers return it, this writes it)
+# --------------------------------------------------------------------------------------------
+
+#: What a renderer returns per output path: text (UTF-8), bytes, a table (the suffix picks the format:
+#: ``.csv``/``.tsv`` spreadsheet-safe, ``.parquet``, ``.geojson``) or a raster (``.tif``, with ``.tif.json``).
+Content: TypeAlias = "bytes | str | pd.DataFrame | KDEResult"
+_TABLE_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet", ".geojson")
+
+
+def _relative_output(name: str) -> PurePosixPath:
+    """``name`` as a relative POSIX path inside the output folder; refuse absolute paths and ``..``."""
+    rel = PurePosixPath(str(name).replace("\\", "/"))
+    if not str(name) or rel.is_absolute() or ".." in rel.parts or rel == PurePosixPath("."):
+        raise ParameterError(
+            f"output name {name!r}: must be a relative path inside the output folder (no '..', not absolute). "
+            "Fix: name outputs like 'figures/trend.png'"
+        )
+    return rel
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    name = path.name.lower()
+    if name.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
+        write_csv(frame, path)
+    elif name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    elif name.endswith(".geojson"):
+        if not hasattr(frame, "to_file"):
+            raise ParameterError(f"{path.name}: a .geojson output needs a GeoDataFrame (with a CRS)")
+        frame.to_file(path, driver="GeoJSON")  # type: ignore[operator]
+    else:
+        raise ParameterError(f"{path.name}: a table is written as one of {', '.join(_TABLE_SUFFIXES)}")
+
+
+def write_files(folder: str | os.PathLike, files: Mapping[str, Any]) -> dict[str, Path]:
+    """Write every output of a run into ``folder`` (the staging folder of :func:`atomic_dir`).
+
+    Renderers return content keyed by relative output path; this is the only
+    place it becomes files. The type of the content and the suffix of its
+    name choose the writer:
+
+    ========================= =====================================================
+    ``str``                   UTF-8 text (HTML, JSON, ...)
+    ``bytes``                 as given (PNG, PDF, ...)
+    ``DataFrame`` ``.csv``    :func:`write_csv` (spreadsheet formulas neutralised)
+    ``DataFrame`` ``.parquet`` Parquet (GeoParquet for a GeoDataFrame)
+    ``GeoDataFrame`` ``.geojson`` GeoJSON
+    ``KDEResult`` ``.tif``    :func:`write_raster` (GeoTIFF and ``<name>.json``)
+    ========================= =====================================================
+
+    Files are private (mode 0600) and folders 0700, whatever the umask.
+
+    Parameters
+    ----------
+    folder : path
+        An existing folder (normally the staging folder of :func:`atomic_dir`).
+    files : mapping of str to content
+        Relative POSIX paths (``"figures/trend.png"``) to content.
+
+    Returns
+    -------
+    dict of str to Path
+        Every file written (a raster's ``.json`` sidecar included), by relative name.
+
+    Raises
+    ------
+    ParameterError
+        An absolute name or one with ``..``; content of a type the writer does
+        not know, or a suffix that does not fit it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> out = write_files(d, {"a/b.txt": "hello", "t.csv": pd.DataFrame({"name": ["=1+1"]})})
+    >>> sorted(out), (d / "t.csv").read_text().splitlines()[1], oct((d / "a" / "b.txt").stat().st_mode & 0o777)
+    (['a/b.txt', 't.csv'], "'=1+1", '0o600')
+    >>> write_files(d, {"../x.txt": "no"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: output name '../x.txt': must be a relative path inside the output folder ...
+    """
+    root = Path(folder)
+    plan = {str(name): _relative_output(name) for name in files}  # refuse bad names before writing anything
+    written: dict[str, Path] = {}
+    for name, rel in plan.items():
+        content = files[name]
+        path = root.joinpath(*rel.parts)
+        _private_dirs(path.parent)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        elif isinstance(content, bytes | bytearray | memoryview):
+            path.write_bytes(bytes(content))
+        elif isinstance(content, pd.DataFrame):
+            _write_table(content, path)
+        elif isinstance(content, KDEResult):
+            if not path.name.lower().endswith((".tif", ".tiff")):
+                raise ParameterError(f"{name}: a raster is written as a .tif")
+            write_raster(content, path)
+            side = path.with_name(path.name + ".json")
+            os.chmod(side, PRIVATE_FILE)
+            written[name + ".json"] = side
+        else:
+            raise ParameterError(
+                f"{name}: cannot write content of type {type(content).__name__} "
+                "(give str, bytes, a DataFrame or a KDEResult)"
+            )
+        os.chmod(path, PRIVATE_FILE)
+        written[name] = path
+    return written
 
 
 # --------------------------------------------------------------------------------------------

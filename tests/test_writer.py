@@ -174,3 +174,97 @@ def test_arrow_tables_are_written_batch_by_batch_with_the_same_result(tmp_path):
     assert (tmp_path / "small.csv").read_bytes() == whole.read_bytes()
     body = _cells(whole)[1:]
     assert restore_cells(pd.Series([r[1] for r in body])).tolist() == names
+
+
+# --- write_files: content keyed by relative path, the one writer of a run ------------------------------------
+
+
+def _kde_result():
+    from hotspots.kde import kde_array
+
+    return kde_array(np.array([375000.0, 375050.0]), np.array([164000.0, 164020.0]), radius_m=100, pixel_m=50,
+                     crs="EPSG:27700")
+
+
+def test_write_files_dispatches_by_type_and_suffix(tmp_path):
+    import geopandas as gpd
+    import rasterio
+    import shapely
+
+    from hotspots.io import write_files
+
+    frame = pd.DataFrame({"name": PAYLOADS, "n": range(len(PAYLOADS))})
+    geo = gpd.GeoDataFrame({"n": [3]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    files = {
+        "report.html": "<p>é</p>",
+        "figures/a.png": b"\x89PNG\r\n",
+        "t.csv": frame,
+        "t.parquet": frame,
+        "g.geojson": geo,
+        "sub/k.tif": _kde_result(),
+    }
+    written = write_files(tmp_path, files)
+    assert sorted(written) == sorted([*files, "sub/k.tif.json"])
+    assert (tmp_path / "report.html").read_bytes() == "<p>é</p>".encode()
+    assert (tmp_path / "figures" / "a.png").read_bytes() == b"\x89PNG\r\n"
+    cells = _cells(tmp_path / "t.csv")
+    assert not any(DANGER.match(c) for row in cells for c in row)  # neutralised, as write_csv does
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
+    assert gpd.read_file(tmp_path / "g.geojson")["n"].tolist() == [3]
+    with rasterio.open(tmp_path / "sub" / "k.tif") as ds:
+        assert ds.crs.to_epsg() == 27700 and ds.read(1).shape == _kde_result().density.shape
+
+
+def test_write_files_private_modes_whatever_the_umask(tmp_path):
+    import os
+
+    from hotspots.io import write_files
+
+    old = os.umask(0o000)
+    try:
+        write_files(tmp_path, {"a/b/c.txt": "x", "d.csv": pd.DataFrame({"n": [1]})})
+    finally:
+        os.umask(old)
+    for p in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert p.stat().st_mode & 0o777 == 0o700, p
+    for p in (tmp_path / "a" / "b" / "c.txt", tmp_path / "d.csv"):
+        assert p.stat().st_mode & 0o777 == 0o600, p
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("../escape.txt", "x", "relative path"),
+        ("a/../../escape.txt", "x", "relative path"),
+        ("/tmp/abs.txt", "x", "relative path"),
+        ("", "x", "relative path"),
+        ("x.json", {"a": 1}, "cannot write content of type dict"),
+        ("x.txt", pd.DataFrame({"n": [1]}), "a table is written as"),
+        ("x.geojson", pd.DataFrame({"n": [1]}), "needs a GeoDataFrame"),
+        ("x.png", None, "cannot write content of type NoneType"),
+    ],
+)
+def test_write_files_refuses_bad_names_and_content(tmp_path, name, content, match):
+    from hotspots.errors import ParameterError
+    from hotspots.io import write_files
+
+    with pytest.raises(ParameterError, match=match):
+        write_files(tmp_path / "out", {name: content})
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_write_files_refuses_a_bad_name_before_writing_anything(tmp_path):
+    from hotspots.errors import ParameterError
+    from hotspots.io import write_files
+
+    with pytest.raises(ParameterError):
+        write_files(tmp_path, {"ok.txt": "x", "../bad.txt": "y"})
+    assert not (tmp_path / "ok.txt").exists()
+
+
+def test_write_files_raster_needs_tif(tmp_path):
+    from hotspots.errors import ParameterError
+    from hotspots.io import write_files
+
+    with pytest.raises(ParameterError, match=r"\.tif"):
+        write_files(tmp_path, {"k.png": _kde_result()})
