@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from profiles.numbers import ProfileNumbers
@@ -37,7 +38,7 @@ def render_tables(numbers: ProfileNumbers) -> dict[str, Any]:
     ``venue_risk.csv``, ``risky_facilities.csv`` ``numbers.venues.risk``, ``.risky`` (with venues)
     ``weekday_hour_<source>.csv``             ``numbers.when.weekday_hour`` (weekday x hour)
     ``grid_fused.parquet``                    ``numbers.fused.grids`` bands all/nte/other, long form
-    ``grid_h3r<res>.parquet``/``.geojson``    ``numbers.products.grid`` (GeoJSON: occupied cells)
+    ``grid_h3r<res>.parquet``/``.geojson``    ``numbers.products.grid`` (GeoJSON: cells with count_all > 0)
     ``counts_h3r<res>_monthly.parquet``       ``numbers.products.monthly``
     ``kde_recorded_harm.tif``                 ``numbers.fused.kde_recorded`` (``kde_recorded.tif``
                                               without a harm index)
@@ -90,7 +91,8 @@ def render_tables(numbers: ProfileNumbers) -> dict[str, Any]:
     grid = numbers.products.grid
     if grid is not None:
         out[f"grid_h3r{res}.parquet"] = grid
-        out[f"grid_h3r{res}.geojson"] = grid[grid["count_all"].to_numpy() > 0]
+        if isinstance(grid, gpd.GeoDataFrame) and "count_all" in grid:  # the occupied cells, for GIS
+            out[f"grid_h3r{res}.geojson"] = grid[grid["count_all"].to_numpy() > 0]
     if numbers.products.monthly is not None:
         out[f"counts_h3r{res}_monthly.parquet"] = numbers.products.monthly
     if f.kde_recorded is not None:
