@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
-from hotspots.grid import cells_to_polygons
+from hotspots.grid import average_cell_area_km2, cells_resolution, cells_to_int, cells_to_polygons
 from profiles.escape import folium_text, folium_texts
 from profiles.numbers import ProfileNumbers
 
@@ -310,11 +310,16 @@ def _class_labels(breaks: np.ndarray, lowest: int) -> list[str]:
 
 
 def _resolution_note(cells: pd.Series) -> str:
-    try:
-        import h3
+    """The legend's cell size, e.g. "per H3 cell (resolution 9, about 0.11 km²)".
 
-        res = h3.get_resolution(str(cells.iloc[0]))
-        return f"per H3 cell (resolution {res}, about {h3.average_hexagon_area(res, unit='km^2'):.2g} km\u00b2)"
+    Examples
+    --------
+    >>> _resolution_note(pd.Series(["89195823077ffff"]))
+    'per H3 cell (resolution 9, about 0.11 km²)'
+    """
+    try:
+        res = int(cells_resolution(cells_to_int(cells.iloc[:1].astype(str).to_numpy()))[0])
+        return f"per H3 cell (resolution {res}, about {average_cell_area_km2(res):.2g} km\u00b2)"
     except Exception:  # noqa: BLE001 - a legend nicety, never worth failing the map
         return "per H3 cell"
 
@@ -617,7 +622,7 @@ def profile_map(
     Examples
     --------
     >>> import geopandas as gpd, h3
-    >>> from hotspots.grid import cells_to_polygons
+    >>> from hotspots.grid import average_cell_area_km2, cells_resolution, cells_to_int, cells_to_polygons
     >>> cells = [h3.latlng_to_cell(51.38, -2.36, 9)]
     >>> g = gpd.GeoDataFrame({"h3_cell": cells, "count": [12]}, geometry=cells_to_polygons(cells).values, crs=4326)
     >>> m = profile_map(layers={"police.uk recorded crime": g}, title="Bath", marking="OFFICIAL")
