@@ -10,7 +10,7 @@ import shapely
 import sklearn.cluster as sklearn_cluster  # noqa: E402
 import sklearn.neighbors as sklearn_neighbors  # noqa: E402
 
-from hotspots import clustering
+from hotspots import _dbscan, clustering
 from hotspots.clustering import dbscan, dbscan_labels
 from hotspots.errors import ParameterError
 
@@ -162,7 +162,7 @@ def test_float32_box_bounds_round_outward():
     rng = np.random.default_rng(5)
     v = np.concatenate([rng.uniform(-1e6, 1e6, 5000), rng.uniform(-1, 1, 500), 2.0 ** np.arange(-30, 30), [0.0]])
     v = np.concatenate([v, -v, np.nextafter(v, np.inf)])
-    down = np.array([clustering._down(t) for t in v], np.float64)
+    down = np.array([_dbscan._down(t) for t in v], np.float64)
     assert (down <= v).all()
     step = np.spacing(np.abs(v).astype(np.float32)).astype(np.float64)
     assert (v - down <= 2 * step + 1e-45).all()
