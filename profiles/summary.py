@@ -39,7 +39,7 @@ from jsonschema.exceptions import best_match
 from hotspots.errors import InputFileError
 from hotspots.grid import cells_resolution, cells_to_int, is_cell
 from hotspots.io import RUN_RECORD, verify_output
-from hotspots.timebands import parse_nte_window
+from hotspots.nte_window import parse_nte_window
 
 __all__ = [
     "MAX_ITEMS",

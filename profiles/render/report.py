@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hotspots.errors import SaferSpacesError
@@ -94,6 +95,19 @@ class _Fmt:
         if _is_missing(v):
             return _WITHHELD if self.shared else _MISSING
         return spec.format(v)
+
+    def amount(self, v: Any, spec: str) -> str:
+        """A count or an amount: an integer prints as a count (``1,234``), a fraction with ``spec``.
+
+        Examples
+        --------
+        >>> f = _Fmt(shared=True)
+        >>> f.amount(55, "{:.1f}"), f.amount(55.24, "{:.1f}"), f.amount(None, "{:.1f}")
+        ('55', '55.2', '[c]')
+        """
+        if not _is_missing(v) and isinstance(v, int | np.integer):
+            return self.count(v)
+        return self.derived(v, spec)
 
     @staticmethod
     def optional(v: Any, spec: str = "{}") -> str:
@@ -273,7 +287,7 @@ def _venues(numbers: ProfileNumbers, fmt: _Fmt, top: int = 10) -> list[dict[str,
             "closing": "" if _is_missing(c["closing_times"][i]) else str(c["closing_times"][i]),
             "crime": fmt.count(c["crime_within"][i]),
             "ae": fmt.count(c["ae_within"][i]),
-            "nte": fmt.derived(c["nearest_nte"][i], "{:.1f}"),
+            "nte": fmt.amount(c["nearest_nte"][i], "{:.1f}"),
         }
         for i in range(len(v))
     ]
