@@ -63,6 +63,7 @@ from profiles.numbers import (
     Findings,
     Fused,
     Hotspots,
+    Meta,
     Products,
     ProfileNumbers,
     SourceQuality,
@@ -788,6 +789,19 @@ def _quality(q: DataQuality, k: int, led: _Ledger) -> DataQuality:
     return q
 
 
+def _definitions(meta: Meta, q: DataQuality, k: int, led: _Ledger) -> tuple[Meta, DataQuality]:
+    """Harm-weight coverage (events weighted, weights verified) counts events: withheld below ``k``."""
+    hw = meta.definitions.get("harm_weights")
+    if not isinstance(hw, Mapping):
+        return meta, q
+    n, ok = hw.get("events_weighted"), hw.get("verified")
+    if not (_small(n, k) or _small(ok, k) or (n is not None and ok is not None and _small(n - ok, k))):
+        return meta, q
+    led.note("Harm-weight coverage (events weighted and verified): withheld (fewer than k events on one side).")
+    definitions = {**meta.definitions, "harm_weights": {**hw, "events_weighted": None, "verified": None}}
+    return dataclasses.replace(meta, definitions=definitions), dataclasses.replace(q, harm_unverified=None)
+
+
 def _findings(shared: ProfileNumbers) -> Findings:
     """Findings, gaps and recommendations regenerated from the shared numbers: they quote only what is published."""
     return build_findings(shared)
@@ -874,6 +888,7 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
     hotspots, cheld = _hotspots(numbers.hotspots, masks, numbers.volume.total, k, led)
     volume = _volume(numbers.volume, numbers.hotspots.counts, cheld, hotspots.gi, grand_held, led)
 
+    meta, quality = _definitions(numbers.meta, _quality(numbers.quality, k, led), k, led)
     shared = dataclasses.replace(
         numbers,
         sources=_sources(numbers.sources, k, led),
@@ -886,7 +901,8 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
         when=_when(numbers.when, k, led),
         what=_what(numbers.what, type_held.rename(index=str), area_held, withheld_rms, k, led),
         context=_context(numbers.context, k, led),
-        quality=_quality(numbers.quality, k, led),
+        quality=quality,
+        meta=meta,
         products=Products(),
     )
     if numbers.products.grid is not None or numbers.products.monthly is not None:
