@@ -14,7 +14,7 @@ from shapely.geometry import Point, box
 
 from hotspots.errors import ParameterError
 from hotspots.grid import cells_to_polygons
-from profiles.render.webmap import _find_leaflet, profile_map, save_profile_map
+from profiles.render.webmap import _find_leaflet, map_html, profile_map
 
 CENTRE = h3.latlng_to_cell(51.38, -2.36, 9)
 CELLS = sorted(h3.grid_disk(CENTRE, 2))  # 19 cells around Bath
@@ -36,7 +36,7 @@ def _unjs(text: str) -> str:
 
 
 @pytest.fixture
-def inputs(tmp_path):
+def inputs():
     n = len(CELLS)
     police = _cells(np.arange(n) % 7)  # includes zeros: not drawn
     sup = np.isin(CELLS, list(SECRET))
@@ -56,8 +56,7 @@ def inputs(tmp_path):
         crs="EPSG:27700",
     )
     boundary = gpd.GeoDataFrame(geometry=[box(-2.40, 51.36, -2.32, 51.40)], crs="EPSG:4326")
-    png = tmp_path / "kde.png"
-    png.write_bytes(
+    png = (
         bytes.fromhex(
             "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
             "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5270ade0000000049454e44ae426082"
@@ -78,10 +77,9 @@ def inputs(tmp_path):
 
 
 @pytest.fixture
-def saved(inputs, tmp_path):
+def saved(inputs):
     m = profile_map(**inputs, title="Bath NTE <profile>", marking=MARKING, suppression_k=5, source_note="test data")
-    path = save_profile_map(m, tmp_path / "out" / "map.html")
-    return path.read_text(encoding="utf-8")
+    return map_html(m)
 
 
 def test_layer_names_in_control(saved):
@@ -153,13 +151,13 @@ def test_self_contained_apart_from_cdn(saved):
     assert "data:image/png;base64," in saved  # the KDE PNG travels inside the file
 
 
-def test_inline_assets_needs_no_cdn(inputs, tmp_path):
+def test_inline_assets_needs_no_cdn(inputs):
     try:
         _find_leaflet(None)
     except FileNotFoundError:
         pytest.skip("no local Leaflet (Debian libjs-leaflet)")
     m = profile_map(**inputs, title="t", marking=MARKING)
-    text = save_profile_map(m, tmp_path / "map.html", inline_assets=True).read_text(encoding="utf-8")
+    text = map_html(m, inline_assets=True)
     assert not re.search(r'<script src=|<link rel="stylesheet" href=', text)
     assert "L.map(" in text and text.index("Leaflet") < text.index("L.map(")
     urls = set(re.findall(r"https?://[^\"'\s)\\]+", text[text.index("L.map(") :]))
@@ -173,9 +171,9 @@ def test_does_not_mutate_inputs(inputs):
         pd.testing.assert_frame_equal(v, before[k])
 
 
-def test_minimal_map_without_optional_layers(inputs, tmp_path):
+def test_minimal_map_without_optional_layers(inputs):
     m = profile_map(layers={"only": inputs["layers"]["police.uk recorded crime"]}, title="t", marking="OFFICIAL")
-    text = save_profile_map(m, tmp_path / "m.html").read_text(encoding="utf-8")
+    text = map_html(m)
     assert "Gi* hot and cold spots" not in text and "NTE venues" not in text and "Suppressed cells" not in text
 
 
@@ -209,7 +207,7 @@ def test_bad_inputs(inputs, change, match):
 def test_inline_assets_missing_leaflet(inputs, tmp_path):
     m = profile_map(**_bad(inputs))
     with pytest.raises(FileNotFoundError, match="libjs-leaflet"):
-        save_profile_map(m, tmp_path / "m.html", inline_assets=True, leaflet_dir=tmp_path / "none")
+        map_html(m, inline_assets=True, leaflet_dir=tmp_path / "none")
 
 
 # --------------------------------------------------------------------------- render_map(numbers)
