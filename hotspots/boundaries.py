@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+import shapely
+
 from hotspots.errors import InputFileError
 
 __all__ = ["read_boundary"]
@@ -45,9 +48,6 @@ def read_boundary(path: str | os.PathLike, *, crs: str = "EPSG:27700", csv_crs: 
     27700
     """
     import geopandas as gpd
-    import pandas as pd
-    import shapely
-
     path = Path(path)
     if not path.exists():
         raise InputFileError(str(path), "boundary file not found", "check data.boundary in the config")

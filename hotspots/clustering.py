@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from hotspots._dbscan import (
     _assign,
@@ -310,8 +311,6 @@ def dbscan(
     [[3.0, 7.0, 60.0, 1200.0]]
     """
     import geopandas as gpd
-    import shapely
-
     if not isinstance(points, pd.DataFrame):
         raise ParameterError(f"points must be a DataFrame or GeoDataFrame; got {type(points).__name__}")
     crs = getattr(points, "crs", None) if isinstance(points, gpd.GeoDataFrame) else None

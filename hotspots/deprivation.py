@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest, mannwhitneyu
 
 from hotspots._results import Result, p_text, require_columns
 from hotspots.errors import ParameterError
@@ -166,8 +167,6 @@ def _share_in(decile: np.ndarray, w: np.ndarray, k: int) -> float:
 
 
 def _mw_less(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    from scipy.stats import mannwhitneyu
-
     if not len(a) or not len(b):
         return math.nan, math.nan
     res = mannwhitneyu(a, b, alternative="less")
@@ -335,8 +334,6 @@ def hotspot_deprivation(
     k_hot = int((d_hot <= k).sum())
     p0 = float((d_other <= k).mean()) if len(d_other) else math.nan
     if math.isfinite(p0):
-        from scipy.stats import binomtest
-
         deprived_p = float(binomtest(k_hot, n_hot, p0, alternative="greater").pvalue)
     else:
         deprived_p = math.nan

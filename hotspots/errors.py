@@ -10,6 +10,8 @@ the size, not a crash.
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "SaferSpacesError",
     "InputFileError",
@@ -115,7 +117,6 @@ def _parse_size(text: str) -> int:
 
 def _available_memory() -> int:
     """Physical memory, capped by the cgroup (container) limit and the address-space rlimit."""
-    import os
     import resource
 
     limits = []
@@ -158,8 +159,6 @@ def memory_budget() -> int:
     True
     >>> del os.environ[MEMORY_BUDGET_ENV]
     """
-    import os
-
     text = os.environ.get(MEMORY_BUDGET_ENV, "").strip()
     return _parse_size(text) if text else _available_memory() // 2
 
@@ -189,8 +188,6 @@ def require_memory(nbytes: float, *, what: str, fix: str) -> None:
     ...
     hotspots.errors.ParameterError: a huge grid would need 1048576.0 PiB of memory, more than ...
     """
-    import os
-
     budget = memory_budget()
     if nbytes > budget:
         source = (

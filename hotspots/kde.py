@@ -40,11 +40,15 @@ Wand, M. P. and Jones, M. C. (1995). Kernel Smoothing, p. 175.
 from __future__ import annotations
 
 import math
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
+import pandas as pd
+import shapely
+from scipy.fft import next_fast_len
 
 from hotspots.errors import ParameterError, memory_budget, require_memory
 from hotspots.grid import unique_points
@@ -195,8 +199,6 @@ def kde_memory(
     if qgis_compat:
         need = 12 * pixels
     elif method == "fft":
-        from scipy.fft import next_fast_len
-
         b = math.ceil(radius_m / g.pixel_m)
         side = 2 * b + 1
         padded = next_fast_len(g.rows + side - 1, real=True) * next_fast_len(g.cols + side - 1, real=True)
@@ -419,8 +421,6 @@ def _validate(x, y, w, radius_m, pixel_m, kernel, output, decay, crs):
             "(e.g. to EPSG:27700) or pass crs"
         )
     if radius_m < pixel_m:
-        import warnings
-
         warnings.warn(
             f"radius_m {radius_m} is smaller than pixel_m {pixel_m}: the surface will be speckled", stacklevel=3
         )
@@ -685,8 +685,6 @@ def kde(
     if weight is not None:
         if weight not in points.columns:
             raise ParameterError(f"weight column {weight!r} not in points")
-        import pandas as pd
-
         w = pd.to_numeric(points[weight], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = int((~np.isfinite(w)).sum())
         if bad:
@@ -723,7 +721,6 @@ def kde(
         raise ParameterError(f"bandwidth must be 'fixed', 'arcgis' or 'nrd'; got {bandwidth!r}")
     grid = mask = None
     if boundary is not None:
-        import shapely
         from rasterio.features import geometry_mask
 
         if boundary.crs is not None and crs is not None and boundary.crs.to_string() != crs:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
+from scipy.stats import binomtest, fisher_exact
 
 from hotspots._results import Result, p_text
 from hotspots.errors import ParameterError
@@ -205,9 +207,6 @@ def venue_concentration(
     >>> res.other_share, round(res.fisher_p, 3)
     (0.3, 0.185)
     """
-    from scipy.spatial import cKDTree
-    from scipy.stats import binomtest, fisher_exact
-
     if isinstance(distance_m, bool) or not isinstance(distance_m, int | float) or not (
         math.isfinite(distance_m) and distance_m > 0
     ):

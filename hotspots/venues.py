@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from hotspots.errors import ParameterError
 
@@ -215,8 +216,6 @@ def venue_risk(
 
 def _pairs(vx, vy, ex, ey, distance_m):
     """(venue, event, distance) for every pair with ``hypot(dx, dy) <= distance_m``, vectorised."""
-    from scipy.spatial import cKDTree
-
     if not len(ex):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)

@@ -27,6 +27,8 @@ This is the byte layer every reader shares. It guarantees:
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -577,9 +579,6 @@ def _record_blocks(
 
 def _prefetched(gen: Generator, depth: int) -> Iterator:
     """Run a generator on a background thread, ``depth`` items ahead; errors re-raise here."""
-    import queue
-    import threading
-
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     done = object()

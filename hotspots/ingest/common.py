@@ -8,9 +8,11 @@ row is quarantined for its *first* problem and nothing is counted twice.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba as nb
@@ -73,8 +75,6 @@ def _transform(src: str, dst: str, a: np.ndarray, b: np.ndarray) -> tuple[np.nda
     b = np.array(b, dtype=float)
     if len(a) < 200_000:
         return _transformer(src, dst).transform(a, b, inplace=True)
-    from concurrent.futures import ThreadPoolExecutor
-
     h = len(a) // 2
     halves = [(a[:h], b[:h]), (a[h:], b[h:])]
     with ThreadPoolExecutor(2) as ex:
@@ -522,8 +522,6 @@ def future_limit(today=None) -> int:
     >>> future_limit("2024-03-01") == int(np.datetime64("2024-03-02", "s").astype(np.int64))
     True
     """
-    import datetime as _dt
-
     if today is None:
         today = _dt.date.today()
     elif isinstance(today, str):

@@ -31,12 +31,16 @@ with the file and line that superseded them. Rows without a Crime ID
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import logging
 import os
 import re
+import sys
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +49,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
+from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
 
 from hotspots.errors import InputFileError
 from hotspots.grid import snap_key, unique_points
@@ -834,9 +840,6 @@ def read_police_uk(
     >>> r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]
     True
     """
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
     files, skipped = discover_police_uk_files(paths)
     names = _display_names(files)
     seen = _SeenIds()
@@ -896,8 +899,6 @@ def _display_names(files: list[Path]) -> list[str]:
 
 
 def _progress_bar(total: int, progress: bool | None):
-    import sys
-
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
@@ -924,8 +925,6 @@ def _release_free_memory() -> None:
     """Hand freed heap pages back to the OS (glibc keeps worker threads' freed blocks otherwise)."""
     pa.default_memory_pool().release_unused()
     try:
-        import ctypes
-
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to do
         pass
@@ -938,8 +937,6 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary, dic
     temporaries: no column is held twice, dictionary columns are built once
     with narrow codes, and string columns are chunked, never copied.
     """
-    from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
-
     readers = [rd for rd in readers if rd.n_accepted]
     if not readers:
         return _empty_events()
@@ -970,8 +967,6 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary, dic
     n_at_u = np.bincount(snap_codes, weights=np.bincount(codes, minlength=len(first)))[snap_codes]
     n_at = n_at_u.astype(np.int32)[codes]
     if boundary is not None:
-        import shapely
-
         shapely.prepare(boundary)
         in_area = pa.array(shapely.contains_xy(boundary, ux, uy)[codes])
     else:
@@ -1026,8 +1021,6 @@ def _assemble_events(readers: list[_FileReader], names: list[str], boundary, dic
 
 
 def _empty_events() -> pa.Table:
-    from pandas.core.arrays.arrow.extension_types import ArrowPeriodType
-
     d = pa.dictionary(pa.int8(), pa.string())
     schema = pa.schema(
         [

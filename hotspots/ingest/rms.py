@@ -32,6 +32,7 @@ a row), not with the file.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -440,8 +441,6 @@ def read_rms(
     >>> res.events.to_pandas()[["event_id", "vawg_group", "time_window_h"]].values.tolist()
     [['A1', 'rape', 4.0], ['A2', 'da_violence', 0.0]]
     """
-    import datetime as _dt
-
     cols = resolve_columns(RMS_COLUMNS, columns, what="RMS")
     paths = file_list(paths, reader="read_rms")
     table = offence_table if offence_table is not None else load_offence_table()
