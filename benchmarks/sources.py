@@ -43,7 +43,7 @@ def _best(fn, repeat=3):
 
 
 def _write(kind: str, n: int, tmp: Path) -> Path:
-    from hotspots import synth
+    from profiles.demo import synth
     from profiles.synth_cli import default_anchors
 
     gen = {"rms": synth.generate_rms, "streetsafe": synth.generate_streetsafe}[kind]
