@@ -27,7 +27,7 @@ from hotspots.errors import ConfigError
 from hotspots.ingest.ae import AE_COLUMNS
 from hotspots.ingest.rms import RMS_COLUMNS
 from hotspots.ingest.streetsafe import STREETSAFE_COLUMNS
-from hotspots.timebands import parse_nte_window
+from hotspots.nte_window import parse_nte_window
 
 __all__ = [
     "Config",

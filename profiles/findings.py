@@ -434,7 +434,7 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
     if nte is not None and _known(nte.get("share"), nte.get("rate_ratio")):
         n["nte"] = dict(nte)
     ven = numbers.venues.summary
-    if ven is not None and _known(ven.get("top10_share"), ven.get("gini"), ven.get("n_venues")):
+    if ven is not None and _known(ven.get("top10_share"), ven.get("gini"), ven.get("n_venues"), ven.get("top_name")):
         n["venues"] = dict(ven)
     gap = numbers.fused.perception
     if gap is not None:

@@ -81,10 +81,10 @@ class SourceQuality:
     synthetic: bool
     first_month: str | None
     last_month: str | None
-    rows_read: int
-    rows_accepted: int
-    rows_quarantined: int
-    quarantined_by_reason: Mapping[str, int]
+    rows_read: int | None  # None: withheld by disclosure control (shared versions)
+    rows_accepted: int | None
+    rows_quarantined: int | None
+    quarantined_by_reason: Mapping[str, int | None]
     share_without_coordinates: float | None
 
 
@@ -316,8 +316,8 @@ class Context:
 class DataQuality:
     """Data-quality measures beyond the reconciliations."""
 
-    no_coordinates: int
-    no_coordinates_share: float
+    no_coordinates: int | None  # None: withheld by disclosure control (shared versions)
+    no_coordinates_share: float | None
     stacking_share: float | None
     harm_unverified: float | None
     missing_sources: tuple[str, ...] = ()  # partner data not supplied: "CCTV", "street lighting", "A&E (ISTV)", ...

@@ -21,6 +21,8 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+import platform
 from typing import Any
 
 import geopandas as gpd
@@ -32,7 +34,8 @@ from hypothesis import strategies as st
 
 from hotspots.fusion import place_scores
 from hotspots.kde import Grid, KDEResult
-from profiles.findings import Finding, Gap, Recommendation
+from profiles.findings import build_findings
+from profiles.labels import SOURCE_LABELS
 from profiles.numbers import (
     Context,
     DataQuality,
@@ -57,8 +60,7 @@ from profiles.numbers import (
 __all__ = ["SOURCES", "make_numbers", "profile_numbers", "profile_params"]
 
 SOURCES = ("police_uk", "rms", "streetsafe", "ae")
-LABELS = {"police_uk": "police.uk recorded crime", "rms": "force RMS recorded crime",
-          "streetsafe": "StreetSafe reports", "ae": "A&E assaults (ISTV)"}
+LABELS = dict(SOURCE_LABELS)
 PUK_TYPES = ("Violence and sexual offences", "Public order")
 PUK_AREAS = {"Violence and sexual offences": "police_uk_violence_sexual", "Public order": "police_uk_public_order"}
 RMS_GROUPS = ("rape", "da_violence", "stalking_harassment")
@@ -308,19 +310,13 @@ def make_numbers(seed: int, *, n_cells: int = 40, n_months: int = 8, scale: floa
                       quarantined_by_reason={"no_coordinates": 2, "bad_month": 1}, share_without_coordinates=2 / 3)
         for s in SOURCES
     )
-    findings = Findings(
-        findings=(Finding(id="F1", text=f"{total:,} VAWG-relevant crimes were recorded on police.uk.",
-                          numbers={"total": total}),),
-        gaps=(Gap(id="G1", text="No CCTV data.", evidence={"missing_sources": ["CCTV"]}),),
-        recommendations=(Recommendation(id="R1", text="Patrol the top place.", finding_id="F1", place="Test Street",
-                                        time="Fri,Sat 21:00-06:00", partner="council", tactic="guardianship"),),
-    )
+    findings = Findings(findings=(), gaps=(), recommendations=())  # built from the numbers below
     monthly_products = pd.DataFrame({"h3_cell": np.repeat(cells, n_months), "source": "police_uk",
                                      "month": np.tile(months, n_cells), "crime_type": PUK_TYPES[0],
                                      "count": src["police_uk"].ravel()})
     meta = Meta(
         force_name="Test Constabulary", force_slug="test", marking="OFFICIAL-SENSITIVE",
-        created_utc="2026-01-01T00:00:00Z", tool_version="0.0-test", python="3.12", config_file=None,
+        created_utc="2026-01-01T00:00:00Z", tool_version="0.0-test", python=platform.python_version(), config_file=None,
         config_sha256="0" * 64, config={"force": {"handling": "Restricted handling: test"}},
         params={"kde": {"radius_m": radius, "pixel_m": 100.0, "kernel": "quartic"}}, resolution=9,
         n_study_cells=n_cells, cell_area_km2=0.105, first_month=months[0], last_month=months[-1], months=months,
@@ -329,13 +325,14 @@ def make_numbers(seed: int, *, n_cells: int = 40, n_months: int = 8, scale: floa
         synthetic_sources=tuple(s for s in SOURCES if s != "police_uk"),
         inputs=(InputFile(source="police_uk", file="test.csv", sha256="0" * 64),),
     )
-    return ProfileNumbers(
+    numbers = ProfileNumbers(
         meta=meta,
         disclosure=Disclosure(release="restricted", handling="Restricted handling: test"),
         sources=sources, volume=volume, hotspots=hotspots, trend=trend, threats=threats,
         fused=Fused(grids=grids, places=places, perception=perception, kde_recorded=kde, perception_raster=kde),
         venues=venues, when=when, what=what, context=Context(deprivation=None, comparison=None),
-        quality=DataQuality(no_coordinates=2, no_coordinates_share=0.01, stacking_share=0.2, harm_unverified=0.1),
+        quality=DataQuality(no_coordinates=2, no_coordinates_share=0.01, stacking_share=0.2, harm_unverified=0.1,
+                            missing_sources=("CCTV", "street lighting")),
         findings=findings,
         products=Products(grid=counts.assign(in_study_area=True), monthly=monthly_products),
         geography=Geography(
@@ -344,6 +341,7 @@ def make_numbers(seed: int, *, n_cells: int = 40, n_months: int = 8, scale: floa
             local_authorities=None,
         ),
     )
+    return dataclasses.replace(numbers, findings=build_findings(numbers))
 
 
 def profile_params() -> st.SearchStrategy[dict[str, Any]]:

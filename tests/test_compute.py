@@ -225,8 +225,16 @@ def test_numbers_are_frozen_and_findings_rebuild_from_numbers(numbers):
     assert build_findings(numbers) == numbers.findings
     f1 = numbers.findings.findings[0]
     assert f1.id == "F1" and f1.text.startswith("300 VAWG-relevant crimes") and f1.numbers == {"total": 300}
-    withheld = dataclasses.replace(numbers, volume=dataclasses.replace(numbers.volume, total=None))
-    assert "F1" not in {f.id for f in build_findings(withheld).findings}  # never states a withheld number
+    withheld = dataclasses.replace(
+        numbers,
+        volume=dataclasses.replace(numbers.volume, total=None, top_share=None, gi_hot_share=float("nan")),
+        quality=dataclasses.replace(numbers.quality, no_coordinates=None, no_coordinates_share=None,
+                                    stacking_share=None),
+        when=dataclasses.replace(numbers.when, nte={**numbers.when.nte, "share": None}),
+    )
+    f = build_findings(withheld)  # a shared version: every part that needs a withheld number is left out
+    assert {x.id for x in f.findings}.isdisjoint({"F1", "F3", "F4", "F5"})
+    assert {g.id for g in f.gaps}.isdisjoint({"G3", "G4"}) and "None" not in str(f) and "nan" not in str(f)
 
 
 def test_parameters_come_from_the_config(tiny):
