@@ -9,7 +9,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from hotspots.disclosure import audit_table, suppress_cells, suppress_series, suppress_table
+from hotspots.disclosure import (
+    _bounds,
+    _grid,
+    _lines,
+    _moves,
+    audit_table,
+    suppress_cells,
+    suppress_series,
+    suppress_table,
+)
 from hotspots.errors import ParameterError
 
 # --- an independent attacker: variables are the cells only, published numbers are equalities ------------
@@ -337,3 +346,32 @@ def test_audit_flags_a_naive_pattern():
 def test_bad_parameters(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
+
+
+# --- the audit's shortcut: rectangle moves are feasible points, never more --------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables(), st.data(), st.booleans(), st.booleans())
+def test_rectangle_moves_stay_inside_the_exact_range(frame, data, row_total, col_total):
+    values = frame.to_numpy()
+    r, c = values.shape
+    grand = row_total or col_total
+    grid, present = _grid(values, row_total, col_total, grand)
+    withheld = np.array(data.draw(st.lists(st.booleans(), min_size=grid.size, max_size=grid.size))) & present
+    lo, hi = _bounds(grid, withheld, _lines(r, c, row_total, col_total, grand))
+    up, down = _moves(grid, withheld, (r, c))
+    w = np.flatnonzero(withheld)
+    assert (grid[w] + up[w] <= hi[w] + 1e-9).all() and (grid[w] - down[w] >= lo[w] - 1e-9).all()
+    assert (up[~withheld] == 0).all() and (down[~withheld] == 0).all()
+
+
+def test_rectangle_moves_of_a_block():
+    values = np.array([[2, 11, 13], [10, 15, 16], [12, 20, 30]])
+    grid, _ = _grid(values, True, True, True)
+    withheld = np.zeros(16, bool)
+    withheld[[0, 1, 4, 5]] = True  # the 2, 11, 10, 15 rectangle
+    up, down = _moves(grid, withheld, (3, 3))
+    # raising the 2 lowers the 11 and the 10: by at most 10; lowering it lowers the 15 too: by at most 2
+    assert (up[0], down[0]) == (10, 2)
+    assert (up[5], down[5]) == (10, 2)
