@@ -19,7 +19,7 @@ Sharing rules built in:
   named ``<script>`` or ``{{7*7}}`` is shown as written, never run; GeoJSON
   property keys are column names only when they are plain identifiers, and
   generated otherwise; the title box, legend and CSS are inserted by an
-  element whose template is fixed (:func:`profiles.render.staticmaps.fixed_html`), never compiled from them.
+  element whose template is fixed (:func:`fixed_html`), never compiled from them.
 
 The saved file holds all the data (GeoJSON and the KDE PNG are embedded), but
 folium links Leaflet and its CSS from public CDNs and the base map comes from
