@@ -46,8 +46,12 @@ def data_uri(path: str | os.PathLike, *, mime: str = "image/png") -> str:
 
 
 def render_report_html(context: dict, path: str | os.PathLike) -> Path:
-    """Render ``templates/report.html.j2`` with ``context`` (autoescaped) to ``path``."""
-    env = html_environment(Path(__file__).parent / "templates", strict=True)
+    """Render ``render/templates/report.html.j2`` with ``context`` (autoescaped) to ``path``.
+
+    Transitional (tests/test_injection.py): renderers use
+    :func:`profiles.render.report.render_report_html`, which returns the text.
+    """
+    env = html_environment(Path(__file__).parent / "render" / "templates", strict=True)
     html = env.get_template("report.html.j2").render(**context)
     path = Path(path)
     path.write_text(html, encoding="utf-8")

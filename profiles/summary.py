@@ -267,6 +267,11 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
         for i, p in enumerate(s["top_places"]):
             for src, v in p["components"].items():
                 yield from small(v, f"$.top_places[{i}].components.{src}")
+        for i, src in enumerate(s["data_quality"]["sources"]):
+            for key in ("rows_read", "rows_accepted", "rows_quarantined"):
+                yield from small(src[key], f"$.data_quality.sources[{i}].{key}")
+            for reason, v in src["quarantined_by_reason"].items():
+                yield from small(v, f"$.data_quality.sources[{i}].quarantined_by_reason.{reason}")
 
     totals = {r["threat_area"]: r for r in s["counts"]["totals_by_threat_area"]}
     for area in dfn["threat_areas"]:

@@ -1,9 +1,12 @@
-"""The force problem profile: report.html/.pdf, map.html, summary.json, restricted and shared.
+"""The force problem profile's report and summary, end to end: restricted and shared, as a reader gets them.
 
-The demo profile is built once (module fixture, ~20 s). The PDF checks render every
-page to PNG with poppler's pdftoppm and read its text with pdftotext, so they look
-at what an analyst would see: pages exist, the marking is on every page, figures
-are not blank.
+The demo is built once for the whole session (``demo_build`` in conftest: the
+demo config through ``profiles.pipeline.run`` with the shared version). The
+PDF checks render every page to PNG with poppler's pdftoppm and read its text
+with pdftotext, so they look at what an analyst would see: pages exist, the
+marking and the version's own handling line are on every page, figures are
+not blank. A second, small profile (two months, small synthetic layers) goes
+compute -> to_shared -> render to make disclosure control do real work.
 """
 
 from __future__ import annotations
@@ -26,22 +29,23 @@ needs_pdf = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def profile(tmp_path_factory):
-    from profiles.force_profile import run
+def profile(request, tmp_path_factory):
+    """(out_dir, result) of the demo through profiles.pipeline.run with the shared version (conftest's demo_build)."""
+    try:
+        return request.getfixturevalue("demo_build")
+    except pytest.FixtureLookupError:  # until conftest has the session build
+        from profiles.pipeline import run
 
-    out = tmp_path_factory.mktemp("profile")
-    cfg = load_config(ROOT / "configs" / "avon-and-somerset.toml")
-    res = run(cfg, out_dir=out, share=True)
-    return out, res
+        out = tmp_path_factory.mktemp("profile")
+        cfg = load_config(ROOT / "configs" / "avon-and-somerset.toml")
+        return out, run(cfg, out, share=True, progress=False)
 
 
 def test_every_output_is_written_and_the_shared_version_sits_beside(profile):
-    out, res = profile
+    out, _ = profile
     for name in ("report.html", "map.html", "summary.json"):
         assert (out / name).stat().st_size > 1000
         assert (out / "shared" / name).stat().st_size > 1000
-    times = res["run"]["stage_seconds"]
-    assert {"ingest police.uk", "combine sources", "charts and maps"} <= set(times)
 
 
 def test_summary_validates_and_echoes_definitions(profile):
@@ -56,85 +60,102 @@ def test_summary_validates_and_echoes_definitions(profile):
         assert 5 <= len(s["key_findings"]) <= 8
         assert s["period"]["missing_months"] == ["2024-07", "2024-08"]
     restricted = json.loads((out / "summary.json").read_text())
-    assert restricted["disclosure"]["shared"] is False
+    shared = json.loads((out / "shared" / "summary.json").read_text())
+    assert restricted["disclosure"]["shared"] is False and restricted["disclosure"]["release"] == "restricted"
+    assert shared["disclosure"]["release"] == "partner" and shared["disclosure"]["threshold"] == 10
+    assert shared["disclosure"]["handling"] != restricted["disclosure"]["handling"]
 
 
-def test_shared_summary_has_no_small_counts_and_totals_reveal_none(profile):
-    out, _ = profile
-    s = json.loads((out / "shared" / "summary.json").read_text())
+def _no_small_or_recoverable(s: dict) -> None:
     k = s["disclosure"]["threshold"]
     rows = s["counts"]["by_threat_area_month"]
-    published = [r["count"] for r in rows if r["count"] is not None]
-    assert not any(0 < c < k for c in published)
-    totals = {t["threat_area"]: t for t in s["counts"]["totals_by_threat_area"]}
-    for area, t in totals.items():
-        mine = [r for r in rows if r["threat_area"] == area and r["available"]]
+    assert not any(r["count"] is not None and 0 < r["count"] < k for r in rows)
+    for t in s["counts"]["totals_by_threat_area"]:
+        mine = [r for r in rows if r["threat_area"] == t["threat_area"] and r["available"]]
         hidden = [r for r in mine if r["suppressed"]]
         if t["count"] is not None and hidden:
             # what the total leaves for the hidden months must be split over two or more and reach k
             rest = t["count"] - sum(r["count"] for r in mine if not r["suppressed"])
-            assert len(hidden) >= 2 and rest >= k, area
+            assert len(hidden) >= 2 and rest >= k, t["threat_area"]
     for p in s["top_places"]:
         assert not any(v is not None and 0 < v < k for v in p["components"].values())
 
 
-def test_shared_report_shows_suppressed_cells_and_no_small_counts(profile):
+def test_shared_summary_has_no_small_counts_and_totals_reveal_none(profile):
     out, _ = profile
-    html = (out / "shared" / "report.html").read_text()
-    assert "[c]" in html
-    k = 5
-    count_tables = [
-        t
-        for t in re.findall(r'<table class="data">.*?</table>', html, flags=re.S)
-        if "<th>month</th>" in t or "StreetSafe reports</th>" in t or "crimes within</th>" in t
-    ]
-    assert count_tables
-    for table in count_tables:
+    _no_small_or_recoverable(json.loads((out / "shared" / "summary.json").read_text()))
+
+
+COUNT_TABLES = ("<th>month</th>", "StreetSafe reports</th>", "crimes within</th>", "score</th>", "crimes</th>")
+NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)",
+              "NTE incidents (nearest)", "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z",
+              "score")
+
+
+def _count_cells_ok(html: str, k: int) -> int:
+    tables = [t for t in re.findall(r'<table class="data">.*?</table>', html, flags=re.S)
+              if any(h in t for h in COUNT_TABLES)]
+    checked = 0
+    for table in tables:
         header = re.findall(r"<th[^>]*>([^<]*)</th>", table)
         for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]:
             cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
             for name, cell in zip(header, cells, strict=False):
-                if name in (
-                    "month",
-                    "rank",
-                    "H3 cell",
-                    "ratio",
-                    "venue",
-                    "postcode",
-                    "closing (2014 list)",
-                    "NTE incidents (nearest)",
-                    "most given reasons",
-                ):
+                if name in NOT_COUNTS:
                     continue
-                v = cell.strip().replace(",", "")
+                v = re.sub(r"<[^>]+>", "", cell).strip().replace(",", "")
                 assert v == "[c]" or (v.isdigit() and (int(v) == 0 or int(v) >= k)), (name, v)
+                checked += 1
+    return checked
+
+
+def test_shared_report_shows_withheld_cells_and_no_small_counts(profile):
+    out, _ = profile
+    html = (out / "shared" / "report.html").read_text()
+    k = json.loads((out / "shared" / "summary.json").read_text())["disclosure"]["threshold"]
+    assert "[c]" in html
+    assert _count_cells_ok(html, k) > 100
     restricted = (out / "report.html").read_text()
-    assert "SHARED VERSION" not in restricted and "SHARED VERSION" in html
+    assert "SHARED VERSION" not in restricted and f"SHARED VERSION, partner release: counts below {k}" in html
 
 
 def test_report_is_self_contained_and_marked(profile):
     out, _ = profile
-    html = (out / "report.html").read_text()
-    assert "OFFICIAL-SENSITIVE" in html
-    assert not re.search(r'<img[^>]+src="(?!data:)', html)  # every figure embedded
-    assert "<script" not in html.lower()
-    assert "SYNTHETIC" in html
+    for path in (out / "report.html", out / "shared" / "report.html"):
+        html = path.read_text()
+        assert "OFFICIAL-SENSITIVE" in html
+        assert not re.search(r'<img[^>]+src="(?!data:)', html)  # every figure embedded
+        assert len(re.findall(r'<img[^>]+src="data:image/png', html)) >= 8
+        assert "<script" not in html.lower()
+        assert "SYNTHETIC" in html
+
+
+def _handling(html: str) -> str:
+    return re.search(r'<thead>.*?<span class="handling">(.*?)</span>', html, flags=re.S).group(1)
+
+
+def test_restricted_and_shared_reports_carry_different_handling_lines(profile):
+    out, _ = profile
+    restricted, shared = (out / "report.html").read_text(), (out / "shared" / "report.html").read_text()
+    assert _handling(restricted) and _handling(shared) and _handling(restricted) != _handling(shared)
 
 
 @needs_pdf
-def test_pdf_pages_are_marked_and_figures_are_not_blank(profile, tmp_path):
+@pytest.mark.parametrize("version", ["", "shared"])
+def test_pdf_pages_are_marked_and_figures_are_not_blank(profile, tmp_path, version):
     from matplotlib.image import imread
 
     out, _ = profile
-    pdf = out / "report.pdf"
+    pdf = out / version / "report.pdf"
     if not pdf.exists():
         pytest.skip("report.pdf not written: Chromium is not installed on this machine")
+    handling = re.sub(r"\s+", " ", _handling((out / version / "report.html").read_text()))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = text.split("\f")
-    pages = [p for p in pages if p.strip()]
+    pages = [p for p in text.split("\f") if p.strip()]
     assert len(pages) >= 8
     for i, page in enumerate(pages, start=1):
         assert page.count("OFFICIAL-SENSITIVE") >= 2, f"page {i} lacks the marking top and bottom"
+        assert handling[:40] in re.sub(r"\s+", " ", page), f"page {i} lacks its handling line"
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "pg")], check=True)
     pngs = sorted(tmp_path.glob("pg-*.png"))
     assert len(pngs) == len(pages)
@@ -148,65 +169,58 @@ def test_pdf_pages_are_marked_and_figures_are_not_blank(profile, tmp_path):
     assert sum(d > 0.02 for d in dark) >= 3
 
 
-def test_text_from_data_is_escaped(tmp_path):
-    from profiles.report import render_report_html
+def test_text_from_data_is_escaped():
+    from profiles.render.report import render_report_html
 
-    evil = "<script>alert('x')</script>"
-    ctx = _minimal_context(evil)
-    html = render_report_html(ctx, tmp_path / "r.html").read_text()
-    assert evil not in html
-    assert "&lt;script&gt;" in html
+    evil = "<script>alert('x')</script>{{ 7*7 }}"
+    html = render_report_html(_minimal_context(evil))
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html and "{{ 7*7 }}" in html
 
 
 def _minimal_context(text: str) -> dict:
-    place = {
-        "rank": 1,
-        "h3_cell": "89195823073ffff",
-        "label": text,
-        "lsoa": text,
-        "imd_decile": "1",
-        "count": "9",
-        "gi_z": "3.0",
-    }
+    place = {"rank": "1", "h3_cell": "89195823073ffff", "label": text, "lsoa": text, "imd_decile": "1", "count": "9",
+             "gi_z": "3.0"}
     return {
         "marking": "OFFICIAL",
         "handling": text,
         "force": text,
         "period_text": "2024-01 to 2024-12",
         "missing_months": [],
-        "shared": False,
-        "threshold": 5,
+        "shared": True,
+        "release": "partner",
+        "release_text": text,
+        "release_label": text,
+        "threshold": 10,
+        "suppressed_cells": 3,
         "created": "now",
         "version": "0",
         "config_file": text,
         "config_sha256": "0" * 64,
-        "synthetic_sources": [],
+        "synthetic_sources": [text],
         "findings": [{"id": "F1", "text": text}],
         "recommendations": [
             {"id": "R1", "text": text, "finding_id": "F1", "place": text, "time": text, "partner": text, "tactic": text}
         ],
         "gaps": [{"id": "G1", "text": text}],
-        "definitions": {
-            "police_uk_crime_types": [text],
-            "vawg_offence_table": "v",
-            "nte_window": "w",
-            "harm_index": "h",
-        },
+        "definitions": {"police_uk_crime_types": [text], "vawg_offence_table": text, "nte_window": text,
+                        "harm_index": text},
         "n_study_cells": 1,
         "cell_area_km2": "0.1",
-        "sources": [],
-        "trend_charts": [],
+        "sources": [{"name": text, "licence": text, "synthetic": True, "period": text, "read": "1", "accepted": "1",
+                     "quarantined": "0", "reasons": {text: text}}],
+        "trend_charts": [{"src": "javascript:alert(1)", "alt": text, "title": text, "note": text}],
         "trend_text": text,
-        "trend_table": None,
+        "trend_table": {"columns": [text], "rows": [{"month": text, "values": [text]}]},
         "where_maps": [],
         "places": [place],
-        "combined_places": [],
-        "combined_sources": [],
-        "nte_rows": [],
+        "combined_places": [{"rank": "1", "h3_cell": text, "values": [text], "score": text}],
+        "combined_sources": [("rms", text)],
+        "nte_rows": [{"source": text, "events": text, "share": text}],
         "when_charts": [],
         "what_charts": [],
         "harm_text": text,
-        "perception": [],
+        "perception": [{"h3_cell": text, "reports": text, "recorded": text, "ratio": text, "reasons": text}],
         "perception_charts": [],
         "venues": [{"rank": 1, "name": text, "postcode": text, "closing": text, "crime": 1, "ae": 1, "nte": "1"}],
         "venue_distance": "50",
@@ -214,19 +228,25 @@ def _minimal_context(text: str) -> dict:
         "deprivation_text": text,
         "deprivation_charts": [],
         "venue_concentration_text": text,
-        "quality": [],
+        "quality": [{"method": text, "area_share": text, "hit_rate": text, "pai": text, "pei": text, "rri": text}],
         "quality_split": text,
         "annex": [(text, text)],
-        "inputs": [],
+        "inputs": [{"source": text, "file": text, "sha256": text}],
         "credits": [text],
     }
+
+
+def test_a_script_url_never_reaches_an_img_src():
+    from profiles.render.report import render_report_html
+
+    html = render_report_html(_minimal_context("x"))
+    assert "javascript:" not in html and 'src="about:invalid#unsafe-url"' in html
 
 
 def test_map_html_marks_synthetic_layers_and_hides_small_counts(profile):
     out, _ = profile
     m = (out / "shared" / "map.html").read_text()
     assert "[SYNTHETIC]" in m and "OFFICIAL-SENSITIVE" in m
-    assert "suppressed for sharing" in m
 
 
 def test_findings_recommendations_are_tied(profile):
@@ -239,11 +259,13 @@ def test_findings_recommendations_are_tied(profile):
     assert np.isfinite([q["pai"] for q in s["hotspot_quality"] if q["pai"] is not None]).all()
 
 
-def test_shared_profile_suppresses_small_counts_end_to_end(tmp_path):
-    """Small layers force suppression through the real pipeline; nothing small or recoverable is published."""
-    from hotspots import synth
-    from profiles.force_profile import run
-    from profiles.summary import validate_summary
+def test_shared_profile_of_small_layers_withholds_small_counts(tmp_path):
+    """Small layers make disclosure control work: compute -> to_shared -> render publishes nothing small."""
+    from profiles.compute import compute_profile
+    from profiles.demo import synth
+    from profiles.render.report import render_report_html, report_context
+    from profiles.render.summary import build_summary
+    from profiles.shared import to_shared
     from profiles.synth_cli import default_anchors
     from tests.conftest import DATA
 
@@ -263,26 +285,16 @@ def test_shared_profile_suppresses_small_counts_end_to_end(tmp_path):
     )
     for kind, path in small.items():
         text = text.replace(f'"../data/synthetic/SYNTHETIC_{kind}_avon-and-somerset.csv.gz"', f'"{path}"')
-    text = text.replace("threshold = 5", "threshold = 10")
     text = text.replace("../data", str(DATA)).replace("PUK", str(DATA / "policeuk" / "avon-and-somerset"))
     cfg_path = tmp_path / "force.toml"
     cfg_path.write_text(text, encoding="utf-8")
-    out = tmp_path / "out"
-    run(load_config(cfg_path), out_dir=out, share=True)
-    s = json.loads((out / "shared" / "summary.json").read_text())
-    validate_summary(s)
-    k = s["disclosure"]["threshold"]
-    assert k == 10 and s["disclosure"]["suppressed_cells"] > 0
-    rows = s["counts"]["by_threat_area_month"]
-    assert any(r["suppressed"] for r in rows)
-    assert not any(r["count"] is not None and 0 < r["count"] < k for r in rows)
-    for t in s["counts"]["totals_by_threat_area"]:
-        mine = [r for r in rows if r["threat_area"] == t["threat_area"] and r["available"]]
-        hidden = [r for r in mine if r["suppressed"]]
-        if t["count"] is not None and hidden:
-            rest = t["count"] - sum(r["count"] for r in mine if not r["suppressed"])
-            assert len(hidden) >= 2 and rest >= k, t["threat_area"]
-    for p in s["top_places"]:
-        assert not any(v is not None and 0 < v < k for v in p["components"].values())
-    restricted = json.loads((out / "summary.json").read_text())
-    assert not any(r["suppressed"] for r in restricted["counts"]["by_threat_area_month"])
+    restricted = compute_profile(load_config(cfg_path))
+    shared = to_shared(restricted, 10)
+    s = build_summary(shared)  # validated: no count 1..k-1, no month recoverable from its total
+    assert s["disclosure"]["threshold"] == 10 and s["disclosure"]["suppressed_cells"] > 0
+    assert any(r["suppressed"] for r in s["counts"]["by_threat_area_month"])
+    _no_small_or_recoverable(s)
+    html = render_report_html(report_context(shared, {}))
+    assert "[c]" in html and _count_cells_ok(html, 10) > 0
+    r = build_summary(restricted)
+    assert not any(row["suppressed"] for row in r["counts"]["by_threat_area_month"])

@@ -447,13 +447,18 @@ def test_render_summary_is_the_summary_as_json_text():
     assert out["summary.json"].endswith("\n")
 
 
-def test_withheld_ingest_counts_are_null():
+def test_withheld_ingest_counts_are_null_and_small_published_ones_refused():
     s = example_summary()
     k = s["disclosure"]["threshold"]
     src = s["data_quality"]["sources"][0]
     src.update(rows_read=None, rows_quarantined=None, quarantined_by_reason={"no_coordinates": None})
     validate_summary(s)  # withheld: the balance checks skip what they cannot see
-    assert k is not None
+    s = example_summary()
+    s["data_quality"]["sources"][0]["quarantined_by_reason"] = {"no_coordinates": k - 1, "bad_month": 0}
+    s["data_quality"]["sources"][0]["rows_quarantined"] = k - 1
+    s["data_quality"]["sources"][0]["rows_read"] = s["data_quality"]["sources"][0]["rows_accepted"] + k - 1
+    with pytest.raises(SummaryInvalid, match=r"sources\[0\]\.rows_quarantined: count .* is below the disclosure"):
+        validate_summary(s)
 
 
 # ---------------------------------------------------------------------------------------------------------------
