@@ -28,7 +28,11 @@ Rules, in order:
    withheld too. Withholding everything always passes, so this terminates.
    "Below the threshold" means an upper bound under ``threshold``: stricter than a
    range inside ``1 .. threshold-1``, since a range ``0 .. 3`` also tells a reader
-   the count is small or zero.
+   the count is small or zero. To keep the audit fast, an entry is first checked
+   against integer points known to be feasible (the true values, moves along
+   rectangles of withheld entries that keep every total, and every optimum already
+   solved); linear programs run only for entries those points do not clear, and the
+   minimum only when the maximum does not already show more than one value.
 
 A withheld total is an entry like any other: a row total of 3 is withheld, and then
 the row totals with the grand total form a line needing a second withheld entry. A
