@@ -427,3 +427,18 @@ def _real_png() -> bytes:
     plt.close(fig)
     return buf.getvalue()
 
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_profiles_through_to_shared_render_no_small_count(seed):
+    """Random consistent profiles (tests/numbers_factory), shared by to_shared: report and summary hold no 1..k-1."""
+    from profiles.render.summary import build_summary
+    from profiles.shared import to_shared
+    from tests.numbers_factory import make_numbers
+
+    restricted = make_numbers(seed)
+    shared = to_shared(restricted, 10)
+    html = render_report_html(report_context(shared, {}))
+    assert "[c]" in html and _count_cells(html, k=10) > 0
+    assert shared.disclosure.handling in html and restricted.disclosure.handling not in html
+    summary = build_summary(shared)  # validation refuses any published count 1..k-1 and any recoverable month
+    assert summary["disclosure"]["threshold"] == 10 and summary["disclosure"]["release"] == "partner"
