@@ -442,3 +442,15 @@ def test_random_profiles_through_to_shared_render_no_small_count(seed):
     assert shared.disclosure.handling in html and restricted.disclosure.handling not in html
     summary = build_summary(shared)  # validation refuses any published count 1..k-1 and any recoverable month
     assert summary["disclosure"]["threshold"] == 10 and summary["disclosure"]["release"] == "partner"
+
+
+def test_a_publication_release_names_itself_and_its_threshold():
+    n = make_shared()
+    pub = dataclasses.replace(n, disclosure=dataclasses.replace(n.disclosure, release="publication", threshold=5,
+                                                                handling="Publication: open."))
+    html = render_report_html(report_context(pub, {}))
+    foot = re.search(r"<tfoot>(.*?)</tfoot>", html, flags=re.S).group(1)
+    assert "SHARED VERSION, publication: counts below 5 withheld ([c])" in foot
+    assert "publication (disclosure-controlled: counts below 5 withheld)" in html
+    assert "Publication: open." in html and PARTNER_HANDLING not in html
+    assert dict(method_annex(pub))["disclosure (this version)"].startswith("publication, threshold 5:")
