@@ -192,18 +192,18 @@ class _Ledger:
 # --- the parts --------------------------------------------------------------------------------------
 
 
-def _police_uk(trend: Trend, k: int, led: _Ledger) -> tuple[pd.DataFrame, pd.Series, pd.Series, bool]:
+def _police_uk(trend: Trend, k: int, led: _Ledger) -> tuple[pd.DataFrame, pd.Series, pd.Series, bool, pd.DataFrame]:
     """Month x police.uk type table with its month totals, type totals and grand total, suppressed once.
 
-    Returns (withheld cells month x type, withheld month totals, withheld type totals, grand total withheld),
-    over the available months.
+    Returns (withheld cells month x type, withheld month totals, withheld type totals, grand total withheld,
+    the counts month x type), over the available months.
     """
     t = trend.by_type
     avail = t["available"].astype(bool)
     wide = t[avail].pivot_table(index="month", columns="crime_type", values="count", aggfunc="sum",
                                 observed=False).fillna(0).astype(np.int64)
     if wide.empty:
-        return wide.astype(bool), pd.Series(dtype=bool), pd.Series(dtype=bool), False
+        return wide.astype(bool), pd.Series(dtype=bool), pd.Series(dtype=bool), False, wide
     st = suppress_table(wide, threshold=k)
     led.count(st.mask)
     assert st.row_totals is not None and st.col_totals is not None
@@ -219,7 +219,7 @@ def _police_uk(trend: Trend, k: int, led: _Ledger) -> tuple[pd.DataFrame, pd.Ser
         own = pd.Series(_held_1d(mo_counts.to_numpy(), k), index=mo_counts.index)
         month_held = own.combine(month_held.rename(index=str), lambda a, b: bool(a) | bool(b), fill_value=False)
         led.count(own)
-    return st.mask, month_held, st.col_totals.isna(), grand
+    return st.mask, month_held, st.col_totals.isna(), grand, wide
 
 
 def _trend(trend: Trend, cells: pd.DataFrame, months: pd.Series, k: int, led: _Ledger) -> Trend:
@@ -252,10 +252,13 @@ def _trend(trend: Trend, cells: pd.DataFrame, months: pd.Series, k: int, led: _L
     return Trend(monthly=mo, yoy=yoy, chart=chart, by_type=by)
 
 
-def _threats(threats: ThreatCounts, puk: tuple[pd.DataFrame, pd.Series], k: int,
+def _threats(threats: ThreatCounts, puk: tuple[pd.DataFrame, pd.Series, pd.DataFrame], k: int,
              led: _Ledger) -> tuple[ThreatCounts, dict[str, bool]]:
-    """Per source a month x threat-area table with area totals and the source total (no month totals)."""
-    cells_puk, type_held = puk
+    """Per source a month x threat-area table with area totals and the source total (no month totals).
+
+    The police.uk areas take the police.uk month x type table's pattern when they hold the same counts.
+    """
+    cells_puk, type_held, puk_counts = puk
     table = threats.table.copy()
     table["month"] = table["month"].astype(str)
     held = np.zeros(len(table), bool)
@@ -273,7 +276,8 @@ def _threats(threats: ThreatCounts, puk: tuple[pd.DataFrame, pd.Series], k: int,
         wide = wide.fillna(0).astype(np.int64)
         linked = source == "police_uk" and all(
             POLICE_UK_TYPES.get(a) in cells_puk.columns
-            and cells_puk.index.astype(str).equals(wide.index.astype(str)) for a in wide.columns
+            and cells_puk.index.astype(str).equals(wide.index.astype(str))
+            and np.array_equal(puk_counts[POLICE_UK_TYPES[a]].to_numpy(), wide[a].to_numpy()) for a in wide.columns
         )
         if linked:  # the same numbers as the police.uk month x type table: its pattern
             mask = pd.DataFrame({a: cells_puk[POLICE_UK_TYPES[a]].to_numpy() for a in wide.columns},
@@ -759,12 +763,12 @@ def _sources(sources: tuple[SourceQuality, ...], k: int, led: _Ledger) -> tuple[
     noted = False
     for s in sources:
         changes: dict[str, Any] = {}
-        reasons = dict(s.quarantined_by_reason)
+        reasons = {r: v for r, v in s.quarantined_by_reason.items() if v is not None}
         if reasons:
             vals = np.array(list(reasons.values()), np.int64)
             held = _held_1d(vals, k)
             if held.any():
-                changes["quarantined_by_reason"] = {r: (None if h else int(v)) for (r, v), h in
+                changes["quarantined_by_reason"] = {r: (None if h else v) for (r, v), h in
                                                     zip(reasons.items(), held, strict=True)}
                 if held[list(reasons).index("no_coordinates")] if "no_coordinates" in reasons else False:
                     changes["share_without_coordinates"] = None
@@ -785,7 +789,7 @@ def _sources(sources: tuple[SourceQuality, ...], k: int, led: _Ledger) -> tuple[
 def _quality(q: DataQuality, k: int, led: _Ledger) -> DataQuality:
     if _small(q.no_coordinates, k):
         led.note("Events without coordinates: withheld (fewer than k).")
-        return dataclasses.replace(q, no_coordinates=None, no_coordinates_share=None)  # type: ignore[arg-type]
+        return dataclasses.replace(q, no_coordinates=None, no_coordinates_share=None)
     return q
 
 
@@ -861,9 +865,9 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
         raise ParameterError("the shared handling line must differ from the restricted one; give disclosure.handling")
     led = _Ledger()
 
-    cells_puk, month_held, type_held, grand_held = _police_uk(numbers.trend, k, led)
+    cells_puk, month_held, type_held, grand_held, puk_counts = _police_uk(numbers.trend, k, led)
     trend = _trend(numbers.trend, cells_puk, month_held.rename(index=str), k, led)
-    threats, area_held = _threats(numbers.threats, (cells_puk, type_held.rename(index=str)), k, led)
+    threats, area_held = _threats(numbers.threats, (cells_puk, type_held.rename(index=str), puk_counts), k, led)
     tt = numbers.threats.totals
     withheld_rms = {int(v) for a, v in zip(tt["threat_area"], tt["count"], strict=True)
                     if numbers.threats.sources.get(a) == "rms" and area_held.get(str(a)) and not pd.isna(v)}
