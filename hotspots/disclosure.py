@@ -230,7 +230,7 @@ def _failures(grid, withheld, sensitive, lines, threshold, shape: tuple[int, int
     """
     need = np.where(sensitive, threshold, 0).astype(float)
     known_lo, known_hi = grid.astype(float), grid.astype(float)
-    if shape is not None and (shape[0] + 1) * (shape[1] + 1) <= 2500:
+    if shape is not None and (shape[0] + 1) * (shape[1] + 1) <= 400:  # the moves hold (entries)^2 values
         up, down = _moves(grid, withheld, shape)
         known_lo, known_hi = known_lo - down, known_hi + up
     only = withheld & ~((known_hi - known_lo >= 1) & (known_hi >= need))
