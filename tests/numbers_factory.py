@@ -26,13 +26,13 @@ import platform
 from typing import Any
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
 from hypothesis import strategies as st
 
 from hotspots.fusion import place_scores
+from hotspots.grid import cells_to_int, cells_to_latlng, cells_to_str, grid_disks, latlng_to_cells
 from hotspots.kde import Grid, KDEResult
 from profiles.findings import build_findings
 from profiles.labels import SOURCE_LABELS
@@ -79,8 +79,9 @@ def _small_heavy(rng: np.random.Generator, shape: tuple[int, ...], scale: float)
 
 
 def _cells(n: int) -> np.ndarray:
-    disk = sorted(h3.grid_disk(h3.latlng_to_cell(*CENTRE, 9), 12))
-    return np.asarray(disk[:n], dtype=object)
+    centre = latlng_to_cells(np.array([CENTRE[0]]), np.array([CENTRE[1]]), resolution=9)
+    _, disk = grid_disks(centre, 12)
+    return np.asarray(sorted(cells_to_str(disk))[:n], dtype=object)
 
 
 def make_numbers(seed: int, *, n_cells: int = 40, n_months: int = 8, scale: float = 3.0,
@@ -177,7 +178,7 @@ def make_numbers(seed: int, *, n_cells: int = 40, n_months: int = 8, scale: floa
                               "count": puk_cell[order], "label": "On or near Test Street", "lsoa": "Test 001A",
                               "lsoa_code": "E01000001", "imd_decile": rng.integers(1, 11, len(order)),
                               "gi_z": z[order]})
-    lat, lng = np.array([h3.cell_to_latlng(c) for c in cells]).T
+    lat, lng = cells_to_latlng(cells_to_int(cells))
     pts = gpd.GeoSeries(gpd.points_from_xy(lng, lat), crs="EPSG:4326").to_crs("EPSG:27700")
     xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
     n_clusters = min(4, n_cells)
