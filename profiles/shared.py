@@ -494,7 +494,9 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
             gi[col] = np.nan
     led.note("Gi* z-scores and p-values: withheld (every z is a linear function of the counts in a cell's "
              "neighbourhood, so all of them together give the counts back); only the confidence bin of "
-             "significant cells is published.", changed=False)
+             "significant cells is published (a bin still bounds a neighbourhood's sum to a window of roughly "
+             "0.8 standard deviations of the cell counts times the square root of the neighbourhood size: "
+             "acceptable because Gi* runs on open police.uk data).", changed=False)
     places = hs.places.copy()
     if cheld is not None and len(places):
         pheld = by_cell.reindex(places["h3_cell"].astype(str)).fillna(False).to_numpy(bool)
@@ -736,6 +738,9 @@ def _what(what: What, type_held: pd.Series, area_held: Mapping[str, bool], withh
 
 
 def _context(ctx: Context, k: int, led: _Ledger) -> Context:
+    if ctx.comparison is not None:
+        led.note("Comparator forces: force-level police.uk counts and shares (open data, in the thousands) are "
+                 "published as they are.", changed=False)
     dep = ctx.deprivation
     if dep is not None:
         changes: dict[str, Any] = {}
