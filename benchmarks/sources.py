@@ -159,7 +159,8 @@ def bench_streetsafe(tmp: Path) -> None:
 
 
 def _fuse(events, venues, *, resolution=9):
-    from hotspots.fusion import perception_gap_cells, place_scores, source_grids
+    from hotspots.fusion import place_scores, source_grids
+    from hotspots.perception_gap import perception_gap_cells
     from hotspots.venues import venue_risk
 
     grids = {

@@ -11,7 +11,7 @@ from hotspots.deprivation import hotspot_deprivation
 from hotspots.disclosure import audit_table, suppress_cells, suppress_series, suppress_table
 from hotspots.errors import ConfigError, InputFileError, ParameterError, SaferSpacesError
 from hotspots.evaluation import evaluate_cells, hotspot_measures, pai_curve
-from hotspots.fusion import perception_gap, perception_gap_cells, place_scores, source_grids
+from hotspots.fusion import place_scores, source_grids
 from hotspots.getis_ord import gi_star, kring_weights, study_area_cells
 from hotspots.grid import boundary_to_cells, cells_to_polygons, events_to_cells, latlng_to_cells
 from hotspots.harm import assign_harm, harm_weights, load_harm_index
@@ -27,6 +27,7 @@ from hotspots.io import read_events, read_points, write_ingest_outputs, write_ra
 from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_array
 from hotspots.lsoa import lsoa_crosswalk
 from hotspots.offences import classify_offences, classify_police_uk, load_offence_table
+from hotspots.perception_gap import perception_gap, perception_gap_cells
 from hotspots.publication import force_month_table
 from hotspots.spacetime import classify_hotspots, mann_kendall
 from hotspots.timebands import NTEWindow, aoristic_weekday_hour, nte_share, parse_nte_window, weekday_hour_table

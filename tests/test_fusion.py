@@ -8,15 +8,8 @@ import pandas as pd
 import pytest
 
 from hotspots.errors import ParameterError
-from hotspots.fusion import (
-    GAP_FELT,
-    GAP_NONE,
-    GAP_RECORDED,
-    perception_gap,
-    perception_gap_cells,
-    place_scores,
-    source_grids,
-)
+from hotspots.fusion import place_scores, source_grids
+from hotspots.perception_gap import GAP_FELT, GAP_NONE, GAP_RECORDED, perception_gap, perception_gap_cells
 
 NAN = np.nan
 LAT0, LNG0 = 51.38, -2.36  # Bath
