@@ -64,10 +64,12 @@ _REPORT = textwrap.dedent(
             compile_s += t - start
     import numba.core.registry
     hits = misses = 0
+    seen = set()
     for mod in [m for name, m in sorted(sys.modules.items()) if name.startswith("hotspots")]:
         for obj in list(vars(mod).values()):
             stats = getattr(obj, "stats", None)
-            if stats is not None and hasattr(stats, "cache_hits"):
+            if stats is not None and hasattr(stats, "cache_hits") and id(obj) not in seen:  # once, if re-imported
+                seen.add(id(obj))
                 hits += sum(stats.cache_hits.values())
                 misses += sum(stats.cache_misses.values())
     top = sorted(per_kernel.items(), key=lambda kv: -kv[1])[:12]
