@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/avon-and-somerset
 
-.PHONY: demo test lint bench clean sysdeps
+.PHONY: demo test lint typecheck bench clean sysdeps
 
 sysdeps:
 	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
@@ -32,7 +32,11 @@ demo: $(BIN)/.installed sysdeps
 
 test: $(BIN)/.installed sysdeps
 	$(BIN)/ruff check hotspots profiles apps tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py

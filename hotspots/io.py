@@ -28,7 +28,7 @@ import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ __all__ = [
     "write_json",
     "write_csv",
     "write_files",
+    "write_dbscan",
     "Content",
     "neutralise_cells",
     "neutralise_frame",
@@ -370,9 +371,8 @@ def read_points(
             line=first,
         )
     geographic = found[0].lower() in ("lng", "longitude", "lon")
-    use_crs = crs or ("EPSG:4326" if geographic else "EPSG:27700")
     try:
-        use_crs = CRS.from_user_input(use_crs)
+        use_crs = CRS.from_user_input(crs or ("EPSG:4326" if geographic else "EPSG:27700"))
     except CRSError:
         problem = f"--crs {crs!r}: not a CRS pyproj knows"
         raise ParameterError(f"{problem}. Fix: give an EPSG code such as EPSG:27700") from None
@@ -563,7 +563,7 @@ def _write_arrow_csv(table: pa.Table, path: Path, *, sep: str, compresslevel: in
     schema = pa.schema([f.with_name(n) for f, n in zip(table.schema, names, strict=True)])
     options = pacsv.WriteOptions(quoting_style="needed", delimiter=sep)
     with open(path, "wb") as fh, contextlib.ExitStack() as stack:
-        sink = fh
+        sink: Any = fh
         if path.name.lower().endswith(".gz"):
             gz = gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=compresslevel, mtime=0)
             sink = stack.enter_context(gz)
@@ -650,9 +650,50 @@ def write_csv(
         ):
             gz.write(text)
         return path
-    with open(path, "w", encoding="utf-8", newline="") as fh:  # streamed: no copy of the whole CSV in memory
-        safe.to_csv(fh, index=False, sep=sep, lineterminator=eol, float_format=float_format)
+    with open(path, "w", encoding="utf-8", newline="") as out:  # streamed: no copy of the whole CSV in memory
+        safe.to_csv(out, index=False, sep=sep, lineterminator=eol, float_format=float_format)
     return path
+
+
+def write_dbscan(labels, clusters, points, paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """Write DBSCAN labels and cluster hulls (the ``dbscan`` command's outputs); the first path picks the format.
+
+    ``.csv``: labels as CSV (:func:`write_csv`) and hulls as GeoJSON (WGS84) at
+    ``paths[1]``; ``.parquet``: labels with the points' geometry as
+    GeoParquet and hulls at ``paths[1]``; ``.gpkg``: one GeoPackage with the
+    layers ``points`` and ``clusters``.
+
+    Parameters
+    ----------
+    labels : DataFrame
+        :func:`hotspots.clustering.dbscan` labels (one row per point).
+    clusters : GeoDataFrame
+        Its cluster hulls.
+    points : GeoDataFrame
+        The points clustered (geometry and CRS of the labels).
+    paths : sequence of path
+        Output files.
+
+    Returns
+    -------
+    list of Path
+    """
+    import geopandas as gpd
+
+    out = [Path(p) for p in paths]
+    suffix = out[0].suffix.lower()
+    if suffix == ".csv":
+        write_csv(labels[[c for c in labels.columns if c != "geometry"]], out[0])
+        clusters.to_crs("EPSG:4326").to_file(out[1], driver="GeoJSON")
+        return out
+    g = gpd.GeoDataFrame(labels, geometry=points.geometry, crs=points.crs) if "geometry" not in labels else labels
+    if suffix == ".parquet":
+        g.to_parquet(out[0])
+        clusters.to_parquet(out[1])
+    else:
+        g.to_file(out[0], layer="points")
+        clusters.to_file(out[0], layer="clusters")
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -891,15 +932,15 @@ def _output_failure(exc: BaseException) -> OSError | None:
     return None
 
 
-def _raise_output_error(folder: Path, err: OSError, exc: BaseException):
+def _raise_output_error(folder: Path, err: OSError, exc: BaseException) -> NoReturn:
     if err.errno in _FULL_ERRNOS:
-        problem = f"ran out of space writing the outputs ({os.strerror(err.errno)})"
+        problem = f"ran out of space writing the outputs ({os.strerror(err.errno or 0)})"
         fix = "free disk space or raise the quota/file-size limit, or give --out on a disk with room"
     elif err.errno == errno.EROFS:
         problem = "the folder is on a read-only file system"
         fix = "give --out in a writable folder"
     else:
-        problem = f"no permission to write here ({os.strerror(err.errno)})"
+        problem = f"no permission to write here ({os.strerror(err.errno or 0)})"
         fix = "give --out in a folder you can write to, or ask for write access"
     raise OutputWriteError(str(folder), problem, fix) from exc
 
@@ -1101,6 +1142,12 @@ def _outputs_record(folder: Path) -> list[dict]:
     ]
 
 
+def _make_private(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if not p.is_symlink():
+            os.chmod(p, PRIVATE_DIR if p.is_dir() else PRIVATE_FILE)
+
+
 def _fsync_tree(folder: Path) -> None:
     for p in folder.rglob("*"):
         if p.is_file():
@@ -1131,7 +1178,8 @@ def atomic_dir(
 
     Yields a fresh folder beside ``target`` (same file system:
     ``.<name>.partial-<pid>-<random>``, mode 0700 whatever the umask, so the
-    output is readable by its user only). When the block ends normally the
+    output is readable by its user only; every file in it is made 0600 and
+    every folder 0700 before the swap). When the block ends normally the
     completion record ``run_complete.json`` is written last (tool version,
     command, start/finish times, SHA-256 of every input file, config hash,
     every output file with its size and SHA-256), everything is fsynced, and
@@ -1194,6 +1242,7 @@ def atomic_dir(
                 _fault("before_record")
                 rec = _record(command, started, input_rec, config, _outputs_record(staging))
                 (staging / RUN_RECORD).write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
+                _make_private(staging)  # whichever writer made a file: this user only, whatever the umask
                 _fsync_tree(staging)
                 _fault("before_swap")
                 _swap_in(staging, target_abs)

@@ -1,5 +1,6 @@
-"""Force problem profiles and (later) the national STRA; imports hotspots, never the reverse."""
+"""Force problem profiles and (later) the national STRA; imports hotspots, never the reverse.
 
-from profiles.force_profile import run
-
-__all__ = ["run"]
+Start at :func:`profiles.pipeline.run` (the ``safer-spaces profile`` command) or
+:func:`profiles.compute.compute_profile` (the numbers alone, as the app and the
+national runner use them).
+"""

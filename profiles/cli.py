@@ -39,7 +39,20 @@ import traceback
 import warnings
 from pathlib import Path
 
-from hotspots.errors import MEMORY_BUDGET_ENV, OutputError, ParameterError, SaferSpacesError
+from hotspots.config import config_to_dict, load_config
+from hotspots.errors import MEMORY_BUDGET_ENV, OutputError, ParameterError, SaferSpacesError, format_bytes
+from hotspots.io import (
+    RUN_RECORD,
+    atomic_dir,
+    atomic_files,
+    is_complete_output,
+    write_csv,
+    write_dbscan,
+    write_ingest_outputs,
+    write_raster,
+)
+from profiles import commands, pipeline
+from profiles.synth_cli import add_synth_parser, run_synth
 
 log = logging.getLogger("safer_spaces")
 
@@ -50,6 +63,17 @@ EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 TEST_CRASH_ENV = "SAFER_SPACES_TEST_CRASH"  # test hook: "internal" or "memory", optionally "@write"
 _OWN_MODULES = ("safer_spaces", "hotspots", "profiles", "apps", "__main__")
+#: what ``profile`` lists when done (relative names; the rest is in run.json)
+PROFILE_MAIN_OUTPUTS = (
+    "report.html",
+    "report.pdf",
+    "map.html",
+    "summary.json",
+    "shared/report.html",
+    "shared/report.pdf",
+    "shared/map.html",
+    "shared/summary.json",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,21 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     puk.add_argument("--out", required=True, type=Path, help="output folder")
     puk.add_argument("--boundary", type=Path, help="force boundary (GeoJSON/GPKG/CSV-WKT): flag events outside it")
 
-    for name, help_ in (
-        ("rms", "force RMS crime export (columns mapped by [rms.columns] in --config)"),
-        ("streetsafe", "StreetSafe report extract"),
-        ("ae", "A&E assault extract (ISTV / Cardiff Model)"),
-        ("venues", "NTE venues: Open Pubs, FSA hygiene ratings, licensing register, closing times"),
-        ("cctv", "CCTV camera locations"),
-        ("street-lights", "street light locations"),
-        ("incidents", "partner incident log with date-times (default layout: Avon Fire & Rescue open data)"),
-    ):
+    for name, help_ in commands.INGEST_SOURCES.items():
         sp = ing_sub.add_parser(name, help=help_)
         sp.add_argument("paths", nargs="+", type=Path, help="CSV or CSV.gz files; later files win on repeated IDs")
         sp.add_argument("--out", required=True, type=Path, help="output folder")
         sp.add_argument("--config", type=Path, help="force config whose column mapping and options to use")
-
-    from profiles.synth_cli import add_synth_parser
 
     add_synth_parser(sub)
 
@@ -271,8 +285,6 @@ def _check_output_path(path: Path, *, folder: bool, inputs=()) -> None:
     meant (or a file where a folder is), no part of its parent may be a file,
     and the nearest existing folder above it must be writable.
     """
-    from hotspots.io import RUN_RECORD, is_complete_output
-
     what = "--out"
     if path.exists() and path.is_dir() != folder:
         kind, want = ("a file", "a folder") if folder else ("a folder", "a file name")
@@ -313,8 +325,6 @@ def _read_only(folder: Path) -> bool:
 def _space_left(path: Path) -> str:
     """Free space and the file-size limit where ``path`` goes, for a failed-write message."""
     import resource
-
-    from hotspots.errors import format_bytes
 
     above = Path(os.path.abspath(path)).parent
     while not above.exists():
@@ -361,72 +371,13 @@ def _command_line(args) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def _read_partner(args, cfg):
-    src = args.source
-    if src == "rms":
-        from hotspots.ingest.rms import read_rms
-
-        c = cfg.rms if cfg else None
-        return read_rms(
-            args.paths,
-            columns=c.columns if c else None,
-            dayfirst=c.dayfirst if c else True,
-            synthetic=c.synthetic if c else None,
-        )
-    if src == "streetsafe":
-        from hotspots.ingest.streetsafe import read_streetsafe
-
-        c = cfg.streetsafe if cfg else None
-        return read_streetsafe(
-            args.paths,
-            columns=c.columns if c else None,
-            keep_demographics=c.keep_demographics if c else False,
-            synthetic=c.synthetic if c else None,
-        )
-    if src == "ae":
-        from hotspots.ingest.ae import read_ae
-
-        c = cfg.ae if cfg else None
-        return read_ae(
-            args.paths,
-            columns=c.columns if c else None,
-            dayfirst=c.dayfirst if c else True,
-            synthetic=c.synthetic if c else None,
-        )
-    if src == "venues":
-        from hotspots.ingest.partners import read_venues
-
-        return read_venues(args.paths)
-    if src in ("cctv", "street-lights"):
-        from hotspots.ingest.partners import read_assets
-
-        return read_assets(args.paths, kind=src.replace("-", "_"))
-    from hotspots.ingest.partners import read_incidents
-
-    return read_incidents(args.paths)
-
-
 def _cmd_ingest(args) -> int:
     """Ingest one source into an output folder swapped into place complete (run_complete.json last)."""
-    from hotspots.config import config_to_dict, load_config
-    from hotspots.io import atomic_dir, write_ingest_outputs
-
     cfg = load_config(args.config) if getattr(args, "config", None) else None
     _check_output_path(args.out, folder=True)
-    if args.source == "police-uk":
-        from hotspots.ingest.police_uk import read_police_uk
-
-        boundary = None
-        if args.boundary:
-            import shapely
-
-            from hotspots.boundaries import read_boundary
-
-            boundary = shapely.union_all(read_boundary(args.boundary).geometry.to_numpy())
-        res = read_police_uk(args.paths, boundary=boundary, progress=_progress(args.progress))
-    else:
-        res = _read_partner(args, cfg)
-    inputs = [*args.paths, *([args.boundary] if getattr(args, "boundary", None) else [])]
+    boundary = getattr(args, "boundary", None)
+    res = commands.read_source(args.source, args.paths, cfg=cfg, boundary=boundary, progress=_progress(args.progress))
+    inputs = [*args.paths, *([boundary] if boundary else [])]
     with atomic_dir(
         args.out, command=_command_line(args), inputs=inputs, config=config_to_dict(cfg) if cfg else None
     ) as stage:
@@ -440,66 +391,29 @@ def _cmd_ingest(args) -> int:
     return code
 
 
-def _check_crs(args) -> None:
-    """Refuse a --crs pyproj does not know, before reading anything."""
-    if not getattr(args, "crs", None):
-        return
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    try:
-        CRS.from_user_input(args.crs)
-    except CRSError:
-        raise ParameterError(
-            f"--crs {args.crs!r} is not a coordinate reference system pyproj knows. Fix: give e.g. EPSG:27700 "
-            "(British National Grid) or EPSG:4326 (longitude/latitude)"
-        ) from None
-
-
-def _projected_points(args, metre_options: str):
-    """Read POINTS; refuse degrees where the options are metres, with the fix."""
-    from hotspots.io import read_points
-
-    _check_crs(args)
-    pts = read_points(args.points, x_col=args.x_col, y_col=args.y_col, crs=args.crs)
-    if pts.crs is not None and pts.crs.is_geographic:
-        raise ParameterError(
-            f"{args.points} is in {pts.crs.to_string()} (degrees) but {metre_options} are metres; reproject it "
-            "to EPSG:27700 first (QGIS: Export > Save Features As, or ogr2ogr -t_srs EPSG:27700)"
-        )
-    return pts
-
-
 def _cmd_kde(args) -> int:
-    from hotspots.io import atomic_files, write_raster
-    from hotspots.kde import kde
-
     side = args.out.with_name(args.out.name + ".json")
+    inputs = [args.points, *([args.boundary] if args.boundary else [])]
     for target in (args.out, side):
-        _check_output_path(target, folder=False, inputs=[args.points, *([args.boundary] if args.boundary else [])])
-    if args.grid == "boundary" and not args.boundary:
-        raise ParameterError("--grid boundary needs --boundary FILE (the force or study-area polygon)")
-    pts = _projected_points(args, "--radius-m/--pixel-m")
-    boundary = None
-    if args.grid == "boundary":
-        from hotspots.boundaries import read_boundary
-
-        boundary = read_boundary(args.boundary, crs=pts.crs.to_string())
-    res = kde(
-        pts,
+        _check_output_path(target, folder=False, inputs=inputs)
+    res = commands.kde_surface(
+        args.points,
         radius_m=args.radius_m,
         pixel_m=args.pixel_m,
+        grid=args.grid,
+        boundary=args.boundary,
+        x_col=args.x_col,
+        y_col=args.y_col,
+        crs=args.crs,
         bandwidth=args.bandwidth,
         bandwidth_adjust=args.bandwidth_adjust,
         kernel=args.kernel,
         decay=args.decay,
         output=args.output,
         weight=args.weight,
-        boundary=boundary,
         qgis_compat=args.qgis_compat,
         method=args.method,
     )
-    inputs = [args.points, *([args.boundary] if args.boundary else [])]
     with (
         _writer_errors(args.out),
         atomic_files([args.out, side], command=_command_line(args), inputs=inputs) as (
@@ -519,106 +433,46 @@ def _cmd_kde(args) -> int:
     return EXIT_OK
 
 
-def _check_boundary_cells(boundary, resolution: int) -> None:
-    """Refuse a boundary study area whose H3 cells would not fit the memory budget (before listing them)."""
-    import h3
-
-    from hotspots.errors import require_memory
-
-    area = float(boundary.to_crs("EPSG:27700").area.sum())
-    cells = area / h3.average_hexagon_area(resolution, unit="m^2")
-    require_memory(
-        cells * 200,  # cell id, its string and its share of the k=1 weights
-        what=f"the study area of about {cells:,.0f} H3 cells at resolution {resolution}",
-        fix="use a coarser --resolution (each step coarser has 7 times fewer cells) or --study-area ring:1",
-    )
-
-
-def _gistar_options(args) -> None:
-    """Check the Gi* options that need no data, before reading anything."""
-    from hotspots.getis_ord import MAX_K
-
-    if not 0 <= args.resolution <= 15:
-        raise ParameterError(f"--resolution must be an H3 resolution 0-15 (7-11 for Gi*); got {args.resolution}")
-    if not 1 <= args.k <= MAX_K:
-        raise ParameterError(
-            f"--k must be 1 to {MAX_K} grid steps (1: the six touching cells); got {args.k}. Fix: for a wider "
-            "neighbourhood use a coarser --resolution"
-        )
-    if args.permutations < 0:
-        raise ParameterError(f"--permutations must be 0 or more (999 is usual); got {args.permutations}")
-    if not 0 < args.alpha < 1:
-        raise ParameterError(f"--alpha must be between 0 and 1 (e.g. 0.05); got {args.alpha}")
-    ring = str(args.study_area).removeprefix("ring:")
-    if str(args.study_area).startswith("ring:") and not (ring.isdigit() and 1 <= int(ring) <= MAX_K):
-        raise ParameterError(
-            f"--study-area {args.study_area!r}: K in ring:K must be 1 to {MAX_K}. Fix: use ring:1 (the cells touching "
-            "an event), occupied, or a boundary file"
-        )
-    _check_crs(args)
-
-
 def _cmd_gistar(args) -> int:
-    import numpy as np
-    import pandas as pd
-
-    from hotspots.getis_ord import gi_star
-    from hotspots.grid import events_to_cells
-    from hotspots.io import atomic_files, read_points, write_csv
-
-    _gistar_options(args)
-    study: object = args.study_area
-    area_file = None if study == "occupied" or str(study).startswith("ring:") else Path(study)
-    _check_output_path(args.out, folder=False, inputs=[args.points, *([area_file] if area_file else [])])
-    x_col = args.lng_col or args.x_col
-    y_col = args.lat_col or args.y_col
-    crs = "EPSG:4326" if args.lng_col else args.crs
-    pts = read_points(args.points, x_col=x_col, y_col=y_col, crs=crs)
-    ll = pts.to_crs("EPSG:4326") if not pts.crs.is_geographic else pts
-    frame = pd.DataFrame({"lat": ll.geometry.y.to_numpy(), "lng": ll.geometry.x.to_numpy()})
-    if args.weight:
-        if args.weight not in pts.columns:
-            raise ParameterError(f"--weight column {args.weight!r} is not in {args.points}")
-        frame["w"] = pd.to_numeric(pts[args.weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = int((~np.isfinite(frame["w"].to_numpy())).sum())
-        if bad:
-            raise ParameterError(
-                f"--weight column {args.weight!r} of {args.points} has {bad:,} missing or non-numeric values. "
-                "Fix: fill them (0 = no weight) or drop those rows"
-            )
-    cells = events_to_cells(frame, resolution=args.resolution, by=[], weight="w" if args.weight else None)
-    value = "weight" if args.weight else "count"
-    if area_file is not None:
-        from hotspots.boundaries import read_boundary
-        from hotspots.grid import boundary_to_cells
-
-        boundary = read_boundary(area_file)
-        _check_boundary_cells(boundary, args.resolution)
-        study = boundary_to_cells(boundary, resolution=args.resolution)
-    res = gi_star(
-        cells[["h3_cell", value]],
-        value=value,
-        study_area=study,
+    commands.check_gistar_options(
+        resolution=args.resolution,
+        k=args.k,
+        permutations=args.permutations,
+        alpha=args.alpha,
+        study_area=args.study_area,
+        crs=args.crs,
+    )
+    area_file = commands.gistar_study_area(args.study_area)
+    inputs = [args.points, *([area_file] if area_file else [])]
+    _check_output_path(args.out, folder=False, inputs=inputs)
+    res = commands.gistar_cells(
+        args.points,
+        resolution=args.resolution,
+        study_area=args.study_area,
         k=args.k,
         permutations=args.permutations,
         alpha=args.alpha,
         fdr=args.fdr,
         seed=args.seed,
+        weight=args.weight,
+        lng_col=args.lng_col,
+        lat_col=args.lat_col,
+        x_col=args.x_col,
+        y_col=args.y_col,
+        crs=args.crs,
     )
-    inputs = [args.points, *([area_file] if area_file else [])]
     with atomic_files([args.out], command=_command_line(args), inputs=inputs) as (tmp,):
         _test_hook("write")
         write_csv(res, tmp)
     if args.permutations and args.fdr:
-        floor = 1.0 / (args.permutations + 1)
-        need = int(np.ceil(floor * len(res) / args.alpha))
+        need = commands.permutation_cells_needed(len(res), permutations=args.permutations, alpha=args.alpha)
         if need > 1:
             log.warning(
                 "with %s permutations no p-value is below %.4f; after FDR over %s cells a cell is significant only "
                 "if at least %s cells reach that floor. Use the analytical p (--permutations 0) with FDR, or many "
                 "more permutations",
                 f"{args.permutations:,}",
-                floor,
+                1.0 / (args.permutations + 1),
                 f"{len(res):,}",
                 f"{need:,}",
             )
@@ -634,49 +488,22 @@ def _cmd_gistar(args) -> int:
     return EXIT_OK
 
 
-def _dbscan_targets(out: Path) -> list[Path]:
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        return [out, out.with_name(out.stem + "_clusters.geojson")]
-    if suffix == ".parquet":
-        return [out, out.with_name(out.stem + "_clusters.parquet")]
-    if suffix == ".gpkg":
-        return [out]
-    raise ParameterError(f"--out {out}: unknown output format {out.suffix!r}. Fix: end it with .csv, .gpkg or .parquet")
-
-
-def _write_dbscan(labels, clusters, pts, temps: list[Path]) -> None:
-    import geopandas as gpd
-
-    from hotspots.io import write_csv
-
-    out = temps[0]
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        write_csv(labels[[c for c in labels.columns if c != "geometry"]], out)
-        clusters.to_crs("EPSG:4326").to_file(temps[1], driver="GeoJSON")
-        return
-    g = gpd.GeoDataFrame(labels, geometry=pts.geometry, crs=pts.crs) if "geometry" not in labels else labels
-    if suffix == ".parquet":
-        g.to_parquet(out)
-        clusters.to_parquet(temps[1])
-    else:
-        g.to_file(out, layer="points")
-        clusters.to_file(out, layer="clusters")
-
-
 def _cmd_dbscan(args) -> int:
-    from hotspots.clustering import dbscan
-    from hotspots.io import atomic_files
-
-    targets = _dbscan_targets(args.out)
+    targets = commands.dbscan_targets(args.out)
     for target in targets:
         _check_output_path(target, folder=False, inputs=[args.points])
-    pts = _projected_points(args, "--eps-m")
-    labels, clusters = dbscan(pts, eps_m=args.eps_m, min_samples=args.min_samples, weight=args.weight)
+    labels, clusters, pts = commands.dbscan_clusters(
+        args.points,
+        eps_m=args.eps_m,
+        min_samples=args.min_samples,
+        weight=args.weight,
+        x_col=args.x_col,
+        y_col=args.y_col,
+        crs=args.crs,
+    )
     with _writer_errors(args.out), atomic_files(targets, command=_command_line(args), inputs=[args.points]) as temps:
         _test_hook("write")
-        _write_dbscan(labels, clusters, pts, temps)
+        write_dbscan(labels, clusters, pts, temps)
     n_noise = int((labels["dbscan_cluster"] < 0).sum())
     print(
         f"DBSCAN eps {args.eps_m} m, min_samples {args.min_samples}: {len(clusters):,} clusters, "
@@ -687,27 +514,15 @@ def _cmd_dbscan(args) -> int:
 
 
 def _cmd_profile(args) -> int:
-    from hotspots.config import load_config
-    from profiles.force_profile import run
-
     cfg = load_config(args.config)
     _check_output_path(args.out, folder=True)
-    result = run(cfg, out_dir=args.out, progress=_progress(args.progress), share=args.share)
+    result = pipeline.run(cfg, args.out, share=args.share, progress=_progress(args.progress))
     code = _print_ingest_summary(result["reconciliation"], args.out)
     outs = result["outputs"]
-    for key in (
-        "report_html",
-        "report_pdf",
-        "map",
-        "summary",
-        "shared_report_html",
-        "shared_report_pdf",
-        "shared_map",
-        "shared_summary",
-    ):
-        if key in outs:
-            print(f"wrote {outs[key]}")
-    print(f"wrote {args.out}/index.html (open report.html or index.html in a browser)")
+    for name in PROFILE_MAIN_OUTPUTS:
+        if name in outs:
+            print(f"wrote {outs[name]}")
+    print(f"wrote {args.out}/ (open report.html or map.html in a browser)")
     times = result["run"].get("stage_seconds", {})
     if times:
         print("stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
@@ -715,8 +530,6 @@ def _cmd_profile(args) -> int:
 
 
 def _cmd_synth(args) -> int:
-    from profiles.synth_cli import run_synth
-
     return run_synth(args)
 
 
@@ -737,13 +550,13 @@ _COMMANDS = {
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
 
 
-def _redact(text: str, limit: int = 240) -> str:
+def _redact(text: object, limit: int = 240) -> str:
     """Another library's message without quoted text (it may quote data), on one line, shortened."""
     one = " ".join(_QUOTED.sub("'...'", str(text)).split())
     return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -850,7 +663,7 @@ def _os_error_line(exc: OSError) -> str:
     """An OSError as ``PATH: problem. Fix: ...`` (one line)."""
     problem = exc.strerror or _redact(str(exc)) or type(exc).__name__
     where = f"{exc.filename}: " if exc.filename else ""
-    fix = _OS_FIXES.get(exc.errno, "check the path, its permissions and the free space")
+    fix = _OS_FIXES.get(exc.errno or 0, "check the path, its permissions and the free space")
     return _one_line(f"{where}{problem}. Fix: {fix}")
 
 

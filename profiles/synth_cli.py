@@ -1,6 +1,6 @@
 """``safer-spaces synth rms|streetsafe|ae``: write SYNTHETIC records, each with a sidecar saying so.
 
-The generators are :mod:`hotspots.synth` (pure); this module is the edge:
+The generators are :mod:`profiles.demo.synth` (pure); this module is the edge:
 it reads the anchor venues, calls one generator and writes
 ``SYNTHETIC_<kind>_<area>.csv.gz`` (gzip with ``mtime=0``, so the same
 command gives byte-identical files) and ``<FILE>.synthetic.json``, which
@@ -25,9 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
+from hotspots.boundaries import read_boundary
 from hotspots.errors import InputFileError, ParameterError
 from hotspots.io import atomic_files, write_csv
+from profiles.demo import synth
 
 __all__ = ["add_synth_parser", "run_synth", "default_anchors", "read_anchors", "write_synthetic", "sidecar_path"]
 
@@ -123,8 +126,6 @@ def run_synth(args: argparse.Namespace) -> int:
     InputFileError
         If the anchors file is missing or lacks the columns.
     """
-    from hotspots import synth
-
     for name in ("start", "end"):
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(getattr(args, name))):
             raise ParameterError(f"--{name} must be a month YYYY-MM (e.g. 2024-01); received {getattr(args, name)!r}")
@@ -186,7 +187,7 @@ def write_synthetic(df: pd.DataFrame, out: str | Path, meta: dict, *, inputs: Se
     Parameters
     ----------
     df : pandas.DataFrame
-        From a :mod:`hotspots.synth` generator (``attrs["synthetic"]`` must be True).
+        From a :mod:`profiles.demo.synth` generator (``attrs["synthetic"]`` must be True).
     out : path
         ``.csv`` or ``.csv.gz``.
     meta : dict
@@ -245,10 +246,6 @@ def _street(address: str) -> str:
 
 
 def _inside(x, y, boundary: Path) -> np.ndarray:
-    import shapely
-
-    from hotspots.boundaries import read_boundary
-
     poly = shapely.union_all(read_boundary(DATA.parent / boundary).geometry.to_numpy())
     return shapely.contains_xy(poly, x, y)
 

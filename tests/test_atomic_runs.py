@@ -34,7 +34,7 @@ NEW_WINDOW = "Fri,Sat 22:00-04:00"
 
 def _small_config(folder: Path, *, window: str = OLD_WINDOW, imd: str | None = None) -> Path:
     """A small force config (runs in seconds) in ``folder``; its synthetic layers are written beside it."""
-    from hotspots import synth
+    from profiles.demo import synth
     from profiles.synth_cli import default_anchors
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def test_baseline_is_complete_and_its_record_lists_every_output(baseline):
     assert verify_output(out) == []
     run = json.loads((out / "run.json").read_text())
     assert all(not re.search(r"\.partial-", v) for v in run["outputs"].values())  # final paths, not staging
-    assert run["outputs"]["report_html"] == str(out / "report.html")
+    assert run["outputs"]["report.html"] == str(out / "report.html")
 
 
 @pytest.mark.slow

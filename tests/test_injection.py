@@ -111,7 +111,7 @@ def test_html_text_and_attr_leave_no_markup(payload):
 @pytest.mark.parametrize(
     ("url", "kept"),
     [
-        ("map_interest_h3r9.html", True),
+        ("map.html", True),
         ("figures/trend.png", True),
         ("data:image/png;base64,iVBORw0KGgo=", True),
         ("javascript:alert(1)", False),
@@ -286,10 +286,10 @@ def _csp(html: str) -> str | None:
 
 def test_report_page_runs_no_script_and_loads_nothing(tmp_path):
     """Defence in depth: even markup that slipped through could not run a script or fetch a URL."""
-    from profiles.report import render_report_html
+    from profiles.render.report import render_report_html
     from tests.test_report import _minimal_context
 
-    html = render_report_html(_minimal_context(SCRIPT), tmp_path / "r.html").read_text(encoding="utf-8")
+    html = render_report_html(_minimal_context(SCRIPT))
     policy = _csp(html)
     assert policy is not None and "default-src 'none'" in policy
     assert "script-src" not in policy and "connect-src" not in policy
@@ -444,9 +444,9 @@ def _toml(s: str) -> str:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    from hotspots import synth
     from hotspots.config import load_config
-    from profiles.force_profile import run
+    from profiles.demo import synth
+    from profiles.pipeline import run
     from profiles.synth_cli import default_anchors
 
     tmp = tmp_path_factory.mktemp("inject")
@@ -502,13 +502,13 @@ def planted(tmp_path_factory):
     out = tmp / "out"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(cwd)
-        result = run(load_config(cfg_path), out_dir=out, share=True, progress=False)
+        result = run(load_config(cfg_path), out, share=True, progress=False)
     return tmp, out, result
 
 
 def test_run_succeeds_and_nothing_ran(planted):
     tmp, out, result = planted
-    assert (out / "report.html").is_file() and (out / "map.html").is_file() and (out / "index.html").is_file()
+    assert (out / "report.html").is_file() and (out / "map.html").is_file() and not (out / "index.html").exists()
     assert not list((tmp / "cwd").iterdir())  # the mkdir payload ran nowhere
     made = [p for p in [*tmp.rglob("*"), *ROOT.glob("*"), *Path.cwd().glob("*")] if "PWNED" in p.name]
     assert made == []
@@ -518,13 +518,12 @@ def test_every_html_output_holds_payloads_as_text_only(planted):
     _, out, _ = planted
     pages = sorted(p for p in out.rglob("*.html"))
     names = {p.relative_to(out).as_posix() for p in pages}
-    assert {"report.html", "map.html", "index.html", "shared/report.html", "shared/map.html"} <= names
+    assert {"report.html", "map.html", "shared/report.html", "shared/map.html"} <= names
     shown = {p.relative_to(out).as_posix(): _check_page(p) for p in pages}
     # the payloads are still there, shown literally (escaped, not dropped and not evaluated)
     assert "{{7*7}}" in shown["report.html"] and ATTR in shown["report.html"] and SCRIPT in shown["report.html"]
-    assert "{{7*7}}" in shown["index.html"] and "The {% Bar" in shown["index.html"]
     assert "SYNTHETIC_rms {{7*7}} {% Bar <b onmouseover=alert(1)>.csv" in shown["report.html"]
-    for page in ("report.html", "shared/report.html", "index.html"):  # pages with no script of their own
+    for page in ("report.html", "shared/report.html"):  # pages with no script of their own
         policy = _csp((out / page).read_text(encoding="utf-8"))
         assert policy and "default-src 'none'" in policy and "script-src" not in policy, page
     map_html = (out / "map.html").read_text(encoding="utf-8")

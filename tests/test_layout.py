@@ -46,8 +46,6 @@ KNOWN: dict[str, dict[str, str]] = {
         "profiles/force_profile.py": _OLD,
         "profiles/problem_profile.py": _OLD,
         "profiles/page.py": "D: old demo page, deleted when `profile` runs on profiles.pipeline",
-        "profiles/cli.py": "E: command logic moving to profiles/commands.py",
-        "profiles/synth_cli.py": "E: hotspots.synth moving to profiles/demo/synth.py",
     },
     "render_imports": {},
     "disclosure_imports": {"profiles/problem_profile.py": _OLD},
@@ -55,8 +53,6 @@ KNOWN: dict[str, dict[str, str]] = {
     "h3_imports": {
         "profiles/problem_profile.py": _OLD,
         "profiles/page.py": "D: old demo page, deleted when `profile` runs on profiles.pipeline",
-        "profiles/cli.py": "E: gistar memory check moving to hotspots.grid.average_cell_area_km2",
-        "profiles/render/webmap.py": "D: h3.average_hexagon_area -> hotspots.grid.average_cell_area_km2",
     },
 }
 

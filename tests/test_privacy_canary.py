@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspots import synth
 from hotspots.errors import InputFileError
 from hotspots.ingest.ae import read_ae
 from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
+from profiles.demo import synth
 from profiles.synth_cli import default_anchors
 
 ROOT = Path(__file__).resolve().parent.parent

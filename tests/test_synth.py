@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from conftest import DATA, ROOT
 
-from hotspots import synth
 from hotspots.errors import ParameterError
+from profiles.demo import synth
 from profiles.synth_cli import add_synth_parser, default_anchors, run_synth, sidecar_path
 
 SYN = DATA / "synthetic"
@@ -331,7 +331,7 @@ def test_cli_handler_writes_synthetic_named_file_and_sidecar(tmp_path, monkeypat
     side = json.loads((tmp_path / "SYNTHETIC_streetsafe_avon-and-somerset.synthetic.json").read_text("utf-8"))
     assert out.read_bytes()[4:8] == b"\0\0\0\0"  # gzip mtime 0
     assert side["synthetic"] is True and "not real" in side["notice"]
-    assert side["generator"] == "hotspots.synth.generate_streetsafe"
+    assert side["generator"] == "profiles.demo.synth.generate_streetsafe"
     assert side["parameters"]["seed"] == 9 and side["parameters"]["n"] == 300
     assert side["ground_truth"]["unsafe_places"] and side["ground_truth"]["counts"]["rows"] == 300
     assert side["columns"] == SS_COLS

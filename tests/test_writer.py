@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -118,39 +119,40 @@ def test_quarantine_raw_column_is_neutralised(tmp_path):
     assert restore_cells(pd.Series(raw)).tolist() == PAYLOADS
 
 
-def test_combine_tables_are_neutralised(tmp_path):
-    """venue_risk.csv, risky_facilities.csv and the other fused tables all use the writer."""
-    from profiles.combine import Combined, _write
+def test_restricted_tables_are_neutralised(tmp_path):
+    """place_scores, perception_gap, venue_risk, risky_facilities, weekday_hour_*: rendered, then one writer."""
+    import dataclasses
+    import sys
 
+    from hotspots.io import write_files
+    from profiles.render.tables import render_tables
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from numbers_factory import make_numbers
+
+    n = make_numbers(0)
     venue = pd.DataFrame({"name": PAYLOADS, "risk_rank": range(1, 1 + len(PAYLOADS)), "x": -1.0})
-    comb = Combined(
-        events=pd.DataFrame({"source": ["rms"], "synthetic": [True]}),
-        venues=None,
-        reconciliations={},
-        definitions={},
-        grids={"all": pd.DataFrame({"h3_cell": ["89195da49b7ffff"], "count": [1]})},
-        places=pd.DataFrame({"h3_cell": ["89195da49b7ffff"], "label": ["@SUM(A1)"]}),
-        perception=pd.DataFrame({"h3_cell": ["89195da49b7ffff"], "gap_class": ["-2+3"]}),
-        venue_risk=venue,
-        risky=venue,
-        weekday_hour={"rms": pd.DataFrame({"=x": [1]}, index=pd.Index(["Mon"], name="weekday"))},
-        outputs={},
-        reasons={},
+    places = n.fused.places.assign(label=[PAYLOADS[i % len(PAYLOADS)] for i in range(len(n.fused.places))])
+    n = dataclasses.replace(
+        n,
+        fused=dataclasses.replace(n.fused, places=places),
+        venues=dataclasses.replace(n.venues, risk=venue, risky=venue),
+        when=dataclasses.replace(
+            n.when, weekday_hour={"rms": pd.DataFrame({"=x": [1]}, index=pd.Index(["Mon"], name="weekday"))}
+        ),
     )
-    _write(comb, tmp_path)
+    write_files(tmp_path, render_tables(n))
     written = sorted(tmp_path.glob("*.csv"))
-    assert {p.name for p in written} == {
-        "place_scores.csv",
-        "perception_gap.csv",
-        "venue_risk.csv",
-        "risky_facilities.csv",
-        "weekday_hour_rms.csv",
+    assert {"place_scores.csv", "venue_risk.csv", "risky_facilities.csv", "weekday_hour_rms.csv"} <= {
+        p.name for p in written
     }
     for p in written:
         for row in _cells(p):
             assert not any(DANGER.match(c) and not _number(c) for c in row), (p.name, row)
     risk = _cells(tmp_path / "venue_risk.csv")
     assert restore_cells(pd.Series([r[0] for r in risk[1:]])).tolist() == PAYLOADS
+    scores = pd.read_csv(tmp_path / "place_scores.csv", dtype=str, keep_default_na=False)
+    assert restore_cells(scores["label"]).tolist() == places["label"].tolist()
 
 
 @pytest.mark.parametrize("kind", ["pandas", "arrow"])
@@ -268,3 +270,23 @@ def test_write_files_raster_needs_tif(tmp_path):
 
     with pytest.raises(ParameterError, match=r"\.tif"):
         write_files(tmp_path, {"k.png": _kde_result()})
+
+
+def test_restricted_tables_refuse_shared_numbers_and_name_bands():
+    import sys
+
+    from profiles.render.tables import FUSED_BANDS, render_tables
+    from profiles.shared import to_shared
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from numbers_factory import make_numbers
+
+    n = make_numbers(1)
+    with pytest.raises(ValueError, match="restricted tables"):
+        render_tables(to_shared(n, 10))
+    files = render_tables(n)
+    fused = files["grid_fused.parquet"]
+    assert set(fused["band"]) <= set(FUSED_BANDS)  # the map's NTE layer is not a band of the fused grids
+    expected = sum(len(g) for b, g in n.fused.grids.items() if b in FUSED_BANDS)
+    assert len(fused) == expected
+    assert (files["place_scores.csv"]["synthetic_sources"] == ";".join(n.meta.synthetic_sources)).all()

@@ -509,7 +509,7 @@ def _coords(x, y, mask):
 
 def _stamp(df, gt, generator, counts):
     df.attrs["synthetic"] = True
-    df.attrs["generator"] = f"hotspots.synth.{generator}"
+    df.attrs["generator"] = f"profiles.demo.synth.{generator}"
     df.attrs["ground_truth"] = {**gt, "counts": counts}
     return df
 
