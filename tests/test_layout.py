@@ -38,20 +38,14 @@ PLOTTING_MODULES = {f"profiles/render/{n}.py" for n in ("charts", "staticmaps", 
 H3 = ("h3", "h3ronpy")
 
 # file -> reason (owner) for rules broken today; remove an entry when the owner fixes the file
-_OLD = "E: old profile module, deleted when `profile` runs on profiles.pipeline"
 KNOWN: dict[str, dict[str, str]] = {
     "local_imports": {
-        "profiles/analysis.py": _OLD,
-        "profiles/combine.py": _OLD,
-        "profiles/force_profile.py": _OLD,
-        "profiles/problem_profile.py": _OLD,
         "profiles/page.py": "D: old demo page, deleted when `profile` runs on profiles.pipeline",
     },
     "render_imports": {},
-    "disclosure_imports": {"profiles/problem_profile.py": _OLD},
+    "disclosure_imports": {},
     "plotting_imports": {},
     "h3_imports": {
-        "profiles/problem_profile.py": _OLD,
         "profiles/page.py": "D: old demo page, deleted when `profile` runs on profiles.pipeline",
     },
 }
