@@ -195,8 +195,10 @@ def make_shared(numbers: ProfileNumbers | None = None) -> ProfileNumbers:
     hs_places.loc[2, "gi_z"] = None
     by_type = n.trend.by_type.copy()
     by_type.loc[0, "count"] = pd.NA
+    definitions = {**n.meta.definitions, "harm_weights": {"events_weighted": 2_468, "verified": None}}
     return dataclasses.replace(
         n,
+        meta=dataclasses.replace(n.meta, definitions=definitions),
         disclosure=Disclosure(release="partner", threshold=10, handling=PARTNER_HANDLING,
                               method="primary < k, secondary suppression, audited", suppressed_cells=7,
                               withheld=("place_score of places with a withheld component: recoverable from it.",)),
@@ -346,6 +348,7 @@ def test_method_annex_echoes_parameters_definitions_and_what_was_withheld():
     shared = dict(rows)
     assert shared["disclosure (this version)"].startswith("partner release, threshold 10: primary < k")
     assert ("withheld", "place_score of places with a withheld component: recoverable from it.") in rows
+    assert "weights verified for [c] of 2,468 weighted events" in shared["harm index"]
 
 
 def test_figures_are_embedded_in_their_sections():

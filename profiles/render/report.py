@@ -363,6 +363,7 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
     """
     m, d = numbers.meta, numbers.disclosure
     p, defs = m.params, m.definitions
+    fmt = _Fmt(d.shared)
     kde, gi, db = p.get("kde") or {}, p.get("gi_star") or {}, p.get("dbscan") or {}
     hw = defs.get("harm_weights") or {}
     rows: list[tuple[str, str]] = [
@@ -410,8 +411,8 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
         rows.append(
             (
                 "harm index",
-                f"{defs['harm_index']}; weights verified for {int(hw.get('verified', 0)):,} of "
-                f"{int(hw.get('events_weighted', 0)):,} weighted events",
+                f"{defs['harm_index']}; weights verified for {fmt.count(hw.get('verified', 0))} of "
+                f"{fmt.count(hw.get('events_weighted', 0))} weighted events",
             )
         )
     dist = defs.get("venue_distance_m", p.get("venue_distance_m"))
