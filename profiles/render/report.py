@@ -282,7 +282,7 @@ def _venues(numbers: ProfileNumbers, fmt: _Fmt, top: int = 10) -> list[dict[str,
     return [
         {
             "rank": fmt.derived(c["risk_rank"][i], "{:.0f}"),
-            "name": str(c["name"][i]),
+            "name": "" if _is_missing(c["name"][i]) else str(c["name"][i]),
             "postcode": "" if _is_missing(c["postcode"][i]) else str(c["postcode"][i]),
             "closing": "" if _is_missing(c["closing_times"][i]) else str(c["closing_times"][i]),
             "crime": fmt.count(c["crime_within"][i]),
