@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from hotspots.fusion import GAP_FELT
+from hotspots.perception_gap import GAP_FELT
 from profiles.numbers import Findings, ProfileNumbers
 
 __all__ = [

@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from hotspots.config import FusionConfig
-from hotspots.fusion import GAP_FELT, perception_gap, perception_gap_cells, place_scores, source_grids
+from hotspots.fusion import place_scores, source_grids
 from hotspots.grid import cells_to_str
 from hotspots.ingest.streetsafe import BEHAVIOUR_REASONS, PLACE_REASONS
 from hotspots.kde import KDEResult, kde
+from hotspots.perception_gap import GAP_FELT, perception_gap, perception_gap_cells
 from hotspots.venues import risky_facilities, venue_risk
 from profiles.cells import CellGroups, cells_to_strings
 from profiles.labels import SOURCES
