@@ -42,6 +42,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/hotspots.py
 	$(BIN)/python benchmarks/sources.py
+	$(BIN)/python benchmarks/numba_cache.py
 	$(BIN)/python benchmarks/profile.py
 	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[fuzz]" \
 	  || echo "warning: atheris did not install; benchmarks/fuzz.py falls back to random mutation"

@@ -169,3 +169,28 @@ def test_dbscan_command(tmp_path):
     bad = _run("dbscan", pts, "--eps-m", "0", "--min-samples", "8", "--out", tmp_path / "x.csv")
     _no_traceback(bad)
     assert bad.returncode == 2 and "eps" in bad.stderr
+
+
+def test_commands_are_package_functions_the_cli_only_writes(tmp_path):
+    """The CLI's output is exactly what the package function returns (the app can call the same function)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import rasterio
+
+    from hotspots.io import restore_cells
+    from profiles import commands
+
+    pts = ROOT / "tests" / "fixtures" / "qgis_kde" / "points.csv"
+    assert _run("gistar", pts, "--resolution", "10", "--out", tmp_path / "gi.csv").returncode == 0
+    cli = pd.read_csv(tmp_path / "gi.csv")
+    direct = commands.gistar_cells(pts, resolution=10)
+    assert restore_cells(cli["h3_cell"]).tolist() == direct["h3_cell"].astype(str).tolist()
+    np.testing.assert_allclose(cli["gi_z"], direct["gi_z"], rtol=1e-9)
+    assert _run("kde", pts, "--radius-m", "100", "--pixel-m", "25", "--out", tmp_path / "k.tif").returncode == 0
+    with rasterio.open(tmp_path / "k.tif") as ds:
+        np.testing.assert_allclose(ds.read(1), commands.kde_surface(pts, radius_m=100, pixel_m=25).density, rtol=1e-6)
+    assert _run("dbscan", pts, "--eps-m", "60", "--min-samples", "8", "--out", tmp_path / "d.csv").returncode == 0
+    labels, clusters, _ = commands.dbscan_clusters(pts, eps_m=60, min_samples=8)
+    assert pd.read_csv(tmp_path / "d.csv")["dbscan_cluster"].tolist() == labels["dbscan_cluster"].tolist()
+    assert len(gpd.read_file(tmp_path / "d_clusters.geojson")) == len(clusters)
