@@ -18,8 +18,8 @@ only then combined:
   Because each source is divided by its own total, a large source (police.uk)
   does not drown a small one (A&E).
 
-* **Perception gap**: :mod:`hotspots.perception_gap` (its names are re-exported
-  here for older imports).
+* **Perception gap**: :mod:`hotspots.perception_gap` compares the StreetSafe
+  and recorded-crime shares of the same grids.
 
 References
 ----------
@@ -37,26 +37,8 @@ import pandas as pd
 from hotspots._source_frames import pivot, require, single_band
 from hotspots.errors import ParameterError
 from hotspots.grid import check_resolution, events_to_cells
-from hotspots.perception_gap import (
-    GAP_FELT,
-    GAP_NONE,
-    GAP_RECORDED,
-    PerceptionGap,
-    perception_gap,
-    perception_gap_cells,
-)
 
-__all__ = [
-    "BANDS",
-    "GAP_FELT",
-    "GAP_RECORDED",
-    "GAP_NONE",
-    "PerceptionGap",
-    "source_grids",
-    "place_scores",
-    "perception_gap",
-    "perception_gap_cells",
-]
+__all__ = ["BANDS", "place_scores", "source_grids"]
 
 BANDS = (None, "nte", "other")
 

@@ -131,8 +131,6 @@ def cells_to_str(cells: np.ndarray) -> np.ndarray:
     return cells_to_arrow(cells).to_numpy(zero_copy_only=False)
 
 
-_cells_to_str = cells_to_str  # old private name: profiles/force_profile.py and problem_profile.py until they go
-
 
 def cells_to_int(cells: ArrayLike | pa.Array) -> np.ndarray:
     """H3 cell strings to ``uint64``, vectorised; raises on an invalid id.
