@@ -26,11 +26,12 @@ from hotspots.ingest.venues import read_venues
 from hotspots.io import read_events, read_points, write_ingest_outputs, write_raster
 from hotspots.kde import KDEResult, bandwidth_arcgis, bandwidth_nrd, kde, kde_array
 from hotspots.lsoa import lsoa_crosswalk
+from hotspots.nte_window import NTEWindow, parse_nte_window
 from hotspots.offences import classify_offences, classify_police_uk, load_offence_table
 from hotspots.perception_gap import perception_gap, perception_gap_cells
 from hotspots.publication import force_month_table
 from hotspots.spacetime import classify_hotspots, mann_kendall
-from hotspots.timebands import NTEWindow, aoristic_weekday_hour, nte_share, parse_nte_window, weekday_hour_table
+from hotspots.timebands import aoristic_weekday_hour, nte_share, weekday_hour_table
 from hotspots.trends import control_limits, monthly_counts, year_on_year
 from hotspots.venue_concentration import venue_concentration
 from hotspots.venues import risky_facilities, venue_risk
