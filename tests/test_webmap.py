@@ -192,7 +192,7 @@ def _bad(inputs, **change):
         ({"layers": {"x": _cells([None] + [1] * (len(CELLS) - 1))}}, "set suppressed=True"),
         ({"gi": _cells([1] * len(CELLS), gi_bin=[4] * len(CELLS))}, "-3..3"),
         ({"gi": _cells([1] * len(CELLS))}, "gi_bin"),
-        ({"kde_png": ("nofile.png", [[51.37, -2.37], [51.39, -2.35]])}, "no file"),
+        ({"kde_png": ("nofile.png", [[51.37, -2.37], [51.39, -2.35]])}, "expected PNG bytes"),
         ({"kde_png": ("x.png", [[51.39, -2.37], [51.37, -2.35]])}, "bounds"),
         ({"kde_png": "x.png"}, "expected"),
         ({"clusters": gpd.GeoDataFrame({"c": [1]}, geometry=[Point(0, 0)], crs=27700)}, "cluster"),

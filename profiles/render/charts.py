@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,13 +69,6 @@ def _check_text(value: object, name: str) -> str:
     return value.strip()
 
 
-def _out_path(path: str | os.PathLike) -> Path:
-    p = Path(path)
-    if not p.parent.is_dir():
-        raise ParameterError(f"path={str(p)!r}: folder {str(p.parent)!r} does not exist; create it first")
-    return p
-
-
 def without_tex(fig: Figure) -> Figure:
     r"""Draw every text of ``fig`` without LaTeX, whatever the user's ``matplotlibrc`` says.
 
@@ -100,36 +91,20 @@ def without_tex(fig: Figure) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: Path | None = None, **savefig: Any) -> bytes | Path:
-    """PNG bytes of ``fig`` (or the file ``path``), identical for identical figures, then release it.
+def _save(fig: Figure, fmt: str = "png", **savefig: Any) -> bytes:
+    """The image of ``fig`` (PNG by default, or ``"svg"``/``"pdf"``) as bytes, then release it.
 
     No date or software version is written into the image, so the same
     numbers give the same bytes.
     """
     kw: dict[str, Any] = {"dpi": DPI, "facecolor": "white", **savefig}
+    meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     try:
-        fig = without_tex(fig)
-        if path is not None:
-            fig.savefig(path, **kw)
-            return path
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None}, **kw)
+        without_tex(fig).savefig(buf, format=fmt, metadata=meta, **kw)
         return buf.getvalue()
     finally:
         fig.clear()  # release artists now; the figure was never registered with pyplot
-
-
-def png(content: bytes | Path) -> bytes:
-    r"""The PNG bytes a chart function returned (it returns a Path only when given one).
-
-    Examples
-    --------
-    >>> png(b"\x89PNG")
-    b'\x89PNG'
-    """
-    if not isinstance(content, bytes):
-        raise ParameterError(f"expected PNG bytes, got {type(content).__name__}; call the chart without path")
-    return content
 
 
 def add_marking(fig: Figure, marking: str, source_note: str, *, synthetic: bool = False) -> Figure:
@@ -235,7 +210,6 @@ def _gaps(unavailable: np.ndarray) -> list[tuple[int, int]]:
 
 def trend_chart(
     df: pd.DataFrame,
-    path: str | os.PathLike | None = None,
     *,
     title: str,
     marking: str,
@@ -244,7 +218,7 @@ def trend_chart(
     synthetic: bool = False,
     width_in: float = 8.0,
     height_in: float = 4.6,
-) -> bytes | Path:
+) -> bytes:
     r"""Monthly counts with the centre line, control limits, signals and months without data.
 
     Parameters
@@ -257,9 +231,6 @@ def trend_chart(
         ``available=False`` are drawn as a hatched "no data" band, with a gap
         in the line: never as zero. A missing count in an available month
         (withheld for sharing) is a gap marked ``[c]``.
-    path : str or PathLike, optional
-        None (default): return the PNG bytes. A path writes the file instead
-        (its folder must exist; kept for the old profile pipeline, which goes).
     title, marking, source_note : str
         Chart title, security marking and source line (see :func:`add_marking`).
     ylabel : str, default "crimes recorded (count per month)"
@@ -271,14 +242,14 @@ def trend_chart(
 
     Returns
     -------
-    bytes or Path
-        The PNG bytes, or ``path`` when one was given.
+    bytes
+        The PNG image.
 
     Raises
     ------
     ParameterError
         If columns are missing, ``df`` has more than one row per month or
-        no rows, or the folder of ``path`` does not exist.
+        no rows.
 
     Examples
     --------
@@ -300,7 +271,6 @@ def trend_chart(
     if df["month"].duplicated().any():
         raise ParameterError("df has more than one row per month; chart one group at a time (df[df[by] == value])")
     marking = _check_text(marking, "marking")
-    out = None if path is None else _out_path(path)
 
     s = df.set_index(df["month"].dt.asfreq("M")).sort_index()
     span = pd.period_range(s.index.min(), s.index.max(), freq="M")
@@ -367,7 +337,7 @@ def trend_chart(
     ax.spines[["top", "right"]].set_visible(False)
     _legend_below(ax, fig, ncols=3)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, out)
+    return _save(fig)
 
 
 # --------------------------------------------------------------------------- bar chart
@@ -383,7 +353,6 @@ def _format_values(values: np.ndarray, value_format: str | None, missing: str = 
 
 def bar_chart(
     series: pd.Series,
-    path: str | os.PathLike | None = None,
     *,
     title: str,
     xlabel: str,
@@ -394,7 +363,8 @@ def bar_chart(
     value_format: str | None = None,
     missing_label: str = "n/a",
     width_in: float = 7.5,
-) -> bytes | Path:
+    fmt: str = "png",
+) -> bytes:
     r"""Horizontal bars with value labels: offence mix, harm by group.
 
     Parameters
@@ -403,9 +373,6 @@ def bar_chart(
         Values indexed by category, drawn top to bottom in the given order
         (sort first for a ranking). Missing values get no bar and the label
         ``missing_label``; negative values are drawn leftwards.
-    path : str or PathLike, optional
-        None (default): return the PNG bytes. A path writes the file instead
-        (its folder must exist; kept for the old profile pipeline, which goes).
     title : str
         Chart title.
     xlabel : str
@@ -423,11 +390,13 @@ def bar_chart(
         Label of a missing value (``"[c]"`` for a value withheld for sharing).
     width_in : float, default 7.5
         Figure width in inches; the height grows with the number of bars.
+    fmt : str, default "png"
+        Image format (``"svg"`` for a vector chart).
 
     Returns
     -------
-    bytes or Path
-        The PNG bytes, or ``path`` when one was given.
+    bytes
+        The image (PNG unless ``fmt`` says otherwise).
 
     Raises
     ------
@@ -448,7 +417,6 @@ def bar_chart(
     if np.isnan(values).all() and missing_label == "n/a":
         raise ParameterError("series has no numeric values; pass counts or totals per category")
     marking = _check_text(marking, "marking")
-    out = None if path is None else _out_path(path)
 
     from matplotlib.ticker import MaxNLocator
 
@@ -476,7 +444,7 @@ def bar_chart(
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, out)
+    return _save(fig, fmt)
 
 
 # --------------------------------------------------------------------------- IMD deciles
@@ -501,7 +469,6 @@ def _decile_shares(values: object, name: str) -> np.ndarray:
 def decile_chart(
     hotspot_share: pd.Series | Sequence[float],
     force_share: pd.Series | Sequence[float],
-    path: str | os.PathLike | None = None,
     *,
     title: str,
     marking: str,
@@ -512,7 +479,7 @@ def decile_chart(
     ylabel: str = "share of LSOAs (%)",
     width_in: float = 8.0,
     height_in: float = 4.6,
-) -> bytes | Path:
+) -> bytes:
     r"""Share of hotspot LSOAs in each IMD decile beside the force's own distribution.
 
     Parameters
@@ -521,9 +488,6 @@ def decile_chart(
         Share (0-1, summing to 1) of LSOAs in national IMD deciles 1 (most
         deprived 10 %) to 10 (least deprived). A Series is read by its
         decile index (1..10; absent deciles are 0).
-    path : str or PathLike, optional
-        None (default): return the PNG bytes. A path writes the file instead
-        (its folder must exist; kept for the old profile pipeline, which goes).
     title, marking, source_note : str
         See :func:`add_marking`.
     synthetic : bool, default False
@@ -537,8 +501,8 @@ def decile_chart(
 
     Returns
     -------
-    bytes or Path
-        The PNG bytes, or ``path`` when one was given.
+    bytes
+        The PNG image.
 
     Raises
     ------
@@ -556,7 +520,6 @@ def decile_chart(
     hot = _decile_shares(hotspot_share, "hotspot_share")
     force = _decile_shares(force_share, "force_share")
     marking = _check_text(marking, "marking")
-    out = None if path is None else _out_path(path)
 
     fig = _figure(width_in, height_in)
     ax = fig.add_subplot()
@@ -575,7 +538,7 @@ def decile_chart(
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="best", fontsize=8, framealpha=0.9, edgecolor=LIGHT)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, out)
+    return _save(fig)
 
 
 # --------------------------------------------------------------------------- PAI curve
@@ -583,7 +546,6 @@ def decile_chart(
 
 def pai_curve_chart(
     curve: pd.DataFrame,
-    path: str | os.PathLike | None = None,
     *,
     title: str,
     marking: str,
@@ -591,7 +553,7 @@ def pai_curve_chart(
     synthetic: bool = False,
     width_in: float = 7.0,
     height_in: float = 6.0,
-) -> bytes | Path:
+) -> bytes:
     r"""Hit rate and Predictive Accuracy Index against the share of the area flagged as hotspot.
 
     Two panels share the x axis (share of area, %, log scale when the
@@ -605,9 +567,6 @@ def pai_curve_chart(
         From :func:`hotspots.evaluation.pai_curve`: ``area_share``,
         ``hit_rate`` and ``pai`` (shares 0-1). Rows with a missing PAI are
         skipped.
-    path : str or PathLike, optional
-        None (default): return the PNG bytes. A path writes the file instead
-        (its folder must exist; kept for the old profile pipeline, which goes).
     title, marking, source_note : str
         See :func:`add_marking`.
     synthetic : bool, default False
@@ -617,8 +576,8 @@ def pai_curve_chart(
 
     Returns
     -------
-    bytes or Path
-        The PNG bytes, or ``path`` when one was given.
+    bytes
+        The PNG image.
 
     Raises
     ------
@@ -641,7 +600,6 @@ def pai_curve_chart(
     if c.empty:
         raise ParameterError("curve has no row with a finite PAI and area_share > 0; nothing to chart")
     marking = _check_text(marking, "marking")
-    out = None if path is None else _out_path(path)
 
     share = c["area_share"].to_numpy() * 100
     hit = c["hit_rate"].to_numpy() * 100
@@ -673,4 +631,4 @@ def pai_curve_chart(
     ax2.minorticks_off()
     ax1.minorticks_off()
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, out)
+    return _save(fig)

@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 
 from hotspots.grid import cells_to_polygons
-from hotspots.timebands import parse_nte_window
+from hotspots.nte_window import parse_nte_window
 from profiles.numbers import ProfileNumbers
-from profiles.render.charts import bar_chart, decile_chart, pai_curve_chart, png, trend_chart
+from profiles.render.charts import bar_chart, decile_chart, pai_curve_chart, trend_chart
 from profiles.render.staticmaps import clusters_png, concentration_png, gistar_png, kde_png, weekday_hour_png
 
 __all__ = ["FigureCaption", "SECTIONS", "figure_captions", "render_figures"]
@@ -127,8 +127,8 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             FigureCaption("where", "Kernel density surface", "Kernel density (KDE)",
                           f"Darker = more crime within {radius:g} m. Force boundary solid, local authorities dashed."
                           if radius else "Darker = more crime nearby. Force boundary solid, local authorities dashed."),
-            lambda: png(kde_png(kde, boundary=boundary, las=las, marking=marking, source_note=puk_note,
-                                title=title, radius_m=radius)),
+            lambda: kde_png(kde, boundary=boundary, las=las, marking=marking, source_note=puk_note,
+                                title=title, radius_m=radius),
         ))
     gi = hs.gi
     if gi is not None and len(gi) and "gi_bin" in gi.columns:
@@ -141,9 +141,9 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             poly = cells_to_polygons(sig["h3_cell"].astype(str).to_numpy(), crs="EPSG:27700")
             g = poly.to_frame(name="geometry").set_geometry("geometry").reset_index(drop=True)
             g["gi_bin"] = pd.to_numeric(sig["gi_bin"]).astype(int).to_numpy()
-            return png(gistar_png(g, boundary=boundary, las=las, marking=marking, source_note=puk_note,
+            return gistar_png(g, boundary=boundary, las=las, marking=marking, source_note=puk_note,
                                   title=f"Getis-Ord Gi* hot and cold spots, H3 resolution {numbers.meta.resolution}"
-                                  f" ({fdr})", legend_title=f"Gi* ({fdr})"))
+                                  f" ({fdr})", legend_title=f"Gi* ({fdr})")
 
         plan.append((
             _key("gistar"),
@@ -162,16 +162,16 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             _key("dbscan"),
             FigureCaption("where", "DBSCAN clusters", "Clusters (DBSCAN)" + where.replace(", the densest area", ""),
                           f"{len(hs.clusters):,} clusters force-wide; many are a single busy police.uk map point."),
-            lambda: png(clusters_png(hs.clusters, hs.points, boundary=boundary, las=las, marking=marking,
+            lambda: clusters_png(hs.clusters, hs.points, boundary=boundary, las=las, marking=marking,
                                      source_note=puk_note, zoom=zoom,
-                                     title=f"DBSCAN clusters of VAWG-relevant crime{where}{how}, top 10 numbered")),
+                                     title=f"DBSCAN clusters of VAWG-relevant crime{where}{how}, top 10 numbered"),
         ))
     return plan
 
 
 def _weekday_hour(table: pd.DataFrame, **kw: Any) -> Callable[[], bytes]:
     """The drawing of one weekday x hour figure, for later."""
-    return lambda: png(weekday_hour_png(table, **kw))
+    return lambda: weekday_hour_png(table, **kw)
 
 
 def _when(numbers: ProfileNumbers, marking: str) -> _Plan:
@@ -202,9 +202,9 @@ def _what(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         plan.append((
             _key("offence_mix"),
             FigureCaption("what", "Offence mix", "Offence mix"),
-            lambda: png(bar_chart(mix, title="RMS VAWG offences by group", xlabel="offences", ylabel="offence group",
+            lambda: bar_chart(mix, title="RMS VAWG offences by group", xlabel="offences", ylabel="offence group",
                                   marking=marking, source_note="force RMS export", synthetic=what.rms_synthetic,
-                                  missing_label=missing)),
+                                  missing_label=missing),
         ))
     if harm is not None:
         index = str(numbers.meta.definitions.get("harm_index") or "")
@@ -212,18 +212,18 @@ def _what(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         plan.append((
             _key("harm"),
             FigureCaption("what", "Harm by offence group", "Harm by offence group"),
-            lambda: png(bar_chart(harm, title=f"Harm by group ({short})" if short else "Harm by group",
+            lambda: bar_chart(harm, title=f"Harm by group ({short})" if short else "Harm by group",
                                   xlabel="harm (index units: days of imprisonment equivalent)", ylabel="offence group",
                                   marking=marking, source_note=f"force RMS export; harm index {index}".rstrip(),
-                                  synthetic=what.rms_synthetic, missing_label=missing)),
+                                  synthetic=what.rms_synthetic, missing_label=missing),
         ))
     if puk is not None:
         plan.append((
             _key("puk_mix"),
             FigureCaption("what", "police.uk categories", "police.uk categories"),
-            lambda: png(bar_chart(puk, title="police.uk VAWG-relevant categories (whole period)", xlabel="crimes",
+            lambda: bar_chart(puk, title="police.uk VAWG-relevant categories (whole period)", xlabel="crimes",
                                   ylabel="police.uk category", marking=marking, source_note=puk_note,
-                                  missing_label=missing)),
+                                  missing_label=missing),
         ))
     return plan
 
@@ -243,10 +243,10 @@ def _venue(numbers: ProfileNumbers, marking: str) -> _Plan:
     return [(
         _key("risky_facilities"),
         FigureCaption("venue", "Risky facilities curve", "Risky facilities curve"),
-        lambda: png(concentration_png(
+        lambda: concentration_png(
             v.risky, title=f"Risky facilities: NTE-window incidents{within} of each venue", marking=marking,
             source_note=f"{VENUE_NOTE}; incidents: {incidents} (police.uk is month-only: no NTE-window share)",
-            summary=summary, synthetic=synthetic)),
+            summary=summary, synthetic=synthetic),
     )]
 
 
@@ -259,11 +259,11 @@ def _dep(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         plan.append((
             _key("deciles"),
             FigureCaption("dep", "IMD decile distribution", "IMD decile distribution"),
-            lambda: png(decile_chart(hot, force, title="IMD 2019 decile of VAWG-relevant crime: Gi* hot spots vs the "
+            lambda: decile_chart(hot, force, title="IMD 2019 decile of VAWG-relevant crime: Gi* hot spots vs the "
                                      "whole force", marking=marking,
                                      source_note="police.uk (OGL); English indices of deprivation 2019 (OGL)",
                                      hotspot_label="crimes in hot-spot cells", force_label="all crimes in the force",
-                                     ylabel="share of crimes (%)")),
+                                     ylabel="share of crimes (%)"),
         ))
     curve = numbers.hotspots.pai_curve
     if curve is not None and len(curve):
@@ -274,9 +274,9 @@ def _dep(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             plan.append((
                 _key("pai_curve"),
                 FigureCaption("dep", "PAI curve", "PAI curve"),
-                lambda: png(pai_curve_chart(curve, marking=marking, source_note=puk_note,
+                lambda: pai_curve_chart(curve, marking=marking, source_note=puk_note,
                                             title=f"PAI and hit rate of the top cells, trained on earlier months, "
-                                            f"tested on {last}")),
+                                            f"tested on {last}"),
             ))
     return plan
 
@@ -293,8 +293,8 @@ def _plan(numbers: ProfileNumbers) -> _Plan:
             _key("trend"),
             FigureCaption("trend", "Monthly VAWG-relevant crime with control limits",
                           "Monthly VAWG-relevant crime with control limits"),
-            lambda: png(trend_chart(monthly, title="VAWG-relevant crime per month with control limits (mean ± 2 sd "
-                                    "of the available months)", marking=marking, source_note=puk_note)),
+            lambda: trend_chart(monthly, title="VAWG-relevant crime per month with control limits (mean ± 2 sd "
+                                    "of the available months)", marking=marking, source_note=puk_note),
         ))
     plan += _where(numbers, marking, puk_note)
     plan += _when(numbers, marking)

@@ -11,26 +11,15 @@ input, same bytes); nothing is read or written here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from hotspots.timebands import WEEKDAYS, NTEWindow
-from profiles.escape import folium_text, folium_texts, mpl_text, mpl_texts
-from profiles.render.charts import INK, LIGHT, MID, _figure, _save, add_marking, without_tex
-from profiles.render.webmap import (
-    PALETTE,
-    _caption,
-    _classify,
-    check_no_template_code,
-    count_breaks,
-    fixed_html,
-    kde_overlay,
-)
+from hotspots.nte_window import WEEKDAYS, NTEWindow
+from profiles.escape import mpl_text, mpl_texts
+from profiles.render.charts import INK, LIGHT, MID, _figure, _save, add_marking
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,9 +32,6 @@ __all__ = [
     "clusters_png",
     "concentration_png",
     "gistar_png",
-    "hex_count_map",
-    "hex_count_png",
-    "kde_overlay_png",
     "kde_png",
     "weekday_hour_png",
 ]
@@ -105,14 +91,13 @@ def _map_frame(boundary: Any, las: Any, *, width_in: float = 8.5, height_in: flo
 def _finish_map(
     fig: Figure,
     ax: Axes,
-    path: Any,
     *,
     title: str,
     marking: str,
     source_note: str,
     zoom: Any = None,
     synthetic: bool = False,
-) -> bytes | Path:
+) -> bytes:
     if zoom is not None:
         ax.set_xlim(zoom[0], zoom[2])
         ax.set_ylim(zoom[1], zoom[3])
@@ -124,7 +109,7 @@ def _finish_map(
     ax.plot([bx, bx + bar], [by, by], color=INK, lw=3)
     ax.text(bx + bar / 2, by + 0.01 * (y1 - y0), f"{bar // 1000} km", ha="center", va="bottom", fontsize=8)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, None if path is None else Path(path))
+    return _save(fig)
 
 
 # --------------------------------------------------------------------------- KDE, Gi*, DBSCAN
@@ -137,7 +122,6 @@ def _density(result: KDEResult) -> np.ndarray:
 
 def kde_png(
     result: KDEResult,
-    path: Any = None,
     *,
     boundary: Any = None,
     las: Any = None,
@@ -147,15 +131,13 @@ def kde_png(
     zoom: Any = None,
     radius_m: float | None = None,
     synthetic: bool = False,
-) -> bytes | Path:
+) -> bytes:
     r"""Static KDE surface (greyscale, square-root stretch, nodata transparent) over the boundaries.
 
     Parameters
     ----------
     result : hotspots.kde.KDEResult
         A density surface in EPSG:27700.
-    path : path, optional
-        None (default): return PNG bytes (a path is kept for the old pipeline only).
     boundary, las : GeoSeries or GeoDataFrame, optional
         Force area (solid) and local authorities (dashed), EPSG:27700.
     title, marking, source_note : str
@@ -169,7 +151,8 @@ def kde_png(
 
     Returns
     -------
-    bytes or Path
+    bytes
+        The PNG image.
 
     Examples
     --------
@@ -190,7 +173,7 @@ def kde_png(
     cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
     within = f" within {radius_m:,.0f} m" if radius_m else ""
     cb.set_label(f"density: kernel-weighted crimes{within} (square-root scale)", fontsize=8)
-    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom,
+    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom,
                        synthetic=synthetic)
 
 
@@ -206,7 +189,6 @@ GI_STYLE = {  # gi_bin -> (face colour, hatch, label); distinguishable in greysc
 
 def gistar_png(
     cells: Any,
-    path: Any = None,
     *,
     boundary: Any = None,
     las: Any = None,
@@ -215,11 +197,11 @@ def gistar_png(
     source_note: str,
     zoom: Any = None,
     legend_title: str = "Gi* (FDR 5%)",
-) -> bytes | Path:
+) -> bytes:
     r"""Gi* hot and cold spot hexagons (ArcGIS bins, FDR-adjusted) over the boundaries.
 
     ``cells``: GeoDataFrame (any CRS; drawn in EPSG:27700) with ``gi_bin``;
-    bins 0 are not drawn. Returns PNG bytes (or ``path`` when given).
+    bins 0 are not drawn. Returns the PNG bytes.
 
     Examples
     --------
@@ -242,13 +224,12 @@ def gistar_png(
             handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#222222", label=f"{label} ({len(sel):,})"))
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize=7, title=mpl_text(legend_title))
-    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
+    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom)
 
 
 def clusters_png(
     clusters: Any,
     points: pd.DataFrame | None,
-    path: Any = None,
     *,
     boundary: Any = None,
     las: Any = None,
@@ -257,7 +238,7 @@ def clusters_png(
     source_note: str,
     zoom: Any = None,
     numbered: int = 10,
-) -> bytes | Path:
+) -> bytes:
     r"""DBSCAN cluster hulls (outlined, the largest ``numbered`` numbered by size) over the points.
 
     ``clusters``: GeoDataFrame (EPSG:27700) with ``weighted_size`` (or
@@ -288,7 +269,7 @@ def clusters_png(
             cx, cy = cen.x.to_numpy(), cen.y.to_numpy()
         for i, (x, y) in enumerate(zip(cx, cy, strict=True), start=1):
             ax.annotate(str(i), (x, y), fontsize=7, weight="bold", xytext=(3, 3), textcoords="offset points")
-    return _finish_map(fig, ax, path, title=title, marking=marking, source_note=source_note, zoom=zoom)
+    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom)
 
 
 # --------------------------------------------------------------------------- time of week, venues
@@ -296,14 +277,13 @@ def clusters_png(
 
 def weekday_hour_png(
     table: pd.DataFrame,
-    path: Any = None,
     *,
     title: str,
     window: NTEWindow | None = None,
     marking: str = "OFFICIAL",
     source_note: str = "",
     synthetic: bool = False,
-) -> bytes | Path:
+) -> bytes:
     r"""Heat table of events by weekday (rows) and hour (columns), with the NTE window outlined.
 
     Parameters
@@ -312,8 +292,6 @@ def weekday_hour_png(
         7 x 24 from :func:`hotspots.timebands.weekday_hour_table` (aoristic
         counts); a missing value (withheld for sharing) is drawn hatched and
         labelled ``[c]``.
-    path : path, optional
-        None (default): return PNG bytes.
     title : str
         Chart title (say what is counted and over which period).
     window : NTEWindow, optional
@@ -326,7 +304,8 @@ def weekday_hour_png(
 
     Returns
     -------
-    bytes or Path
+    bytes
+        The PNG image.
 
     Examples
     --------
@@ -363,19 +342,18 @@ def weekday_hour_png(
     ax.set_title(mpl_text(title), fontsize=10)
     note = source_note + ("; [c]: withheld for sharing" if len(withheld) else "")
     add_marking(fig, marking, note, synthetic=synthetic)
-    return _save(fig, None if path is None else Path(path))
+    return _save(fig)
 
 
 def concentration_png(
     curve: pd.DataFrame,
-    path: Any = None,
     *,
     title: str,
     marking: str = "OFFICIAL",
     source_note: str = "",
     summary: Mapping[str, Any] | None = None,
     synthetic: bool = False,
-) -> bytes | Path:
+) -> bytes:
     r"""Risky-facilities curve: cumulative share of venues vs cumulative share of incidents.
 
     ``curve`` has ``cum_venue_share`` and ``cum_incident_share`` (0-1,
@@ -413,135 +391,4 @@ def concentration_png(
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(color=LIGHT, lw=0.6)
     add_marking(fig, marking, source_note, synthetic=synthetic)
-    return _save(fig, None if path is None else Path(path))
-
-
-def kde_overlay_png(result: KDEResult, path: Any) -> tuple[Path, list[list[float]]]:
-    """Old pipeline only (goes with it): :func:`kde_overlay` written to ``path``."""
-    png, bounds = kde_overlay(result)
-    Path(path).write_bytes(png)
-    return Path(path), bounds
-
-
-
-# ------------------------------------------- old demo page only (goes with profiles/page.py)
-
-
-def _tooltip_values(col) -> list:
-    """Tooltip values: numbers as they are, anything else as :func:`folium_text`."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        return col.tolist()
-    return folium_texts(col)
-
-
-def hex_count_map(cells, *, value: str, title: str, tooltip_fields: list[str], boundary=None):
-    """Folium map of hexagons coloured by ``value``.
-
-    Parameters
-    ----------
-    cells : GeoDataFrame
-        Hexagons (any CRS; reprojected to WGS84) with ``value`` and ``tooltip_fields``.
-    value : str
-        Count column to colour by; zero cells are not drawn.
-    title : str
-        Legend caption.
-    tooltip_fields : list of str
-        Columns shown on hover.
-    boundary : GeoDataFrame, optional
-        Drawn as an outline.
-
-    Returns
-    -------
-    folium.Map
-    """
-    import branca.colormap as cm
-    import folium
-
-    g = cells[cells[value] > 0].to_crs("EPSG:4326")
-    breaks = count_breaks(g[value].to_numpy())
-    colours = list(PALETTE[-len(breaks) :]) if len(breaks) < len(PALETTE) else list(PALETTE)
-    cls = _classify(g[value].to_numpy(), breaks)
-    g = g.assign(_fill=np.array(colours, dtype=object)[cls])
-    g["geometry"] = g.geometry.set_precision(1e-5)
-    keys = [f"f{i}" for i in range(len(tooltip_fields))]  # property keys never come from data
-    props = pd.DataFrame(
-        {k: _tooltip_values(g[c]) for k, c in zip(keys, tooltip_fields, strict=True)}, index=g.index
-    ).assign(_fill=g["_fill"].to_numpy())
-    shapes = g.set_geometry(g.geometry)[["geometry"]].join(props)
-    minx, miny, maxx, maxy = g.total_bounds if len(g) else (-2.7, 51.3, -2.4, 51.5)
-    m = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    if boundary is not None:
-        folium.GeoJson(
-            boundary.to_crs("EPSG:4326").simplify(0.0005).geometry.__geo_interface__,
-            name="force boundary",
-            style_function=lambda _: {"color": "#333333", "weight": 2, "fill": False},
-        ).add_to(m)
-    folium.GeoJson(
-        shapes.__geo_interface__,
-        name=folium_text(title),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_fill"],
-            "color": f["properties"]["_fill"],
-            "weight": 0.3,
-            "fillOpacity": 0.75,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=keys, aliases=folium_texts(tooltip_fields)),
-    ).add_to(m)
-    lows = np.concatenate([[1], breaks[:-1] + 1])
-    legend = cm.StepColormap(
-        colours, index=[0, *breaks.tolist()], vmin=0, vmax=float(breaks[-1]), caption=_caption(title)
-    )
-    legend.add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-    root: Any = m.get_root()
-    root.html.add_child(
-        fixed_html("<!-- classes: " + ", ".join(f"{lo}-{hi}" for lo, hi in zip(lows, breaks, strict=True)) + " -->")
-    )
-    check_no_template_code(m)
-    return m
-
-
-def hex_count_png(
-    cells, path: str | os.PathLike, *, value: str, title: str, boundary=None, marking: str = "OFFICIAL"
-) -> Path:
-    """Static PNG of the same classed hexagon map, in British National Grid."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    path = Path(path)
-    g = cells[cells[value] > 0].to_crs("EPSG:27700")
-    breaks = count_breaks(g[value].to_numpy())
-    colours = list(PALETTE[-len(breaks) :]) if len(breaks) < len(PALETTE) else list(PALETTE)
-    cls = _classify(g[value].to_numpy(), breaks)
-    fig, ax = plt.subplots(figsize=(10, 9), dpi=110)
-    if boundary is not None:
-        boundary.to_crs("EPSG:27700").boundary.plot(ax=ax, color="#555555", linewidth=0.6)
-    g.plot(ax=ax, color=np.array(colours, dtype=object)[cls], linewidth=0)
-    lows = np.concatenate([[1], breaks[:-1] + 1])
-    handles = [
-        Patch(color=c, label=f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}")
-        for c, lo, hi in zip(colours, lows, breaks, strict=True)
-    ]
-    ax.legend(handles=handles, title="count per cell", loc="lower right", fontsize=8)
-    ax.set_title(mpl_text(title), fontsize=11)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    fig.text(0.5, 0.985, mpl_text(marking), ha="center", va="top", fontsize=10, weight="bold")
-    fig.text(
-        0.5,
-        0.01,
-        f"{mpl_text(marking)}  |  Contains public sector information licensed under the Open "
-        "Government Licence v3.0 (data.police.uk)",
-        ha="center",
-        fontsize=7,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    without_tex(fig).savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
+    return _save(fig)

@@ -24,7 +24,7 @@ Sharing rules built in:
 The saved file holds all the data (GeoJSON and the KDE PNG are embedded), but
 folium links Leaflet and its CSS from public CDNs and the base map comes from
 OpenStreetMap's tile servers, so by default the page needs a network to draw.
-``save_profile_map(..., inline_assets=True)`` embeds a local Leaflet (Debian's
+``map_html(m, inline_assets=True)`` (what :func:`render_map` does) embeds a local Leaflet (Debian's
 ``libjs-leaflet``) instead, so the page opens with no network at all (on a grey
 background where the tiles would be).
 """
@@ -66,7 +66,6 @@ __all__ = [
     "numbers_map",
     "profile_map",
     "render_map",
-    "save_profile_map",
 ]
 
 log = logging.getLogger("safer_spaces")
@@ -531,13 +530,9 @@ def _kde_layer(kde_png):
         ) from exc
     if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
         raise ParameterError(f"kde_png: bounds must be [[south, west], [north, east]] in degrees, got {bounds!r}")
-    if isinstance(png, bytes):
-        image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    else:  # a file: the old pipeline only (folium embeds it as a data URI)
-        png = Path(png)
-        if not png.is_file():
-            raise ParameterError(f"kde_png: no file {str(png)!r}; write the KDE PNG first or leave kde_png=None")
-        image = str(png)
+    if not isinstance(png, bytes) or png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ParameterError(f"kde_png: expected PNG bytes (kde_overlay gives them), got a {type(png).__name__}")
+    image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     group = folium.FeatureGroup(name="KDE surface", show=False)
     folium.raster_layers.ImageOverlay(
         image=image, bounds=[[south, west], [north, east]], opacity=0.6, interactive=False, control=False
@@ -610,7 +605,7 @@ def profile_map(
     Returns
     -------
     folium.Map
-        Save it with :func:`save_profile_map`.
+        Turn it into the page with :func:`map_html`.
 
     Raises
     ------
@@ -778,17 +773,6 @@ def map_html(m: Any, *, inline_assets: bool = False, leaflet_dir: str | os.PathL
         at = first.start() if first else text.index("</head>")
         text = text[:at] + bundle + text[at:]
     return text
-
-
-def save_profile_map(
-    m: Any, path: str | os.PathLike, *, inline_assets: bool = False, leaflet_dir: str | os.PathLike | None = None
-) -> Path:
-    """Old pipeline only (goes with it): :func:`map_html` written to ``path``."""
-    path = Path(path)
-    text = map_html(m, inline_assets=inline_assets, leaflet_dir=leaflet_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # --------------------------------------------------------------------------- from the numbers
