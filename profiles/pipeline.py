@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import platform
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from hotspots.config import Config, check_inputs, config_to_dict
-from hotspots.io import RUN_RECORD, atomic_dir, check_output_dir, write_files, write_ingest_outputs, write_json
+from hotspots.io import RUN_RECORD, atomic_dir, check_output_dir, write_files, write_ingest_outputs
 from profiles.compute import compute_numbers, tool_version
 from profiles.numbers import ProfileNumbers
 from profiles.render.figures import render_figures
@@ -75,7 +77,9 @@ def render_all(numbers: ProfileNumbers) -> dict[str, Any]:
     """Every rendered output of one version of the numbers: figures, report, map and summary.
 
     The same function renders the restricted and the shared version; what a
-    version shows is decided by its numbers alone.
+    version shows is decided by its numbers alone. The report (whose PDF is
+    printed by a Chromium process) is rendered in a second thread while the
+    map and summary are built.
 
     Parameters
     ----------
@@ -89,7 +93,10 @@ def render_all(numbers: ProfileNumbers) -> dict[str, Any]:
         Chromium printed it), ``map.html``, ``summary.json``.
     """
     figures = render_figures(numbers)
-    return {**figures, **render_report(numbers, figures), **render_map(numbers), **render_summary(numbers)}
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the report's PDF prints in Chromium while the map renders
+        report = pool.submit(render_report, numbers, figures)
+        rest = {**render_map(numbers), **render_summary(numbers)}
+        return {**figures, **report.result(), **rest}
 
 
 def prefixed(prefix: str, files: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,8 +167,7 @@ def run(cfg: Config, out_dir: str | os.PathLike, *, share: bool | None = None, p
             written = {**_write_sources(sources, staging), **write_files(staging, files)}
         outputs = {name: str(final / name) for name in sorted(written)} | {"run": str(final / "run.json")}
         record = run_record(cfg, sources, numbers, outputs=outputs, stage_seconds=stage.seconds)
-        write_json(record, staging / "run.json")
-        os.chmod(staging / "run.json", 0o600)
+        write_files(staging, {"run.json": json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"})
     outputs["run_complete"] = str(final / RUN_RECORD)
     return {"reconciliation": sources.police_uk.reconciliation, "outputs": outputs, "run": record,
             "numbers": numbers, "shared": shared}
