@@ -1,22 +1,17 @@
-"""Render the problem profile: one Jinja template to a self-contained HTML and, through headless Chromium, a PDF.
+"""Print a self-contained HTML page to PDF with headless Chromium (the report's ``report.pdf``).
 
-Every figure is embedded as a data URI, so ``report.html`` opens offline and
-can be e-mailed as one file. The PDF is printed from the same HTML by
-Debian's Chromium (installed by ``make demo``); the security marking sits in
-the table header and footer that Chromium repeats on every printed page.
-All text that comes from data (street, venue and LSOA names) is escaped by
-Jinja's autoescaping, always on (:func:`profiles.escape.html_environment`),
-and every ``src`` goes through its ``|url`` filter: a CSV cell cannot inject
-HTML, and the template is never built from data, so ``{{`` in a name is text.
-Behind the escaping, the page's Content-Security-Policy allows no script and
-no network at all (images only as embedded ``data:`` URIs), so markup that
-slipped through could still neither run nor fetch anything while Chromium
-prints it.
+:func:`profiles.render.report.render_report` renders ``report.html`` (every
+figure embedded as a ``data:`` URI, all text from data autoescaped, a
+Content-Security-Policy that allows no script and no network) and hands the
+text to :func:`html_to_pdf_bytes`, which prints it with Debian's Chromium
+(installed by ``make demo``) inside a private temporary folder and returns
+the PDF's bytes: the security marking and handling line sit in the page's
+table header and footer, which Chromium repeats on every printed page.
+Nothing is written beside the outputs; the one writer writes the bytes.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
@@ -24,42 +19,21 @@ import tempfile
 from pathlib import Path
 
 from hotspots.errors import SaferSpacesError
-from profiles.escape import html_environment
 
-__all__ = ["data_uri", "render_report_html", "html_to_pdf", "html_to_pdf_bytes", "find_chromium"]
+__all__ = ["find_chromium", "html_to_pdf_bytes"]
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-def data_uri(path: str | os.PathLike, *, mime: str = "image/png") -> str:
-    """A file as a ``data:`` URI (for self-contained HTML).
+def find_chromium() -> str | None:
+    """Path of a Chromium/Chrome binary (``SAFER_SPACES_CHROMIUM`` first, then the PATH), or None.
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.png"
-    >>> _ = p.write_bytes(b"abc")
-    >>> data_uri(p)
-    'data:image/png;base64,YWJj'
+    >>> exe = find_chromium()
+    >>> exe is None or Path(exe).exists()
+    True
     """
-    return f"data:{mime};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
-
-
-def render_report_html(context: dict, path: str | os.PathLike) -> Path:
-    """Render ``render/templates/report.html.j2`` with ``context`` (autoescaped) to ``path``.
-
-    Transitional (tests/test_injection.py): renderers use
-    :func:`profiles.render.report.render_report_html`, which returns the text.
-    """
-    env = html_environment(Path(__file__).parent / "render" / "templates", strict=True)
-    html = env.get_template("report.html.j2").render(**context)
-    path = Path(path)
-    path.write_text(html, encoding="utf-8")
-    return path
-
-
-def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome binary, or None."""
     env = os.environ.get("SAFER_SPACES_CHROMIUM")
     if env and Path(env).exists():
         return env
@@ -70,8 +44,8 @@ def find_chromium() -> str | None:
     return None
 
 
-def html_to_pdf(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout_s: float = 180.0) -> Path:
-    """Print ``html`` to ``pdf`` with headless Chromium (A4, the page's own header/footer, no browser header).
+def _print_pdf(html: Path, pdf: Path, *, timeout_s: float) -> Path:
+    """Print the page ``html`` to ``pdf`` with headless Chromium (A4, the page's own header/footer, no browser header).
 
     Raises
     ------
@@ -83,7 +57,7 @@ def html_to_pdf(html: str | os.PathLike, pdf: str | os.PathLike, *, timeout_s: f
         raise SaferSpacesError(
             "report.pdf needs Chromium, which is not installed. Fix: run `make demo` (it installs Debian's "
             "chromium) or `apt-get install chromium`, or set SAFER_SPACES_CHROMIUM to a Chrome binary; "
-            "report.html was written and is complete"
+            "report.html is complete without it"
         )
     html, pdf = Path(html).resolve(), Path(pdf).resolve()
     with tempfile.TemporaryDirectory() as profile:
@@ -145,4 +119,4 @@ def html_to_pdf_bytes(html: str, *, timeout_s: float = 180.0) -> bytes:
     with tempfile.TemporaryDirectory(prefix="safer-spaces-pdf-") as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
-        return html_to_pdf(page, Path(tmp) / "report.pdf", timeout_s=timeout_s).read_bytes()
+        return _print_pdf(page, Path(tmp) / "report.pdf", timeout_s=timeout_s).read_bytes()

@@ -457,3 +457,12 @@ def test_a_publication_release_names_itself_and_its_threshold():
     assert "publication (disclosure-controlled: counts below 5 withheld)" in html
     assert "Publication: open." in html and PARTNER_HANDLING not in html
     assert dict(method_annex(pub))["disclosure (this version)"].startswith("publication, threshold 5:")
+
+
+def test_without_chromium_the_pdf_step_says_how_to_get_it(monkeypatch):
+    import profiles.report as pr
+    from hotspots.errors import SaferSpacesError
+
+    monkeypatch.setattr(pr, "find_chromium", lambda: None)
+    with pytest.raises(SaferSpacesError, match=r"needs Chromium.*apt-get install chromium"):
+        pr.html_to_pdf_bytes("<p>x</p>")
