@@ -167,12 +167,12 @@ def test_charts_never_use_tex_even_when_the_user_asks(chart, tmp_path):
     tex = "\\input{/etc/hostname} \\write18{touch PWNED} " + MATH
     with matplotlib.rc_context({"text.usetex": True}):
         if chart == "bar":
-            p = bar_chart(pd.Series([3, 1], index=[tex, "b"]), tmp_path / "b.png", title=tex, xlabel=tex,
-                          marking="OFFICIAL", source_note=tex)
+            p = bar_chart(pd.Series([3, 1], index=[tex, "b"]), title=tex, xlabel=tex, marking="OFFICIAL",
+                          source_note=tex)
         else:
             table = pd.DataFrame([[1.0] * 24] * 7, index=[tex] + list(WEEKDAYS[1:]))
-            p = weekday_hour_png(table, tmp_path / "w.png", title=tex, marking=tex, source_note=tex)
-    assert p.stat().st_size > 1000 and not (tmp_path / "PWNED").exists()
+            p = weekday_hour_png(table, title=tex, marking=tex, source_note=tex)
+    assert len(p) > 1000 and not (tmp_path / "PWNED").exists()
 
 
 def test_mpl_text_is_needed():
@@ -195,8 +195,8 @@ def test_svg_chart_keeps_payloads_as_text(tmp_path):
     from profiles.render.charts import bar_chart
 
     series = pd.Series(range(1, len(PAYLOADS) + 1), index=PAYLOADS)
-    path = bar_chart(series, tmp_path / "mix.svg", title=SCRIPT, xlabel=MATH, marking=ATTR, source_note="]]> {{7*7}}")
-    root = ET.parse(path).getroot()  # well-formed XML: ]]> and </script> did not break it
+    svg = bar_chart(series, title=SCRIPT, xlabel=MATH, marking=ATTR, source_note="]]> {{7*7}}", fmt="svg")
+    root = ET.fromstring(svg)  # well-formed XML: ]]> and </script> did not break it
     tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
     assert "script" not in tags and "img" not in tags and "foreignObject" not in tags
     assert not any(k.lower().startswith("on") for el in root.iter() for k in el.attrib)
@@ -209,7 +209,7 @@ def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
     from shapely.geometry import Point
 
     from hotspots.grid import cells_to_polygons
-    from profiles.render.webmap import profile_map, save_profile_map
+    from profiles.render.webmap import map_html, profile_map
 
     monkeypatch.chdir(tmp_path)
     cells = sorted(h3.grid_disk(h3.latlng_to_cell(51.38, -2.36, 9), 2))[: len(PAYLOADS)]
@@ -236,7 +236,8 @@ def test_profile_map_every_input_neutralised(tmp_path, monkeypatch):
     )
     m = profile_map(layers=layers, venues=venues, title=" ".join(PAYLOADS), marking=MARK + ATTR,
                     source_note=SCRIPT + PWN, suppressed_label="{% Bar")
-    path = save_profile_map(m, tmp_path / "out" / "map.html")
+    path = tmp_path / "map.html"
+    path.write_text(map_html(m), encoding="utf-8")
     assert not (tmp_path / "PWNED").exists()
     shown = _check_page(path)
     for p in PAYLOADS:
@@ -252,14 +253,14 @@ def test_folium_tripwire_refuses_raw_delimiters_before_rendering(how, tmp_path, 
 
     from hotspots.errors import ParameterError
     from hotspots.grid import cells_to_polygons
-    from profiles.render.webmap import profile_map, save_profile_map
+    from profiles.render.webmap import map_html, profile_map
 
     monkeypatch.chdir(tmp_path)
     cells = sorted(h3.grid_disk(h3.latlng_to_cell(51.38, -2.36, 9), 1))
     g = gpd.GeoDataFrame({"h3_cell": cells, "count": range(1, len(cells) + 1)},
                          geometry=cells_to_polygons(cells).values, crs=4326)
     m = profile_map(layers={"police.uk": g}, title="t", marking="OFFICIAL")
-    save_profile_map(m, tmp_path / "ok.html")  # clean map: saved (and saved again below if refused)
+    map_html(m)  # clean map: rendered (and rendered again below if refused)
     if how == "layer":
         folium.FeatureGroup(name=PWN).add_to(m)
     elif how == "element":
@@ -273,8 +274,8 @@ def test_folium_tripwire_refuses_raw_delimiters_before_rendering(how, tmp_path, 
             data["features"][0]["id"] = PWN
         folium.GeoJson(data).add_to(m)
     with pytest.raises(ParameterError, match="Jinja2 delimiter"):
-        save_profile_map(m, tmp_path / "bad.html")
-    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "bad.html").exists()
+        map_html(m)
+    assert not (tmp_path / "PWNED").exists()
 
 
 def _csp(html: str) -> str | None:

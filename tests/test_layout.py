@@ -39,15 +39,11 @@ H3 = ("h3", "h3ronpy")
 
 # file -> reason (owner) for rules broken today; remove an entry when the owner fixes the file
 KNOWN: dict[str, dict[str, str]] = {
-    "local_imports": {
-        "profiles/page.py": "D: old demo page, deleted when `profile` runs on profiles.pipeline",
-    },
+    "local_imports": {},
     "render_imports": {},
     "disclosure_imports": {},
     "plotting_imports": {},
-    "h3_imports": {
-        "profiles/page.py": "D: old demo page, deleted when `profile` runs on profiles.pipeline",
-    },
+    "h3_imports": {},
 }
 
 
