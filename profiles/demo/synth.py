@@ -253,7 +253,7 @@ def _layout(anchors, seed, planted, planted_radius_m, unsafe_places, unsafe_radi
             "ux": ux, "uy": uy, "ur": ur, "bbox": bbox, "gt": gt}  # fmt: skip
 
 
-def _draw_unsafe(rng, x, y, w, count, radius_m):
+def _draw_unsafe(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, w: np.ndarray, count: int, radius_m: float):
     """Places >= 300 m + radius from every anchor, 0.4-1.5 km from a weighted venue, apart from each other."""
     places: list[dict] = []
     need = MIN_UNSAFE_DISTANCE_M + radius_m
