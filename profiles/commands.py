@@ -90,6 +90,12 @@ def read_source(
     -------
     IngestResult
         Events, quarantine and reconciliation.
+
+    Examples
+    --------
+    >>> res = read_source("police-uk", ["data/policeuk/avon-and-somerset/2023-01"], progress=False)
+    >>> res.reconciliation["rows_read"] == res.reconciliation["rows_accepted"] + res.reconciliation["rows_quarantined"]
+    True
     """
     if source == "police-uk":
         area = shapely.union_all(read_boundary(boundary).geometry.to_numpy()) if boundary else None
@@ -171,6 +177,12 @@ def projected_points(
     -------
     GeoDataFrame
         In a projected CRS, with ``x``/``y``.
+
+    Examples
+    --------
+    >>> pts = projected_points("tests/fixtures/qgis_kde/points.csv", metre_options="--eps-m")
+    >>> len(pts), pts.crs.to_epsg()
+    (235, 27700)
     """
     check_crs(crs)
     pts = read_points(points, x_col=x_col, y_col=y_col, crs=crs)
@@ -214,6 +226,12 @@ def kde_surface(
     Returns
     -------
     KDEResult
+
+    Examples
+    --------
+    >>> res = kde_surface("tests/fixtures/qgis_kde/points.csv", radius_m=200, pixel_m=50)
+    >>> res.params["n_points"], res.params["kernel"]
+    (235, 'quartic')
     """
     if grid == "boundary" and not boundary:
         raise ParameterError("--grid boundary needs --boundary FILE (the force or study-area polygon)")
@@ -225,7 +243,16 @@ def kde_surface(
 def check_gistar_options(
     *, resolution: int, k: int, permutations: int, alpha: float, study_area: str, crs: str | None = None
 ) -> None:
-    """Check the Gi* options that need no data, before reading anything."""
+    """Check the Gi* options that need no data, before reading anything.
+
+    Examples
+    --------
+    >>> check_gistar_options(resolution=9, k=1, permutations=0, alpha=0.05, study_area="ring:1")
+    >>> check_gistar_options(resolution=9, k=1, permutations=0, alpha=2, study_area="ring:1")
+    Traceback (most recent call last):
+    ...
+    hotspots.errors.ParameterError: --alpha must be between 0 and 1 (e.g. 0.05); got 2
+    """
     if not 0 <= resolution <= 15:
         raise ParameterError(f"--resolution must be an H3 resolution 0-15 (7-11 for Gi*); got {resolution}")
     if not 1 <= k <= MAX_K:
@@ -304,6 +331,12 @@ def gistar_cells(
     -------
     DataFrame
         One row per cell: ``h3_cell``, the value, ``gi_z``, ``gi_p``, ``gi_p_fdr``, ``gi_significant``, ``gi_bin``.
+
+    Examples
+    --------
+    >>> gi = gistar_cells("tests/fixtures/qgis_kde/points.csv", resolution=10)
+    >>> int(gi["count"].sum()), {"gi_z", "gi_significant"} <= set(gi.columns)
+    (235, True)
     """
     check_gistar_options(
         resolution=resolution, k=k, permutations=permutations, alpha=alpha, study_area=study_area, crs=crs
@@ -392,6 +425,12 @@ def dbscan_clusters(
         One hull per cluster.
     points : GeoDataFrame
         The points read (their geometry goes with the labels in GeoPackage/Parquet outputs).
+
+    Examples
+    --------
+    >>> labels, clusters, pts = dbscan_clusters("tests/fixtures/qgis_kde/points.csv", eps_m=60, min_samples=8)
+    >>> len(labels) == len(pts) == 235, len(clusters) == int(labels["dbscan_cluster"].max()) + 1
+    (True, True)
     """
     pts = projected_points(points, x_col=x_col, y_col=y_col, crs=crs, metre_options="--eps-m")
     labels, clusters = dbscan(pts, eps_m=eps_m, min_samples=min_samples, weight=weight)
