@@ -360,9 +360,9 @@ def test_imd_and_population_readers_raise_only_input_file_errors(tmp_path, body,
     """Damaged bytes after a valid header, nested gzip, UTF-16 without BOM, CR-only: a table or InputFileError."""
     import gzip
 
-    from hotspots.comparators import read_population
-    from hotspots.context import read_imd
     from hotspots.errors import InputFileError
+    from hotspots.ingest.imd import read_imd
+    from hotspots.ingest.population import read_population
 
     data = (_IMD_HEAD if which == "imd" else _POP_HEAD).encode() + body
     if wrap == "cr":
@@ -385,9 +385,9 @@ def test_imd_and_population_readers_raise_only_input_file_errors(tmp_path, body,
 
 @pytest.mark.parametrize("which", ["imd", "population"])
 def test_folder_given_as_a_context_file(tmp_path, which):
-    from hotspots.comparators import read_population
-    from hotspots.context import read_imd
     from hotspots.errors import InputFileError
+    from hotspots.ingest.imd import read_imd
+    from hotspots.ingest.population import read_population
 
     with pytest.raises(InputFileError, match="Fix:"):
         read_imd(tmp_path) if which == "imd" else read_population(tmp_path)

@@ -417,7 +417,8 @@ INCIDENT_FREE = [
 
 def test_cctv_and_incident_text_is_read_as_data(tmp_path, monkeypatch):
     """CCTV and partner incident logs reach no HTML today (``ingest`` only): their readers take payloads as text."""
-    from hotspots.ingest.partners import read_assets, read_incidents
+    from hotspots.ingest.assets import read_assets
+    from hotspots.ingest.incidents import read_incidents
 
     monkeypatch.chdir(tmp_path)
     cctv = pd.read_csv(DATA / "partnership" / "trafford_cctv_cameras.csv", dtype=str, keep_default_na=False)
