@@ -8,10 +8,6 @@ among a comparator set on the indicators of
 :func:`hotspots.publication.force_month_table` (population from
 :func:`hotspots.ingest.population.read_population`), with robust statistics
 (median, MAD) that withstand forces with extreme rates.
-
-``force_month_table``, ``read_population``, ``force_key``, ``POLICE_UK_FORCES``
-and ``FORCE_NAME_ALIASES`` are re-exported here for older imports; import them
-from their own modules.
 """
 
 from __future__ import annotations
@@ -23,20 +19,9 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import ParameterError
-from hotspots.forces import FORCE_NAME_ALIASES, POLICE_UK_FORCES, force_key
-from hotspots.ingest.population import read_population
-from hotspots.publication import force_month_table
+from hotspots.forces import force_key
 
-__all__ = [
-    "FORCE_NAME_ALIASES",
-    "INDICATORS",
-    "POLICE_UK_FORCES",
-    "ForceComparison",
-    "compare_force",
-    "force_key",
-    "force_month_table",
-    "read_population",
-]
+__all__ = ["INDICATORS", "ForceComparison", "compare_force"]
 
 #: Indicator -> (direction of concern, phrase used in flags). Direction None: context only, never flagged.
 INDICATORS: dict[str, tuple[str | None, str]] = {
@@ -165,7 +150,7 @@ def compare_force(
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`force_month_table` output (or any frame with ``force``,
+        :func:`hotspots.publication.force_month_table` output (or any frame with ``force``,
         ``month`` and some indicator columns).
     force : str
         The force, in any spelling :func:`force_key` matches
