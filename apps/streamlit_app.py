@@ -20,7 +20,7 @@ st.info(
     "Coming next: filterable hotspot maps (KDE, Gi*, DBSCAN) by month, crime type and time band, "
     "StreetSafe perception layers and partnership data. This page shows the demo force's outputs."
 )
-png = OUT / "map_interest_h3r9.png"
+png = OUT / "figures" / "kde.png"
 rec = OUT / "reconciliation.json"
 if png.exists() and rec.exists():
     r = json.loads(rec.read_text(encoding="utf-8"))
@@ -28,7 +28,7 @@ if png.exists() and rec.exists():
     c1.metric("rows read", f"{r['rows_read']:,}")
     c2.metric("accepted", f"{r['rows_accepted']:,}")
     c3.metric("quarantined", f"{r['rows_quarantined']:,}")
-    st.image(str(png), caption="VAWG-relevant police.uk crimes per H3 cell")
+    st.image(str(png), caption="Where VAWG-relevant recorded crime concentrates (kernel density, demo force)")
 else:
     st.warning("No demo outputs yet: run `make demo` first.")
 st.caption("Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).")

@@ -180,23 +180,22 @@ def bench_fused(tmp: Path) -> None:
     import pandas as pd
 
     from hotspots.config import load_config
-    from profiles.combine import combine_sources
+    from profiles.sources import distinct_venues, load_sources
 
     cfg = load_config(ROOT / "configs" / "avon-and-somerset.toml")
     t = time.perf_counter()
-    comb = combine_sources(cfg, out_dir=tmp / "combine")
+    src = load_sources(cfg, progress=False)
     t_all = time.perf_counter() - t
-    ev = comb.events[comb.events["in_force_area"]]
-    from profiles.combine import _distinct_venues
-
-    venues = _distinct_venues(comb.venues)
+    ev = src.events[src.events["in_force_area"]]
+    assert src.venue_rows is not None
+    venues = distinct_venues(src.venue_rows)
     _fuse(ev.sample(5000, random_state=0), venues)
     best, med, _ = _best(lambda: _fuse(ev, venues))
     by = ev["source"].value_counts().to_dict()
     print(
         f"Fused grid, demo force ({len(ev):,} events in the force area: {by}; {len(venues)} venues): grids (all, NTE, "
         f"other, harm-weighted) + place scores + perception gap + venue risk {best:.2f} s best / {med:.2f} s median "
-        f"[target < 2 s]; whole combine stage incl. ingest of every source and writing: {t_all:.1f} s"
+        f"[target < 2 s]; whole load_sources stage (ingest of every source, combined events): {t_all:.1f} s"
     )
     rng = np.random.default_rng(3)
     idx = rng.integers(0, len(ev), 1_000_000)

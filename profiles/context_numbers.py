@@ -48,7 +48,7 @@ def deprivation(
     """IMD 2019 deciles of hot-spot crime against the force, and each cell's main LSOA and its decile.
 
     police.uk's 2021 LSOA codes are mapped back to IMD 2019's 2011 codes through
-    shared map points (:func:`hotspots.context.lsoa_crosswalk`).
+    shared map points (:func:`hotspots.lsoa.lsoa_crosswalk`).
 
     Parameters
     ----------
@@ -59,7 +59,7 @@ def deprivation(
     hot_cells : sequence of str
         Gi* hot spots (or the top cells when there are none).
     imd : DataFrame or None
-        :func:`hotspots.context.read_imd`.
+        :func:`hotspots.ingest.imd.read_imd`.
 
     Returns
     -------
@@ -99,7 +99,7 @@ def venue_concentration(
 ) -> tuple[str | None, VenueConcentration | None]:
     """VAWG crime near NTE venues against other crime, in the local authority holding the most venues.
 
-    Returns the local authority's name and :func:`hotspots.context.venue_concentration`'s result
+    Returns the local authority's name and :func:`hotspots.venue_concentration.venue_concentration`'s result
     (None, None without venues or local authorities).
     """
     if nte_venues is None or local_authorities is None or not len(nte_venues):

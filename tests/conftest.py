@@ -87,3 +87,26 @@ def cid(i: int) -> str:
 @pytest.fixture
 def month_file() -> Path:
     return PUK_DIR / "2023-01" / "2023-01-avon-and-somerset-street.csv.gz"
+
+
+# --- the demo force, computed and built once per session ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_numbers():
+    """The demo force's restricted ``ProfileNumbers`` (``compute_profile`` on the bundled config), computed once."""
+    from hotspots.config import load_config
+    from profiles.compute import compute_profile
+
+    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """``(out_dir, result)`` of the demo through ``profiles.pipeline.run`` with its shared version, built once."""
+    from hotspots.config import load_config
+    from profiles.pipeline import run
+
+    out = tmp_path_factory.mktemp("demo") / "avon-and-somerset"
+    cfg = load_config(ROOT / "configs" / "avon-and-somerset.toml")
+    return out, run(cfg, out, share=True, progress=False)

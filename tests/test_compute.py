@@ -280,9 +280,10 @@ BASELINE_QUALITY = {  # method: hit_rate, pai
 }
 
 
-@pytest.fixture(scope="session")
-def demo() -> ProfileNumbers:
-    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
+@pytest.fixture(scope="module")
+def demo(demo_numbers) -> ProfileNumbers:
+    """The demo force's numbers (conftest's session-wide ``demo_numbers``)."""
+    return demo_numbers
 
 
 def test_demo_numbers_equal_the_baseline(demo):

@@ -29,16 +29,9 @@ needs_pdf = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def profile(request, tmp_path_factory):
+def profile(demo_build):
     """(out_dir, result) of the demo through profiles.pipeline.run with the shared version (conftest's demo_build)."""
-    try:
-        return request.getfixturevalue("demo_build")
-    except pytest.FixtureLookupError:  # until conftest has the session build
-        from profiles.pipeline import run
-
-        out = tmp_path_factory.mktemp("profile")
-        cfg = load_config(ROOT / "configs" / "avon-and-somerset.toml")
-        return out, run(cfg, out, share=True, progress=False)
+    return demo_build
 
 
 def test_every_output_is_written_and_the_shared_version_sits_beside(profile):

@@ -22,10 +22,8 @@ from hypothesis import strategies as st
 from numbers_factory import SOURCES, make_numbers, profile_params
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from hotspots.config import load_config
 from hotspots.disclosure import suppress_table
 from hotspots.errors import ParameterError
-from profiles.compute import compute_profile
 from profiles.numbers import ProfileNumbers
 from profiles.shared import to_shared
 
@@ -519,12 +517,6 @@ def test_kde_pixels_below_k_events_are_masked():
 
 
 # --- the real demo numbers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_numbers() -> ProfileNumbers:
-    """The demo force computed from its config (what the pipeline shares)."""
-    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
 
 
 @pytest.mark.slow

@@ -479,15 +479,6 @@ def _same(new, old, path="$"):
     return [] if new == old and type(new) is type(old) else [f"{path}: {new!r} != baseline {old!r}"]
 
 
-@pytest.fixture(scope="module")
-def demo_numbers():
-    from hotspots.config import load_config
-    from profiles.compute import compute_profile
-    from tests.conftest import ROOT
-
-    return compute_profile(load_config(ROOT / "configs" / "avon-and-somerset.toml"))
-
-
 def test_demo_summary_equals_the_baseline(demo_numbers):
     from profiles.render.summary import build_summary
     from tests.conftest import ROOT

@@ -407,8 +407,8 @@ def _gi_layer(gi, missing: str = ""):
     g, b = g[keep], b[keep]
     props = pd.DataFrame({"h3_cell": folium_texts(g["h3_cell"]), "class": [GI_CLASSES[v][1] for v in b]})
     fields, aliases = ["h3_cell", "class"], ["H3 cell", "Gi*"]
-    if "gi_z" in g.columns:
-        z = pd.to_numeric(g["gi_z"], errors="coerce").to_numpy(dtype=float)
+    z = pd.to_numeric(g["gi_z"], errors="coerce").to_numpy(dtype=float) if "gi_z" in g.columns else np.array([])
+    if (~np.isnan(z)).any():  # a column with no value to show (the shared version's) gets no tooltip line
         props["gi_z"] = [missing if np.isnan(v) else f"{v:.2f}" for v in z]
         fields.append("gi_z")
         aliases.append("z-score")
