@@ -279,7 +279,8 @@ def test_render_map_withheld_shown_as_c_and_no_small_count():
     page = render_map(n)["map.html"]
     assert "(shared version)" in page and "Partners only." in page
     assert '"count": "[c] (suppressed for sharing: fewer than 10, or would reveal one)"' in page
-    assert '"nearest_nte": "[c]"' in page and '"gi_z": "[c]"' in page and '"size": "[c]"' in page
+    assert '"nearest_nte": "[c]"' in page and '"size": "[c]"' in page
+    assert '"gi_z"' not in page  # every z withheld: no z-score line in the tooltip at all
     assert list(shared_scan.scan_map_html(page, 10)) == []
     assert _small_legend(page, 10) == []
 
