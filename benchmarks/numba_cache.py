@@ -15,7 +15,12 @@ Workloads (``--only`` picks some):
 - ``compute``: ``profiles.compute.compute_profile`` on the demo config (every
   kernel the profile uses, real data, no files written).
 
-Usage: ``python benchmarks/numba_cache.py [--only tiny,compute]``
+``--record`` rewrites ``hotspots/kernels.txt`` (the kernel signatures the
+profile compiles, in the order it first needs them, which
+``hotspots.kernel_warmup`` compiles in a second process on a cold start) from a
+cold run of the whole demo profile.
+
+Usage: ``python benchmarks/numba_cache.py [--only tiny,compute] [--top] [--record]``
 """
 
 from __future__ import annotations
@@ -140,6 +145,34 @@ _COMPUTE = textwrap.dedent(
 
 WORKLOADS = {"tiny": _TINY, "compute": _COMPUTE}
 
+_RECORD_LIST = textwrap.dedent(
+    """
+    import sys, tempfile
+    from pathlib import Path
+    from hotspots import kernel_warmup as kw
+    from hotspots.config import load_config
+    from profiles.pipeline import run
+
+    cfg = load_config(Path(sys.argv[1]) / "configs" / "avon-and-somerset.toml")
+    with tempfile.TemporaryDirectory() as out:
+        kernels = kw.record(lambda: run(cfg, Path(out) / "profile", share=True, progress=False))
+    kw.KERNELS.write_text(
+        "# numba kernel signatures of the force profile, in the order a cold run first needs them.\\n"
+        "# Written by `python benchmarks/numba_cache.py --record`; read by hotspots.kernel_warmup.\\n"
+        + kw.format_kernels(kernels), encoding="utf-8")
+    print(len(kernels))
+    """
+)
+
+
+def record() -> None:
+    """Rewrite hotspots/kernels.txt from a cold run of the demo profile (empty cache, no second process)."""
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT), "SAFER_SPACES_PRECOMPILE": "0"}
+        out = subprocess.run([sys.executable, "-c", _RECORD_LIST, str(ROOT)], cwd=ROOT, env=env, check=True,
+                             capture_output=True, text=True)
+    print(f"hotspots/kernels.txt: {out.stdout.strip().splitlines()[-1]} kernel signatures")
+
 
 def _run(code: str, cache: Path) -> dict:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
@@ -158,7 +191,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads: " + ", ".join(WORKLOADS))
     ap.add_argument("--top", action="store_true", help="also list the kernels that took longest to compile")
+    ap.add_argument("--record", action="store_true", help="rewrite hotspots/kernels.txt and stop")
     args = ap.parse_args()
+    if args.record:
+        record()
+        return
     print(f"{'workload':<10} {'cache':<6} {'wall s':>7} {'compile s':>10} {'compiled':>9} {'loaded':>7}")
     for name in args.only.split(","):
         with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from hotspots.config import Config, config_to_dict
 from hotspots.grid import average_cell_area_km2
+from hotspots.kernel_warmup import background_compile
 from profiles import context_numbers as ctx
 from profiles.cells import StudyArea
 from profiles.findings import build_findings
@@ -87,7 +88,8 @@ def compute_profile(cfg: Config, *, progress: bool | None = None) -> ProfileNumb
     ProfileNumbers
         Restricted numbers (no disclosure control); ``profiles.shared.to_shared`` makes the shared copy.
     """
-    return compute_numbers(cfg, load_sources(cfg, progress=progress))
+    with background_compile():  # first run with an empty numba cache: the other core compiles kernels too
+        return compute_numbers(cfg, load_sources(cfg, progress=progress))
 
 
 def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:

@@ -32,6 +32,7 @@ from typing import Any
 
 from hotspots.config import Config, check_inputs, config_to_dict
 from hotspots.io import RUN_RECORD, atomic_dir, check_output_dir, write_files, write_ingest_outputs
+from hotspots.kernel_warmup import background_compile
 from profiles.compute import compute_numbers, tool_version
 from profiles.numbers import ProfileNumbers
 from profiles.render.figures import render_figures
@@ -150,7 +151,8 @@ def run(cfg: Config, out_dir: str | os.PathLike, *, share: bool | None = None, p
     inputs = [*check_inputs(cfg), *([Path(cfg.source_file)] if cfg.source_file else [])]
     check_output_dir(out_dir)
     final, stage, shared = Path(os.path.abspath(out_dir)), Stages(), None
-    with atomic_dir(out_dir, command="profile", inputs=inputs, config=config_to_dict(cfg)) as staging:
+    with (atomic_dir(out_dir, command="profile", inputs=inputs, config=config_to_dict(cfg)) as staging,
+          background_compile()):  # first run with an empty numba cache: the other core compiles kernels too
         with stage("load sources"):
             sources = load_sources(cfg, progress=progress)
         with stage("numbers"):
