@@ -198,8 +198,10 @@ def key_findings(n: dict) -> list[Finding]:
         out.append(
             Finding(
                 "F7",
-                f"{p['cells']} places (H3 cells) have at least twice the StreetSafe reports that recorded crime "
-                "would suggest: women report feeling unsafe where little is recorded."
+                f"{p['cells']}{' or more' if p.get('at_least') else ''} places (H3 cells) have at least twice the "
+                "StreetSafe reports that recorded crime would suggest: women report feeling unsafe where little is "
+                "recorded."
+                + (" (Counted among places whose counts can be shared.)" if p.get("at_least") else "")
                 + _syn(p.get("synthetic", False)),
                 {"cells": p["cells"]},
                 synthetic=p.get("synthetic", False),
@@ -441,6 +443,8 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
         n["perception"] = {
             "cells": int((gap["gap_class"] == GAP_FELT).sum()),
             "synthetic": "streetsafe" in meta.synthetic_sources,
+            # shared numbers publish a cell's class only when both its counts are published: a lower bound
+            "at_least": numbers.disclosure.shared,
         }
     dep = numbers.context.deprivation
     if dep is not None:
@@ -495,8 +499,9 @@ def build_findings(numbers: ProfileNumbers) -> Findings:
 
     Examples
     --------
-    >>> import pickle
-    >>> numbers = pickle.load(open("/work/notes/demo_numbers.pkl", "rb"))  # doctest: +SKIP
+    >>> from hotspots.config import load_config
+    >>> from profiles.compute import compute_profile
+    >>> numbers = compute_profile(load_config("configs/avon-and-somerset.toml"))  # doctest: +SKIP
     >>> [f.id for f in build_findings(numbers).findings]  # doctest: +SKIP
     ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8']
     """

@@ -69,3 +69,12 @@ def test_restricted_and_shared_carry_different_handling_lines(demo_build):
 def test_shared_map_carries_no_gi_z_and_no_event_points(shared_dir):
     html = (shared_dir / "map.html").read_text(encoding="utf-8")
     assert '"gi_z"' not in html
+
+
+def test_shared_findings_quote_only_what_is_shared(shared_dir, demo_build):
+    out, _ = demo_build
+    restricted = {f["id"]: f for f in json.loads((out / "summary.json").read_text(encoding="utf-8"))["key_findings"]}
+    shared = {f["id"]: f for f in json.loads((shared_dir / "summary.json").read_text(encoding="utf-8"))["key_findings"]}
+    # a gap class is shared only where both counts are: the shared count is a lower bound, and says so
+    assert shared["F7"]["numbers"]["cells"] <= restricted["F7"]["numbers"]["cells"]
+    assert "or more places" in shared["F7"]["text"] and "or more" not in restricted["F7"]["text"]
