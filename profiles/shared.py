@@ -917,7 +917,7 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
     if numbers.products.grid is not None or numbers.products.monthly is not None:
         led.note("Restricted data products (study-area grid, monthly cell counts) and event points: not shared.",
                  changed=False)
-    shared = dataclasses.replace(shared, findings=_findings(shared))
     disclosure = Disclosure(release=release, threshold=k, handling=line, method=METHOD,
                             suppressed_cells=led.cells, withheld=tuple(led.notes))
-    return dataclasses.replace(shared, disclosure=disclosure)
+    shared = dataclasses.replace(shared, disclosure=disclosure)  # findings word lower bounds on shared numbers
+    return dataclasses.replace(shared, findings=_findings(shared))

@@ -333,6 +333,17 @@ def test_restricted_and_shared_carry_different_handling_lines_and_the_shared_nam
     assert re.search(r"<thead>.*" + re.escape(PARTNER_HANDLING), shared_html, flags=re.S)
 
 
+def test_a_column_with_every_value_withheld_is_left_out(restricted_html):
+    n = make_shared()
+    places = n.hotspots.places.copy().astype({"gi_z": object})
+    places["gi_z"] = None  # to_shared withholds every Gi* z
+    n = dataclasses.replace(n, hotspots=dataclasses.replace(n.hotspots, places=places))
+    html = render_report_html(report_context(n, {}))
+    header, rows = _table(html, "rank", "main map point (share)")
+    assert "Gi* z" not in header and all(len(r) == len(header) for r in rows)
+    assert "Gi* z" in _table(restricted_html, "rank", "main map point (share)")[0]
+
+
 def test_method_annex_echoes_parameters_definitions_and_what_was_withheld():
     restricted = dict(method_annex(make_numbers()))
     assert "quartic kernel, fixed radius 437 m, pixel 91 m" in restricted["KDE"]

@@ -175,6 +175,7 @@ def _minimal_context(text: str) -> dict:
     place = {"rank": "1", "h3_cell": "89195823073ffff", "label": text, "lsoa": text, "imd_decile": "1", "count": "9",
              "gi_z": "3.0"}
     return {
+        "places_show_z": True,
         "marking": "OFFICIAL",
         "handling": text,
         "force": text,

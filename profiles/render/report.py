@@ -548,6 +548,8 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         "trend_table": _trend_table(numbers, fmt),
         "where_maps": figs["where"],
         "places": _places(numbers, fmt),
+        # a column with no value to show (the shared version withholds every z) is left out, not filled with [c]
+        "places_show_z": any(not _is_missing(v) for v in _column(numbers.hotspots.places, "gi_z")),
         "combined_places": combined_places,
         "combined_sources": combined_sources,
         "nte_rows": _nte_rows(numbers, fmt),
