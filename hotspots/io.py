@@ -65,7 +65,27 @@ __all__ = [
     "config_sha256",
     "OutputWriteError",
     "RUN_RECORD",
+    "note_stop_request",
+    "stop_requested",
 ]
+
+_STOP = threading.Event()
+
+
+def note_stop_request() -> None:
+    """Record that this process was asked to stop (Ctrl-C, SIGTERM): no output is swapped in after this.
+
+    A signal handler raises an exception in whatever the main thread is doing;
+    if that is a finaliser or a library's broad ``except``, the exception can be
+    swallowed and the run would go on to finish. :func:`atomic_dir` checks this
+    flag as its last step, so an interrupted run never replaces an output.
+    """
+    _STOP.set()
+
+
+def stop_requested() -> bool:
+    """True once :func:`note_stop_request` was called in this process."""
+    return _STOP.is_set()
 
 _WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
@@ -979,6 +999,7 @@ def _signals_raise():
         return
 
     def handler(signum, _frame):
+        note_stop_request()
         raise SystemExit(128 + signum)
 
     old = {}
@@ -1245,6 +1266,8 @@ def atomic_dir(
                 _make_private(staging)  # whichever writer made a file: this user only, whatever the umask
                 _fsync_tree(staging)
                 _fault("before_swap")
+                if stop_requested():  # the stop's exception was swallowed somewhere: stop here, before the swap
+                    raise KeyboardInterrupt
                 _swap_in(staging, target_abs)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -1356,6 +1379,8 @@ def atomic_files(
                     os.chmod(t, PRIVATE_FILE)
                     _fsync_path(t)
                 _fault("before_swap")
+                if stop_requested():  # the stop's exception was swallowed somewhere: stop before any rename
+                    raise KeyboardInterrupt
                 record_path.unlink(missing_ok=True)
                 for t, p in zip(temps, paths, strict=True):
                     if not t.exists():

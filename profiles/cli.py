@@ -46,6 +46,7 @@ from hotspots.io import (
     atomic_dir,
     atomic_files,
     is_complete_output,
+    note_stop_request,
     write_csv,
     write_dbscan,
     write_ingest_outputs,
@@ -718,6 +719,8 @@ def _install_background_hooks(argv: list[str] | None) -> None:
 
     def unraisable_hook(hook_args) -> None:
         exc = hook_args.exc_value or hook_args.exc_type()
+        if isinstance(exc, KeyboardInterrupt | SystemExit):  # a stop swallowed by a finaliser is still a stop
+            note_stop_request()
         log.warning("ignored %s", _internal_error(exc, argv, " while cleaning up"))
 
     threading.excepthook = thread_hook
@@ -772,6 +775,7 @@ def _become_worker(capture, parent: int) -> None:
 def _interrupt_once(signum, frame) -> None:
     """First SIGINT: stop (KeyboardInterrupt); later ones are ignored so the clean-up is not cut short."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    note_stop_request()  # even if the KeyboardInterrupt is swallowed, atomic_dir will not swap the output in
     raise KeyboardInterrupt
 
 

@@ -310,6 +310,40 @@ def test_atomic_dir_failure_keeps_previous_and_removes_staging(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+@pytest.fixture
+def stop_flag():
+    """The process-wide stop flag of hotspots.io, cleared again after the test."""
+    import hotspots.io
+
+    yield hotspots.io._STOP
+    hotspots.io._STOP.clear()
+
+
+def test_a_swallowed_stop_still_keeps_the_previous_output(tmp_path, stop_flag):
+    """Ctrl-C whose KeyboardInterrupt a finaliser swallowed: the run goes on, but nothing is swapped in."""
+    from hotspots.io import note_stop_request
+
+    out, tif = tmp_path / "out", tmp_path / "s.tif"
+    with atomic_dir(out, command="t") as stage:
+        (stage / "a.txt").write_text("old")
+    with atomic_files([tif], command="kde") as (t,):
+        t.write_bytes(b"old")
+    before = _snapshot(tmp_path)
+
+    class Finaliser:
+        def __del__(self):
+            note_stop_request()  # what the CLI's SIGINT handler does first ...
+            raise KeyboardInterrupt  # ... and its exception, raised in a finaliser, is only printed
+
+    with pytest.raises(KeyboardInterrupt), atomic_dir(out, command="t") as stage:
+        (stage / "a.txt").write_text("new")
+        Finaliser()  # collected at once: "Exception ignored in ... KeyboardInterrupt"; the block carries on
+    with pytest.raises(KeyboardInterrupt), atomic_files([tif], command="kde") as (t,):
+        t.write_bytes(b"new")
+    assert _snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.tif", "s.tif.complete.json"]
+
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS])
 def test_write_failures_become_one_user_error(tmp_path, code):
     out = tmp_path / "out"
