@@ -197,6 +197,62 @@ def venue_ranking(
     return risk, risky_facilities(risk)
 
 
+def stand_in_label(i: int, prefix: str = "Venue") -> str:
+    """The ``i``-th stand-in name (0-based): ``Venue A`` ... ``Venue Z``, ``Venue AA`` ...
+
+    Examples
+    --------
+    >>> [stand_in_label(i) for i in (0, 25, 26, 27)]
+    ['Venue A', 'Venue Z', 'Venue AA', 'Venue AB']
+    """
+    letters = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{prefix} {letters}"
+
+
+_VENUE_IDENTIFIERS = ("venue_id", "postcode", "address", "source_file")
+
+
+def stand_in_venues(
+    risk: pd.DataFrame | None, risky: pd.DataFrame | None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The venue ranking with every real name and identifier replaced by ``Venue A``, ``Venue B``... by rank.
+
+    Used when the incidents that rank the venues come from a synthetic layer:
+    a synthetic count must never make a real, named business look risky. The
+    venues keep their kind and position (the synthetic incidents were placed
+    around them); names, ids, postcodes, addresses and source lines go.
+
+    Examples
+    --------
+    >>> risk = pd.DataFrame({"venue_id": ["op:1", "op:2"], "name": ["The Crown", "The Swan"],
+    ...                      "postcode": ["BA1 1AA", "BA1 1AB"], "nearest_nte": [3.0, 9.0], "risk_rank": [2, 1]})
+    >>> r, _ = stand_in_venues(risk, None)
+    >>> r[["venue_id", "name", "postcode"]].values.tolist()
+    [['Venue B', 'Venue B', ''], ['Venue A', 'Venue A', '']]
+    """
+    if risk is None:
+        return None, risky
+    rank = pd.to_numeric(risk["risk_rank"], errors="coerce") if "risk_rank" in risk else None
+    order = np.argsort(rank.to_numpy(float), kind="stable") if rank is not None else np.arange(len(risk))
+    names = np.empty(len(risk), dtype=object)
+    names[order] = [stand_in_label(i) for i in range(len(risk))]
+    real_to_stand_in = dict(zip(risk["venue_id"], names, strict=True)) if "venue_id" in risk else {}
+    out = risk.assign(name=names)
+    for c in _VENUE_IDENTIFIERS:
+        if c in out.columns:
+            out[c] = names if c == "venue_id" else ""
+    if "source_line" in out.columns:
+        out["source_line"] = -1
+    if risky is not None and "venue_id" in risky.columns:
+        stand = risky["venue_id"].map(real_to_stand_in)
+        risky = risky.assign(venue_id=stand, name=stand)
+    return out, risky
+
+
 def venue_summary(
     risk: pd.DataFrame | None, risky: pd.DataFrame | None, events: pd.DataFrame, *, distance_m: float
 ) -> dict[str, Any] | None:

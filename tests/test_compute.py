@@ -417,3 +417,19 @@ def test_describe_cells_picks_the_commonest_point_and_lsoa_ties_alphabetical():
     assert got["top_location"].tolist() == ["On or near A", "On or near Y"]  # 2-2 and 1-1 ties: first by name
     assert got["top_location_share"].tolist() == [0.5, 0.5] and got["top_lsoa_name"].tolist() == ["L1", "L9"]
     assert describe_cells(ev, [cells[1]]).index.tolist() == [cells[1]]
+
+
+def test_synthetic_incidents_never_rank_a_real_named_venue(demo):
+    """The demo's venue ranking rests on synthetic RMS/A&E: every name is a stand-in, no real id or address left."""
+    real = set(pd.concat([pd.read_csv(p, usecols=[1], encoding="latin-1").iloc[:, 0]
+                          for p in sorted((ROOT / "data" / "venues").glob("Open_Pubs*.csv"))]).astype(str))
+    assert "Slug And Lettuce" in real  # the open data does name it
+    risk, risky = demo.venues.risk, demo.venues.risky
+    assert risk["name"].str.fullmatch(r"Venue [A-Z]+").all()
+    assert risk.sort_values("risk_rank")["name"].iloc[0] == "Venue A" == demo.venues.summary["top_name"]
+    assert not (set(risk["name"]) | set(risky["name"])) & real
+    assert (risk["postcode"] == "").all() and (risk["address"] == "").all()
+    assert not risk["venue_id"].str.contains(":").any()  # no open_pubs:NNN / fhrs:NNN id
+    text = " ".join(f.text for f in demo.findings.findings) + " ".join(
+        f"{r.text} {r.place}" for r in demo.findings.recommendations)
+    assert not any(name in text for name in real if len(name) > 4)

@@ -176,6 +176,8 @@ def _minimal_context(text: str) -> dict:
              "gi_z": "3.0"}
     return {
         "places_show_z": True,
+        "venues_show_postcode": True,
+        "venues_synthetic": True,
         "marking": "OFFICIAL",
         "handling": text,
         "force": text,

@@ -559,6 +559,8 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         "perception": _perception(numbers, fmt),
         "perception_charts": figs["perception"],
         "venues": _venues(numbers, fmt),
+        "venues_show_postcode": any(not _is_missing(v) and str(v) for v in _column(numbers.venues.risk, "postcode")),
+        "venues_synthetic": bool((numbers.venues.summary or {}).get("synthetic")),
         "venue_distance": f"{dist:.0f}" if dist is not None else "",
         "venue_charts": figs["venue"],
         "deprivation_text": dep.finding if dep is not None else "No deprivation data configured.",
