@@ -87,6 +87,12 @@ def stop_requested() -> bool:
     """True once :func:`note_stop_request` was called in this process."""
     return _STOP.is_set()
 
+
+def _stop_if_requested() -> None:
+    """The last check before an output is swapped in: a stop whose exception was swallowed still stops."""
+    if stop_requested():
+        raise KeyboardInterrupt
+
 _WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
 
@@ -1266,8 +1272,7 @@ def atomic_dir(
                 _make_private(staging)  # whichever writer made a file: this user only, whatever the umask
                 _fsync_tree(staging)
                 _fault("before_swap")
-                if stop_requested():  # the stop's exception was swallowed somewhere: stop here, before the swap
-                    raise KeyboardInterrupt
+                _stop_if_requested()
                 _swap_in(staging, target_abs)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -1379,8 +1384,7 @@ def atomic_files(
                     os.chmod(t, PRIVATE_FILE)
                     _fsync_path(t)
                 _fault("before_swap")
-                if stop_requested():  # the stop's exception was swallowed somewhere: stop before any rename
-                    raise KeyboardInterrupt
+                _stop_if_requested()
                 record_path.unlink(missing_ok=True)
                 for t, p in zip(temps, paths, strict=True):
                     if not t.exists():

@@ -36,7 +36,6 @@ from profiles.fused import (
     label_places,
     perception_cells,
     present_sources,
-    stand_in_venues,
     surfaces,
     venue_ranking,
     venue_summary,
@@ -305,8 +304,6 @@ def _venues(cfg: Config, sources: Sources, police: pd.DataFrame, events: pd.Data
             interest: tuple[str, ...]) -> Venues:
     have = sources.venue_rows is not None and len(sources.venue_rows) > 0
     risk, risky = venue_ranking(sources.nte_venues if have else None, events, distance_m=cfg.fusion.venue_distance_m)
-    if bool(events.loc[events["source"].isin(["rms", "ae"]), "synthetic"].any()):
-        risk, risky = stand_in_venues(risk, risky)  # synthetic incidents never rank a real, named business
     area, conc = ctx.venue_concentration(police, sources.nte_venues, sources.local_authorities, interest=interest,
                                          distance_m=cfg.fusion.venue_distance_m)
     return Venues(

@@ -190,11 +190,22 @@ def surfaces(
 def venue_ranking(
     nte_venues: pd.DataFrame | None, events: pd.DataFrame, *, distance_m: float
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """NTE-window incidents near each NTE venue (nearest venue only) and the risky-facilities curve."""
+    """NTE-window incidents near each NTE venue (nearest venue only) and the risky-facilities curve.
+
+    When the incidents come from a synthetic layer the venues carry stand-in
+    names (:func:`stand_in_venues`): a synthetic count never ranks a real,
+    named business.
+    """
     if nte_venues is None:
         return None, None
     risk = venue_risk(nte_venues, events, distance_m=distance_m, nte_only=True)
-    return risk, risky_facilities(risk)
+    risky = risky_facilities(risk)
+    return stand_in_venues(risk, risky) if _synthetic_incidents(events) else (risk, risky)
+
+
+def _synthetic_incidents(events: pd.DataFrame) -> bool:
+    """True when the incidents that rank venues (RMS, A&E) include synthetic records."""
+    return bool(events.loc[events["source"].isin(["rms", "ae"]), "synthetic"].any())
 
 
 def stand_in_label(i: int, prefix: str = "Venue") -> str:
@@ -213,7 +224,7 @@ def stand_in_label(i: int, prefix: str = "Venue") -> str:
     return f"{prefix} {letters}"
 
 
-_VENUE_IDENTIFIERS = ("venue_id", "postcode", "address", "source_file")
+_VENUE_IDENTIFIERS = ("postcode", "address", "source_file")
 
 
 def stand_in_venues(
@@ -236,19 +247,15 @@ def stand_in_venues(
     """
     if risk is None:
         return None, risky
-    rank = pd.to_numeric(risk["risk_rank"], errors="coerce") if "risk_rank" in risk else None
-    order = np.argsort(rank.to_numpy(float), kind="stable") if rank is not None else np.arange(len(risk))
+    order = np.argsort(pd.to_numeric(risk["risk_rank"], errors="coerce").to_numpy(float), kind="stable")
     names = np.empty(len(risk), dtype=object)
     names[order] = [stand_in_label(i) for i in range(len(risk))]
-    real_to_stand_in = dict(zip(risk["venue_id"], names, strict=True)) if "venue_id" in risk else {}
-    out = risk.assign(name=names)
-    for c in _VENUE_IDENTIFIERS:
-        if c in out.columns:
-            out[c] = names if c == "venue_id" else ""
-    if "source_line" in out.columns:
-        out["source_line"] = -1
-    if risky is not None and "venue_id" in risky.columns:
-        stand = risky["venue_id"].map(real_to_stand_in)
+    blank: dict[str, Any] = {c: "" for c in _VENUE_IDENTIFIERS if c in risk.columns}
+    if "source_line" in risk.columns:
+        blank["source_line"] = -1
+    out = risk.assign(**blank, name=names, venue_id=names)
+    if risky is not None:
+        stand = risky["venue_id"].map(dict(zip(risk["venue_id"], names, strict=True)))
         risky = risky.assign(venue_id=stand, name=stand)
     return out, risky
 
@@ -272,7 +279,7 @@ def venue_summary(
         "gini": s.get("gini"),
         "distance_m": distance_m,
         "top_name": str(risk.iloc[0]["name"]),
-        "synthetic": bool(events.loc[events["source"].isin(["rms", "ae"]), "synthetic"].any()),
+        "synthetic": _synthetic_incidents(events),
     }
 
 
