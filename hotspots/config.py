@@ -263,9 +263,22 @@ class FusionConfig:
     place_score: str = "share"
     place_score_value: str = "count"
     top_places: int = 20
+    recorded_source: str = "auto"
+    min_recorded: int = 20
+    public_space: bool = True
     kde: SurfaceConfig = field(default_factory=SurfaceConfig)
 
     def __post_init__(self) -> None:
+        if self.recorded_source not in ("auto", "rms", "police_uk"):
+            raise ConfigError(
+                "fusion.recorded_source must be 'auto' (the force RMS where supplied, else police.uk), 'rms' or "
+                f"'police_uk'; got {_show(self.recorded_source)}"
+            )
+        if not 0 <= self.min_recorded <= 100_000:
+            raise ConfigError(
+                f"fusion.min_recorded must be 0-100000 (recorded crimes a place needs to be ranked); got "
+                f"{self.min_recorded}"
+            )
         unknown = sorted(set(self.source_weights) - {"police_uk", "rms", "streetsafe", "ae"})
         if unknown:
             raise ConfigError(
@@ -395,8 +408,14 @@ class TrendConfig:
     k: float = 2.0
     run_length: int = 8
     yoy_months: int = 12
+    baseline_months: int = 12
 
     def __post_init__(self) -> None:
+        if not 6 <= self.baseline_months <= 60:
+            raise ConfigError(
+                "trends.baseline_months must be 6-60 (the first months of the period that set the control limits); "
+                f"got {self.baseline_months}"
+            )
         if self.method not in ("sd", "c-chart"):
             raise ConfigError(
                 "trends.method must be 'sd' (mean +- k sd: counts of thousands are overdispersed) or 'c-chart' "
@@ -408,6 +427,67 @@ class TrendConfig:
             raise ConfigError(f"trends.run_length must be 2-24 months (8 is the usual rule); got {self.run_length}")
         if not 1 <= self.yoy_months <= 36:
             raise ConfigError(f"trends.yoy_months must be 1-36 months (12 compares years); got {self.yoy_months}")
+
+
+PILLARS = ("Prevent", "Pursue", "Protect", "Prepare")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductConfig:
+    """The product around the analysis: terms of reference, owners of the 4P plan, sign-off and distribution.
+
+    Every value is printed in the profile as given (placeholders in square
+    brackets are for the force to fill in before sign-off).
+
+    Examples
+    --------
+    >>> ProductConfig().review_months, ProductConfig().owners["Pursue"]
+    (6, 'Head of Crime (investigations)')
+    """
+
+    requester: str = "[requester: e.g. ACC Local Policing, VAWG strategic lead]"
+    requirement: str = "A VAWG problem profile (national VAWG framework, action 10), including partnership data " \
+        "and where women feel unsafe."
+    aims: tuple[str, ...] = (
+        "Describe where and when VAWG in public space, above all in the night-time economy, concentrates.",
+        "Identify the places, times and venues where partners' action would prevent most harm.",
+        "Set out what the data cannot show and how to fill the gaps.",
+    )
+    key_questions: tuple[str, ...] = (
+        "Where and when does VAWG in public space concentrate, and is it persistent or emerging?",
+        "Is it rising or falling, like for like?",
+        "Which NTE venues and places account for most incidents?",
+        "Where do women feel unsafe that recorded crime does not show?",
+        "How are VAWG offences resolved (outcomes), and where do investigations stall?",
+    )
+    author: str = "[author: analyst name, role]"
+    reviewer: str = "[reviewer: head of analysis]"
+    review_months: int = 6
+    owners: dict[str, str] = field(
+        default_factory=lambda: {
+            "Prevent": "Community Safety Partnership (chair)",
+            "Pursue": "Head of Crime (investigations)",
+            "Protect": "Local policing commander (NTE)",
+            "Prepare": "Head of Analysis",
+        }
+    )
+    distribution: tuple[str, ...] = (
+        "VAWG strategic lead (ACC)",
+        "Local policing commanders",
+        "Head of Crime",
+        "Community Safety Partnership managers",
+        "Licensing authority (shared version only)",
+    )
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.owners) - set(PILLARS))
+        if unknown:
+            raise ConfigError(
+                f"product.owners has unknown pillar {_show(unknown[0])}; the 4P pillars are {', '.join(PILLARS)}"
+            )
+        if not 1 <= self.review_months <= 24:
+            raise ConfigError(f"product.review_months must be 1-24 (months to the review date); got "
+                              f"{self.review_months}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -468,6 +548,7 @@ class Config:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     hotspots: HotspotsConfig = field(default_factory=HotspotsConfig)
     trends: TrendConfig = field(default_factory=TrendConfig)
+    product: ProductConfig = field(default_factory=ProductConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     source_file: Path | None = None
 

@@ -29,6 +29,8 @@ of high volume crime patterns. Journal of Quantitative Criminology 18, 23-43.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -179,6 +181,7 @@ def place_scores(
     source_weights: Mapping[str, float] | None = None,
     method: str = "share",
     value: str = "count",
+    min_counts: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Rank cells by how much of every source's force-wide total they hold.
 
@@ -203,6 +206,16 @@ def place_scores(
         average percentile, which a single extreme source cannot dominate.
     value : {"count", "weight_sum"}, default "count"
         Which column to score (``weight_sum`` for harm-weighted scores).
+    min_counts : mapping of str to float, optional
+        The small-number rule: a cell is *eligible* for the ranking only when
+        its count (the ``count`` column where ``grids`` has one, else ``value``) for each named source is at
+        least the given minimum
+        (e.g. ``{"rms": 20}``: at least 20 recorded crimes). An average of
+        shares lets one source carry a cell with almost no recorded crime
+        into the top ranks (a cell with 6 crimes and many StreetSafe
+        reports); the perception-gap analysis is where such a cell belongs.
+        Ineligible cells keep their score but rank after every eligible
+        cell (``eligible`` False).
 
     Returns
     -------
@@ -214,9 +227,11 @@ def place_scores(
         ``<source>_rank_pct`` (percentage of the table's cells with a
         strictly smaller count: 0 for empty cells, ties share a value);
         ``n_sources`` (sources with a non-zero count in the cell);
-        ``place_score`` (0-100) and ``place_rank`` (1 = highest, ties share
-        the best rank). ``attrs`` holds ``method``, ``value``, ``sources``,
-        ``source_weights`` and ``source_totals``.
+        ``place_score`` (0-100); ``eligible`` (meets ``min_counts``) and
+        ``place_rank`` (1 = highest eligible score, ties share the best rank;
+        ineligible cells follow every eligible one). ``attrs`` holds
+        ``method``, ``value``, ``sources``, ``source_weights``,
+        ``source_totals`` and ``min_counts``.
 
     Raises
     ------
@@ -235,6 +250,13 @@ def place_scores(
     >>> s = place_scores(grids, sources=["police_uk", "ae"])
     >>> s[["h3_cell", "place_score", "place_rank"]].values.tolist()
     [['B', 62.5, 1], ['C', 25.0, 2], ['A', 12.5, 3]]
+
+    With at least one police.uk crime required, C (no crime, one A&E
+    attendance) ranks after A:
+
+    >>> s = place_scores(grids, sources=["police_uk", "ae"], min_counts={"police_uk": 1})
+    >>> s[["h3_cell", "eligible", "place_rank"]].values.tolist()
+    [['B', True, 1], ['A', True, 2], ['C', False, 3]]
     """
     if method not in ("share", "rank_pct"):
         raise ParameterError(f"method must be 'share' or 'rank_pct'; got {method!r}")
@@ -272,7 +294,23 @@ def place_scores(
         out[f"{s}_rank_pct"] = rank_pct[:, k]
     out["n_sources"] = (mat > 0).sum(axis=1).astype(np.int64)
     out["place_score"] = score
-    out["place_rank"] = _competition_rank(score)
+    eligible = np.ones(len(cells), dtype=bool)
+    minima = dict(min_counts or {})
+    unknown = [s for s in minima if s not in sources]
+    if unknown:
+        raise ParameterError(f"min_counts names source(s) {unknown} not in sources {sources}")
+    counts = mat
+    if minima and value != "count" and "count" in grids.columns:
+        _, counts = pivot(grids, sources, "count")  # same cells, same order (every row carries both values)
+    for s, m in minima.items():
+        if not (isinstance(m, int | float) and math.isfinite(m) and m >= 0):
+            raise ParameterError(f"min_counts[{s!r}] must be a number >= 0; got {m!r}")
+        eligible &= counts[:, sources.index(s)] >= m
+    rank = np.empty(len(cells), dtype=np.int64)
+    rank[eligible] = _competition_rank(score[eligible])
+    rank[~eligible] = int(eligible.sum()) + _competition_rank(score[~eligible])
+    out["eligible"] = eligible
+    out["place_rank"] = rank
     frame = pd.DataFrame(out)
     order = np.lexsort((cells.astype(str), frame["place_rank"].to_numpy()))
     frame = frame.iloc[order].reset_index(drop=True)
@@ -283,5 +321,6 @@ def place_scores(
         "sources": sources,
         "source_weights": dict(zip(sources, wv.tolist(), strict=True)),
         "source_totals": dict(zip(sources, totals.tolist(), strict=True)),
+        "min_counts": {str(k): float(v) for k, v in minima.items()},
     }
     return frame

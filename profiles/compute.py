@@ -31,11 +31,14 @@ from profiles import context_numbers as ctx
 from profiles.cells import StudyArea
 from profiles.findings import build_findings
 from profiles.fused import (
+    FusedBasis,
+    fused_events,
     fused_grids,
     fused_places,
     label_places,
     perception_cells,
     present_sources,
+    recorded_source,
     surfaces,
     venue_ranking,
     venue_summary,
@@ -118,7 +121,9 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
     top = layers.counts.sort_values("count", ascending=False).head(cfg.hotspots.top_places)
     hot = layers.hot_cells if len(layers.hot_cells) else top["h3_cell"].to_numpy()
     dep, cell_imd = ctx.deprivation(police, vawg, hot, imd=sources.imd)
-    fused = _fused(cfg, sources, events, vawg, cell_imd)
+    fev, basis = fused_events(events, recorded=recorded_source(events, choice=cfg.fusion.recorded_source),
+                              public_space=cfg.fusion.public_space)
+    fused = _fused(cfg, sources, fev, basis, vawg, cell_imd)
     numbers = ProfileNumbers(
         meta=_meta(cfg, sources, study, missing),
         disclosure=Disclosure(handling=cfg.force.handling),
@@ -130,13 +135,13 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
         trend=_trend(cfg, vawg, missing),
         threats=_threats(events, sources, missing),
         fused=fused,
-        venues=_venues(cfg, sources, police, events, interest),
+        venues=_venues(cfg, sources, police, fev, interest),
         when=When(
             weekday_hour=weekday_hour(events),
             nte_by_source=nte_by_source(events, synthetic=sources.synthetic_sources),
             nte=nte_numbers(events, window=sources.window),
         ),
-        what=_what(vawg, events, sources),
+        what=_what(vawg, events, sources, recorded=basis.recorded),
         context=Context(
             deprivation=dep,
             comparison=ctx.comparison(sources.comparators, sources.population, force=cfg.force.name,
@@ -280,15 +285,17 @@ def _threats(events: pd.DataFrame, sources: Sources, missing: tuple[str, ...]) -
     return ThreatCounts(table=table, totals=totals, sources=src)
 
 
-def _fused(cfg: Config, sources: Sources, events: pd.DataFrame, vawg: pd.DataFrame,
+def _fused(cfg: Config, sources: Sources, events: pd.DataFrame, basis: FusedBasis, vawg: pd.DataFrame,
            cell_imd: pd.DataFrame | None) -> Fused:
+    """The fused analyses on ``events`` already cut to one recorded source, public space and the common period."""
     harm = sources.definitions["harm_index"]
     harm_label = None if harm == "none" else str(harm)
     grids = fused_grids(events, resolution=cfg.grid.h3_resolution, weighted=harm_label is not None)
     present = present_sources(events)
-    places = fused_places(grids, sources=present, params=cfg.fusion)
+    places = fused_places(grids, sources=present, params=cfg.fusion, recorded=basis.recorded)
     labels = describe_cells(vawg, places["h3_cell"].head(cfg.fusion.top_places))
-    places = label_places(places, labels, cell_imd, n=cfg.fusion.top_places)
+    places = label_places(places, labels, cell_imd, n=cfg.fusion.top_places,
+                          synthetic=bool(events["synthetic"].any()))
     recorded, gap_raster = surfaces(events, harm_label=harm_label, params=cfg.fusion,
                                     perception="streetsafe" in present)
     return Fused(
@@ -297,6 +304,7 @@ def _fused(cfg: Config, sources: Sources, events: pd.DataFrame, vawg: pd.DataFra
         perception=perception_cells(grids, sources.reasons, sources=present),
         kde_recorded=recorded,
         perception_raster=gap_raster,
+        basis=basis.to_dict(),
     )
 
 
@@ -315,11 +323,12 @@ def _venues(cfg: Config, sources: Sources, police: pd.DataFrame, events: pd.Data
     )
 
 
-def _what(vawg: pd.DataFrame, events: pd.DataFrame, sources: Sources) -> What:
+def _what(vawg: pd.DataFrame, events: pd.DataFrame, sources: Sources, *, recorded: str) -> What:
     puk, rms_mix, rms_harm, rms_syn = ctx.offence_mix(vawg, events)
-    by, total, text = ctx.harm_numbers(events, harm_index=str(sources.definitions["harm_index"]))
+    by_source, by, total, text = ctx.harm_numbers(events, harm_index=str(sources.definitions["harm_index"]),
+                                                  recorded=recorded)
     return What(police_uk_mix=puk, rms_mix=rms_mix, rms_harm=rms_harm, rms_synthetic=rms_syn, harm_by_group=by,
-                harm_total=total, harm_text=text)
+                harm_total=total, harm_text=text, harm_by_source=by_source, space=ctx.space_split(events))
 
 
 def _quality(cfg: Config, sources: Sources, vawg: pd.DataFrame) -> DataQuality:

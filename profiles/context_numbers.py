@@ -8,6 +8,7 @@ snap-point stacking and each source's reconciliation.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -162,36 +163,104 @@ def offence_mix(
     return puk, label.value_counts(), rms.groupby(label)["harm_weight"].sum(), bool(rms["synthetic"].any())
 
 
-def harm_numbers(events: pd.DataFrame, *, harm_index: str) -> tuple[pd.DataFrame, float | None, str]:
-    """Harm by threat area, the total, and the sentence the report prints.
+def _round_sig(x: float, sig: int = 2) -> float:
+    """``x`` rounded to ``sig`` significant figures (what approximate weights support)."""
+    if not np.isfinite(x) or x == 0:
+        return float(x)
+    return float(round(x, sig - 1 - int(math.floor(math.log10(abs(x))))))
 
-    ``harm_by_group``: threat_area, harm (known threat areas with a weight);
-    ``harm_total``: every weighted event (None when no event has a weight).
+
+def harm_numbers(
+    events: pd.DataFrame, *, harm_index: str, recorded: str = "police_uk"
+) -> tuple[pd.DataFrame, pd.DataFrame, float | None, str]:
+    """Harm per source, harm by threat area of the one recorded-crime source, its total, and the report's sentence.
+
+    police.uk and the force RMS describe the same crimes: their harm is
+    reported side by side, never added. Each source's harm is rounded to two
+    significant figures (the weights are medians of sentencing ranges, some
+    not verified) and carries the share of its events whose weight the index
+    marks verified.
+
+    Returns
+    -------
+    by_source : DataFrame
+        source, events, weighted (events with a weight), verified_share, harm, harm_rounded
+    by_group : DataFrame
+        threat_area, harm: the ``recorded`` source's harm by threat area
+    total : float or None
+        The ``recorded`` source's harm (None when no event has a weight)
+    text : str
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"source": ["rms", "rms", "ae"], "vawg_group": ["rape", "da_violence", "ae_assault"],
-    ...                    "harm_weight": [3.0, 1.0, np.nan]})
-    >>> by, total, text = harm_numbers(ev, harm_index="x")
-    >>> by.values.tolist(), total, text.split(";")[0]
-    ([['da_violence', 1.0], ['rape', 3.0]], 4.0, 'Harm (x): 4 index units in all')
+    >>> ev = pd.DataFrame({"source": ["rms", "rms", "police_uk", "ae"],
+    ...                    "vawg_group": ["rape", "da_violence", "violence_puk", "ae_assault"],
+    ...                    "harm_weight": [3000.0, 1234.0, 77.0, np.nan], "harm_verified": [True, False, True, False]})
+    >>> src, by, total, text = harm_numbers(ev, harm_index="x", recorded="rms")
+    >>> src[["source", "harm_rounded", "verified_share"]].values.tolist()
+    [['police_uk', 77.0, 1.0], ['rms', 4200.0, 0.5]]
+    >>> by.values.tolist(), total
+    ([['da_violence', 1234.0], ['rape', 3000.0]], 4234.0)
     """
-    w = events["harm_weight"].to_numpy(float)
-    by = events.groupby(str_values(events["vawg_group"]))["harm_weight"].sum(min_count=1)
+    w = pd.to_numeric(events["harm_weight"], errors="coerce").to_numpy(float)
+    src = str_values(events["source"])
+    verified = events["harm_verified"].to_numpy(bool) if "harm_verified" in events.columns else np.zeros(len(w), bool)
+    ok = np.isfinite(w)
+    rows = []
+    for name in ("police_uk", "rms"):
+        m = src == name
+        if not m.any():
+            continue
+        mw = m & ok
+        harm = float(w[mw].sum()) if mw.any() else float("nan")
+        rows.append({"source": name, "events": int(m.sum()), "weighted": int(mw.sum()),
+                     "verified_share": float(verified[mw].mean()) if mw.any() else float("nan"),
+                     "harm": harm, "harm_rounded": _round_sig(harm)})
+    by_source = pd.DataFrame(rows, columns=["source", "events", "weighted", "verified_share", "harm", "harm_rounded"])
+    rec = events[(src == recorded) & ok]
+    by = rec.groupby(str_values(rec["vawg_group"]))["harm_weight"].sum(min_count=1)
     by = by[by.index.isin(list(THREAT_AREA_LABELS)) & by.notna()]
     harm_by = pd.DataFrame({"threat_area": by.index.astype(str), "harm": by.to_numpy(float)})
-    total = float(np.nansum(w)) if np.isfinite(w).any() else None
+    total = float(rec["harm_weight"].sum()) if len(rec) else None
     text = ""
-    rec = events[events["source"].isin(["police_uk", "rms"])]
-    if rec["harm_weight"].notna().any():
+    if len(rec):
         s = rec.groupby("vawg_group")["harm_weight"].sum().sort_values(ascending=False)
         top = s.index[0]
-        text = (
-            f"Harm ({harm_index}): {s.sum():,.0f} index units in all; the largest share, "
-            f"{s.iloc[0] / s.sum():.0%}, is {THREAT_AREA_LABELS.get(top, top)}. Harm ranks places and offence "
-            "groups differently from counts; the index's weights are approximations (see the method annex)."
+        row = by_source[by_source["source"] == recorded].iloc[0]
+        others = by_source[by_source["source"] != recorded]
+        other = (
+            f" police.uk, which publishes the same crimes with a category only, gives about "
+            f"{others.iloc[0]['harm_rounded']:,.0f} (not added: the same crimes counted twice)."
+            if len(others) and np.isfinite(others.iloc[0]["harm_rounded"]) else ""
         )
-    return harm_by, total, text
+        text = (
+            f"Harm ({harm_index}), {SOURCE_LABELS.get(recorded, recorded)}: about {row['harm_rounded']:,.0f} index "
+            f"units (two significant figures; {row['verified_share']:.0%} of weights verified); the largest share, "
+            f"{s.iloc[0] / s.sum():.0%}, is {THREAT_AREA_LABELS.get(top, top)}.{other} Harm ranks places and "
+            "offence groups differently from counts; the index's weights are approximations (see the method annex)."
+        )
+    return by_source, harm_by, total, text
+
+
+def space_split(events: pd.DataFrame) -> pd.DataFrame | None:
+    """RMS VAWG offences in public space and at a dwelling (private space), by threat area; None without RMS.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"source": ["rms", "rms", "rms", "police_uk"],
+    ...                    "vawg_group": ["rape", "rape", "da_violence", "x"],
+    ...                    "private_space": [True, False, True, False]})
+    >>> space_split(ev).values.tolist()
+    [['RMS: domestic-abuse violence', 0, 1], ['RMS: rape', 1, 1]]
+    """
+    rms = events[(events["source"] == "rms").to_numpy()]
+    if not len(rms):
+        return None
+    label = pd.Series(str_values(rms["vawg_group"])).map(lambda g: THREAT_AREA_LABELS.get(g, g))
+    private = rms["private_space"].to_numpy(bool) if "private_space" in rms.columns else np.zeros(len(rms), bool)
+    t = pd.crosstab(label.to_numpy(), private).reindex(columns=[False, True], fill_value=0)
+    return pd.DataFrame({"threat_area": t.index.astype(str), "public": t[False].to_numpy(np.int64),
+                         "private": t[True].to_numpy(np.int64)})
 
 
 def threat_counts(

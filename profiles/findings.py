@@ -2,23 +2,42 @@
 
 Every sentence here is built from a number the profile computed, and keeps
 that number (``numbers``) so the summary and the national STRA can check it.
-A finding that rests on a synthetic layer says so in its text. A
-recommendation always names the finding it answers, and a place, a time, a
-partner and a tactic.
+A finding that rests on a synthetic layer says so in its text.
+
+Product discipline (``../DOMAIN.md`` section 11):
+
+* every key judgement carries a **probability-yardstick** term (PHIA:
+  "likely", "highly likely", ...) from its statistical test
+  (:func:`phia_grade`) and a separate **confidence** in the evidence (high /
+  moderate / low, :data:`CONFIDENCE_RULES`); a count is a fact, not a
+  judgement, and is graded "fact (count)"; a finding on synthetic data is not
+  graded;
+* recommendations form a **4P plan** (Prevent, Pursue, Protect, Prepare), each
+  with the finding it answers, a place, a time, a partner, a tactic, an
+  owner, a measure of success, a priority and a review date;
+* every intelligence gap carries a **collection plan** line (what to collect,
+  from whom, owner, by when).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from hotspots.perception_gap import GAP_FELT
+from hotspots.config import ProductConfig
 from profiles.numbers import Findings, ProfileNumbers
 
+DEFAULT_OWNERS: dict[str, str] = dict(ProductConfig().owners)
+
 __all__ = [
+    "PHIA_YARDSTICK",
+    "phia_grade",
     "Finding",
     "Gap",
     "Recommendation",
@@ -32,14 +51,64 @@ __all__ = [
 ]
 
 
+#: The UK Professional Head of Intelligence Assessment probability yardstick (term, range).
+PHIA_YARDSTICK = (
+    ("remote chance", "0-5%"),
+    ("highly unlikely", "10-20%"),
+    ("unlikely", "25-35%"),
+    ("a realistic possibility", "40-50%"),
+    ("likely", "55-75%"),
+    ("highly likely", "80-90%"),
+    ("almost certain", "95-100%"),
+)
+
+#: How a finding's test p-value maps to the yardstick: the judgement "this pattern is real, not chance".
+#: A one-sided p below 0.001 is "almost certain"; p >= 0.2 says the data cannot tell ("unlikely" that the
+#: stated difference is real). The mapping is a local convention stated in the method annex.
+PHIA_FROM_P = ((0.001, "almost certain"), (0.01, "highly likely"), (0.05, "likely"), (0.2, "a realistic possibility"))
+
+GRADE_FACT = "fact (count)"
+GRADE_SYNTHETIC = "not graded (synthetic data)"
+
+#: Confidence in the evidence, stated separately from the probability (high / moderate / low).
+CONFIDENCE_RULES = {
+    "high": "direct VAWG measure, complete coverage, independent events",
+    "moderate": "a proxy (police.uk categories: all victims, no sex) or gaps in coverage or location",
+    "low": "synthetic, small numbers or a partial source",
+}
+
+
+def phia_grade(p_value: float | None) -> str:
+    """The probability-yardstick term for a finding whose test gave ``p_value`` (:data:`PHIA_FROM_P`).
+
+    Examples
+    --------
+    >>> [phia_grade(p) for p in (0.0001, 0.004, 0.03, 0.1, 0.6, None)]
+    ['almost certain', 'highly likely', 'likely', 'a realistic possibility', 'unlikely', '']
+    """
+    if p_value is None or not math.isfinite(float(p_value)):
+        return ""
+    for cut, term in PHIA_FROM_P:
+        if p_value < cut:
+            return term
+    return "unlikely"
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One key finding: an id, the sentence and the numbers behind it."""
+    """One key finding: an id, the sentence, the numbers behind it, its grade and the confidence in it.
+
+    ``grade`` is a probability-yardstick term (:func:`phia_grade`), ``GRADE_FACT`` for a count or
+    ``GRADE_SYNTHETIC``; ``confidence`` is high / moderate / low with ``basis`` saying why.
+    """
 
     id: str
     text: str
     numbers: dict = field(default_factory=dict)
     synthetic: bool = False
+    grade: str = ""
+    confidence: str = ""
+    basis: str = ""
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -48,11 +117,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Gap:
-    """An intelligence gap derived from the data (``evidence``: numbers only, for the summary)."""
+    """An intelligence gap derived from the data (``evidence``: numbers only, for the summary).
+
+    ``collect``, ``source`` and ``owner`` are its line of the intelligence collection plan: what to
+    collect, from whom, and who chases it (by the review date).
+    """
 
     id: str
     text: str
     evidence: dict = field(default_factory=dict)
+    collect: str = ""
+    source: str = ""
+    owner: str = ""
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -61,7 +137,11 @@ class Gap:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A recommendation tied to a finding: place, time, partner, tactic."""
+    """A recommendation tied to a finding: place, time, partner, tactic, and its line of the 4P plan.
+
+    ``pillar`` is Prevent, Pursue, Protect or Prepare; ``owner`` from the config (``[product] owners``);
+    ``measure`` how success is judged; ``priority`` high / medium / low; ``review`` the review date.
+    """
 
     id: str
     text: str
@@ -70,6 +150,11 @@ class Recommendation:
     time: str
     partner: str
     tactic: str
+    pillar: str = ""
+    owner: str = ""
+    measure: str = ""
+    priority: str = ""
+    review: str = ""
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -210,7 +295,23 @@ def key_findings(n: dict) -> list[Finding]:
     d = n.get("deprivation")
     if d and d.get("finding"):
         out.append(Finding("F8", d["finding"], d.get("numbers", {})))
-    return [f for f in out if f.text][:8]
+    vc = n.get("venue_concentration")
+    if vc:
+        more = vc["relative_share"] > 1 and vc["fisher_p"] < 0.05
+        verdict = ("more concentrated near licensed premises than other crime" if more
+                   else "no more concentrated near licensed premises than other crime")
+        out.append(
+            Finding(
+                "F9",
+                f"In {vc['area']}, VAWG-relevant crime is {verdict}: {_pct(vc['event_share'])} of it lies within "
+                f"{vc['distance_m']:.0f} m of {vc['n_venues']:,} NTE venues against {_pct(vc['other_share'])} of other "
+                f"crime ({vc['relative_share']:.2f} times as concentrated; one-sided Fisher p = "
+                f"{vc['fisher_p']:.3f}). Venue data cover {vc['area']} only ({vc['coverage']}).",
+                {"event_share": vc["event_share"], "other_share": vc["other_share"],
+                 "relative_share": vc["relative_share"], "p_value": vc["fisher_p"]},
+            )
+        )
+    return [f for f in out if f.text][:10]
 
 
 def intelligence_gaps(n: dict) -> list[Gap]:
@@ -367,6 +468,20 @@ def recommendations(findings: list[Finding], n: dict) -> list[Recommendation]:
         "Public health, housing",
         "early intervention and outreach",
     )
+    f9 = by_id.get("F9")
+    if f9 is not None:
+        more = f9.numbers.get("relative_share", 0) > 1 and f9.numbers.get("p_value", 1) < 0.05
+        add(
+            "F9",
+            "Bring licensed premises into the VAWG plan: door staff training, Ask for Angela and welfare "
+            "provision, with licensing conditions where incidents persist." if more else
+            "Do not target venues on the assumption that they drive VAWG: near licensed premises VAWG is no more "
+            "concentrated than other crime, so plan on the streets, routes and times the hot spots show.",
+            "licensed premises in the venue data's area",
+            "NTE window",
+            "Licensing authority",
+            "licensing engagement" if more else "place-based NTE plan",
+        )
     add(
         "F2",
         "Track the monthly count against the control limits and investigate any month outside them.",
@@ -446,6 +561,15 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
             # shared numbers publish a cell's class only when both its counts are published: a lower bound
             "at_least": numbers.disclosure.shared,
         }
+    vc = numbers.venues.concentration
+    if vc is not None and _known(vc.event_share, vc.other_share, vc.relative_share, vc.fisher_p):
+        n["venue_concentration"] = {
+            "area": numbers.venues.concentration_area or "the venue data's area",
+            "distance_m": vc.distance_m, "n_venues": vc.n_venues, "event_share": vc.event_share,
+            "other_share": vc.other_share, "relative_share": vc.relative_share, "fisher_p": vc.fisher_p,
+            "coverage": "Open Pubs, FSA ratings and the 2014 licensing register; other local authorities have no "
+                        "venue data in this profile",
+        }
     dep = numbers.context.deprivation
     if dep is not None:
         n["deprivation"] = {
@@ -491,6 +615,141 @@ def recommendation_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
     return n
 
 
+# --- grading, the 4P plan and the collection plan ------------------------------------------------------------
+
+#: finding id -> (pillar, measure of success)
+PLAN = {
+    "F2": ("Prepare", "monthly count inside the baseline control limits; any month outside them explained within a "
+                      "month"),
+    "F3": ("Prevent", "crime in the top cells against their own baseline, reviewed quarterly"),
+    "F4": ("Protect", "crime in patrolled Gi* cells against matched unpatrolled cells (no displacement)"),
+    "F5": ("Protect", "NTE-window share of VAWG and repeat NTE incidents in the patrolled area"),
+    "F6": ("Prevent", "NTE incidents within the venue distance of the top 10% of venues"),
+    "F7": ("Prevent", "StreetSafe reports in the treated places after the works, against the year before"),
+    "F8": ("Protect", "referrals and repeat victimisation in the targeted LSOAs"),
+    "F9": ("Prevent", "VAWG within the venue distance of licensed premises against other crime there"),
+    "F10": ("Pursue", "share of VAWG offences closed with outcomes 14-16, quarterly, against the baseline"),
+}
+_PRIORITY_BY_GRADE = {"almost certain": "high", "highly likely": "high", "likely": "medium", GRADE_FACT: "medium"}
+
+#: gap id -> (what to collect, from whom, owner pillar)
+COLLECTION = {
+    "G1": ("CCTV camera and street-light locations and status; ISTV (A&E) data sharing agreement",
+           "local authority CCTV and highways teams; CSP and ED", "Prepare"),
+    "G2": ("RMS extract with offence code, victim sex, DA flag and from/to times for the same period",
+           "force RMS / performance team", "Prepare"),
+    "G3": ("geocoding of RMS records without a location; police.uk 'no location' share by month",
+           "force data quality team", "Prepare"),
+    "G4": ("street-level review of the top snap points (is the place real or a reporting point?)",
+           "neighbourhood teams, force GIS", "Prepare"),
+    "G5": ("the missing months' police.uk files (re-download) or the RMS for the same months",
+           "data.police.uk / force RMS", "Prepare"),
+    "G6": ("the real RMS, StreetSafe and ISTV extracts to replace the synthetic layers",
+           "force RMS, StreetSafe (police.uk), CSP", "Prepare"),
+    "G7": ("an explanation from the force's crime-recording / publication team of the volume difference",
+           "force crime registrar", "Prepare"),
+    "G8": ("verified harm weights for the offence codes marked unverified", "force analysis team; index authors",
+           "Prepare"),
+}
+
+
+def _confidence(f: Finding, n: Mapping[str, Any]) -> tuple[str, str]:
+    if f.synthetic:
+        return "low", "synthetic layer: illustrates the method only"
+    proxy = "police.uk categories are a proxy (all victims; no sex recorded)"
+    gaps = []
+    if n.get("missing_months"):
+        gaps.append(f"{len(n['missing_months'])} month(s) missing")
+    if n.get("stacking_share") and f.id in ("F3", "F4"):
+        gaps.append("anonymised map points stack crimes on shared points")
+    return "moderate", "; ".join([proxy, *gaps])
+
+
+def grade_findings(findings: Sequence[Finding], n: Mapping[str, Any]) -> list[Finding]:
+    """Each finding with its probability-yardstick grade, confidence and basis.
+
+    A finding whose numbers carry a ``p_value`` is graded by :func:`phia_grade`;
+    a count is ``GRADE_FACT``; a synthetic one ``GRADE_SYNTHETIC``.
+
+    Examples
+    --------
+    >>> f = grade_findings([Finding("F2", "x", {"p_value": 0.004}), Finding("F1", "y", {})], {})
+    >>> [(g.grade, g.confidence) for g in f]
+    [('highly likely', 'moderate'), ('fact (count)', 'moderate')]
+    """
+    out = []
+    for f in findings:
+        if f.synthetic:
+            grade = GRADE_SYNTHETIC
+        elif f.id == "F9" and f.numbers.get("p_value") is not None:
+            grade = f"{phia_grade(f.numbers['p_value'])} that VAWG is more concentrated near venues than other crime"
+        elif f.numbers.get("p_value") is not None:
+            grade = phia_grade(f.numbers["p_value"])
+        elif f.id == "F4":
+            grade = "almost certain"  # cells passing a 5% false discovery rate: >= 95% expected to be real
+        else:
+            grade = GRADE_FACT
+        conf, basis = _confidence(f, n)
+        out.append(replace(f, grade=grade, confidence=conf, basis=basis))
+    return out
+
+
+def plan_recommendations(recs: Sequence[Recommendation], findings: Sequence[Finding], *,
+                         owners: Mapping[str, str], review: str) -> list[Recommendation]:
+    """The recommendations as a 4P plan: pillar, owner, measure, priority (from the finding's grade), review date.
+
+    Examples
+    --------
+    >>> r = [Recommendation("R1", "x", "F3", "p", "t", "CSP", "SARA")]
+    >>> f = [Finding("F3", "y", {}, grade="fact (count)")]
+    >>> p = plan_recommendations(r, f, owners={"Prevent": "CSP chair"}, review="2027-06-04")[0]
+    >>> p.pillar, p.owner, p.priority, p.review
+    ('Prevent', 'CSP chair', 'medium', '2027-06-04')
+    """
+    by_id = {f.id: f for f in findings}
+    out = []
+    for r in recs:
+        pillar, measure = PLAN.get(r.finding_id, ("Prepare", "reviewed at the profile's review date"))
+        f = by_id.get(r.finding_id)
+        if f is not None and f.synthetic:
+            priority = "low (synthetic data: replace the data first)"
+        else:
+            priority = _PRIORITY_BY_GRADE.get(f.grade if f is not None else "", "low")
+        out.append(replace(r, pillar=pillar, owner=owners.get(pillar, f"[{pillar} owner]"), measure=measure,
+                           priority=priority, review=review))
+    order = {p: i for i, p in enumerate(("Prevent", "Pursue", "Protect", "Prepare"))}
+    return sorted(out, key=lambda r: (order.get(r.pillar, 9), r.id))
+
+
+def collection_plan(gaps: Sequence[Gap], *, owners: Mapping[str, str]) -> list[Gap]:
+    """Each gap with its intelligence-collection line (what, from whom, owner).
+
+    Examples
+    --------
+    >>> g = collection_plan([Gap("G3", "x")], owners={"Prepare": "Head of Analysis"})[0]
+    >>> g.owner, g.source
+    ('Head of Analysis', 'force data quality team')
+    """
+    out = []
+    for g in gaps:
+        collect, source, pillar = COLLECTION.get(g.id, ("data to close the gap", "the data owner", "Prepare"))
+        out.append(replace(g, collect=collect, source=source, owner=owners.get(pillar, f"[{pillar} owner]")))
+    return out
+
+
+def review_date(created_utc: str, months: int) -> str:
+    """The review date: ``months`` after the run date ("YYYY-MM-DD"; day capped at 28).
+
+    Examples
+    --------
+    >>> review_date("2026-12-04T18:36:07Z", 6)
+    '2027-06-04'
+    """
+    d = dt.date.fromisoformat(created_utc[:10]) if created_utc else dt.date.today()
+    y, m = divmod(d.month - 1 + months, 12)
+    return dt.date(d.year + y, m + 1, min(d.day, 28)).isoformat()
+
+
 def build_findings(numbers: ProfileNumbers) -> Findings:
     """Key findings, intelligence gaps and recommendations from a ProfileNumbers (restricted or shared).
 
@@ -505,7 +764,12 @@ def build_findings(numbers: ProfileNumbers) -> Findings:
     >>> [f.id for f in build_findings(numbers).findings]  # doctest: +SKIP
     ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8']
     """
-    findings = key_findings(finding_numbers(numbers))
-    gaps = intelligence_gaps(gap_numbers(numbers))
-    recs = recommendations(findings, recommendation_numbers(numbers))
+    gn = gap_numbers(numbers)
+    findings = grade_findings(key_findings(finding_numbers(numbers)), gn)
+    product = dict(numbers.meta.config.get("product") or {})
+    owners = {**DEFAULT_OWNERS, **dict(product.get("owners") or {})}
+    review = review_date(numbers.meta.created_utc, int(product.get("review_months", 6)))
+    gaps = collection_plan(intelligence_gaps(gn), owners=owners)
+    recs = plan_recommendations(recommendations(findings, recommendation_numbers(numbers)), findings, owners=owners,
+                                review=review)
     return Findings(findings=tuple(findings), gaps=tuple(gaps), recommendations=tuple(recs))

@@ -26,6 +26,9 @@ from profiles.cells import CellGroups, cells_to_strings
 from profiles.labels import SOURCES
 
 __all__ = [
+    "FusedBasis",
+    "recorded_source",
+    "fused_events",
     "fused_grids",
     "fused_places",
     "label_places",
@@ -35,6 +38,106 @@ __all__ = [
     "venue_ranking",
     "venue_summary",
 ]
+
+
+RECORDED = ("police_uk", "rms")
+
+
+def recorded_source(events: pd.DataFrame, *, choice: str = "auto") -> str:
+    """The one recorded-crime source the fused analyses use: the force RMS where supplied, else police.uk.
+
+    police.uk and the force RMS describe the same crimes (police.uk is
+    published from the RMS), so an analysis that added them would count each
+    crime twice. ``choice`` is the config's ``fusion.recorded_source``.
+
+    Examples
+    --------
+    >>> recorded_source(pd.DataFrame({"source": ["police_uk", "rms"]}))
+    'rms'
+    >>> recorded_source(pd.DataFrame({"source": ["police_uk", "ae"]}))
+    'police_uk'
+    >>> recorded_source(pd.DataFrame({"source": ["police_uk", "rms"]}), choice="police_uk")
+    'police_uk'
+    """
+    have = {str(v) for v in events["source"].unique()}
+    if choice == "police_uk" or (choice == "auto" and "rms" not in have):
+        return "police_uk"
+    return "rms" if "rms" in have else "police_uk"
+
+
+@dataclasses.dataclass(frozen=True)
+class FusedBasis:
+    """What the fused analyses (place score, perception gap, venues, fused surfaces) were built on.
+
+    recorded : the one recorded-crime source ("rms" or "police_uk")
+    sources : every source fused (recorded first)
+    months : the months every fused source covers (the common period; "YYYY-MM")
+    public_space : True when offences at dwellings were left out
+    private_excluded : RMS VAWG offences at dwellings left out (reported separately)
+    dropped_months : events outside the common period left out, per source
+    """
+
+    recorded: str
+    sources: tuple[str, ...]
+    months: tuple[str, ...]
+    public_space: bool
+    private_excluded: int
+    dropped_months: Mapping[str, int]
+
+    @property
+    def period(self) -> str:
+        """The common period as text ("2024-01 to 2024-12", or "no common month")."""
+        return f"{self.months[0]} to {self.months[-1]}" if self.months else "no common month"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "recorded": self.recorded, "sources": list(self.sources), "months": list(self.months),
+            "period": self.period, "public_space": self.public_space, "private_excluded": self.private_excluded,
+            "dropped_months": dict(self.dropped_months),
+        }
+
+
+def fused_events(events: pd.DataFrame, *, recorded: str, public_space: bool = True) -> tuple[pd.DataFrame, FusedBasis]:
+    """The events the fused analyses use: one recorded-crime source, public space, the common period.
+
+    * police.uk and RMS are never both used (``recorded`` names the one);
+    * with ``public_space``, RMS offences at a dwelling (``private_space``) are left out;
+    * only months that every fused source covers are kept, so a comparison
+      (perception against recorded crime, venues' crime against A&E) sets
+      like periods against each other.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"source": ["police_uk", "rms", "rms", "ae", "ae"],
+    ...                    "month": pd.PeriodIndex(["2023-05", "2024-01", "2024-01", "2024-01", "2024-02"], freq="M"),
+    ...                    "private_space": [False, False, True, False, False]})
+    >>> fev, basis = fused_events(ev, recorded="rms")
+    >>> fev["source"].tolist(), basis.months, basis.private_excluded, dict(basis.dropped_months)
+    (['rms', 'ae'], ('2024-01',), 1, {'ae': 1})
+    """
+    if recorded not in RECORDED:
+        raise ValueError(f"recorded must be 'police_uk' or 'rms'; got {recorded!r}")
+    src = events["source"].astype(str)
+    keep = ~src.isin([r for r in RECORDED if r != recorded]).to_numpy()
+    private = events["private_space"].to_numpy(bool) if "private_space" in events.columns else np.zeros(len(events), bool)
+    n_private = int((keep & private & (src == recorded).to_numpy()).sum()) if public_space else 0
+    if public_space:
+        keep &= ~private
+    ev = events[keep]
+    order = [recorded, *[s for s in SOURCES if s not in RECORDED]]
+    sources = tuple(s for s in order if (ev["source"] == s).any())
+    month = ev["month"].astype(str)
+    common: set[str] | None = None
+    for s in sources:
+        have = set(month[(ev["source"] == s).to_numpy()].unique())
+        common = have if common is None else common & have
+    months = tuple(sorted(common or ()))
+    inside = month.isin(months).to_numpy()
+    dropped = ev.loc[~inside, "source"].astype(str).value_counts()
+    basis = FusedBasis(recorded=recorded, sources=sources, months=months, public_space=public_space,
+                       private_excluded=n_private, dropped_months={str(k): int(v) for k, v in dropped.items()})
+    return ev[inside], basis
 
 
 def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dict[str, pd.DataFrame]:
@@ -71,8 +174,12 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
     return grids
 
 
-def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], params: FusionConfig) -> pd.DataFrame:
+def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], params: FusionConfig,
+                 recorded: str | None = None) -> pd.DataFrame:
     """Place scores over every cell (:func:`hotspots.fusion.place_scores` with the config's rules).
+
+    With ``recorded`` named, a cell needs ``params.min_recorded`` crimes of
+    that source to be ranked (the small-number rule; the others rank after).
 
     Examples
     --------
@@ -83,17 +190,22 @@ def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], p
     [['a', 87.5], ['b', 12.5]]
     """
     weights = {s: float(params.source_weights.get(s, 0.0)) for s in sources}
+    minima = {recorded: float(params.min_recorded)} if recorded in sources and params.min_recorded else None
     return place_scores(
         grids["all"], sources=list(sources), source_weights=weights, method=params.place_score,
         value=params.place_score_value,
+        min_counts=minima,
     )
 
 
-def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFrame | None, *, n: int) -> pd.DataFrame:
+def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFrame | None, *, n: int,
+                 synthetic: bool = False) -> pd.DataFrame:
     """``label``, ``lsoa_code``, ``imd_decile`` for the first ``n`` places (None/NA beyond).
 
     ``label`` is "main police.uk map point, LSOA name" (:func:`profiles.where.describe_cells`)
-    or "no police.uk crime mapped here".
+    or "no police.uk crime mapped here". When the ranking rests on a
+    synthetic layer (``synthetic``) the places carry stand-in names ("Place A
+    (SYNTHETIC)", ...) instead: a synthetic score must never name a real street.
 
     Examples
     --------
@@ -108,6 +220,8 @@ def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFr
     has = lab["top_location"].notna().to_numpy()
     text = np.where(has, lab["top_location"].astype(str) + ", " + lab["top_lsoa_name"].astype(str),
                     "no police.uk crime mapped here")
+    if synthetic:
+        text = np.asarray([f"{stand_in_label(i, 'Place')} (SYNTHETIC ranking)" for i in range(n)], dtype=object)
     label = np.full(len(places), None, dtype=object)
     label[:n] = text
     code = np.full(len(places), None, dtype=object)
@@ -133,7 +247,7 @@ def perception_cells(grids: Mapping[str, pd.DataFrame], reasons: pd.DataFrame | 
     """
     if "streetsafe" not in sources:
         return None
-    recorded = tuple(s for s in ("police_uk", "rms") if s in sources)
+    recorded = tuple(s for s in RECORDED if s in sources)[:1]  # one recorded-crime source (fused_events)
     gap = perception_gap_cells(grids["all"], perception="streetsafe", recorded=recorded)
     text = np.full(len(gap), "", dtype=object)
     if reasons is not None and len(reasons):
@@ -161,12 +275,13 @@ def perception_cells(grids: Mapping[str, pd.DataFrame], reasons: pd.DataFrame | 
 def surfaces(
     events: pd.DataFrame, *, harm_label: str | None, params: FusionConfig, perception: bool
 ) -> tuple[KDEResult | None, KDEResult | None]:
-    """Harm-weighted KDE of recorded VAWG (police.uk + RMS), and the dual-KDE perception gap (log2), EPSG:27700.
+    """Harm-weighted KDE of recorded VAWG (the one recorded source of ``events``) and the perception gap (log2).
 
     Quartic kernel on QGIS's grid, ``params.kde`` radius and pixel; the
     parameters are kept in each result's ``params``.
     """
-    rec = events[events["source"].isin(["police_uk", "rms"]) & np.isfinite(events["x"].to_numpy(float))]
+    rec = events[events["source"].isin(RECORDED) & np.isfinite(events["x"].to_numpy(float))]
+    used = sorted(str(s) for s in rec["source"].unique())
     recorded = gap_raster = None
     sp = params.kde
     if len(rec):
@@ -177,7 +292,7 @@ def surfaces(
         res = kde(rec, radius_m=sp.radius_m, pixel_m=sp.pixel_m, weight=weight)
         recorded = dataclasses.replace(
             res, crs="EPSG:27700",
-            params={**res.params, "harm_index": harm_label or "none", "sources": ["police_uk", "rms"]},
+            params={**res.params, "harm_index": harm_label or "none", "sources": used},
         )
     if perception:
         ss = events[events["source"] == "streetsafe"]

@@ -239,6 +239,8 @@ class Fused:
     perception : h3_cell, perception_count, recorded_count, perception_share, recorded_share, gap_ratio,
         gap_log2, gap_class, reasons (str: the two commonest StreetSafe answers of a felt-unsafe cell, else "")
     perception_raster, kde_recorded : the restricted rasters (KDEResult, EPSG:27700)
+    basis : profiles.fused.FusedBasis.to_dict(): the one recorded-crime source, the sources fused, the common
+        months, whether dwellings were left out (public space) and how many events each rule left out
     """
 
     grids: Mapping[str, pd.DataFrame]
@@ -246,6 +248,7 @@ class Fused:
     perception: pd.DataFrame | None
     kde_recorded: KDEResult | None
     perception_raster: KDEResult | None
+    basis: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -290,8 +293,11 @@ class What:
     police_uk_mix : crime_type -> count
     rms_mix : vawg_group label -> count (None without RMS)
     rms_harm : vawg_group label -> harm sum (None without RMS)
-    harm_by_group : threat_area, harm (police.uk + RMS; NaN-free)
-    harm_total : sum over every source with a weight
+    harm_by_group : threat_area, harm (the one recorded-crime source; NaN-free)
+    harm_total : the recorded-crime source's harm (police.uk and RMS are never added)
+    harm_by_source : source, events, weighted, verified_share, harm, harm_rounded (police.uk and RMS side by side)
+    space : RMS VAWG offences by place: threat_area (label), public (int), private (int: at a dwelling); None
+        without RMS
     """
 
     police_uk_mix: pd.Series
@@ -301,6 +307,8 @@ class What:
     harm_by_group: pd.DataFrame
     harm_total: float | None
     harm_text: str
+    harm_by_source: pd.DataFrame | None = None
+    space: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -379,3 +387,6 @@ class ProfileNumbers:
     findings: Findings
     products: Products = field(default_factory=Products)
     geography: Geography = field(default_factory=Geography)
+    # summary-v2 measures for the national STRA: "like_for_like" (dict), "rates" (list of dicts: area, count,
+    # population, rate_per_1000, ci_low, ci_high), "spacetime" (class -> cells), "outcomes" (list of dicts)
+    measures: Mapping[str, Any] = field(default_factory=dict)

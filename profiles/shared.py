@@ -733,8 +733,24 @@ def _what(what: What, type_held: pd.Series, area_held: Mapping[str, bool], withh
         harm_text = "Harm sums of groups with a withheld count are withheld, and so is the harm total."
         led.note("Harm sums (and the harm total): withheld where the group's count is withheld (with the "
                  "offence weights known, a harm sum gives the count back).")
+    space = what.space
+    if space is not None and len(space):
+        t = space.set_index("threat_area")[["public", "private"]].astype(np.int64)
+        st = suppress_table(t, threshold=k)
+        led.count(st.mask)
+        space = st.table.reset_index()
+        led.note("Public / private-space split of RMS offences: suppressed as a table with its threat-area totals "
+                 "and audited.", changed=False)
+    hbs = what.harm_by_source
+    if hbs is not None and len(hbs):
+        small = np.array([_small(v, k) for v in hbs["weighted"]], dtype=bool)
+        if small.any():
+            hbs = hbs.assign(harm=hbs["harm"].where(~small), harm_rounded=hbs["harm_rounded"].where(~small),
+                             events=hbs["events"].astype("Int64").where(~small),
+                             weighted=hbs["weighted"].astype("Int64").where(~small))
+            led.note("Harm of a source with fewer than k weighted events: withheld.")
     return dataclasses.replace(what, police_uk_mix=mix, rms_mix=rms_mix, rms_harm=rms_harm, harm_by_group=hbg,
-                               harm_total=harm_total, harm_text=harm_text)
+                               harm_total=harm_total, harm_text=harm_text, space=space, harm_by_source=hbs)
 
 
 def _context(ctx: Context, k: int, led: _Ledger) -> Context:
@@ -892,7 +908,8 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
     if f.kde_recorded is not None or f.perception_raster is not None:
         led.note("Harm-weighted KDE and perception-gap rasters: dropped (weighted surfaces do not bound counts).",
                  changed=False)
-    fused = Fused(grids=grids, places=places, perception=perception, kde_recorded=None, perception_raster=None)
+    fused = Fused(grids=grids, places=places, perception=perception, kde_recorded=None, perception_raster=None,
+                  basis=f.basis)
 
     hotspots, cheld = _hotspots(numbers.hotspots, masks, numbers.volume.total, k, led)
     volume = _volume(numbers.volume, numbers.hotspots.counts, cheld, hotspots.gi, grand_held, led)

@@ -43,6 +43,7 @@ from hotspots.ingest.rms import read_rms
 from hotspots.ingest.streetsafe import read_streetsafe
 from hotspots.ingest.venues import read_venues
 from hotspots.io import events_to_frame
+from hotspots.offence_scope import COURSE_OF_CONDUCT_GROUPS, is_course_of_conduct, is_private_space
 from hotspots.offences import classify_police_uk, load_offence_table
 from hotspots.timebands import NTEWindow, nte_share, parse_nte_window
 from profiles.cells import cells_to_strings, str_values
@@ -66,6 +67,8 @@ COMMON_COLUMNS = [
     "nte_share",
     "vawg_group",
     "harm_weight",
+    "harm_verified",
+    "private_space",
 ]
 POLICE_COLUMNS = [
     "event_id",
@@ -187,6 +190,7 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
     harm = None if cfg.harm.index == "none" else load_harm_index(cfg.harm.index)
     window = parse_nte_window(cfg.time.nte_window)
     notes: dict[str, int] = {}
+    scope: dict[str, int] = {}
     interest = tuple(cfg.offences.crime_types_of_interest)
     frames = [_police_uk_events(police, interest=interest, table=table, harm=harm, notes=notes)]
 
@@ -197,9 +201,7 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
             cfg.rms.files, columns=cfg.rms.columns, dayfirst=cfg.rms.dayfirst, offence_table=table,
             synthetic=cfg.rms.synthetic,
         )
-        ev = rms.events.to_pandas()
-        ev = ev[ev["vawg_group"].notna()]
-        frames.append(ev.assign(harm_weight=_harm(ev["offence_code"].to_numpy(), harm, notes)))
+        frames.append(_rms_events(rms, harm=harm, notes=notes))
     if cfg.streetsafe.files:
         streetsafe = read_streetsafe(
             cfg.streetsafe.files, columns=cfg.streetsafe.columns, keep_demographics=cfg.streetsafe.keep_demographics,
@@ -212,7 +214,7 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
         frames.append(ev)  # not a crime: no harm weight
     if cfg.ae.files:
         ae = read_ae(cfg.ae.files, columns=cfg.ae.columns, dayfirst=cfg.ae.dayfirst, synthetic=cfg.ae.synthetic)
-        frames.append(ae.events.to_pandas().assign(vawg_group="ae_assault", harm_weight=np.nan))  # no offence code
+        frames.append(_ae_events(ae, notes=scope))
     venue_files = tuple(cfg.partnership.venues) or tuple(cfg.data.venues)
     venue_rows = nte_venues = None
     if venue_files:
@@ -237,6 +239,11 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
         "venue_distance_m": cfg.fusion.venue_distance_m,
         "police_uk_crime_types": list(interest),
         "time_basis": "local wall-clock time; windows apportioned by minutes (aoristic); police.uk is month-only",
+        "private_space": "RMS location types matching hotspots.offence_scope.PRIVATE_LOCATION_PATTERN (dwellings); "
+                         "police.uk has no location type",
+        "course_of_conduct_groups": list(COURSE_OF_CONDUCT_GROUPS),
+        "ae_scope": {"attendances": scope.get("ae_attendances", 0), "female": scope.get("ae_female", 0),
+                     "rule": "A&E assault attendances feed VAWG measures only for female patients"},
     }
     if boundary is not None:
         study = boundary_to_cells(boundary, resolution=res)
@@ -311,6 +318,7 @@ def _police_uk_events(police: pd.DataFrame, *, interest, table, harm, notes) -> 
     ev = police[police["crime_type"].isin(interest).to_numpy()]
     crime_type = str_values(ev["crime_type"])
     cls = classify_police_uk(crime_type, table=table)
+    weight, verified = _harm_verified(crime_type, harm, notes)
     return pd.DataFrame(
         {
             "event_id": ev["event_id"].astype(str).array,
@@ -326,23 +334,51 @@ def _police_uk_events(police: pd.DataFrame, *, interest, table, harm, notes) -> 
             "time_resolved": False,
             "vawg_group": cls["vawg_group"].to_numpy(dtype=object),
             "crime_type": crime_type,
-            "harm_weight": _harm(crime_type, harm, notes),
+            "harm_weight": weight,
+            "harm_verified": verified,
             "h3": ev["h3"].to_numpy(),
         }
     )
 
 
-def _harm(codes: np.ndarray, harm: HarmIndex | None, notes: dict[str, int]) -> np.ndarray:
-    """Harm weight per event from the profile's one index; adds verified/placeholder counts to ``notes``."""
+def _rms_events(rms: IngestResult, *, harm: HarmIndex | None, notes: dict[str, int]) -> pd.DataFrame:
+    """VAWG RMS offences on the common model: harm weight, private-space flag, course of conduct not in hours.
+
+    Stalking, harassment and coercive control (:data:`COURSE_OF_CONDUCT_GROUPS`) keep their dates but
+    are not ``time_resolved``: their committed from/to times describe a course of conduct, not an hour.
+    """
+    ev = rms.events.to_pandas()
+    ev = ev[ev["vawg_group"].notna()]
+    course = is_course_of_conduct(ev["vawg_group"])
+    weight, verified = _harm_verified(ev["offence_code"].to_numpy(), harm, notes)
+    return ev.assign(
+        harm_weight=weight,
+        harm_verified=verified,
+        private_space=is_private_space(ev["location_type"]) if "location_type" in ev.columns else False,
+        time_resolved=ev["time_resolved"].to_numpy(bool) & ~course,
+    )
+
+
+def _ae_events(ae: IngestResult, *, notes: dict[str, int]) -> pd.DataFrame:
+    """A&E assault attendances of female patients (the VAWG measure); the count read and kept go to ``notes``."""
+    ev = ae.events.to_pandas()
+    female = str_values(ev["patient_sex"]) == "F" if "patient_sex" in ev.columns else np.zeros(len(ev), bool)
+    notes["ae_attendances"] = len(ev)
+    notes["ae_female"] = int(female.sum())
+    return ev[female].assign(vawg_group="ae_assault", harm_weight=np.nan)  # no offence code
+
+
+def _harm_verified(codes: np.ndarray, harm: HarmIndex | None, notes: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Harm weight per event and whether the index marks that weight verified (``_harm`` with the flags)."""
     if harm is None:
-        return np.ones(len(codes))
+        return np.ones(len(codes)), np.zeros(len(codes), dtype=bool)
     u, inv = np.unique(np.asarray(codes, dtype=object).astype(str), return_inverse=True)
     w = assign_harm(pd.DataFrame({"offence_code": u}), index=harm, allow_placeholders=True)
     inv = inv.ravel()
     for col, key in (("harm_verified", "verified"), ("harm_placeholder", "placeholder")):
         notes[key] = notes.get(key, 0) + int(w[col].to_numpy(bool)[inv].sum())
     notes["events_weighted"] = notes.get("events_weighted", 0) + len(inv)
-    return w["harm_weight"].to_numpy(float)[inv]
+    return w["harm_weight"].to_numpy(float)[inv], w["harm_verified"].to_numpy(bool)[inv]
 
 
 def _events(frames: Sequence[pd.DataFrame], *, window: NTEWindow, area, resolution: int) -> pd.DataFrame:
@@ -361,6 +397,8 @@ def _events(frames: Sequence[pd.DataFrame], *, window: NTEWindow, area, resoluti
     events["t_to"] = pd.to_datetime(events["t_to"])
     events["time_resolved"] = events["time_resolved"].fillna(False).astype(bool)
     events["synthetic"] = events["synthetic"].fillna(False).astype(bool)
+    events["private_space"] = events["private_space"].eq(True).to_numpy(bool)  # missing (not RMS): not private
+    events["harm_verified"] = events["harm_verified"].eq(True).to_numpy(bool)
     events["nte_share"] = _banded(events, window)
     inside = _in_area(events["x"].to_numpy(float), events["y"].to_numpy(float), area)
     events["in_force_area"] = inside
@@ -433,18 +471,32 @@ def _weekday_order(text: str) -> int:
 
 
 def _local_authorities(paths: Sequence[Path]) -> gpd.GeoDataFrame | None:
-    """Local-authority boundaries (``name`` from the file name, ``boundary_`` dropped), EPSG:27700."""
+    """Local-authority boundaries (``name``: the file's NAME/name property, else its file name), EPSG:27700."""
     if not paths:
         return None
     parts = [
         gpd.GeoDataFrame(
-            {"name": [Path(p).stem.replace("boundary_", "")]},
+            {"name": [_la_name(Path(p))]},
             geometry=[shapely.union_all(read_boundary(p).geometry.to_numpy())],
             crs="EPSG:27700",
         )
         for p in paths
     ]
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:27700")
+
+
+def _la_name(path: Path) -> str:
+    """A local authority's name: the boundary file's ``NAME``/``name``/``LAD*NM`` property, else the file name."""
+    try:
+        props = gpd.read_file(path, ignore_geometry=True)
+    except Exception:  # noqa: BLE001 - the name is cosmetic; read_boundary reports a bad file properly
+        props = pd.DataFrame()
+    for col in props.columns:
+        if str(col).lower() == "name" or (str(col).upper().startswith("LAD") and str(col).upper().endswith("NM")):
+            vals = props[col].dropna().astype(str)
+            if len(vals) and vals.iloc[0].strip():
+                return vals.iloc[0].strip()[:80]
+    return path.stem.replace("boundary_", "")
 
 
 def _comparators(cfg: Config, *, progress: bool | None) -> tuple[IngestResult | None, pd.DataFrame | None]:

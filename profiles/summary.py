@@ -1,4 +1,4 @@
-"""The force summary (``summary.json``, schema ``summary-v1``) for the national STRA.
+"""The force summary (``summary.json``, schema ``summary-v2``; ``summary-v1`` still read) for the national STRA.
 
 The national team compiles every force's ``summary.json`` into the national
 VAWG strategic threat and risk assessment; it is the only file they read, so
@@ -8,7 +8,7 @@ disclosure control and its provenance, and is validated before it is written.
 Validation has two parts, both reported together with the JSON path of each
 violation:
 
-1. the JSON Schema shipped with the package (``profiles/schema/summary-v1.json``,
+1. the JSON Schema shipped with the package (``profiles/schema/summary-v2.json``; v1 beside it,
    draft 2020-12): shapes, types, ranges, patterns, no unknown keys;
 2. cross-field checks the schema cannot express (run once the shapes are
    valid): the period adds up, months and threat areas are the declared ones,
@@ -58,12 +58,12 @@ __all__ = [
     "write_summary",
 ]
 
-SCHEMA_VERSION = "summary-v1"
-SCHEMA_ID = "https://safer-spaces.invalid/schema/summary-v1.json"
-_SCHEMA_FILE = "summary-v1.json"
+SCHEMA_VERSION = "summary-v2"
+SCHEMA_ID = "https://safer-spaces.invalid/schema/summary-v2.json"
+_SCHEMA_FILES = {"summary-v1": "summary-v1.json", "summary-v2": "summary-v2.json"}
 _REQUIRED = re.compile(r"^(?P<name>.+) is a required property$")
 
-READ_VERSIONS: tuple[str, ...] = (SCHEMA_VERSION,)
+READ_VERSIONS: tuple[str, ...] = ("summary-v1", SCHEMA_VERSION)
 """Schema versions :func:`load_summary` reads; anything else is refused, naming these."""
 
 MAX_SUMMARY_BYTES = 16 * 1024 * 1024
@@ -79,13 +79,13 @@ _MAX_DEPTH = 32  # summary-v1 nests 5 deep; deeper input is refused before valid
 
 
 class SummaryInvalid(ValueError):
-    """A summary that does not meet ``summary-v1``; ``errors`` lists every violation as ``"<path>: <message>"``."""
+    """A summary that does not meet its schema; ``errors`` lists every violation as ``"<path>: <message>"``."""
 
-    def __init__(self, errors: list[str], *, where: str = "summary"):
+    def __init__(self, errors: list[str], *, where: str = "summary", version: str = SCHEMA_VERSION):
         self.errors = list(errors)
         lines = "\n".join(f"  - {e}" for e in self.errors)
         super().__init__(
-            f"{where} is not a valid {SCHEMA_VERSION} summary ({len(self.errors)} problem(s)); "
+            f"{where} is not a valid {version} summary ({len(self.errors)} problem(s)); "
             f"fix each one below and validate again:\n{lines}"
         )
 
@@ -106,8 +106,8 @@ class SummaryFileError(InputFileError):
         super().__init__(file, f"{problem} (field {field})", fix, line=line)
 
 
-def load_schema() -> dict:
-    """The ``summary-v1`` JSON Schema, read from the installed package.
+def load_schema(version: str = SCHEMA_VERSION) -> dict:
+    """A summary JSON Schema (default the version written now), read from the installed package.
 
     Returns
     -------
@@ -118,14 +118,22 @@ def load_schema() -> dict:
     --------
     >>> s = load_schema()
     >>> s["$id"], s["properties"]["schema_version"]["const"]
-    ('https://safer-spaces.invalid/schema/summary-v1.json', 'summary-v1')
+    ('https://safer-spaces.invalid/schema/summary-v2.json', 'summary-v2')
+    >>> load_schema("summary-v1")["properties"]["schema_version"]["const"]
+    'summary-v1'
     """
-    text = resources.files("profiles").joinpath("schema", _SCHEMA_FILE).read_text(encoding="utf-8")
+    text = resources.files("profiles").joinpath("schema", _SCHEMA_FILES[version]).read_text(encoding="utf-8")
     return json.loads(text)
 
 
-def _validator():
-    return Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _version_of(obj: Any) -> str:
+    """The schema version ``obj`` claims when it is one this module reads, else the current one."""
+    v = obj.get("schema_version") if isinstance(obj, dict) else None
+    return v if isinstance(v, str) and v in READ_VERSIONS else SCHEMA_VERSION
+
+
+def _validator(version: str = SCHEMA_VERSION):
+    return Draft202012Validator(load_schema(version), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _path(parts) -> str:
@@ -346,7 +354,7 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
 
 
 def summary_errors(obj: Any) -> list[str]:
-    """Every violation of ``summary-v1`` in ``obj``, as ``"<JSON path>: <message>"`` lines (empty when valid).
+    """Every violation of its schema version (``summary-v1`` or ``summary-v2``) in ``obj``, as ``"<JSON path>: <message>"`` lines (empty when valid).
 
     Schema violations and non-finite numbers (NaN, infinity) are reported
     together; cross-field checks run only once those are fixed.
@@ -363,7 +371,7 @@ def summary_errors(obj: Any) -> list[str]:
     oversized = list(_oversized(obj))
     if oversized:  # refused before the schema walks millions of rows
         return oversized
-    errors = sorted(_validator().iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(_validator(_version_of(obj)).iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     typed: set = set()  # one type error per path (a field's own type and an if/then branch's)
     kept = []
     for e in errors:
@@ -379,7 +387,7 @@ def summary_errors(obj: Any) -> list[str]:
 
 
 def validate_summary(obj: Any) -> None:
-    """Check a summary against ``summary-v1``; return ``None`` or raise with every violation.
+    """Check a summary against the schema version it claims (current: ``summary-v2``); return ``None`` or raise with every violation.
 
     Parameters
     ----------
@@ -399,12 +407,12 @@ def validate_summary(obj: Any) -> None:
     >>> validate_summary(bad)
     Traceback (most recent call last):
     ...
-    profiles.summary.SummaryInvalid: summary is not a valid summary-v1 summary (1 problem(s)); ...
+    profiles.summary.SummaryInvalid: summary is not a valid summary-v2 summary (1 problem(s)); ...
       - $.top_places[0].h3_cell: 'not-a-cell' does not match '^8[0-9a-f]{14}$'; write an H3 cell id: ...
     """
     errors = summary_errors(obj)
     if errors:
-        raise SummaryInvalid(errors)
+        raise SummaryInvalid(errors, version=_version_of(obj))
 
 
 def write_summary(obj: dict, path: str | os.PathLike) -> Path:
@@ -603,13 +611,13 @@ def load_summary(path: str | os.PathLike) -> dict:
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> s = load_summary(write_summary(example_summary(), folder / "summary.json"))
     >>> s["schema_version"], s["force"]["slug"]
-    ('summary-v1', 'example')
+    ('summary-v2', 'example')
     >>> _ = (folder / "bad.json").write_text('{"schema_version": "summary-v0"}')
     >>> load_summary(folder / "bad.json")
     Traceback (most recent call last):
     ...
     profiles.summary.SummaryFileError: ...bad.json: schema_version 'summary-v0' is not one this toolkit reads \
-(summary-v1) (field $.schema_version). Fix: ...
+(summary-v1, summary-v2) (field $.schema_version). Fix: ...
     """
     file = os.fspath(path)
     _check_run_record(Path(path), file)
@@ -741,7 +749,37 @@ _EXAMPLE: dict = {
 }
 
 
-def example_summary() -> dict:
+_V2_ADDITIONS: dict = {
+    "measures": {
+        "fused_basis": {"recorded": "rms", "sources": ["rms", "streetsafe"], "period": "2024-01 to 2024-03",
+                        "public_space": True, "private_excluded": 410},
+        "harm_by_source": [{"source": "police_uk", "events": 5190, "harm_rounded": 52000.0, "verified_share": 0.0},
+                           {"source": "rms", "events": 1195, "harm_rounded": 48000.0, "verified_share": 0.4}],
+        "like_for_like": {"available": False, "reason": "no month of the last 12 has its month a year earlier"},
+        "rates": [{"area": "Example Unitary", "count": 120, "population": 100000, "rate_per_1000": 1.2,
+                   "ci_low": 0.995, "ci_high": 1.435}],
+        "spacetime": {"persistent hotspot": 3, "emerging hotspot": 1},
+        "outcomes": [{"group": "rape", "offences": 21, "assigned": 15, "outcome_14": None, "outcome_15": None,
+                      "outcome_16": None, "share_14_16": None, "charged": None, "share_charged": None}],
+    },
+}
+
+
+def _example_v2() -> dict:
+    s = copy.deepcopy(_EXAMPLE)
+    s["schema_version"] = "summary-v2"
+    for f in s["key_findings"]:
+        f.update(grade="fact (count)", confidence="low", basis="synthetic example")
+    for g in s["gaps"]:
+        g.update(collect="ISTV data from the ED", source="NHS trust", owner="Head of Analysis")
+    for r in s["recommendations"]:
+        r.update(pillar="Protect", owner="Local policing commander", measure="NTE incidents in the cell",
+                 priority="medium", review="2026-07-20")
+    s.update(copy.deepcopy(_V2_ADDITIONS))
+    return s
+
+
+def example_summary(version: str = SCHEMA_VERSION) -> dict:
     """A small, fully valid summary built from synthetic numbers (for docs and tests).
 
     Every source in it is synthetic and declared in ``synthetic_sources``
@@ -757,6 +795,10 @@ def example_summary() -> dict:
     --------
     >>> s = example_summary()
     >>> s["schema_version"], s["synthetic_sources"]
-    ('summary-v1', ['police_uk', 'rms', 'streetsafe'])
+    ('summary-v2', ['police_uk', 'rms', 'streetsafe'])
+    >>> example_summary("summary-v1")["schema_version"]
+    'summary-v1'
     """
-    return copy.deepcopy(_EXAMPLE)
+    if version not in READ_VERSIONS:
+        raise ValueError(f"version must be one of {READ_VERSIONS}; got {version!r}")
+    return copy.deepcopy(_EXAMPLE) if version == "summary-v1" else _example_v2()

@@ -28,6 +28,7 @@ import pandas as pd
 
 from hotspots.errors import SaferSpacesError
 from profiles.escape import html_environment
+from profiles.findings import PHIA_YARDSTICK
 from profiles.labels import SOURCE_LABELS, SOURCES
 from profiles.numbers import ProfileNumbers
 from profiles.render.figures import figure_captions
@@ -229,6 +230,33 @@ def _combined(numbers: ProfileNumbers, fmt: _Fmt, top: int = 10) -> tuple[list[d
         for i in range(len(places))
     ]
     return rows, sources
+
+
+def _harm_sources(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
+    """Harm per recorded-crime source, side by side (never added), rounded to two significant figures."""
+    t = numbers.what.harm_by_source
+    if t is None or not len(t):
+        return []
+    syn = set(numbers.meta.synthetic_sources)
+    src, ev, harm, ver = (_column(t, c) for c in ("source", "events", "harm_rounded", "verified_share"))
+    return [
+        {
+            "source": SOURCE_LABELS.get(str(src[i]), str(src[i])) + (" [SYNTHETIC]" if src[i] in syn else ""),
+            "events": fmt.count(ev[i]),
+            "harm": fmt.derived(harm[i], "{:,.0f}"),
+            "verified": fmt.optional(ver[i], "{:.0%}"),
+        }
+        for i in range(len(t))
+    ]
+
+
+def _space_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
+    """RMS VAWG offences in public space and at a dwelling, by threat area."""
+    t = numbers.what.space
+    if t is None or not len(t):
+        return []
+    area, pub, priv = (_column(t, c) for c in ("threat_area", "public", "private"))
+    return [{"area": str(area[i]), "public": fmt.count(pub[i]), "private": fmt.count(priv[i])} for i in range(len(t))]
 
 
 def _nte_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
@@ -514,7 +542,32 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
     vc, vc_area = numbers.venues.concentration, numbers.venues.concentration_area
     dist = defs.get("venue_distance_m", m.params.get("venue_distance_m"))
     f = numbers.findings
+    product = dict(m.config.get("product") or {})
+    basis = dict(numbers.fused.basis or {})
+    syn = set(m.synthetic_sources)
+    fused_syn = sorted(SOURCE_LABELS.get(s, s) for s in basis.get("sources", ()) if s in syn)
     return {
+        "product": {
+            "requester": str(product.get("requester", "")),
+            "requirement": str(product.get("requirement", "")),
+            "aims": [str(a) for a in product.get("aims", ())],
+            "key_questions": [str(q) for q in product.get("key_questions", ())],
+            "author": str(product.get("author", "")),
+            "reviewer": str(product.get("reviewer", "")),
+            "distribution": [str(x) for x in product.get("distribution", ())],
+            "review": f.recommendations[0].review if f.recommendations else "",
+        },
+        "fused_basis": {
+            "recorded": SOURCE_LABELS.get(str(basis.get("recorded", "")), str(basis.get("recorded", ""))),
+            "period": str(basis.get("period", "")),
+            "public_space": bool(basis.get("public_space", False)),
+            "private_excluded": fmt.count(basis.get("private_excluded")) if basis else "",
+            "min_recorded": m.config.get("fusion", {}).get("min_recorded", ""),
+            "synthetic": fused_syn,
+        },
+        "harm_sources": _harm_sources(numbers, fmt),
+        "space_rows": _space_rows(numbers, fmt),
+        "yardstick": [{"term": t, "range": r} for t, r in PHIA_YARDSTICK],
         "marking": m.marking,
         "handling": d.handling,
         "force": m.force_name,

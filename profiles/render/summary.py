@@ -177,7 +177,7 @@ def _disclosure(numbers: ProfileNumbers) -> dict[str, Any]:
 
 
 def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
-    """The machine-readable summary (``summary-v1``) of ``numbers``, validated.
+    """The machine-readable summary (``summary-v2``) of ``numbers``, validated.
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
     >>> from numbers_factory import make_numbers
     >>> s = build_summary(make_numbers(0))
     >>> s["schema_version"], s["disclosure"]["release"], s["disclosure"]["threshold"]
-    ('summary-v1', 'restricted', None)
+    ('summary-v2', 'restricted', None)
     """
     m, q = numbers.meta, numbers.quality
     rows, totals, areas = _month_counts(numbers)
@@ -247,11 +247,18 @@ def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
             "snap_point_stacking": _float(q.stacking_share),
             "month_only_sources": list(MONTH_ONLY_SOURCES),
         },
-        "gaps": [{"id": g.id, "text": g.text, "evidence": _numbers(g.evidence)} for g in numbers.findings.gaps],
+        "gaps": [
+            {"id": g.id, "text": g.text, "evidence": _numbers(g.evidence), "collect": g.collect or "-",
+             "source": g.source or "-", "owner": g.owner or "-"}
+            for g in numbers.findings.gaps
+        ],
         "recommendations": [r.to_dict() for r in numbers.findings.recommendations],
         "key_findings": [
-            {"id": f.id, "text": f.text, "numbers": _numbers(f.numbers)} for f in numbers.findings.findings
+            {"id": f.id, "text": f.text, "numbers": _numbers(f.numbers), "grade": f.grade,
+             "confidence": f.confidence or "low", "basis": f.basis or "-", "synthetic": bool(f.synthetic)}
+            for f in numbers.findings.findings
         ],
+        "measures": _measures(numbers),
         "provenance": {
             "tool": "safer-spaces",
             "tool_version": m.tool_version,
@@ -265,6 +272,31 @@ def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
     if errors:
         raise SummaryInvalid(errors, where=f"summary of {m.force_slug} ({numbers.disclosure.release})")
     return summary
+
+
+def _measures(numbers: ProfileNumbers) -> dict[str, Any]:
+    """The measures summary-v2 adds for the national STRA (null where not computed or withheld)."""
+    b = dict(numbers.fused.basis or {})
+    hbs = numbers.what.harm_by_source
+    extra = dict(numbers.measures)
+    return {
+        "fused_basis": {
+            "recorded": str(b.get("recorded", "police_uk")),
+            "sources": [str(x) for x in b.get("sources", ())],
+            "period": str(b.get("period", "")),
+            "public_space": bool(b.get("public_space", False)),
+            "private_excluded": _count(b.get("private_excluded")),
+        },
+        "harm_by_source": [
+            {"source": str(r["source"]), "events": _count(r["events"]), "harm_rounded": _float(r["harm_rounded"]),
+             "verified_share": _float(r["verified_share"])}
+            for r in (hbs.to_dict("records") if hbs is not None else [])
+        ],
+        "like_for_like": extra.get("like_for_like"),
+        "rates": list(extra.get("rates") or []),
+        "spacetime": extra.get("spacetime"),
+        "outcomes": list(extra.get("outcomes") or []),
+    }
 
 
 def _numbers(n: Mapping[str, Any]) -> dict[str, Any]:
