@@ -30,7 +30,6 @@ of high volume crime patterns. Journal of Quantitative Criminology 18, 23-43.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping, Sequence
 
 import numpy as np

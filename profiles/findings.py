@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, field, replace
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
-from hotspots.perception_gap import GAP_FELT
 from hotspots.config import ProductConfig
+from hotspots.perception_gap import GAP_FELT
 from profiles.numbers import Findings, ProfileNumbers
 
 DEFAULT_OWNERS: dict[str, str] = dict(ProductConfig().owners)
@@ -259,7 +259,8 @@ def key_findings(n: dict) -> list[Finding]:
         out.append(
             Finding(
                 "F5",
-                f"{_pct(nte['share'])} of RMS VAWG offences with a known time fall in the NTE window "
+                f"{_pct(nte['share'])} of RMS VAWG offences with a known time (stalking, harassment and coercive "
+                f"control, a course of conduct, are not placed in hours) fall in the NTE window "
                 f"({nte['window']}), which is {_pct(nte['window_share'], 1)} of the week: "
                 f"{nte['rate_ratio']:.1f} times the rate of other hours.{_syn(nte.get('synthetic', False))}",
                 {k: nte[k] for k in ("share", "window_share", "rate_ratio")},
@@ -280,10 +281,11 @@ def key_findings(n: dict) -> list[Finding]:
         )
     p = n.get("perception")
     if p:
+        many = f"{p['cells']}{' or more' if p.get('at_least') else ''}" if p["cells"] is not None else "Some"
         out.append(
             Finding(
                 "F7",
-                f"{p['cells']}{' or more' if p.get('at_least') else ''} places (H3 cells) have at least twice the "
+                f"{many} places (H3 cells) have at least twice the "
                 "StreetSafe reports that recorded crime would suggest: women report feeling unsafe where little is "
                 "recorded."
                 + (" (Counted among places whose counts can be shared.)" if p.get("at_least") else "")
@@ -555,8 +557,12 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
         n["venues"] = dict(ven)
     gap = numbers.fused.perception
     if gap is not None:
+        cells: int | None = int((gap["gap_class"] == GAP_FELT).sum())
+        k = numbers.disclosure.threshold
+        if numbers.disclosure.shared and k is not None and cells is not None and 0 < cells < k:
+            cells = None  # a shared version never quotes a number below its threshold, even of places
         n["perception"] = {
-            "cells": int((gap["gap_class"] == GAP_FELT).sum()),
+            "cells": cells,
             "synthetic": "streetsafe" in meta.synthetic_sources,
             # shared numbers publish a cell's class only when both its counts are published: a lower bound
             "at_least": numbers.disclosure.shared,

@@ -120,7 +120,8 @@ def fused_events(events: pd.DataFrame, *, recorded: str, public_space: bool = Tr
         raise ValueError(f"recorded must be 'police_uk' or 'rms'; got {recorded!r}")
     src = events["source"].astype(str)
     keep = ~src.isin([r for r in RECORDED if r != recorded]).to_numpy()
-    private = events["private_space"].to_numpy(bool) if "private_space" in events.columns else np.zeros(len(events), bool)
+    has = "private_space" in events.columns
+    private = events["private_space"].to_numpy(bool) if has else np.zeros(len(events), bool)
     n_private = int((keep & private & (src == recorded).to_numpy()).sum()) if public_space else 0
     if public_space:
         keep &= ~private
@@ -190,7 +191,9 @@ def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], p
     [['a', 87.5], ['b', 12.5]]
     """
     weights = {s: float(params.source_weights.get(s, 0.0)) for s in sources}
-    minima = {recorded: float(params.min_recorded)} if recorded in sources and params.min_recorded else None
+    minima = None
+    if recorded is not None and recorded in sources and params.min_recorded:
+        minima = {recorded: float(params.min_recorded)}
     return place_scores(
         grids["all"], sources=list(sources), source_weights=weights, method=params.place_score,
         value=params.place_score_value,

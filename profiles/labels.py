@@ -6,7 +6,7 @@ Shared by the numbers stage (which stores labels and licences in
 
 from __future__ import annotations
 
-__all__ = ["SOURCES", "SOURCE_LABELS", "THREAT_AREA_LABELS", "LICENCES"]
+__all__ = ["SOURCES", "SOURCE_LABELS", "SOURCE_SHORT", "THREAT_AREA_LABELS", "LICENCES"]
 
 SOURCES = ("police_uk", "rms", "streetsafe", "ae")
 SOURCE_LABELS = {
@@ -15,9 +15,13 @@ SOURCE_LABELS = {
     "streetsafe": "StreetSafe reports (felt unsafe)",
     "ae": "A&E assault attendances",
 }
+SOURCE_SHORT = {"police_uk": "police.uk", "rms": "RMS crimes", "streetsafe": "StreetSafe reports",
+                "ae": "A&E (female)"}
+"""Column headers for tables with one column per source."""
+
 THREAT_AREA_LABELS = {
-    "police_uk_violence_sexual": "police.uk: violence and sexual offences",
-    "police_uk_public_order": "police.uk: public order",
+    "police_uk_violence_sexual": "police.uk (proxy, all victims): violence and sexual offences",
+    "police_uk_public_order": "police.uk (proxy, all victims): public order",
     "rape": "RMS: rape",
     "other_sexual_offences": "RMS: other sexual offences",
     "stalking_harassment": "RMS: stalking and harassment",

@@ -682,6 +682,11 @@ def _when(w: When, k: int, led: _Ledger) -> When:
     small_ev = (ev > 0) & (ev < k)
     if "events" in nbs:
         nbs["events"] = nbs["events"].astype("Int64").where(~small_ev)
+    if "timed" in nbs:
+        tm = nbs["timed"].to_numpy(float)
+        small_ev = small_ev | ((tm > 0) & (tm < k)) | _frac_small(ev - tm, k)
+        nbs["timed"] = nbs["timed"].astype("Int64").where(~small_ev)
+        nbs["events"] = nbs["events"].astype("Int64").where(~small_ev)
     if "nte_share" in nbs:
         share = pd.to_numeric(nbs["nte_share"], errors="coerce").to_numpy(float)
         in_w = ev * share
@@ -693,7 +698,7 @@ def _when(w: When, k: int, led: _Ledger) -> When:
     nte = w.nte
     if nte is not None and "source" in nbs and "rms" in set(nbs["source"]):
         row = w.nte_by_source[w.nte_by_source["source"] == "rms"].iloc[0]
-        n_rms, sh = float(row["events"]), float(nte.get("share") or 0.0)
+        n_rms, sh = float(row["timed"] if "timed" in row.index else row["events"]), float(nte.get("share") or 0.0)
         if _frac_small(np.array([n_rms * sh, n_rms * (1 - sh)]), k).any() or _small(n_rms, k):
             nte = {**nte, "share": None, "rate_ratio": None}
             led.note("RMS NTE share and rate ratio: withheld (fewer than k RMS events inside or outside the window).")

@@ -354,7 +354,7 @@ def _cross_field_errors(s: dict) -> Iterator[str]:
 
 
 def summary_errors(obj: Any) -> list[str]:
-    """Every violation of its schema version (``summary-v1`` or ``summary-v2``) in ``obj``, as ``"<JSON path>: <message>"`` lines (empty when valid).
+    """Every violation of its schema version (v1 or v2) in ``obj``, as ``"<JSON path>: <message>"`` lines (or none).
 
     Schema violations and non-finite numbers (NaN, infinity) are reported
     together; cross-field checks run only once those are fixed.
@@ -371,7 +371,8 @@ def summary_errors(obj: Any) -> list[str]:
     oversized = list(_oversized(obj))
     if oversized:  # refused before the schema walks millions of rows
         return oversized
-    errors = sorted(_validator(_version_of(obj)).iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(_validator(_version_of(obj)).iter_errors(obj),
+                    key=lambda e: (list(map(str, e.absolute_path)), e.message))
     typed: set = set()  # one type error per path (a field's own type and an if/then branch's)
     kept = []
     for e in errors:
@@ -387,7 +388,7 @@ def summary_errors(obj: Any) -> list[str]:
 
 
 def validate_summary(obj: Any) -> None:
-    """Check a summary against the schema version it claims (current: ``summary-v2``); return ``None`` or raise with every violation.
+    """Check a summary against the schema version it claims (``summary-v2`` now); None, or raise with every violation.
 
     Parameters
     ----------

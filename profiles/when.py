@@ -86,15 +86,16 @@ def trend_chart_numbers(monthly: pd.DataFrame, yoy: dict) -> dict[str, Any] | No
 def nte_by_source(events: pd.DataFrame, *, synthetic: Sequence[str]) -> pd.DataFrame:
     """Events and NTE-window share per source inside the force area.
 
-    Columns ``source, label, synthetic, time_resolved, events, nte_share``
-    (mean aoristic NTE share; None for a source without time of day).
+    Columns ``source, label, synthetic, time_resolved, events, timed, nte_share``: ``timed`` the events
+    placed in hours (course-of-conduct offences and month-only sources are not), ``nte_share`` their mean
+    aoristic NTE share (None for a source without time of day).
 
     Examples
     --------
     >>> ev = pd.DataFrame({"source": ["rms", "rms", "police_uk"], "time_resolved": [True, True, False],
     ...                    "nte_share": [1.0, 0.5, np.nan]})
-    >>> nte_by_source(ev, synthetic=["rms"])[["source", "events", "nte_share"]].values.tolist()
-    [['police_uk', 1, None], ['rms', 2, 0.75]]
+    >>> nte_by_source(ev, synthetic=["rms"])[["source", "events", "timed", "nte_share"]].values.tolist()
+    [['police_uk', 1, 0, None], ['rms', 2, 2, 0.75]]
     """
     source = str_values(events["source"])
     sources = sorted(set(source))
@@ -107,6 +108,8 @@ def nte_by_source(events: pd.DataFrame, *, synthetic: Sequence[str]) -> pd.DataF
             "synthetic": [s in set(synthetic) for s in sources],
             "time_resolved": np.asarray(resolved, dtype=bool),
             "events": np.asarray([len(p) for p in parts], dtype=np.int64),
+            "timed": np.asarray([int(np.isfinite(p["nte_share"].to_numpy(float)).sum()) for p in parts],
+                                dtype=np.int64),
             "nte_share": pd.Series(
                 [float(p["nte_share"].mean()) if r else None for p, r in zip(parts, resolved, strict=True)],
                 dtype=object,
@@ -156,7 +159,7 @@ def weekday_hour(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """
     out = {}
     for s in SOURCES:
-        sub = events[events["source"] == s]
-        if len(sub) and sub["time_resolved"].any():
+        sub = events[(events["source"] == s).to_numpy() & events["time_resolved"].to_numpy(bool)]
+        if len(sub):
             out[s] = weekday_hour_table(sub)
     return out

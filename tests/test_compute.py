@@ -167,11 +167,15 @@ def test_nte_share_by_hand(numbers):
     assert numbers.when.weekday_hour["rms"].to_numpy().sum() == pytest.approx(4)
 
 
-def test_fused_place_holds_both_sources(numbers):
-    p = numbers.fused.places.iloc[0]
+def test_fused_places_use_one_recorded_source(numbers):
+    places = numbers.fused.places
+    p = places.iloc[0]
+    assert "police_uk_count" not in places.columns  # RMS supplied: police.uk (the same crimes) is not added
+    assert numbers.fused.basis["recorded"] == "rms" and numbers.fused.basis["sources"] == ["rms"]
+    assert numbers.fused.basis["months"] == ["2024-01"]  # every RMS offence is in January 2024
     assert p["h3_cell"] == _hot_cell()
-    assert (p["police_uk_count"], p["rms_count"]) == (180, 4)
-    assert p["place_score"] == pytest.approx(100 * (180 / 300 + 4 / 4) / 2)
+    assert p["rms_count"] == 4 and p["place_score"] == pytest.approx(100.0)
+    assert not p["eligible"]  # 4 recorded crimes < fusion.min_recorded (20): listed, flagged as not rankable
     assert p["label"] == "On or near Hot Street, Bath and North East Somerset 010A"
     assert numbers.fused.grids["nte_rms_ae"][["h3_cell", "count"]].values.tolist() == [[_hot_cell(), 2]]  # 2.5
 
@@ -355,13 +359,14 @@ def test_demo_planted_unsafe_places_are_felt_unsafe_little_recorded(demo, truth)
 
 
 def test_demo_aoristic_tables_keep_every_time_resolved_event(demo):
-    events = demo.when.nte_by_source.set_index("source")["events"]
+    events = demo.when.nte_by_source.set_index("source")["timed"]  # course-of-conduct offences are not in hours
     for src, table in demo.when.weekday_hour.items():
         assert table.to_numpy().sum() == pytest.approx(events[src], rel=1e-9), src
     nte = demo.fused.grids["nte"].groupby("source")["count"].sum()
     other = demo.fused.grids["other"].groupby("source")["count"].sum()
-    for src in ("rms", "ae"):
-        assert nte[src] + other[src] == pytest.approx(events[src])
+    # the fused grids hold public space only: every timed A&E attendance, RMS less the offences at dwellings
+    assert nte["ae"] + other["ae"] == pytest.approx(events["ae"])
+    assert nte["rms"] + other["rms"] < events["rms"]
 
 
 def test_demo_definitions_are_echoed(demo):
@@ -380,7 +385,7 @@ def test_demo_police_uk_is_never_placed_in_hours(demo):
     assert by.loc["police_uk", "nte_share"] is None and not by.loc["police_uk", "time_resolved"]
     assert "police_uk" not in demo.when.weekday_hour
     assert "police_uk" not in set(demo.fused.grids["nte"]["source"])
-    assert demo.fused.grids["nte"].attrs["not_time_resolved_by_source"]["police_uk"] == demo.volume.total
+    assert "police_uk" not in set(demo.fused.grids["all"]["source"])  # RMS is the one recorded-crime source
 
 
 # ----------------------------------------------------------------------------------------------------------------

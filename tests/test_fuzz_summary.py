@@ -136,7 +136,7 @@ def test_size_cap_refuses_before_reading(tmp_path, monkeypatch):
     with pytest.raises(SummaryFileError, match="more than the"):
         load_summary(p)
     monkeypatch.setattr(summary_mod, "MAX_SUMMARY_BYTES", len(VALID))
-    assert load_summary(p)["schema_version"] == "summary-v1"
+    assert load_summary(p)["schema_version"] == "summary-v2"
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder"])

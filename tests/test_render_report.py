@@ -154,7 +154,9 @@ def make_numbers() -> ProfileNumbers:
     findings = Findings(
         findings=tuple(Finding(f"F{i}", f"Finding number {i} says 4,321.", {"value": float(i)}) for i in range(1, 6)),
         gaps=(Gap("G1", "No CCTV data.", {"missing_sources": 1}),),
-        recommendations=(Recommendation("R1", "Walk the top cell.", "F1", "top cell", "all hours", "CSP", "SARA"),),
+        recommendations=(Recommendation("R1", "Walk the top cell.", "F1", "top cell", "all hours", "CSP", "SARA",
+                                        pillar="Prevent", owner="CSP chair", measure="crime in the cell",
+                                        priority="medium", review="2026-07-20"),),
     )
     return ProfileNumbers(
         meta=meta,
@@ -239,6 +241,10 @@ NOT_COUNTS = {
     "licence / status", "period", "main reasons", "layer", "area share", "hit rate", "PAI", "PEI", "RRI",
     "share in the NTE window", "item", "value", "file", "sha256", "id", "recommendation", "finding", "place", "time",
     "partner", "tactic",
+    # product tables: sign-off, collection plan, 4P plan, harm per source (amounts, not counts)
+    "role", "name", "date", "signature", "gap", "collect", "from", "owner", "by", "4P · id", "action",
+    "owner · partner", "measure of success", "priority · review", "recorded-crime source", "harm (2 s.f.)",
+    "weights verified", "threat area",
 }
 """Report table columns that hold no count (every other column of a data table is a count)."""
 
@@ -275,9 +281,10 @@ def test_context_shows_exactly_the_given_numbers(restricted_html):
     assert [r[4] for r in places] == ["4", "6", "–"]  # no IMD decile: a dash, not [c]
     assert places[1][2] == "On or near <Market> Street (30%)"  # text unescaped back from &lt; (escaped in HTML)
     header, combined = _table(html, "rank", "score")
-    assert header[2:] == ["police.uk recorded crime", "force RMS recorded crime [SYNTHETIC]", "score"]
-    assert combined == [["1", CELLS[0], "270", "751", "6.58"], ["2", CELLS[1], "306", "717", "6.15"],
-                        ["3", CELLS[2], "184", "472", "4.78"]]
+    assert header[2:] == ["place", "police.uk", "RMS crimes [SYNTHETIC]", "score"]
+    assert [r[:2] + r[3:] for r in combined] == [["1", CELLS[0], "270", "751", "6.58"],
+                                                 ["2", CELLS[1], "306", "717", "6.15"],
+                                                 ["3", CELLS[2], "184", "472", "4.78"]]
     header, trend = _table(html, "month", "Public order")
     assert header == ["month", "Public order", "Violence and sexual offences"]
     assert trend == [["2024-01", "1,149", "4,424"], ["2024-03", "1,301", "4,169"]]  # the unavailable month left out
@@ -307,6 +314,7 @@ def test_context_shows_exactly_the_given_numbers(restricted_html):
 def test_shared_numbers_render_c_where_withheld_and_no_small_counts(shared_html):
     html = shared_html
     _, combined = _table(html, "rank", "score")
+    combined = [r[:2] + r[3:] for r in combined]  # the place column (a label) aside
     assert combined[1] == ["2", CELLS[1], "306", "[c]", "[c]"]  # withheld component and score
     assert combined[0] == ["1", CELLS[0], "270", "751", "6.58"]
     _, trend = _table(html, "month", "Public order")

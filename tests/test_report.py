@@ -82,7 +82,7 @@ def test_shared_summary_has_no_small_counts_and_totals_reveal_none(profile):
 COUNT_TABLES = ("<th>month</th>", "StreetSafe reports</th>", "crimes within</th>", "score</th>", "crimes</th>")
 NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)",
               "NTE incidents (nearest)", "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z",
-              "score")
+              "score", "place")
 
 
 def _count_cells_ok(html: str, k: int) -> int:
@@ -194,11 +194,19 @@ def _minimal_context(text: str) -> dict:
         "config_file": text,
         "config_sha256": "0" * 64,
         "synthetic_sources": [text],
-        "findings": [{"id": "F1", "text": text}],
+        "findings": [{"id": "F1", "text": text, "grade": text, "confidence": text, "basis": text}],
         "recommendations": [
-            {"id": "R1", "text": text, "finding_id": "F1", "place": text, "time": text, "partner": text, "tactic": text}
+            {"id": "R1", "text": text, "finding_id": "F1", "place": text, "time": text, "partner": text, "tactic": text,
+             "pillar": text, "owner": text, "measure": text, "priority": text, "review": text}
         ],
-        "gaps": [{"id": "G1", "text": text}],
+        "gaps": [{"id": "G1", "text": text, "collect": text, "source": text, "owner": text}],
+        "product": {"requester": text, "requirement": text, "aims": [text], "key_questions": [text], "author": text,
+                    "reviewer": text, "distribution": [text], "review": text},
+        "fused_basis": {"recorded": text, "period": text, "public_space": True, "private_excluded": text,
+                        "min_recorded": text, "synthetic": [text]},
+        "harm_sources": [{"source": text, "events": text, "harm": text, "verified": text}],
+        "space_rows": [{"area": text, "public": text, "private": text}],
+        "yardstick": [{"term": text, "range": text}],
         "definitions": {"police_uk_crime_types": [text], "vawg_offence_table": text, "nte_window": text,
                         "harm_index": text},
         "n_study_cells": 1,
@@ -210,7 +218,7 @@ def _minimal_context(text: str) -> dict:
         "trend_table": {"columns": [text], "rows": [{"month": text, "values": [text]}]},
         "where_maps": [],
         "places": [place],
-        "combined_places": [{"rank": "1", "h3_cell": text, "values": [text], "score": text}],
+        "combined_places": [{"rank": "1", "h3_cell": text, "label": text, "values": [text], "score": text}],
         "combined_sources": [("rms", text)],
         "nte_rows": [{"source": text, "events": text, "share": text}],
         "when_charts": [],

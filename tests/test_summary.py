@@ -104,7 +104,7 @@ def test_schema_is_valid_2020_12_and_has_its_id():
     schema = load_schema()
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == SCHEMA_ID == "https://safer-spaces.invalid/schema/summary-v1.json"
+    assert schema["$id"] == SCHEMA_ID == "https://safer-spaces.invalid/schema/summary-v2.json"
     assert schema["additionalProperties"] is False
 
 
@@ -159,7 +159,7 @@ def test_each_required_field_removed_is_invalid_and_named(parts):
         (("top_places", 0, "h3_cell"), "88195839227ffff", r"top_places\[0\]\.h3_cell: .* not a valid H3 cell"),
         (("top_places", 0, "h3_cell"), "8819583923fffff", r"h3_cell: .* resolution 8, definitions\.h3_resolution is 9"),
         # enums, consts, patterns, ranges
-        (("schema_version",), "summary-v2", r"\$\.schema_version: 'summary-v1' was expected"),
+        (("schema_version",), "summary-v3", r"\$\.schema_version: 'summary-v2' was expected"),
         (("security_classification",), "RESTRICTED", r"\$\.security_classification: 'RESTRICTED' is not one of"),
         (("provenance", "tool"), "other", r"\$\.provenance\.tool: 'safer-spaces' was expected"),
         (("provenance", "config_sha256"), "abc", r"config_sha256: .*64 lowercase hex"),
@@ -252,10 +252,11 @@ def test_every_violation_is_listed_not_just_the_first():
     assert f"{len(info.value.errors)} problem(s)" in str(info.value)
 
 
-@pytest.mark.parametrize("n", [4, 9])
-def test_key_findings_number_five_to_eight(n):
+@pytest.mark.parametrize("n", [4, 13])
+def test_key_findings_number_five_to_twelve(n):
     s = example_summary()
-    s["key_findings"] = [{"id": f"F{i}", "text": "t", "numbers": {}} for i in range(1, n + 1)]
+    s["key_findings"] = [{"id": f"F{i}", "text": "t", "numbers": {}, "grade": "likely", "confidence": "moderate"}
+                         for i in range(1, n + 1)]
     with pytest.raises(SummaryInvalid, match=r"\$\.key_findings: .*(too short|too long|non-empty|fewer|more)"):
         validate_summary(s)
 

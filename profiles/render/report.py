@@ -29,7 +29,7 @@ import pandas as pd
 from hotspots.errors import SaferSpacesError
 from profiles.escape import html_environment
 from profiles.findings import PHIA_YARDSTICK
-from profiles.labels import SOURCE_LABELS, SOURCES
+from profiles.labels import SOURCE_LABELS, SOURCE_SHORT, SOURCES
 from profiles.numbers import ProfileNumbers
 from profiles.render.figures import figure_captions
 from profiles.report import html_to_pdf_bytes
@@ -214,16 +214,18 @@ def _combined(numbers: ProfileNumbers, fmt: _Fmt, top: int = 10) -> tuple[list[d
     places = numbers.fused.places.head(top)
     syn = set(numbers.meta.synthetic_sources)
     sources = [
-        (s, SOURCE_LABELS.get(s, s) + (" [SYNTHETIC]" if s in syn else ""))
+        (s, SOURCE_SHORT.get(s, s) + (" [SYNTHETIC]" if s in syn else ""))
         for s in SOURCES
         if f"{s}_count" in places.columns
     ]
     counts = {s: _column(places, f"{s}_count") for s, _ in sources}
     rank, cell, score = _column(places, "place_rank"), _column(places, "h3_cell"), _column(places, "place_score")
+    label = _column(places, "label")
     rows = [
         {
             "rank": fmt.derived(rank[i], "{:.0f}"),
             "h3_cell": str(cell[i]),
+            "label": "" if _is_missing(label[i]) else str(label[i]),
             "values": [fmt.count(counts[s][i]) for s, _ in sources],
             "score": fmt.derived(score[i], "{:.2f}"),
         }
