@@ -69,6 +69,7 @@ from profiles.where import (
     analyse_hotspots,
     describe_cells,
     monthly_products,
+    spacetime_classes,
     study_area_grid,
     top_places,
     volume_numbers,
@@ -131,7 +132,7 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
         volume=Volume(
             **volume_numbers(layers, n_study=len(study), top_cells_share=cfg.hotspots.evaluation.top_cells_share)
         ),
-        hotspots=_hotspots(cfg, layers, vawg, cell_imd),
+        hotspots=_hotspots(cfg, layers, vawg, cell_imd, study=study, missing=missing),
         trend=_trend(cfg, vawg, missing),
         threats=_threats(events, sources, missing),
         fused=fused,
@@ -255,9 +256,15 @@ def _meta(cfg: Config, sources: Sources, study: StudyArea, missing: tuple[str, .
     )
 
 
-def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: pd.DataFrame | None) -> Hotspots:
+def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: pd.DataFrame | None, *,
+              study: StudyArea, missing: tuple[str, ...]) -> Hotspots:
     top = layers.counts.sort_values("count", ascending=False).head(cfg.hotspots.top_places)
     labels = describe_cells(vawg, top["h3_cell"])
+    have = sorted(set(vawg["month"].astype(str)) - set(missing))
+    st = None
+    if len(have) >= 4:  # sfhotspot needs a recent window of at least one period besides the older ones
+        st = spacetime_classes(vawg, study.cells, months=have, k=cfg.hotspots.gi_star.k)
+        st = st[st["st_class"] != "no pattern"].reset_index(drop=True)
     return Hotspots(
         counts=layers.counts,
         gi=layers.gi,
@@ -268,6 +275,7 @@ def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: 
         quality=layers.quality,
         pai_curve=layers.pai_curve,
         split=layers.split,
+        spacetime=st,
     )
 
 

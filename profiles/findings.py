@@ -297,6 +297,18 @@ def key_findings(n: dict) -> list[Finding]:
     d = n.get("deprivation")
     if d and d.get("finding"):
         out.append(Finding("F8", d["finding"], d.get("numbers", {})))
+    st = n.get("spacetime")
+    if st:
+        out.append(
+            Finding(
+                "F10",
+                f"Over time, {st['persistent']:,} cells are persistent hot spots (significant in at least 80% of "
+                f"{st['periods']} months), {st['emerging']:,} are emerging (hot recently, rarely before) and "
+                f"{st['former']:,} are former hot spots (sfhotspot classes on monthly Gi*): patrol and problem-solve "
+                "the persistent cells, watch the emerging ones.",
+                {"persistent": st["persistent"], "emerging": st["emerging"], "former": st["former"]},
+            )
+        )
     vc = n.get("venue_concentration")
     if vc:
         more = vc["relative_share"] > 1 and vc["fisher_p"] < 0.05
@@ -313,7 +325,7 @@ def key_findings(n: dict) -> list[Finding]:
                  "relative_share": vc["relative_share"], "p_value": vc["fisher_p"]},
             )
         )
-    return [f for f in out if f.text][:10]
+    return sorted((f for f in out if f.text), key=lambda f: int(f.id[1:]))[:12]
 
 
 def intelligence_gaps(n: dict) -> list[Gap]:
@@ -470,6 +482,15 @@ def recommendations(findings: list[Finding], n: dict) -> list[Recommendation]:
         "Public health, housing",
         "early intervention and outreach",
     )
+    add(
+        "F10",
+        "Put standing patrols and problem-solving in the persistent hot-spot cells; review the emerging cells "
+        "monthly and add them when they persist.",
+        "persistent and emerging Gi* cells",
+        "peak months",
+        "Neighbourhood policing",
+        "hot-spot policing (College of Policing toolkit: reduces crime)",
+    )
     f9 = by_id.get("F9")
     if f9 is not None:
         more = f9.numbers.get("relative_share", 0) > 1 and f9.numbers.get("p_value", 1) < 0.05
@@ -567,6 +588,15 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
             # shared numbers publish a cell's class only when both its counts are published: a lower bound
             "at_least": numbers.disclosure.shared,
         }
+    stc = numbers.hotspots.spacetime
+    if stc is not None and len(stc):
+        counts = stc["st_class"].value_counts()
+        n["spacetime"] = {
+            "persistent": int(counts.get("persistent hotspot", 0)),
+            "emerging": int(counts.get("emerging hotspot", 0)),
+            "former": int(counts.get("former hotspot", 0)),
+            "periods": int(stc["st_periods"].iloc[0]),
+        }
     vc = numbers.venues.concentration
     if vc is not None and _known(vc.event_share, vc.other_share, vc.relative_share, vc.fisher_p):
         n["venue_concentration"] = {
@@ -634,7 +664,8 @@ PLAN = {
     "F7": ("Prevent", "StreetSafe reports in the treated places after the works, against the year before"),
     "F8": ("Protect", "referrals and repeat victimisation in the targeted LSOAs"),
     "F9": ("Prevent", "VAWG within the venue distance of licensed premises against other crime there"),
-    "F10": ("Pursue", "share of VAWG offences closed with outcomes 14-16, quarterly, against the baseline"),
+    "F10": ("Protect", "crime in the persistent and emerging hot-spot cells against their baseline, quarterly"),
+    "F11": ("Pursue", "share of VAWG offences closed with outcomes 14-16, quarterly, against the baseline"),
 }
 _PRIORITY_BY_GRADE = {"almost certain": "high", "highly likely": "high", "likely": "medium", GRADE_FACT: "medium"}
 

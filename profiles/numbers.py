@@ -174,6 +174,8 @@ class Hotspots:
     quality : method, n_cells, area_share, hit_rate, pai, pei, rri, n_test_hot, n_test
     pai_curve : as hotspots.evaluation.evaluate_cells without hot_cells (None when too few months)
     split : {"train_months": [...], "test_months": [...]} (empty when too few months)
+    spacetime : cells with a space-time class other than "no pattern" (profiles.where.spacetime_classes):
+        h3_cell, st_class, st_hot_periods, st_cold_periods, st_periods; None when not computed
     """
 
     counts: pd.DataFrame | None
@@ -185,6 +187,7 @@ class Hotspots:
     quality: pd.DataFrame
     pai_curve: pd.DataFrame | None
     split: Mapping[str, list[str]]
+    spacetime: pd.DataFrame | None = None
 
     @property
     def hot_cells(self) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from hotspots.evaluation import cells_in_polygons, hotspot_measures, pai_curve, 
 from hotspots.getis_ord import gi_star
 from hotspots.grid import cells_area_m2, cells_to_int, cells_to_polygons
 from hotspots.kde import NODATA, KDEResult, kde
+from hotspots.spacetime import classify_hotspots
 from profiles.cells import CellGroups, StudyArea, cells_to_strings, str_values
 
 __all__ = [
@@ -363,6 +364,38 @@ def monthly_products(police: pd.DataFrame) -> pd.DataFrame:
             "count": g.count(),
         }
     )
+
+
+def spacetime_classes(vawg: pd.DataFrame, study: Sequence[str], *, months: Sequence[str], k: int = 1) -> pd.DataFrame:
+    """Persistent / emerging / former / intermittent hot spots of police.uk VAWG-relevant crime (sfhotspot rules).
+
+    :func:`hotspots.spacetime.classify_hotspots` on the monthly counts of
+    every study-area cell over ``months`` (the months with data: a missing
+    month is left out, not counted as a quiet one).
+
+    Returns
+    -------
+    DataFrame
+        ``h3_cell, st_class, st_hot_periods, st_cold_periods, st_periods`` for every study cell.
+
+    Examples
+    --------
+    >>> from hotspots.grid import cells_to_str, grid_disks
+    >>> centre = 617439010317926399
+    >>> ring = [str(c) for c in cells_to_str(np.unique(grid_disks(np.array([centre], dtype=np.uint64), 5)[1]))]
+    >>> months = [f"2024-{m:02d}" for m in range(1, 11)]
+    >>> ev = pd.DataFrame({"h3": np.array([centre] * 200, dtype=np.uint64),
+    ...                    "month": pd.PeriodIndex(np.repeat(months, 20), freq="M")})
+    >>> st = spacetime_classes(ev, ring, months=months)
+    >>> st.set_index("h3_cell").loc[cells_to_str(np.array([centre], dtype=np.uint64))[0], "st_class"]
+    'persistent hotspot'
+    """
+    ords = vawg["month"].array.asi8
+    g = CellGroups(vawg["h3"].to_numpy(np.uint64), ords)
+    frame = pd.DataFrame({"h3_cell": cells_to_strings(g.cells), "month": _months_of(g.keys[0].astype(np.int64)),
+                          "count": g.count()})
+    frame = frame[frame["month"].isin(list(months))]
+    return classify_hotspots(frame, periods=list(months), study_area=np.asarray(study, dtype=object), k=k)
 
 
 def _months_of(ordinals: np.ndarray) -> np.ndarray:

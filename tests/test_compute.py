@@ -261,7 +261,7 @@ def test_police_uk_alone_without_a_boundary(tiny):
     assert n.when.nte is None and n.venues.summary is None and n.fused.perception is None
     assert n.geography.boundary is None and n.context.deprivation is None
     assert n.fused.places.iloc[0]["police_uk_count"] == 180 and "rms_count" not in n.fused.places
-    assert [f.id for f in n.findings.findings] == ["F1", "F2", "F3", "F4"]
+    assert [f.id for f in n.findings.findings] == ["F1", "F2", "F3", "F4", "F10"]  # F10: hot spots over time
 
 
 # ----------------------------------------------------------------------------------------------------------------

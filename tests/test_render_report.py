@@ -245,6 +245,8 @@ NOT_COUNTS = {
     "role", "name", "date", "signature", "gap", "collect", "from", "owner", "by", "4P · id", "action",
     "owner · partner", "measure of success", "priority · review", "recorded-crime source", "harm (2 s.f.)",
     "weights verified", "threat area",
+    # space-time classes: numbers of places (cells), not of crimes or people
+    "class", "cells", "meaning",
 }
 """Report table columns that hold no count (every other column of a data table is a count)."""
 

@@ -252,6 +252,29 @@ def _harm_sources(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     ]
 
 
+ST_MEANING = {
+    "persistent hotspot": "significant hot spot in at least 80% of months",
+    "emerging hotspot": "hot in the recent months, rarely before",
+    "former hotspot": "hot before, no longer",
+    "intermittent hotspot": "hot in at least 10% of months, no clear pattern",
+    "persistent coldspot": "significantly quiet in at least 80% of months",
+    "emerging coldspot": "quiet recently, rarely before",
+    "former coldspot": "quiet before, no longer",
+    "intermittent coldspot": "quiet in at least 10% of months",
+    "mixed hot/coldspot": "both hot and cold months",
+}
+
+
+def _spacetime_rows(numbers: ProfileNumbers) -> list[dict[str, str]]:
+    """Cells per space-time class with what the class means (sfhotspot rules), hot classes first."""
+    st = numbers.hotspots.spacetime
+    if st is None or not len(st):
+        return []
+    counts = st["st_class"].value_counts()
+    return [{"cls": c, "cells": f"{int(counts[c]):,}", "meaning": ST_MEANING.get(c, "")}
+            for c in ST_MEANING if c in counts.index]
+
+
 def _space_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     """RMS VAWG offences in public space and at a dwelling, by threat area."""
     t = numbers.what.space
@@ -568,6 +591,7 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
             "synthetic": fused_syn,
         },
         "harm_sources": _harm_sources(numbers, fmt),
+        "spacetime_rows": _spacetime_rows(numbers),
         "space_rows": _space_rows(numbers, fmt),
         "yardstick": [{"term": t, "range": r} for t, r in PHIA_YARDSTICK],
         "marking": m.marking,

@@ -274,6 +274,14 @@ def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
     return summary
 
 
+def _spacetime(numbers: ProfileNumbers) -> dict[str, int] | None:
+    """Cells per space-time class (None when the classes were not computed)."""
+    st = numbers.hotspots.spacetime
+    if st is None:
+        return None
+    return {str(k): int(v) for k, v in st["st_class"].value_counts().sort_index().items()}
+
+
 def _measures(numbers: ProfileNumbers) -> dict[str, Any]:
     """The measures summary-v2 adds for the national STRA (null where not computed or withheld)."""
     b = dict(numbers.fused.basis or {})
@@ -294,7 +302,7 @@ def _measures(numbers: ProfileNumbers) -> dict[str, Any]:
         ],
         "like_for_like": extra.get("like_for_like"),
         "rates": list(extra.get("rates") or []),
-        "spacetime": extra.get("spacetime"),
+        "spacetime": _spacetime(numbers),
         "outcomes": list(extra.get("outcomes") or []),
     }
 
