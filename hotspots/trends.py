@@ -46,7 +46,7 @@ from scipy import stats
 
 from hotspots.errors import ParameterError
 
-__all__ = ["CONTROL_METHODS", "control_limits", "monthly_counts", "year_on_year"]
+__all__ = ["CONTROL_METHODS", "control_limits", "like_for_like", "monthly_counts", "shift_words", "year_on_year"]
 
 CONTROL_METHODS = {"c-chart": 3.0, "sd": 2.0}
 """Control-limit methods and their default width ``k``."""
@@ -307,6 +307,7 @@ def control_limits(
     k: float | None = None,
     run_length: int = 8,
     by: str | None = None,
+    baseline: Iterable[Any] | None = None,
 ) -> pd.DataFrame:
     """Centre line, control limits, signals and runs for monthly counts.
 
@@ -335,11 +336,18 @@ def control_limits(
         bridges a month without data).
     by : str, optional
         Group column: limits are computed per group.
+    baseline : iterable of months, optional
+        The months (``'YYYY-MM'`` or Period) that set the centre and the
+        limits (a Phase II chart): every month, in the baseline or after it,
+        is then judged against limits that do not contain the shift they
+        should detect. Default: every available month (Phase I). Months of
+        the baseline without data are left out of it.
 
     Returns
     -------
     DataFrame
-        A copy of ``counts`` (same rows and order) with ``mean``, ``lcl``,
+        A copy of ``counts`` (same rows and order) with ``baseline`` (bool:
+        the month set the limits), ``mean``, ``lcl``,
         ``ucl`` (float, counts per month, the same for every month of a
         series), ``signal`` (``"above"`` if count > ucl, ``"below"`` if
         count < lcl, else None) and ``run`` (``"above"``/``"below"`` for
@@ -355,9 +363,10 @@ def control_limits(
 
     Notes
     -----
-    The limits include the months they judge (a Phase I chart). Crime counts
-    are usually overdispersed relative to Poisson, so a c chart signals more
-    often than 0.27 % of months; check against ``method="sd"``.
+    Without ``baseline`` the limits include the months they judge (a Phase I
+    chart): a sustained shift widens the limits that should detect it. Crime
+    counts are usually overdispersed relative to Poisson, so a c chart
+    signals more often than 0.27 % of months; check against ``method="sd"``.
 
     Examples
     --------
@@ -373,6 +382,17 @@ def control_limits(
     2     30  16.0  4.0  28.0  above
     3      3  16.0  4.0  28.0  below
     4     17  16.0  4.0  28.0   None
+
+    Limits from a baseline before a step change flag the months after it;
+    limits from the whole series, which contains the step, flag none:
+
+    >>> step = pd.DataFrame({"month": pd.period_range("2023-01", periods=24, freq="M"),
+    ...                      "count": [100, 104, 96, 102, 98, 100, 103, 97, 101, 99, 100, 100] + [130] * 12})
+    >>> int((control_limits(step, method="sd").signal == "above").sum())
+    0
+    >>> base = [f"2023-{m:02d}" for m in range(1, 13)]
+    >>> int((control_limits(step, method="sd", baseline=base).signal == "above").sum())
+    12
     """
     if method not in CONTROL_METHODS:
         raise ParameterError(f"method={method!r} is unknown; use one of {', '.join(map(repr, CONTROL_METHODS))}")
@@ -388,6 +408,13 @@ def control_limits(
     avail = _available(counts)
     ordinal = counts["month"].to_numpy().astype(object)
     ordinal = np.array([p.ordinal if not pd.isna(p) else -1 for p in ordinal], dtype=np.int64)
+    if baseline is None:
+        in_base = np.ones(n, dtype=bool)
+    else:
+        base_ords = {m.ordinal for m in _months(baseline, "baseline")}
+        if not base_ords:
+            raise ParameterError("baseline is empty; give the months that set the limits, e.g. the first 12")
+        in_base = np.isin(ordinal, sorted(base_ords))
     mean, lcl, ucl = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     signal = np.full(n, None, dtype=object)
     run = np.full(n, None, dtype=object)
@@ -400,12 +427,13 @@ def control_limits(
     for rows in groups:
         idx = np.asarray(rows)[np.argsort(ordinal[rows], kind="stable")]
         ok = avail[idx]
-        v = values[idx][ok]
+        v = values[idx][ok & in_base[idx]]
         label = "" if by is None else f" for {by}={counts[by].iloc[idx[0]]!r}"
         if len(v) < need:
             raise ParameterError(
-                f"counts{label} has {len(v)} available month(s); method={method!r} needs at least {need} "
-                "(and about 12 for stable limits)"
+                f"counts{label} has {len(v)} available month(s)"
+                + (" in the baseline" if baseline is not None else "")
+                + f"; method={method!r} needs at least {need} (and about 12 for stable limits)"
             )
         if method == "c-chart" and not np.allclose(v, np.round(v)):
             raise ParameterError(
@@ -424,13 +452,16 @@ def control_limits(
         run[idx[flags > 0]] = "above"
         run[idx[flags < 0]] = "below"
     out = counts.assign(
+        baseline=in_base & avail,
         mean=mean,
         lcl=lcl,
         ucl=ucl,
         signal=pd.Series(signal, index=counts.index, dtype=object),  # object keeps None (pandas 3 infers str)
         run=pd.Series(run, index=counts.index, dtype=object),
     )
-    out.attrs = {**counts.attrs, "method": method, "k": float(k), "run_length": int(run_length)}
+    out.attrs = {**counts.attrs, "method": method, "k": float(k), "run_length": int(run_length),
+                 "baseline": None if baseline is None else sorted(
+                     {_ym(p) for p, b in zip(counts["month"], in_base & avail, strict=True) if b})}
     return out
 
 
@@ -549,3 +580,175 @@ def year_on_year(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period
         "p_value": p_value,
         "test": _YOY_TEST,
     }
+
+
+# --------------------------------------------------------------------------- like for like
+
+
+def _rate_test(c: int, p: int, t_c: float = 1.0, t_p: float = 1.0) -> tuple[float, tuple[float, float]]:
+    """Exact conditional test of two Poisson rates (R's ``poisson.test(c(c, p), c(t_c, t_p))``).
+
+    Given ``n = c + p``, under equal rates ``c ~ Binomial(n, t_c / (t_c + t_p))``; the rate-ratio
+    interval is the Clopper-Pearson interval of that proportion mapped by ``q / (1 - q) * t_p / t_c``.
+    Returns the two-sided p-value and the 95 % interval of ``(c / t_c) / (p / t_p)``.
+    """
+    n = c + p
+    if not n:
+        return 1.0, (math.nan, math.nan)
+    res = stats.binomtest(c, n, t_c / (t_c + t_p))
+    ci = res.proportion_ci(confidence_level=0.95, method="exact")
+    f = t_p / t_c
+    return float(res.pvalue), (float(ci.low / (1 - ci.low) * f),
+                               float(ci.high / (1 - ci.high) * f) if ci.high < 1 else math.inf)
+
+
+def like_for_like(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period | None = None,
+                  alpha: float = 0.05) -> dict:
+    """Year on year over the months present in both years, with the exact test and the change in words.
+
+    The recent window is the ``months`` calendar months ending at ``end``
+    (default: the last available month); each of its months is paired with
+    the same month a year earlier. Only pairs where **both** months have data
+    are compared, so a month missing in either year drops out of both sides
+    (and is named) instead of making one year look lower.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        One series (``month``, ``count``, optionally ``available``).
+    months : int, default 12
+        Recent window length in months (at most 12: each month pairs with its own a year earlier).
+    end : str or Period, optional
+        Last month of the recent window.
+    alpha : float, default 0.05
+        Below this p-value the change is stated as a rise or fall; above it, "no clear change".
+
+    Returns
+    -------
+    dict
+        ``available``; ``reason`` (when not); ``recent_months`` and ``previous_months`` (the months compared,
+        'YYYY-MM'); ``missing_months`` (months of either window without data, left out with their pair);
+        ``n_pairs``; ``recent``, ``previous`` (counts), ``change`` (recent - previous), ``change_pct``,
+        ``rate_ratio``, ``rate_ratio_ci95``, ``p_value``, ``test`` as :func:`year_on_year`; ``direction``
+        ("up", "down" or "no clear change") and ``words`` (one sentence).
+
+    Notes
+    -----
+    The test is :func:`year_on_year`'s exact conditional binomial test on the
+    paired months' totals (equal exposure: the same number of months on each
+    side). It assumes Poisson variation; seasonality is controlled by the
+    pairing, recording changes are not.
+
+    Examples
+    --------
+    July and August 2024 are missing: they and July and August 2023 drop out.
+
+    >>> m = pd.period_range("2023-01", periods=24, freq="M")
+    >>> counts = pd.DataFrame({"month": m, "count": [100] * 12 + [120] * 12,
+    ...                        "available": [True] * 18 + [False] * 2 + [True] * 4})
+    >>> r = like_for_like(counts)
+    >>> r["n_pairs"], r["recent"], r["previous"], r["missing_months"]
+    (10, 1200, 1000, ['2024-07', '2024-08'])
+    >>> r["words"]
+    'up 20% on the same 10 months a year earlier (2024 against 2023; 2024-07, 2024-08 without data and left out with \
+the same months of 2023; exact test p < 0.001)'
+    """
+    if not isinstance(months, int | np.integer) or isinstance(months, bool) or not 1 <= months <= 12:
+        raise ParameterError(f"months={months!r} must be a whole number of months from 1 to 12, e.g. 12")
+    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
+        raise ParameterError(f"alpha={alpha!r} must be between 0 and 1, e.g. 0.05")
+    _check_counts(counts, None)
+    s = counts.sort_values("month")
+    avail = _available(s)
+    if not avail.any():
+        return {"available": False, "reason": "no month in counts has data"}
+    period = pd.PeriodIndex(s["month"].to_numpy(), freq="M")
+    have = pd.Series(s["count"].to_numpy(), index=period)[avail]
+    last = _month(end, "end") if end is not None else period[avail][-1]
+    cur = pd.period_range(end=last, periods=months, freq="M")
+    prev = cur - 12
+    both = np.array([(c in have.index) and (p in have.index) for c, p in zip(cur, prev, strict=True)])
+    missing = sorted({_ym(m) for m in [*cur, *prev] if m not in have.index})
+    info = {"months": int(months), "missing_months": missing,
+            "recent_months": [_ym(m) for m in cur[both]], "previous_months": [_ym(m) for m in prev[both]],
+            "n_pairs": int(both.sum())}
+    if not both.any():
+        return {"available": False, "reason": f"no month of {_ym(cur[0])} to {_ym(cur[-1])} has data in both years",
+                **info}
+    c = int(have.loc[cur[both]].sum())
+    p = int(have.loc[prev[both]].sum())
+    p_value, ratio_ci = _rate_test(c, p)
+    pct = 100.0 * (c - p) / p if p else None
+    direction = "no clear change" if p_value >= alpha or pct is None else ("up" if c > p else "down")
+    years = sorted({m.year for m in cur[both]}), sorted({m.year for m in prev[both]})
+    span = "/".join(map(str, years[0])) + " against " + "/".join(map(str, years[1]))
+    lost = [m for m in missing if pd.Period(m, freq="M") in cur]
+    lost_prev = [m for m in missing if pd.Period(m, freq="M") in prev]
+    gaps = []
+    if lost:
+        gaps.append(f"{', '.join(lost)} without data and left out with the same months of "
+                    f"{'/'.join(sorted({str(pd.Period(m, freq='M').year - 1) for m in lost}))}")
+    if lost_prev:
+        gaps.append(f"{', '.join(lost_prev)} without data and left out with the same months a year later")
+    ptext = "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
+    n_text = f"the same {int(both.sum())} months a year earlier" if both.sum() > 1 else "the same month a year earlier"
+    if direction == "no clear change":
+        head = f"no clear change ({'+' if c >= p else '-'}{abs(pct or 0):.0f}%) on {n_text}"
+    else:
+        head = f"{direction} {abs(pct or 0):.0f}% on {n_text}"
+    words = f"{head} ({span}; {'; '.join(gaps) + '; ' if gaps else ''}exact test {ptext})"
+    return {
+        "available": True, "reason": None, **info, "recent": c, "previous": p, "change": c - p,
+        "change_pct": pct, "rate_ratio": c / p if p else None, "rate_ratio_ci95": ratio_ci, "p_value": p_value,
+        "test": _YOY_TEST, "direction": direction, "words": words,
+    }
+
+
+def shift_words(chart: pd.DataFrame) -> str:
+    """The control chart in one sentence: which months lie outside the baseline limits or in runs, and which way.
+
+    Parameters
+    ----------
+    chart : DataFrame
+        :func:`control_limits` output of one series (``month``, ``count``, ``baseline``, ``mean``,
+        ``signal``, ``run``).
+
+    Examples
+    --------
+    >>> step = pd.DataFrame({"month": pd.period_range("2023-01", periods=24, freq="M"),
+    ...                      "count": [100, 104, 96, 102, 98, 100, 103, 97, 101, 99, 100, 100] + [130] * 12})
+    >>> shift_words(control_limits(step, method="sd", baseline=[f"2023-{m:02d}" for m in range(1, 13)]))
+    '12 months above the upper limit of the baseline 2023-01 to 2023-12 (mean 100 a month), the first 2024-01: a \
+sustained rise (up 30% on the baseline mean in the latest month, 2024-12).'
+    """
+    c = chart.sort_values("month")
+    if not len(c):
+        return "No months to chart."
+    base = c[c["baseline"].to_numpy(bool)] if "baseline" in c.columns else c
+    span = f"{_ym(base['month'].iloc[0])} to {_ym(base['month'].iloc[-1])}" if len(base) else "the available months"
+    mean = float(c["mean"].iloc[0])
+    sig = c["signal"].astype(object)
+    run = c["run"].astype(object)
+    up = c[(sig == "above").to_numpy() | (run == "above").to_numpy()]
+    down = c[(sig == "below").to_numpy() | (run == "below").to_numpy()]
+    last = c[c["count"].notna()].iloc[-1]
+    pct = 100.0 * (float(last["count"]) - mean) / mean if mean else 0.0
+    tail = (f" ({'up' if pct >= 0 else 'down'} {abs(pct):.0f}% on the baseline mean in the latest month, "
+            f"{_ym(last['month'])}).")
+    if not len(up) and not len(down):
+        return (f"No month lies outside the limits set by the baseline {span} (mean {mean:,.0f} a month) or in a "
+                f"run on one side of it: no shift detected{tail}")
+    parts = []
+    for frame, side, what in ((up, "above the upper limit", "rise"), (down, "below the lower limit", "fall")):
+        if len(frame):
+            n_sig = int(((frame["signal"] == "above") | (frame["signal"] == "below")).sum())
+            parts.append((len(frame), n_sig, side, what, _ym(frame["month"].iloc[0])))
+    parts.sort(reverse=True)
+    n, n_sig, side, what, first = parts[0]
+    run_side = "above" if what == "rise" else "below"
+    where = side if n_sig == n else f"{side} or in a run of {c.attrs.get('run_length', 8)}+ months {run_side} the mean"
+    text = (f"{n} months {where} of the baseline {span} (mean {mean:,.0f} a month), the first {first}: "
+            f"a sustained {what}")
+    if len(parts) > 1:
+        text += f"; {parts[1][0]} months the other way"
+    return text + tail

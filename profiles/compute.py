@@ -125,12 +125,14 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
     fev, basis = fused_events(events, recorded=recorded_source(events, choice=cfg.fusion.recorded_source),
                               public_space=cfg.fusion.public_space)
     fused = _fused(cfg, sources, fev, basis, vawg, cell_imd)
+    published, no_location = ctx.published_coverage(sources.police_uk, police, interest=interest)
     numbers = ProfileNumbers(
         meta=_meta(cfg, sources, study, missing),
         disclosure=Disclosure(handling=cfg.force.handling),
         sources=ctx.source_quality(sources.police_uk, sources.partners),
         volume=Volume(
-            **volume_numbers(layers, n_study=len(study), top_cells_share=cfg.hotspots.evaluation.top_cells_share)
+            **volume_numbers(layers, n_study=len(study), top_cells_share=cfg.hotspots.evaluation.top_cells_share),
+            published=published,
         ),
         hotspots=_hotspots(cfg, layers, vawg, cell_imd, study=study, missing=missing),
         trend=_trend(cfg, vawg, missing),
@@ -149,7 +151,7 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
                                       crime_types=interest),
             cell_imd=cell_imd,
         ),
-        quality=_quality(cfg, sources, vawg),
+        quality=dataclasses.replace(_quality(cfg, sources, vawg), no_location_by_month=no_location),
         findings=Findings(findings=(), gaps=(), recommendations=()),
         products=Products(grid=study_area_grid(police, study, interest=interest), monthly=monthly_products(police)),
         geography=Geography(
@@ -263,7 +265,7 @@ def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: 
     have = sorted(set(vawg["month"].astype(str)) - set(missing))
     st = None
     if len(have) >= 4:  # sfhotspot needs a recent window of at least one period besides the older ones
-        st = spacetime_classes(vawg, study.cells, months=have, k=cfg.hotspots.gi_star.k)
+        st = spacetime_classes(vawg, list(study.cells), months=have, k=cfg.hotspots.gi_star.k)
         st = st[st["st_class"] != "no pattern"].reset_index(drop=True)
     return Hotspots(
         counts=layers.counts,

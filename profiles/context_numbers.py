@@ -7,6 +7,7 @@ snap-point stacking and each source's reconciliation.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -240,6 +241,45 @@ def harm_numbers(
             "offence groups differently from counts; the index's weights are approximations (see the method annex)."
         )
     return by_source, harm_by, total, text
+
+
+def published_coverage(police_uk: IngestResult, police: pd.DataFrame, *,
+                       interest: Sequence[str]) -> tuple[int | None, pd.DataFrame | None]:
+    """What police.uk published against what the profile maps, and the share without a location by month.
+
+    Returns
+    -------
+    published : int or None
+        police.uk rows of the ``interest`` crime types read, located or not, inside or outside the boundary
+        (None when the quarantined rows cannot be read back).
+    no_location : DataFrame or None
+        month, rows (every police.uk row of the month), without_location, share.
+
+    The quarantined rows are parsed back from their verbatim ``raw`` text (police.uk's 12 columns:
+    Month is the 2nd, Crime type the 10th).
+    """
+    q = police_uk.quarantine
+    qdf = q.to_pandas() if hasattr(q, "to_pandas") else pd.DataFrame(q)
+    nl = qdf[qdf["reason"].astype(str) == "no_coordinates"] if len(qdf) else qdf
+    try:
+        raw = pd.read_csv(io.StringIO("\n".join(nl["raw"].astype(str))), header=None, dtype=str,
+                          on_bad_lines="skip", engine="python") if len(nl) else pd.DataFrame(columns=range(12))
+    except (pd.errors.ParserError, ValueError):
+        return None, None
+    if len(raw) and raw.shape[1] < 10:
+        return None, None
+    q_month = raw[1].astype(str).str[:7] if len(raw) else pd.Series(dtype=str)
+    q_type = raw[9].astype(str) if len(raw) else pd.Series(dtype=str)
+    ev = police_uk.events
+    ev_month = pd.Series(ev.column("month").to_pandas()).astype(str).str[:7] if ev.num_rows else pd.Series(dtype=str)
+    ev_type = pd.Series(ev.column("crime_type").to_pandas()).astype(str) if ev.num_rows else pd.Series(dtype=str)
+    published = int(ev_type.isin(list(interest)).sum() + q_type.isin(list(interest)).sum())
+    rows = ev_month.value_counts().add(q_month.value_counts(), fill_value=0)
+    without = q_month.value_counts().reindex(rows.index, fill_value=0)
+    table = pd.DataFrame({"month": rows.index.astype(str), "rows": rows.to_numpy(np.int64),
+                          "without_location": without.to_numpy(np.int64)}).sort_values("month").reset_index(drop=True)
+    table["share"] = table["without_location"] / table["rows"].where(table["rows"] > 0)
+    return published, table
 
 
 def space_split(events: pd.DataFrame) -> pd.DataFrame | None:

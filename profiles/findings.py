@@ -195,40 +195,35 @@ def key_findings(n: dict) -> list[Finding]:
         out.append(
             Finding(
                 "F1",
-                f"{v['total']:,} VAWG-relevant crimes ({v['types']}) were recorded on police.uk between "
-                f"{v['first']} and {v['last']}"
+                f"{v['total']:,} VAWG-relevant crimes (police.uk categories {v['types']}: a proxy, all victims, "
+                f"no sex recorded) were mapped inside the force boundary between {v['first']} and {v['last']}"
+                + (f"; police.uk published {v['published']:,} of these categories, the rest without a location or "
+                   "mapped outside the boundary" if v.get("published") else "")
                 + (f"; {v['missing']} are missing and not estimated" if v.get("missing") else "")
                 + ".",
                 {k: v[k] for k in ("total",)},
             )
         )
     t = n.get("trend")
+    tc = n.get("trend_chart")
     if t and t.get("available") and t.get("change_pct") is not None and t.get("p_value") is not None:
-        direction = "up" if t["change_pct"] > 0 else "down"
-        sig = "a significant change" if t["p_value"] < 0.05 else "within normal variation"
+        chart = f" Monthly: {tc['words']}" if tc and tc.get("words") else ""
         out.append(
             Finding(
                 "F2",
-                f"The last 12 months ({t['recent']:,}) are {direction} {abs(t['change_pct']):.1f}% on the 12 before "
-                f"({t['previous']:,}), {sig} (exact Poisson test, p = {t['p_value']:.3f}).",
-                {k: t[k] for k in ("recent", "previous", "change_pct") if k in t},
+                f"police.uk VAWG-relevant crime (a proxy) is {t['words']}.{chart}",
+                {**{k: t[k] for k in ("recent", "previous", "change_pct", "n_pairs") if k in t},
+                 "p_value": t["p_value"]},
             )
         )
-    tc = n.get("trend_chart")
-    if tc and not (t and t.get("available")):
+    elif tc:
         out.append(
             Finding(
                 "F2",
-                f"Against a mean of {tc['mean']:,.0f} a month, {tc['above']} of {tc['months']} months were above the "
-                f"upper control limit and {tc['below']} below the lower one"
-                + (
-                    f"; {tc['run_months']} months sit in runs of 8 or more on one side of the mean, a sustained shift "
-                    "rather than noise"
-                    if tc["run_months"]
-                    else ""
-                )
-                + f". The latest month ({tc['last_month']}) had {tc['last_count']:,}. Year on year is not computed: "
-                f"{tc['reason'].rstrip('.')}.",
+                (f"{tc['words']} " if tc.get("words") else
+                 f"Against a mean of {tc['mean']:,.0f} a month, {tc['above']} of {tc['months']} months were above "
+                 f"the upper control limit and {tc['below']} below the lower one. ")
+                + f"Year on year is not computed: {tc['reason'].rstrip('.')}.",
                 {k: tc[k] for k in ("above", "below", "months", "mean", "last_count", "run_months")},
             )
         )
@@ -359,12 +354,17 @@ def intelligence_gaps(n: dict) -> list[Gap]:
             )
         )
     if n.get("no_coordinates") is not None:
+        trend = n.get("no_location_trend")
         gaps.append(
             Gap(
                 "G3",
                 f"{n['no_coordinates']:,} police.uk rows ({_pct(n['no_coordinates_share'], 1)}) have no location and "
-                "are missing from every map.",
-                {"rows": n["no_coordinates"], "share": n["no_coordinates_share"]},
+                "are missing from every map"
+                + (f"; the share without a location went from {_pct(trend['first'], 1)} in the first six months "
+                   f"to {_pct(trend['last'], 1)} in the last six" if trend else "")
+                + ".",
+                {"rows": n["no_coordinates"], "share": n["no_coordinates_share"],
+                 **({"share_first6": trend["first"], "share_last6": trend["last"]} if trend else {})},
             )
         )
     if n.get("stacking_share") is not None:
@@ -547,6 +547,7 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
             "first": meta.first_month,
             "last": meta.last_month,
             "missing": ", ".join(meta.missing_months),
+            "published": int(vol.published) if vol.published is not None and _known(vol.published) else None,
         }
     yoy = dict(numbers.trend.yoy)
     if yoy.get("available") and _known(yoy.get("recent"), yoy.get("previous"), yoy.get("change_pct")):
@@ -595,7 +596,8 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
             "persistent": int(counts.get("persistent hotspot", 0)),
             "emerging": int(counts.get("emerging hotspot", 0)),
             "former": int(counts.get("former hotspot", 0)),
-            "periods": int(stc["st_periods"].iloc[0]),
+            "periods": int(stc["st_periods"].iloc[0]) if "st_periods" in stc.columns else len(numbers.meta.months)
+            - len(numbers.meta.missing_months),
         }
     vc = numbers.venues.concentration
     if vc is not None and _known(vc.event_share, vc.other_share, vc.relative_share, vc.fisher_p):
@@ -636,6 +638,11 @@ def gap_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
     }
     if q.harm_unverified:
         n["harm_unverified"] = q.harm_unverified
+    nl = q.no_location_by_month
+    if nl is not None and len(nl) >= 12 and _known(*nl["without_location"].tolist()):
+        head, tail = nl.head(6), nl.tail(6)
+        n["no_location_trend"] = {"first": float(head["without_location"].sum() / head["rows"].sum()),
+                                  "last": float(tail["without_location"].sum() / tail["rows"].sum())}
     return n
 
 

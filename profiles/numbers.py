@@ -158,6 +158,7 @@ class Volume:
     gi_hot_cells: int
     gi_hot_share: float | None
     gi_hot_area_share: float
+    published: int | None = None  # police.uk rows of these categories published (located or not, any place)
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,8 @@ class DataQuality:
     stacking_share: float | None
     harm_unverified: float | None
     missing_sources: tuple[str, ...] = ()  # partner data not supplied: "CCTV", "street lighting", "A&E (ISTV)", ...
+    # police.uk rows without a location by month: month, rows, without_location, share
+    no_location_by_month: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

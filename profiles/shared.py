@@ -535,9 +535,13 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
     if hs.pai_curve is not None:
         led.note("PAI curve: dropped (the hit counts at successive cut-offs difference to per-cell counts of the "
                  "held-out months).")
+    st = hs.spacetime
+    if st is not None:
+        st = st[["h3_cell", "st_class"]].reset_index(drop=True)
+        led.note("Space-time classes: the class of each cell is published, not its numbers of hot or cold months.")
     return dataclasses.replace(
         hs, counts=counts, gi=gi, kde=_kde(hs.kde, k, led), clusters=clusters, points=None, places=places,
-        quality=quality, pai_curve=None,
+        quality=quality, pai_curve=None, spacetime=st,
     ), cheld
 
 
@@ -573,7 +577,7 @@ def _label_shares(labels: pd.Series, counts: np.ndarray, k: int, led: _Ledger) -
 
 
 def _volume(vol: Volume, hs_counts: pd.DataFrame | None, cheld: np.ndarray | None, gi: pd.DataFrame,
-            total_held: bool, led: _Ledger) -> Volume:
+            total_held: bool, led: _Ledger, k: int = 10) -> Volume:
     total = None if total_held else vol.total
     top_share, hot_share = vol.top_share, vol.gi_hot_share
     if total is None:
@@ -588,7 +592,11 @@ def _volume(vol: Volume, hs_counts: pd.DataFrame | None, cheld: np.ndarray | Non
         hot_share = float(imputed[in_hot].sum() / total) if total else None
         led.note("Share of crime in the top cells and in Gi* hot spots: computed from published cell counts, "
                  "each withheld cell counted as the mean of the withheld cells (known from the total).")
-    return dataclasses.replace(vol, total=total, top_share=top_share, gi_hot_share=hot_share)
+    published = vol.published
+    if published is not None and (total is None or _small(published, k) or _small(published - total, k)):
+        published = None  # published minus mapped would give a small count (or the total is withheld)
+        led.note("police.uk's published count beside the mapped count: withheld where their difference is below k.")
+    return dataclasses.replace(vol, total=total, top_share=top_share, gi_hot_share=hot_share, published=published)
 
 
 def _venues(v: Venues, k: int, led: _Ledger) -> Venues:
@@ -813,6 +821,16 @@ def _sources(sources: tuple[SourceQuality, ...], k: int, led: _Ledger) -> tuple[
 
 
 def _quality(q: DataQuality, k: int, led: _Ledger) -> DataQuality:
+    nl = q.no_location_by_month
+    if nl is not None and len(nl):
+        wl, rows = nl["without_location"].to_numpy(float), nl["rows"].to_numpy(float)
+        held = ((wl > 0) & (wl < k)) | ((rows - wl > 0) & (rows - wl < k)) | ((rows > 0) & (rows < k))
+        if held.any():
+            nl = nl.assign(rows=nl["rows"].astype("Int64").where(~held),
+                           without_location=nl["without_location"].astype("Int64").where(~held),
+                           share=nl["share"].where(~held))
+            led.note("police.uk rows without a location by month: withheld in months where a count is below k.")
+        q = dataclasses.replace(q, no_location_by_month=nl)
     if _small(q.no_coordinates, k):
         led.note("Events without coordinates: withheld (fewer than k).")
         return dataclasses.replace(q, no_coordinates=None, no_coordinates_share=None)
@@ -917,7 +935,7 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
                   basis=f.basis)
 
     hotspots, cheld = _hotspots(numbers.hotspots, masks, numbers.volume.total, k, led)
-    volume = _volume(numbers.volume, numbers.hotspots.counts, cheld, hotspots.gi, grand_held, led)
+    volume = _volume(numbers.volume, numbers.hotspots.counts, cheld, hotspots.gi, grand_held, led, k)
 
     meta, quality = _definitions(numbers.meta, _quality(numbers.quality, k, led), k, led)
     shared = dataclasses.replace(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from hotspots.config import TrendConfig
 from hotspots.timebands import NTEWindow, weekday_hour_table
-from hotspots.trends import control_limits, monthly_counts, year_on_year
+from hotspots.trends import control_limits, like_for_like, monthly_counts, shift_words
 from profiles.cells import str_values
 from profiles.labels import SOURCE_LABELS, SOURCES
 
@@ -40,33 +40,36 @@ def monthly_trend(
     -------
     monthly : DataFrame
         :func:`hotspots.trends.control_limits` (default mean +- 2 sd: counts of thousands are
-        overdispersed, a c-chart flags most months).
+        overdispersed, a c-chart flags most months), with limits set by the first
+        ``params.baseline_months`` available months when at least 6 more follow (else by every month).
     yoy : dict
-        :func:`hotspots.trends.year_on_year`.
+        :func:`hotspots.trends.like_for_like`: the months present in both years, the exact test, in words.
     by_type : DataFrame
         month, crime_type, count, available.
     """
     months = vawg[["month"]]
     mc = monthly_counts(months, missing_months=missing_months)
-    monthly = control_limits(mc, method=params.method, k=params.k, run_length=params.run_length)
-    yoy = year_on_year(mc, months=params.yoy_months)
+    avail = mc.loc[mc["available"].to_numpy(bool), "month"].astype(str).tolist()
+    baseline = avail[: params.baseline_months] if len(avail) >= params.baseline_months + 6 else None
+    monthly = control_limits(mc, method=params.method, k=params.k, run_length=params.run_length, baseline=baseline)
+    yoy = like_for_like(mc, months=min(params.yoy_months, 12))
     by = vawg[["month", "crime_type"]].assign(crime_type=str_values(vawg["crime_type"]))
     by_type = monthly_counts(by, by="crime_type", missing_months=missing_months)
     return monthly, yoy, by_type
 
 
 def trend_chart_numbers(monthly: pd.DataFrame, yoy: dict) -> dict[str, Any] | None:
-    """What the control chart shows when year on year cannot be computed (else None).
+    """What the control chart shows: months above / below the limits, runs, the baseline, and it in words.
 
     Examples
     --------
-    >>> m = pd.DataFrame({"month": ["2024-01", "2024-02", "2024-03"], "count": [10, 30, 12],
-    ...                   "available": True, "mean": 17.0, "signal": [None, "above", None], "run": None})
-    >>> trend_chart_numbers(m, {"available": False, "reason": "a month is missing"})["above"]
-    1
+    >>> m = pd.DataFrame({"month": pd.PeriodIndex(["2024-01", "2024-02", "2024-03"], freq="M"),
+    ...                   "count": [10, 30, 12], "available": True, "baseline": True, "mean": 17.0,
+    ...                   "signal": [None, "above", None], "run": None})
+    >>> c = trend_chart_numbers(m, {"available": False, "reason": "a month is missing"})
+    >>> c["above"], c["baseline"]
+    (1, '2024-01 to 2024-03')
     """
-    if yoy.get("available"):
-        return None
     tr = monthly[monthly["available"].astype(bool)]
     if not len(tr):
         return None
@@ -79,7 +82,11 @@ def trend_chart_numbers(monthly: pd.DataFrame, yoy: dict) -> dict[str, Any] | No
         "last_month": str(last["month"]),
         "last_count": int(last["count"]),
         "run_months": int(tr["run"].notna().sum()),
-        "reason": yoy.get("reason", ""),
+        "reason": yoy.get("reason") or "",
+        "baseline": (f"{tr.loc[tr['baseline'].astype(bool), 'month'].astype(str).iloc[0]} to "
+                     f"{tr.loc[tr['baseline'].astype(bool), 'month'].astype(str).iloc[-1]}")
+        if "baseline" in tr.columns and tr["baseline"].astype(bool).any() else "",
+        "words": shift_words(tr) if "baseline" in tr.columns else "",
     }
 
 

@@ -145,12 +145,17 @@ def test_control_limits_and_year_on_year_by_hand(numbers):
     mean, sd = statistics.mean(monthly), statistics.stdev(monthly)
     m = numbers.trend.monthly
     assert m["count"].astype(int).tolist() == monthly
-    assert m["mean"].iloc[0] == pytest.approx(mean) == 12.5
-    assert m["ucl"].iloc[0] == pytest.approx(mean + 2 * sd) and m["lcl"].iloc[0] == pytest.approx(mean - 2 * sd)
-    yoy = numbers.trend.yoy
-    assert (yoy["recent"], yoy["previous"]) == (180, 120)
-    assert yoy["change_pct"] == pytest.approx(50.0)
-    assert numbers.trend.chart is None  # year on year computed: no control-chart fallback
+    # limits from the baseline (the first 12 months, all 10): mean 10, sd 0, so every later month (15) signals
+    assert m["baseline"].tolist() == [True] * 12 + [False] * 12
+    base = monthly[:12]
+    assert m["mean"].iloc[0] == pytest.approx(statistics.mean(base)) == 10
+    assert m["ucl"].iloc[0] == pytest.approx(10 + 2 * statistics.stdev(base))
+    assert (m["signal"].iloc[12:] == "above").all() and m["signal"].iloc[:12].isna().all()
+    assert mean == 12.5 and sd > 0  # the whole series' limits (Phase I) would have held the shift inside them
+    yoy = numbers.trend.yoy  # like for like: every month present in both years
+    assert (yoy["recent"], yoy["previous"], yoy["n_pairs"]) == (180, 120, 12)
+    assert yoy["change_pct"] == pytest.approx(50.0) and yoy["direction"] == "up"
+    assert numbers.trend.chart["words"].startswith("12 months above the upper limit of the baseline 2023-01 to 2023-12")
 
 
 def test_nte_share_by_hand(numbers):

@@ -278,3 +278,74 @@ def test_year_on_year_zero_previous_and_short_windows():
 def test_year_on_year_bad_months(months, match):
     with pytest.raises(ParameterError, match=match):
         year_on_year(_series([1] * 24), months=months)
+
+
+# --------------------------------------------------------------------------- like for like, baseline limits (issue 12)
+
+
+def test_rate_test_matches_the_worked_example_of_r_poisson_test():
+    # R's ?poisson.test example (Bhattacharyya and Johnson 1977): poisson.test(c(11, 6+8+7), c(800, 1083+1050+878))
+    # prints p-value = 0.07967, 95 percent confidence interval 0.8584264 4.2772659, rate ratio 1.971488
+    from hotspots.trends import _rate_test
+
+    p, (lo, hi) = _rate_test(11, 21, 800, 3011)
+    assert p == pytest.approx(0.07967, abs=5e-6)
+    assert lo == pytest.approx(0.8584264, abs=5e-7) and hi == pytest.approx(4.2772659, abs=5e-7)
+    assert _rate_test(20, 20)[0] == pytest.approx(1.0)
+
+
+def test_like_for_like_pairs_only_months_present_in_both_years():
+    from hotspots.trends import like_for_like
+
+    months = pd.period_range("2023-01", periods=24, freq="M")
+    counts = np.r_[np.full(12, 50), np.full(12, 60)]
+    counts[14] = 5_000  # 2024-03: present, so paired with 2023-03
+    avail = np.ones(24, bool)
+    avail[[2 + 12 + 4, 7]] = False  # 2024-07 missing; 2023-08 missing
+    r = like_for_like(pd.DataFrame({"month": months, "count": counts, "available": avail}))
+    assert r["missing_months"] == ["2023-08", "2024-07"]
+    assert "2024-07" not in r["recent_months"] and "2024-08" not in r["recent_months"]
+    assert "2023-07" not in r["previous_months"] and "2023-08" not in r["previous_months"]
+    assert r["n_pairs"] == 10
+    assert r["previous"] == 50 * 10 and r["recent"] == 60 * 9 + 5_000  # by hand
+    assert r["direction"] == "up" and r["words"].startswith("up ")
+
+
+def test_like_for_like_says_no_clear_change_when_the_test_cannot_tell():
+    from hotspots.trends import like_for_like
+
+    months = pd.period_range("2023-01", periods=24, freq="M")
+    r = like_for_like(pd.DataFrame({"month": months, "count": [10] * 12 + [11] * 12}))
+    assert r["p_value"] > 0.05 and r["direction"] == "no clear change"
+    assert r["words"].startswith("no clear change (+10%)")
+
+
+def test_like_for_like_refuses_without_pairs():
+    from hotspots.trends import like_for_like
+
+    months = pd.period_range("2024-01", periods=6, freq="M")
+    r = like_for_like(pd.DataFrame({"month": months, "count": [5] * 6}))
+    assert not r["available"] and "both years" in r["reason"]
+
+
+def test_baseline_limits_detect_a_step_the_whole_series_hides():
+    rng = np.random.default_rng(7)
+    months = pd.period_range("2022-01", periods=36, freq="M")
+    counts = np.r_[rng.poisson(200, 18), rng.poisson(240, 18)]
+    frame = pd.DataFrame({"month": months, "count": counts})
+    base = [str(m) for m in months[:12]]
+    whole = control_limits(frame, method="sd")
+    phase2 = control_limits(frame, method="sd", baseline=base)
+    assert phase2["baseline"].tolist() == [True] * 12 + [False] * 24
+    assert phase2["mean"].iloc[0] == pytest.approx(counts[:12].mean())
+    after = phase2.iloc[18:]
+    assert (after["signal"] == "above").sum() > (whole.iloc[18:]["signal"] == "above").sum()
+    assert (after["signal"] == "above").sum() >= 12
+    assert phase2.attrs["baseline"] == base
+
+
+def test_baseline_without_data_is_refused():
+    months = pd.period_range("2024-01", periods=6, freq="M")
+    frame = pd.DataFrame({"month": months, "count": [5] * 6})
+    with pytest.raises(ParameterError, match="baseline"):
+        control_limits(frame, method="sd", baseline=["2020-01"])

@@ -168,14 +168,18 @@ def _sources(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, Any]]:
 
 
 def _trend_text(numbers: ProfileNumbers, fmt: _Fmt) -> str:
-    yoy = numbers.trend.yoy
-    if yoy.get("available"):
-        return (
-            f"Year on year: {fmt.count(yoy.get('recent'))} vs {fmt.count(yoy.get('previous'))} "
-            f"({fmt.derived(yoy.get('change_pct'), '{:+.1f}%')}, exact Poisson test p = "
-            f"{fmt.derived(yoy.get('p_value'), '{:.3f}')})."
+    yoy, chart = numbers.trend.yoy, numbers.trend.chart or {}
+    parts = []
+    if yoy.get("available") and yoy.get("words"):
+        parts.append(
+            f"Like for like: {yoy['words']}; {fmt.count(yoy.get('recent'))} against "
+            f"{fmt.count(yoy.get('previous'))} over the months present in both years."
         )
-    return f"Year-on-year change not computed: {yoy.get('reason') or 'not enough months'}."
+    else:
+        parts.append(f"Year-on-year change not computed: {yoy.get('reason') or 'not enough months'}.")
+    if chart.get("words"):
+        parts.append(f"Control chart: {chart['words']}")
+    return " ".join(parts)
 
 
 def _trend_table(numbers: ProfileNumbers, fmt: _Fmt) -> dict[str, Any] | None:
