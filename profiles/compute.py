@@ -62,6 +62,7 @@ from profiles.numbers import (
     What,
     When,
 )
+from profiles.places import identify_places
 from profiles.sources import Sources, load_sources
 from profiles.when import monthly_trend, nte_by_source, nte_numbers, trend_chart_numbers, weekday_hour
 from profiles.where import (
@@ -273,7 +274,8 @@ def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: 
         kde=layers.kde,
         clusters=layers.clusters,
         points=vawg[["x", "y"]].reset_index(drop=True),
-        places=top_places(layers, labels, cell_imd, n=cfg.hotspots.top_places),
+        places=top_places(layers, labels, cell_imd, n=cfg.hotspots.top_places,
+                          identity=identify_places(vawg, top["h3_cell"])),
         quality=layers.quality,
         pai_curve=layers.pai_curve,
         split=layers.split,
@@ -304,8 +306,9 @@ def _fused(cfg: Config, sources: Sources, events: pd.DataFrame, basis: FusedBasi
     present = present_sources(events)
     places = fused_places(grids, sources=present, params=cfg.fusion, recorded=basis.recorded)
     labels = describe_cells(vawg, places["h3_cell"].head(cfg.fusion.top_places))
-    places = label_places(places, labels, cell_imd, n=cfg.fusion.top_places,
-                          synthetic=bool(events["synthetic"].any()))
+    synthetic = bool(events["synthetic"].any())
+    places = label_places(places, labels, cell_imd, n=cfg.fusion.top_places, synthetic=synthetic,
+                          identity=identify_places(vawg, places["h3_cell"].head(cfg.fusion.top_places)))
     recorded, gap_raster = surfaces(events, harm_label=harm_label, params=cfg.fusion,
                                     perception="streetsafe" in present)
     return Fused(

@@ -202,13 +202,16 @@ def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], p
 
 
 def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFrame | None, *, n: int,
-                 synthetic: bool = False) -> pd.DataFrame:
+                 synthetic: bool = False, identity: pd.DataFrame | None = None) -> pd.DataFrame:
     """``label``, ``lsoa_code``, ``imd_decile`` for the first ``n`` places (None/NA beyond).
 
     ``label`` is "main police.uk map point, LSOA name" (:func:`profiles.where.describe_cells`)
     or "no police.uk crime mapped here". When the ranking rests on a
     synthetic layer (``synthetic``) the places carry stand-in names ("Place A
     (SYNTHETIC)", ...) instead: a synthetic score must never name a real street.
+    With ``identity`` (:func:`profiles.places.identify_places`) the first ``n`` places also carry
+    ``local_authority`` and, unless ``synthetic``, ``streets``, ``grid_ref``, ``artefact`` and
+    ``artefact_reason`` (a synthetic ranking names the area, never the street or the point).
 
     Examples
     --------
@@ -234,10 +237,23 @@ def label_places(places: pd.DataFrame, labels: pd.DataFrame, cell_imd: pd.DataFr
         code[:n] = imd["lsoa_code"].astype(object).where(imd["lsoa_code"].notna(), None).to_numpy(dtype=object)
         decile[:n] = pd.array(imd["imd_decile"].to_numpy(np.float64), dtype="Int64")
     idx = places.index
+    extra: dict[str, Any] = {}
+    if identity is not None:
+        ident = identity.reindex(top)
+        for col in ("local_authority", "streets", "grid_ref", "artefact_reason"):
+            v = np.full(len(places), "", dtype=object)
+            if col == "local_authority" or not synthetic:
+                v[:n] = ident[col].fillna("").astype(str).to_numpy(dtype=object)
+            extra[col] = pd.Series(v, index=idx, dtype=object)
+        art = np.zeros(len(places), dtype=bool)
+        if not synthetic:
+            art[:n] = ident["artefact"].fillna(False).astype(bool).to_numpy()
+        extra["artefact"] = pd.Series(art, index=idx)
     return places.assign(
         label=pd.Series(label, index=idx, dtype=object),
         lsoa_code=pd.Series(code, index=idx, dtype=object),
         imd_decile=pd.Series(decile, index=idx),
+        **extra,
     )
 
 

@@ -222,12 +222,15 @@ def top_places(
     cell_imd: pd.DataFrame | None,
     *,
     n: int,
+    identity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The busiest police.uk cells: rank, h3_cell, count, label, lsoa, lsoa_code, imd_decile, gi_z.
+    """The busiest police.uk cells: rank, h3_cell, count, label, lsoa, lsoa_code, imd_decile, gi_z (+ identity).
 
     ``label`` is the main map point with its share of the cell's crimes
     ("On or near X (40%)"), ``lsoa`` its LSOA name; ``lsoa_code`` and
     ``imd_decile`` the cell's main LSOA and its IMD 2019 decile (None without IMD).
+    With ``identity`` (:func:`profiles.places.identify_places` of these cells) the places also carry
+    ``streets``, ``local_authority``, ``grid_ref``, ``artefact`` and ``artefact_reason``.
 
     Examples
     --------
@@ -266,8 +269,26 @@ def top_places(
             "lsoa_code": pd.Series(lsoa_code, dtype=object),
             "imd_decile": decile,
             "gi_z": gi.to_numpy(float),
+            **_identity_columns(identity, cells),
         }
     )
+
+
+IDENTITY_COLUMNS = ("streets", "local_authority", "grid_ref", "artefact", "artefact_reason")
+
+
+def _identity_columns(identity: pd.DataFrame | None, cells: np.ndarray) -> dict[str, Any]:
+    """The identity columns of ``cells`` (empty text / False where unknown); none without ``identity``."""
+    if identity is None:
+        return {}
+    ident = identity.reindex(cells)
+    out: dict[str, Any] = {}
+    for c in IDENTITY_COLUMNS:
+        if c == "artefact":
+            out[c] = ident[c].fillna(False).astype(bool).to_numpy()
+        else:
+            out[c] = ident[c].fillna("").astype(str).to_numpy(dtype=object)
+    return out
 
 
 def volume_numbers(layers: HotspotLayers, *, n_study: int, top_cells_share: float) -> dict[str, Any]:

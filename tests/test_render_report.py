@@ -244,7 +244,7 @@ NOT_COUNTS = {
     # product tables: sign-off, collection plan, 4P plan, harm per source (amounts, not counts)
     "role", "name", "date", "signature", "gap", "collect", "from", "owner", "by", "4P · id", "action",
     "owner · partner", "measure of success", "priority · review", "recorded-crime source", "harm (2 s.f.)",
-    "weights verified", "threat area",
+    "weights verified", "threat area", "OS grid ref",
     # space-time classes: numbers of places (cells), not of crimes or people
     "class", "cells", "meaning",
 }
@@ -278,9 +278,9 @@ def shared_html() -> str:
 def test_context_shows_exactly_the_given_numbers(restricted_html):
     html = restricted_html
     _, places = _table(html, "rank", "main map point (share)")
-    assert [r[5] for r in places] == ["4,321", "1,234", "876"]
-    assert [r[6] for r in places] == ["7.7", "5.5", "3.3"]
-    assert [r[4] for r in places] == ["4", "6", "–"]  # no IMD decile: a dash, not [c]
+    assert [r[6] for r in places] == ["4,321", "1,234", "876"]
+    assert [r[7] for r in places] == ["7.7", "5.5", "3.3"]
+    assert [r[5] for r in places] == ["4", "6", "–"]  # no IMD decile: a dash, not [c]
     assert places[1][2] == "On or near <Market> Street (30%)"  # text unescaped back from &lt; (escaped in HTML)
     header, combined = _table(html, "rank", "score")
     assert header[2:] == ["place", "police.uk", "RMS crimes [SYNTHETIC]", "score"]
@@ -326,7 +326,7 @@ def test_shared_numbers_render_c_where_withheld_and_no_small_counts(shared_html)
     _, venues = _table(html, "rank", "venue")
     assert venues[1][5] == "[c]"
     _, places = _table(html, "rank", "main map point (share)")
-    assert places[2][6] == "[c]" and places[2][4] == "–"  # withheld z vs a decile that does not exist
+    assert places[2][7] == "[c]" and places[2][5] == "–"  # withheld z vs a decile that does not exist
     assert _count_cells(html, k=10) > 20
 
 

@@ -50,7 +50,7 @@ def test_summary_validates_and_echoes_definitions(profile):
         validate_summary(s)
         assert s["definitions"]["nte_window"] == "Fri,Sat 21:00-06:00"
         assert s["synthetic_sources"] == ["ae", "rms", "streetsafe"]
-        assert 5 <= len(s["key_findings"]) <= 8
+        assert 5 <= len(s["key_findings"]) <= 12
         assert s["period"]["missing_months"] == ["2024-07", "2024-08"]
     restricted = json.loads((out / "summary.json").read_text())
     shared = json.loads((out / "shared" / "summary.json").read_text())
@@ -82,7 +82,7 @@ def test_shared_summary_has_no_small_counts_and_totals_reveal_none(profile):
 COUNT_TABLES = ("<th>month</th>", "StreetSafe reports</th>", "crimes within</th>", "score</th>", "crimes</th>")
 NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)",
               "NTE incidents (nearest)", "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z",
-              "score", "place")
+              "score", "place", "OS grid ref")
 
 
 def _count_cells_ok(html: str, k: int) -> int:
@@ -173,7 +173,7 @@ def test_text_from_data_is_escaped():
 
 def _minimal_context(text: str) -> dict:
     place = {"rank": "1", "h3_cell": "89195823073ffff", "label": text, "lsoa": text, "imd_decile": "1", "count": "9",
-             "gi_z": "3.0"}
+             "gi_z": "3.0", "grid_ref": text, "check": text}
     return {
         "places_show_z": True,
         "venues_show_postcode": True,
@@ -207,6 +207,7 @@ def _minimal_context(text: str) -> dict:
         "harm_sources": [{"source": text, "events": text, "harm": text, "verified": text}],
         "space_rows": [{"area": text, "public": text, "private": text}],
         "yardstick": [{"term": text, "range": text}],
+        "spacetime_rows": [{"cls": text, "cells": "1", "meaning": text}],
         "definitions": {"police_uk_crime_types": [text], "vawg_offence_table": text, "nte_window": text,
                         "harm_index": text},
         "n_study_cells": 1,

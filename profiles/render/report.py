@@ -198,13 +198,21 @@ def _trend_table(numbers: ProfileNumbers, fmt: _Fmt) -> dict[str, Any] | None:
 
 def _places(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     p = numbers.hotspots.places
-    cols = {c: _column(p, c) for c in ("rank", "h3_cell", "label", "lsoa", "imd_decile", "count", "gi_z")}
+    cols = {c: _column(p, c) for c in ("rank", "h3_cell", "label", "lsoa", "imd_decile", "count", "gi_z", "streets",
+                                       "local_authority", "grid_ref", "artefact_reason")}
+
+    def text(c: str, i: int) -> str:
+        v = cols[c][i]
+        return "" if _is_missing(v) else str(v)
+
     return [
         {
             "rank": fmt.derived(cols["rank"][i], "{:.0f}"),
             "h3_cell": str(cols["h3_cell"][i]),
-            "label": "" if _is_missing(cols["label"][i]) else str(cols["label"][i]),
-            "lsoa": "" if _is_missing(cols["lsoa"][i]) else str(cols["lsoa"][i]),
+            "label": text("streets", i) or text("label", i),
+            "lsoa": " · ".join(x for x in (text("local_authority", i), text("lsoa", i)) if x),
+            "grid_ref": text("grid_ref", i),
+            "check": text("artefact_reason", i),
             "imd_decile": fmt.optional(cols["imd_decile"][i], "{:.0f}"),
             "count": fmt.count(cols["count"][i]),
             "gi_z": fmt.derived(cols["gi_z"][i], "{:.1f}"),
