@@ -145,7 +145,8 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
             nte_by_source=nte_by_source(events, synthetic=sources.synthetic_sources),
             nte=nte_numbers(events, window=sources.window),
         ),
-        what=_what(vawg, events, sources, recorded=basis.recorded),
+        what=dataclasses.replace(_what(vawg, events, sources, recorded=basis.recorded),
+                                 outcomes=ctx.outcome_numbers(sources.rms, events)),
         context=Context(
             deprivation=dep,
             comparison=ctx.comparison(sources.comparators, sources.population, force=cfg.force.name,

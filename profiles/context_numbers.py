@@ -23,6 +23,7 @@ from hotspots.deprivation import DeprivationContext, hotspot_deprivation
 from hotspots.grid import cells_to_int
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.lsoa import lsoa_crosswalk
+from hotspots.outcomes import outcome_shares
 from hotspots.publication import force_month_table
 from hotspots.venue_concentration import VenueConcentration
 from hotspots.venue_concentration import venue_concentration as _venue_concentration
@@ -280,6 +281,23 @@ def published_coverage(police_uk: IngestResult, police: pd.DataFrame, *,
                           "without_location": without.to_numpy(np.int64)}).sort_values("month").reset_index(drop=True)
     table["share"] = table["without_location"] / table["rows"].where(table["rows"] > 0)
     return published, table
+
+
+def outcome_numbers(rms: IngestResult | None, events: pd.DataFrame) -> pd.DataFrame | None:
+    """Outcomes of the RMS VAWG offences inside the force area, by threat area (None without RMS or outcomes).
+
+    The outcome code is read from the RMS rows (it is not on the common event model), matched by event id.
+    """
+    if rms is None:
+        return None
+    raw = rms.events.to_pandas()
+    if "outcome_code" not in raw.columns:
+        return None
+    inside = events.loc[(events["source"] == "rms").to_numpy(), ["event_id", "vawg_group"]]
+    codes = raw.drop_duplicates("event_id").set_index("event_id")["outcome_code"]
+    frame = inside.assign(outcome_code=codes.reindex(inside["event_id"].astype(str)).to_numpy())
+    t = outcome_shares(frame)
+    return t.assign(group=t["group"].map(lambda g: THREAT_AREA_LABELS.get(g, g)))
 
 
 def space_split(events: pd.DataFrame) -> pd.DataFrame | None:

@@ -304,6 +304,22 @@ def key_findings(n: dict) -> list[Finding]:
                 {"persistent": st["persistent"], "emerging": st["emerging"], "former": st["former"]},
             )
         )
+    oc = n.get("outcomes")
+    if oc:
+        rows = "; ".join(
+            f"{r['group'].replace('RMS: ', '')} {_pct(r['share_14_16'])} (charged {_pct(r['share_charged'])})"
+            for r in oc["rows"]
+        )
+        out.append(
+            Finding(
+                "F11",
+                f"Of VAWG investigations with an outcome, evidential difficulties (outcomes 14-16) closed: {rows}. "
+                "Framework action 8: scrutinise why victims withdraw support and where "
+                f"evidence-led prosecution is possible.{_syn(oc['synthetic'])}",
+                {f"share_14_16_{i}": r["share_14_16"] for i, r in enumerate(oc["rows"])},
+                synthetic=oc["synthetic"],
+            )
+        )
     vc = n.get("venue_concentration")
     if vc:
         more = vc["relative_share"] > 1 and vc["fisher_p"] < 0.05
@@ -491,6 +507,15 @@ def recommendations(findings: list[Finding], n: dict) -> list[Recommendation]:
         "Neighbourhood policing",
         "hot-spot policing (College of Policing toolkit: reduces crime)",
     )
+    add(
+        "F11",
+        "Review a sample of outcome 15 and 16 closures with the CPS: victim support (IDVA/ISVA) at the first "
+        "contact, body-worn video and 999 recordings for evidence-led prosecution.",
+        "force-wide",
+        "within the next review period",
+        "CPS, IDVA/ISVA services",
+        "evidence-led prosecution, victim support",
+    )
     f9 = by_id.get("F9")
     if f9 is not None:
         more = f9.numbers.get("relative_share", 0) > 1 and f9.numbers.get("p_value", 1) < 0.05
@@ -589,6 +614,16 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
             # shared numbers publish a cell's class only when both its counts are published: a lower bound
             "at_least": numbers.disclosure.shared,
         }
+    oc = numbers.what.outcomes
+    if oc is not None and len(oc):
+        keep = oc[oc["share_14_16"].notna() & oc["share_charged"].notna()]
+        keep = keep.sort_values("share_14_16", ascending=False).head(3)
+        if len(keep):
+            n["outcomes"] = {
+                "rows": [{"group": str(r["group"]), "share_14_16": float(r["share_14_16"]),
+                          "share_charged": float(r["share_charged"])} for _, r in keep.iterrows()],
+                "synthetic": "rms" in meta.synthetic_sources,
+            }
     stc = numbers.hotspots.spacetime
     if stc is not None and len(stc):
         counts = stc["st_class"].value_counts()
@@ -762,7 +797,8 @@ def plan_recommendations(recs: Sequence[Recommendation], findings: Sequence[Find
         out.append(replace(r, pillar=pillar, owner=owners.get(pillar, f"[{pillar} owner]"), measure=measure,
                            priority=priority, review=review))
     order = {p: i for i, p in enumerate(("Prevent", "Pursue", "Protect", "Prepare"))}
-    return sorted(out, key=lambda r: (order.get(r.pillar, 9), r.id))
+    ranked = sorted(out, key=lambda r: (order.get(r.pillar, 9), int(r.id[1:]) if r.id[1:].isdigit() else 0))
+    return [replace(r, id=f"R{i}") for i, r in enumerate(ranked, start=1)]  # numbered in plan order
 
 
 def collection_plan(gaps: Sequence[Gap], *, owners: Mapping[str, str]) -> list[Gap]:

@@ -302,6 +302,9 @@ class What:
     harm_by_source : source, events, weighted, verified_share, harm, harm_rounded (police.uk and RMS side by side)
     space : RMS VAWG offences by place: threat_area (label), public (int), private (int: at a dwelling); None
         without RMS
+    outcomes : RMS VAWG offences by outcome (hotspots.outcomes.outcome_shares): group (threat-area label),
+        offences, open, assigned, charged, outcome_14, outcome_15, outcome_16, other, share_charged, share_14_16;
+        None without RMS
     """
 
     police_uk_mix: pd.Series
@@ -313,6 +316,7 @@ class What:
     harm_text: str
     harm_by_source: pd.DataFrame | None = None
     space: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

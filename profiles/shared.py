@@ -754,6 +754,9 @@ def _what(what: What, type_held: pd.Series, area_held: Mapping[str, bool], withh
         space = st.table.reset_index()
         led.note("Public / private-space split of RMS offences: suppressed as a table with its threat-area totals "
                  "and audited.", changed=False)
+    outcomes = what.outcomes
+    if outcomes is not None and len(outcomes):
+        outcomes = _outcomes(outcomes, k, led)
     hbs = what.harm_by_source
     if hbs is not None and len(hbs):
         small = np.array([_small(v, k) for v in hbs["weighted"]], dtype=bool)
@@ -763,7 +766,48 @@ def _what(what: What, type_held: pd.Series, area_held: Mapping[str, bool], withh
                              weighted=hbs["weighted"].astype("Int64").where(~small))
             led.note("Harm of a source with fewer than k weighted events: withheld.")
     return dataclasses.replace(what, police_uk_mix=mix, rms_mix=rms_mix, rms_harm=rms_harm, harm_by_group=hbg,
-                               harm_total=harm_total, harm_text=harm_text, space=space, harm_by_source=hbs)
+                               harm_total=harm_total, harm_text=harm_text, space=space, harm_by_source=hbs,
+                               outcomes=outcomes)
+
+
+_OUTCOME_PARTS = ("open", "charged", "outcome_14", "outcome_15", "outcome_16", "rest")
+
+
+def _outcomes(t: pd.DataFrame, k: int, led: _Ledger) -> pd.DataFrame:
+    """Outcome counts as a partition of each group's offences, suppressed with the group totals; shares recomputed.
+
+    The parts (open, charged, 14, 15, 16, every other outcome) add up to the offences: suppressed as one table
+    with its row totals, then ``assigned`` (offences - open) and the shares are published only where every
+    count they rest on is.
+    """
+    rest = (t["assigned"] - t["charged"] - t["outcome_14"] - t["outcome_15"] - t["outcome_16"]).to_numpy(np.int64)
+    parts = t.assign(rest=rest).set_index("group")[list(_OUTCOME_PARTS)].astype(np.int64)
+    st = suppress_table(parts, threshold=k)
+    led.count(st.mask)
+    pub = st.table
+    held = st.mask
+    offences = t["offences"].to_numpy(np.int64)
+    small_total = (offences > 0) & (offences < k)
+    out = pd.DataFrame({"group": t["group"].to_numpy()})
+    out["offences"] = pd.array(np.where(small_total, 0, offences), dtype="Int64")
+    out.loc[small_total, "offences"] = pd.NA
+    for c in ("open", "charged", "outcome_14", "outcome_15", "outcome_16"):
+        out[c] = pd.array(pub[c].to_numpy(), dtype="Int64")
+    a = t["assigned"].to_numpy(np.int64)
+    open_held = held["open"].to_numpy(bool) | small_total | ((a > 0) & (a < k))
+    assigned = pd.array(t["assigned"].to_numpy(np.int64), dtype="Int64")
+    assigned[open_held] = pd.NA
+    out["assigned"] = assigned
+    out["other"] = pd.array(t["other"].to_numpy(np.int64), dtype="Int64")
+    out.loc[(out["other"].fillna(0) > 0) & (out["other"].fillna(0) < k), "other"] = pd.NA
+    den = out["assigned"].astype("Float64")
+    out["share_charged"] = (out["charged"].astype("Float64") / den).astype(float)
+    e = sum(out[c].astype("Float64") for c in ("outcome_14", "outcome_15", "outcome_16"))
+    out["share_14_16"] = (e / den).astype(float)
+    led.note("Outcomes: the counts (open, charged, 14, 15, 16, the rest) suppressed as a table with each group's "
+             "offences and audited; assigned outcomes and shares published only where every count they need is.",
+             changed=False)
+    return out[list(t.columns)]
 
 
 def _context(ctx: Context, k: int, led: _Ledger) -> Context:

@@ -246,7 +246,7 @@ NOT_COUNTS = {
     "owner · partner", "measure of success", "priority · review", "recorded-crime source", "harm (2 s.f.)",
     "weights verified", "threat area", "OS grid ref",
     # space-time classes: numbers of places (cells), not of crimes or people
-    "class", "cells", "meaning",
+    "class", "cells", "meaning", "charged share", "14-16 share",
 }
 """Report table columns that hold no count (every other column of a data table is a count)."""
 

@@ -208,6 +208,8 @@ def _minimal_context(text: str) -> dict:
         "space_rows": [{"area": text, "public": text, "private": text}],
         "yardstick": [{"term": text, "range": text}],
         "spacetime_rows": [{"cls": text, "cells": "1", "meaning": text}],
+        "outcome_rows": [{"group": text, "offences": text, "assigned": text, "charged": text, "o14": text, "o15": text,
+                          "o16": text, "share_charged": text, "share_14_16": text}],
         "definitions": {"police_uk_crime_types": [text], "vawg_offence_table": text, "nte_window": text,
                         "harm_index": text},
         "n_study_cells": 1,

@@ -287,6 +287,29 @@ def _spacetime_rows(numbers: ProfileNumbers) -> list[dict[str, str]]:
             for c in ST_MEANING if c in counts.index]
 
 
+def _outcome_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
+    """RMS VAWG offences by outcome: assigned, charged, 14, 15, 16 and the shares."""
+    t = numbers.what.outcomes
+    if t is None or not len(t):
+        return []
+    c = {k: _column(t, k) for k in ("group", "offences", "assigned", "charged", "outcome_14", "outcome_15",
+                                    "outcome_16", "share_charged", "share_14_16")}
+    return [
+        {
+            "group": str(c["group"][i]),
+            "offences": fmt.count(c["offences"][i]),
+            "assigned": fmt.count(c["assigned"][i]),
+            "charged": fmt.count(c["charged"][i]),
+            "o14": fmt.count(c["outcome_14"][i]),
+            "o15": fmt.count(c["outcome_15"][i]),
+            "o16": fmt.count(c["outcome_16"][i]),
+            "share_charged": fmt.derived(c["share_charged"][i], "{:.0%}"),
+            "share_14_16": fmt.derived(c["share_14_16"][i], "{:.0%}"),
+        }
+        for i in range(len(t))
+    ]
+
+
 def _space_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     """RMS VAWG offences in public space and at a dwelling, by threat area."""
     t = numbers.what.space
@@ -604,6 +627,7 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         },
         "harm_sources": _harm_sources(numbers, fmt),
         "spacetime_rows": _spacetime_rows(numbers),
+        "outcome_rows": _outcome_rows(numbers, fmt),
         "space_rows": _space_rows(numbers, fmt),
         "yardstick": [{"term": t, "range": r} for t, r in PHIA_YARDSTICK],
         "marking": m.marking,

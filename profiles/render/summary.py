@@ -274,6 +274,20 @@ def build_summary(numbers: ProfileNumbers) -> dict[str, Any]:
     return summary
 
 
+def _outcomes(numbers: ProfileNumbers) -> list[dict[str, Any]]:
+    """Outcome counts and shares per threat area (null where withheld)."""
+    t = numbers.what.outcomes
+    if t is None:
+        return []
+    return [
+        {"group": str(r["group"]), "offences": _count(r["offences"]), "assigned": _count(r["assigned"]),
+         "outcome_14": _count(r["outcome_14"]), "outcome_15": _count(r["outcome_15"]),
+         "outcome_16": _count(r["outcome_16"]), "share_14_16": _float(r["share_14_16"]),
+         "charged": _count(r["charged"]), "share_charged": _float(r["share_charged"])}
+        for r in t.to_dict("records")
+    ]
+
+
 def _spacetime(numbers: ProfileNumbers) -> dict[str, int] | None:
     """Cells per space-time class (None when the classes were not computed)."""
     st = numbers.hotspots.spacetime
@@ -303,7 +317,7 @@ def _measures(numbers: ProfileNumbers) -> dict[str, Any]:
         "like_for_like": extra.get("like_for_like"),
         "rates": list(extra.get("rates") or []),
         "spacetime": _spacetime(numbers),
-        "outcomes": list(extra.get("outcomes") or []),
+        "outcomes": _outcomes(numbers),
     }
 
 
