@@ -104,6 +104,7 @@ class DataConfig:
     imd: Path | None = None
     comparators: tuple[Path, ...] = ()
     population: Path | None = None
+    lsoa_population: Path | None = None  # IoD 2019 File 6: residents per LSOA (rates per 1,000)
 
     def __post_init__(self) -> None:
         if not self.police_uk:
@@ -690,7 +691,8 @@ def _named_inputs(cfg: Config) -> list[tuple[str, Path, bool]]:
     """``(dotted key, path, may be a folder)`` for every input the config names, in config order."""
     named: list[tuple[str, Path, bool]] = []
     for section, fields in (
-        ("data", ("police_uk", "boundary", "local_authorities", "venues", "imd", "comparators", "population")),
+        ("data", ("police_uk", "boundary", "local_authorities", "venues", "imd", "comparators", "population",
+                  "lsoa_population")),
         ("rms", ("files",)),
         ("streetsafe", ("files",)),
         ("ae", ("files",)),

@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from hotspots.errors import ParameterError
+from hotspots.rates import poisson_rate_test
 
 __all__ = ["CONTROL_METHODS", "control_limits", "like_for_like", "monthly_counts", "shift_words", "year_on_year"]
 
@@ -586,20 +587,8 @@ def year_on_year(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period
 
 
 def _rate_test(c: int, p: int, t_c: float = 1.0, t_p: float = 1.0) -> tuple[float, tuple[float, float]]:
-    """Exact conditional test of two Poisson rates (R's ``poisson.test(c(c, p), c(t_c, t_p))``).
-
-    Given ``n = c + p``, under equal rates ``c ~ Binomial(n, t_c / (t_c + t_p))``; the rate-ratio
-    interval is the Clopper-Pearson interval of that proportion mapped by ``q / (1 - q) * t_p / t_c``.
-    Returns the two-sided p-value and the 95 % interval of ``(c / t_c) / (p / t_p)``.
-    """
-    n = c + p
-    if not n:
-        return 1.0, (math.nan, math.nan)
-    res = stats.binomtest(c, n, t_c / (t_c + t_p))
-    ci = res.proportion_ci(confidence_level=0.95, method="exact")
-    f = t_p / t_c
-    return float(res.pvalue), (float(ci.low / (1 - ci.low) * f),
-                               float(ci.high / (1 - ci.high) * f) if ci.high < 1 else math.inf)
+    """:func:`hotspots.rates.poisson_rate_test` (kept under this name for the trend tests)."""
+    return poisson_rate_test(c, p, t_c, t_p)
 
 
 def like_for_like(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period | None = None,

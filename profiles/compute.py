@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from hotspots.config import Config, config_to_dict
-from hotspots.grid import average_cell_area_km2
+from hotspots.grid import average_cell_area_km2, cells_to_int
 from hotspots.kernel_warmup import background_compile
 from profiles import context_numbers as ctx
 from profiles.cells import StudyArea
@@ -123,6 +124,8 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
     top = layers.counts.sort_values("count", ascending=False).head(cfg.hotspots.top_places)
     hot = layers.hot_cells if len(layers.hot_cells) else top["h3_cell"].to_numpy()
     dep, cell_imd = ctx.deprivation(police, vawg, hot, imd=sources.imd)
+    n_months = len(set(vawg["month"].astype(str)) - set(missing))
+    lsoa_dep, la_rates = ctx.lsoa_numbers(police, vawg, hot, imd=sources.imd, months=n_months)
     fev, basis = fused_events(events, recorded=recorded_source(events, choice=cfg.fusion.recorded_source),
                               public_space=cfg.fusion.public_space)
     fused = _fused(cfg, sources, fev, basis, vawg, cell_imd)
@@ -135,7 +138,8 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
             **volume_numbers(layers, n_study=len(study), top_cells_share=cfg.hotspots.evaluation.top_cells_share),
             published=published,
         ),
-        hotspots=_hotspots(cfg, layers, vawg, cell_imd, study=study, missing=missing),
+        hotspots=dataclasses.replace(_hotspots(cfg, layers, vawg, cell_imd, study=study, missing=missing),
+                                     built_cells=_built_cells(police, study)),
         trend=_trend(cfg, vawg, missing),
         threats=_threats(events, sources, missing),
         fused=fused,
@@ -148,6 +152,8 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
         what=dataclasses.replace(_what(vawg, events, sources, recorded=basis.recorded),
                                  outcomes=ctx.outcome_numbers(sources.rms, events)),
         context=Context(
+            lsoa=lsoa_dep,
+            rates=la_rates,
             deprivation=dep,
             comparison=ctx.comparison(sources.comparators, sources.population, force=cfg.force.name,
                                       crime_types=interest),
@@ -282,6 +288,12 @@ def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: 
         split=layers.split,
         spacetime=st,
     )
+
+
+def _built_cells(police: pd.DataFrame, study: StudyArea) -> int:
+    """Study-area cells holding any police.uk crime map point (any type): the built-up-area proxy."""
+    occupied = np.unique(police["h3"].to_numpy(np.uint64))
+    return int(np.isin(cells_to_int(list(study.cells)), occupied).sum())
 
 
 def _trend(cfg: Config, vawg: pd.DataFrame, missing: tuple[str, ...]) -> Trend:

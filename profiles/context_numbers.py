@@ -23,8 +23,10 @@ from hotspots.deprivation import DeprivationContext, hotspot_deprivation
 from hotspots.grid import cells_to_int
 from hotspots.ingest.police_uk import IngestResult
 from hotspots.lsoa import lsoa_crosswalk
+from hotspots.lsoa_deprivation import LSOADeprivation, lsoa_deprivation
 from hotspots.outcomes import outcome_shares
 from hotspots.publication import force_month_table
+from hotspots.rates import LA_2023, rates_per_1000
 from hotspots.venue_concentration import VenueConcentration
 from hotspots.venue_concentration import venue_concentration as _venue_concentration
 from profiles.cells import CellGroups, cells_to_strings, str_values
@@ -281,6 +283,44 @@ def published_coverage(police_uk: IngestResult, police: pd.DataFrame, *,
                           "without_location": without.to_numpy(np.int64)}).sort_values("month").reset_index(drop=True)
     table["share"] = table["without_location"] / table["rows"].where(table["rows"] > 0)
     return published, table
+
+
+def lsoa_numbers(
+    police: pd.DataFrame, vawg: pd.DataFrame, hot_cells: Sequence[str] | np.ndarray, *, imd: pd.DataFrame | None,
+    months: int = 12,
+) -> tuple[LSOADeprivation | None, pd.DataFrame | None]:
+    """LSOA-level deprivation test and VAWG-relevant crime per 1,000 residents by local authority.
+
+    The force's LSOAs are those holding any police.uk crime (2021 codes mapped to the IMD's 2011 codes by
+    :func:`hotspots.lsoa.lsoa_crosswalk`); hotspot LSOAs hold the main LSOA of a Gi* hot cell. Local
+    authorities are the IMD's 2019 districts merged into the 2023 unitaries (:data:`hotspots.rates.LA_2023`).
+    Rates are per 1,000 residents per year over the ``months`` with data. None, None without IMD residents
+    (``data.lsoa_population``).
+    """
+    if imd is None or "population" not in imd.columns:
+        return None, None
+    walk = lsoa_crosswalk(police, imd=imd)
+    lookup = walk.set_index("lsoa_code")["imd_lsoa_code"]
+
+    def mapped(codes: pd.Series) -> pd.Series:
+        raw = pd.Series(str_values(codes))
+        m = raw.map(lookup)
+        return m.where(m.notna(), raw)
+
+    force = set(mapped(police["lsoa_code"]).unique())
+    table = imd[imd["lsoa_code"].isin(force)].copy()
+    counts = mapped(vawg["lsoa_code"]).value_counts()
+    table["crimes"] = counts.reindex(table["lsoa_code"]).fillna(0).to_numpy(np.int64)
+    hot = cells_to_int(list(hot_cells))
+    in_hot = np.isin(vawg["h3"].to_numpy(np.uint64), hot)
+    hot_main = mapped(vawg.loc[in_hot, "lsoa_code"]) if in_hot.any() else pd.Series(dtype=object)
+    g = pd.DataFrame({"cell": vawg["h3"].to_numpy(np.uint64)[in_hot], "lsoa": hot_main.to_numpy()})
+    main = g.groupby("cell")["lsoa"].agg(lambda s: s.value_counts().index[0]) if len(g) else pd.Series(dtype=object)
+    years = max(months, 1) / 12
+    dep = lsoa_deprivation(table, hot_lsoas=set(main.astype(str)), years=years)
+    la = table["la_name"].map(lambda n: LA_2023.get(n, n))
+    rates = rates_per_1000(table.groupby(la)["crimes"].sum(), table.groupby(la)["population"].sum(), years=years)
+    return dep, rates
 
 
 def outcome_numbers(rms: IngestResult | None, events: pd.DataFrame) -> pd.DataFrame | None:

@@ -606,7 +606,7 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
     if gap is not None:
         cells: int | None = int((gap["gap_class"] == GAP_FELT).sum())
         k = numbers.disclosure.threshold
-        if numbers.disclosure.shared and k is not None and cells is not None and 0 < cells < k:
+        if numbers.disclosure.shared and k is not None and cells is not None and cells < k:
             cells = None  # a shared version never quotes a number below its threshold, even of places
         n["perception"] = {
             "cells": cells,
@@ -643,8 +643,15 @@ def finding_numbers(numbers: ProfileNumbers) -> dict[str, Any]:
             "coverage": "Open Pubs, FSA ratings and the 2014 licensing register; other local authorities have no "
                         "venue data in this profile",
         }
+    ld = numbers.context.lsoa
+    if ld is not None and _known(ld.mw_p, ld.hot_deprived_share, ld.rate_ratio):
+        n["deprivation"] = {
+            "finding": ld.finding,
+            "numbers": {"hot_deprived_share": ld.hot_deprived_share, "other_deprived_share": ld.other_deprived_share,
+                        "rate_ratio": ld.rate_ratio, "p_value": ld.mw_p},
+        }
     dep = numbers.context.deprivation
-    if dep is not None:
+    if dep is not None and "deprivation" not in n:
         n["deprivation"] = {
             "finding": dep.finding,
             "numbers": {

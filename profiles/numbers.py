@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # typing only: numbers hold these objects, never call into th
     from hotspots.comparators import ForceComparison
     from hotspots.deprivation import DeprivationContext
     from hotspots.kde import KDEResult
+    from hotspots.lsoa_deprivation import LSOADeprivation
     from hotspots.venue_concentration import VenueConcentration
     from profiles.findings import Finding, Gap, Recommendation
 
@@ -189,6 +190,9 @@ class Hotspots:
     pai_curve: pd.DataFrame | None
     split: Mapping[str, list[str]]
     spacetime: pd.DataFrame | None = None
+    # study-area cells holding any police.uk map point over the period (any crime type): a proxy for the
+    # built-up area (map points are street and building locations), for PAI against the built-up area
+    built_cells: int | None = None
 
     @property
     def hot_cells(self) -> tuple[str, ...]:
@@ -326,6 +330,9 @@ class Context:
     deprivation: DeprivationContext | None
     comparison: ForceComparison | None
     cell_imd: pd.DataFrame | None = None  # index h3_cell: lsoa_code (main LSOA of the cell's VAWG crime), imd_decile
+    lsoa: LSOADeprivation | None = None  # hotspot LSOAs against the others; crime per resident by IMD decile
+    # crime per 1,000 residents by local authority: area, count, population, rate_per_1000, ci_low, ci_high
+    rates: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -810,7 +810,31 @@ def _outcomes(t: pd.DataFrame, k: int, led: _Ledger) -> pd.DataFrame:
     return out[list(t.columns)]
 
 
+def _rates_shared(ctx: Context, k: int, led: _Ledger) -> Context:
+    """Rates by local authority and the LSOA decile table: a count below k (and its rate) withheld."""
+    changes: dict[str, Any] = {}
+    if ctx.rates is not None and len(ctx.rates):
+        r = ctx.rates
+        small = np.array([_small(v, k) for v in r["count"]], dtype=bool)
+        if small.any():
+            r = r.assign(count=r["count"].astype("Int64").where(~small), rate_per_1000=r["rate_per_1000"].where(~small),
+                         ci_low=r["ci_low"].where(~small), ci_high=r["ci_high"].where(~small))
+            led.note("Rates per 1,000 residents of an area with fewer than k crimes: withheld.")
+        changes["rates"] = r
+    if ctx.lsoa is not None:
+        b = ctx.lsoa.by_decile
+        small = np.array([_small(v, k) for v in b["crimes"]], dtype=bool)
+        if small.any():
+            b = b.assign(crimes=b["crimes"].astype("Int64").where(~small),
+                         rate_per_1000=b["rate_per_1000"].where(~small),
+                         ci_low=b["ci_low"].where(~small), ci_high=b["ci_high"].where(~small))
+            led.note("Crime per resident by IMD decile: a decile with fewer than k crimes withheld.")
+            changes["lsoa"] = dataclasses.replace(ctx.lsoa, by_decile=b)
+    return dataclasses.replace(ctx, **changes) if changes else ctx
+
+
 def _context(ctx: Context, k: int, led: _Ledger) -> Context:
+    ctx = _rates_shared(ctx, k, led)
     if ctx.comparison is not None:
         led.note("Comparator forces: force-level police.uk counts and shares (open data, in the thousands) are "
                  "published as they are.", changed=False)

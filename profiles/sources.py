@@ -258,7 +258,7 @@ def load_sources(cfg: Config, *, progress: bool | None = None) -> Sources:
         venues=venues,
         comparators=comparators,
         population=population,
-        imd=read_imd(cfg.data.imd) if cfg.data.imd else None,
+        imd=read_imd(cfg.data.imd, population=cfg.data.lsoa_population) if cfg.data.imd else None,
         boundary=boundary,
         area=area,
         local_authorities=_local_authorities(cfg.data.local_authorities),

@@ -82,7 +82,8 @@ def test_shared_summary_has_no_small_counts_and_totals_reveal_none(profile):
 COUNT_TABLES = ("<th>month</th>", "StreetSafe reports</th>", "crimes within</th>", "score</th>", "crimes</th>")
 NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)",
               "NTE incidents (nearest)", "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z",
-              "score", "place", "OS grid ref")
+              "score", "place", "OS grid ref", "local authority", "residents (mid-2015)", "per 1,000 a year",
+              "95% interval", "PAI (built-up area)")
 
 
 def _count_cells_ok(html: str, k: int) -> int:
@@ -235,7 +236,10 @@ def _minimal_context(text: str) -> dict:
         "deprivation_text": text,
         "deprivation_charts": [],
         "venue_concentration_text": text,
-        "quality": [{"method": text, "area_share": text, "hit_rate": text, "pai": text, "pei": text, "rri": text}],
+        "quality": [{"method": text, "area_share": text, "hit_rate": text, "pai": text, "pei": text, "rri": text,
+                     "pai_built": text}],
+        "rate_rows": [{"area": text, "count": text, "population": text, "rate": text, "ci": text}],
+        "built_share": text,
         "quality_split": text,
         "annex": [(text, text)],
         "inputs": [{"source": text, "file": text, "sha256": text}],

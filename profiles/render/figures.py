@@ -137,7 +137,7 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         fdr = f"FDR {alpha:.0%}" if isinstance(alpha, int | float) else "FDR"
 
         def draw_gi() -> bytes:
-            sig = gi.loc[pd.to_numeric(gi["gi_bin"], errors="coerce").fillna(0).to_numpy() != 0]
+            sig = gi.loc[_passing(gi)]
             poly = cells_to_polygons(sig["h3_cell"].astype(str).to_numpy(), crs="EPSG:27700")
             g = poly.to_frame(name="geometry").set_geometry("geometry").reset_index(drop=True)
             g["gi_bin"] = pd.to_numeric(sig["gi_bin"]).astype(int).to_numpy()
@@ -148,8 +148,8 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         plan.append((
             _key("gistar"),
             FigureCaption("where", "Gi* hot spots", "Statistically significant hot spots (Gi*)",
-                          "Bins as ArcGIS: 99/95/90% confidence after the Benjamini-Hochberg false discovery rate "
-                          "correction."),
+                          f"Exactly the cells that pass the stated level ({fdr}, Benjamini-Hochberg), shaded by "
+                          "ArcGIS's confidence bins (99% darkest). " + _study_area_note(numbers)),
             draw_gi,
         ))
     if hs.clusters is not None:
@@ -250,12 +250,47 @@ def _venue(numbers: ProfileNumbers, marking: str) -> _Plan:
     )]
 
 
+def _study_area_note(numbers: ProfileNumbers) -> str:
+    """What the Gi* study area implies: every cell of the force, most of it rural."""
+    built, n = numbers.hotspots.built_cells, numbers.meta.n_study_cells
+    if not built or not n:
+        return ""
+    hot = numbers.volume.gi_hot_cells
+    return (f"The study area is every cell of the force area; only {built / n:.0%} of it holds any police.uk map "
+            "point (the built-up area), so each cell is compared with a force mean that empty rural cells pull "
+            f"down and the bar is low: {hot / built:.0%} of built-up cells pass. Read the map as where crime "
+            "concentrates within towns, not as risk per resident.")
+
+
+def _passing(gi: pd.DataFrame) -> np.ndarray:
+    """Cells that pass the stated significance level (FDR-adjusted when asked): the map shows exactly these."""
+    binned = pd.to_numeric(gi["gi_bin"], errors="coerce").fillna(0).to_numpy() != 0
+    if "gi_significant" in gi.columns:
+        binned &= gi["gi_significant"].fillna(False).astype(bool).to_numpy()
+    return binned
+
+
 def _dep(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
     plan: _Plan = []
     dep = numbers.context.deprivation
     hot = _shares(getattr(dep, "hotspot_event_shares", None))
     force = _shares(getattr(dep, "force_event_shares", None))
-    if hot is not None and force is not None:
+    ld = numbers.context.lsoa
+    if ld is not None and len(ld.by_decile):
+        b = ld.by_decile
+        rates = pd.Series(pd.to_numeric(b["rate_per_1000"], errors="coerce").to_numpy(float),
+                          index=[f"decile {d}" + (" (most deprived)" if d == 1 else " (least deprived)" if d == 10
+                                                  else "") for d in b["imd_decile"]])
+        plan.append((
+            _key("deciles"),
+            FigureCaption("dep", "Crime per resident by IMD decile", "Crime per resident by IMD decile"),
+            lambda: bar_chart(rates, title="VAWG-relevant crime per 1,000 residents per year, by the IMD 2019 "
+                                           "decile of the LSOA", xlabel="crimes per 1,000 residents per year "
+                                           "(police.uk proxy; residents mid-2015)", marking=marking,
+                              source_note="police.uk (OGL); English indices of deprivation 2019, Files 1 and 6 "
+                                          "(OGL)", value_format="{:.0f}"),
+        ))
+    elif hot is not None and force is not None:
         plan.append((
             _key("deciles"),
             FigureCaption("dep", "IMD decile distribution", "IMD decile distribution"),
@@ -288,13 +323,15 @@ def _plan(numbers: ProfileNumbers) -> _Plan:
     puk_note = "police.uk street-level crime (OGL v3.0)" + (f", {types}" if types else "")
     plan: _Plan = []
     monthly = _monthly(numbers.trend.monthly, numbers.meta.params.get("trend"))
+    base = (numbers.trend.chart or {}).get("baseline", "")
     if monthly is not None and monthly["count"].notna().any():
         plan.append((
             _key("trend"),
             FigureCaption("trend", "Monthly VAWG-relevant crime with control limits",
                           "Monthly VAWG-relevant crime with control limits"),
             lambda: trend_chart(monthly, title="VAWG-relevant crime per month with control limits (mean ± 2 sd "
-                                    "of the available months)", marking=marking, source_note=puk_note),
+                                    + (f"of the baseline {base})" if base else "of the available months)"),
+                                    marking=marking, source_note=puk_note),
         ))
     plan += _where(numbers, marking, puk_note)
     plan += _when(numbers, marking)

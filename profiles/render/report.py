@@ -310,6 +310,21 @@ def _outcome_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     ]
 
 
+def _rate_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
+    """Crime per 1,000 residents per year by local authority, with its exact 95% interval."""
+    t = numbers.context.rates
+    if t is None or not len(t):
+        return []
+    c = {k: _column(t, k) for k in ("area", "count", "population", "rate_per_1000", "ci_low", "ci_high")}
+    return [
+        {"area": str(c["area"][i]), "count": fmt.count(c["count"][i]), "population": f"{int(c['population'][i]):,}",
+         "rate": fmt.derived(c["rate_per_1000"][i], "{:.1f}"),
+         "ci": (f"{c['ci_low'][i]:.1f}-{c['ci_high'][i]:.1f}" if not _is_missing(c["ci_low"][i])
+                else (_WITHHELD if fmt.shared else _MISSING))}
+        for i in range(len(t))
+    ]
+
+
 def _space_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     """RMS VAWG offences in public space and at a dwelling, by threat area."""
     t = numbers.what.space
@@ -386,8 +401,12 @@ def _quality(numbers: ProfileNumbers, fmt: _Fmt) -> tuple[list[dict[str, str]], 
     q = numbers.hotspots.quality
     specs = {"area_share": "{:.1%}", "hit_rate": "{:.1%}", "pai": "{:.1f}", "pei": "{:.2f}", "rri": "{:.2f}"}
     cols = {k: _column(q, k) for k in ("method", *specs)}
+    built, n = numbers.hotspots.built_cells, numbers.meta.n_study_cells
+    factor = built / n if built and n else None
     rows = [
-        {"method": str(cols["method"][i]), **{k: fmt.derived(cols[k][i], s) for k, s in specs.items()}}
+        {"method": str(cols["method"][i]), **{k: fmt.derived(cols[k][i], s) for k, s in specs.items()},
+         "pai_built": fmt.derived(None if factor is None or _is_missing(cols["pai"][i]) else cols["pai"][i] * factor,
+                                  "{:.1f}") if factor is not None else _MISSING}
         for i in range(len(q))
     ]
     train, test = numbers.hotspots.split.get("train_months", []), numbers.hotspots.split.get("test_months", [])
@@ -678,7 +697,11 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         "venues_synthetic": bool((numbers.venues.summary or {}).get("synthetic")),
         "venue_distance": f"{dist:.0f}" if dist is not None else "",
         "venue_charts": figs["venue"],
-        "deprivation_text": dep.finding if dep is not None else "No deprivation data configured.",
+        "deprivation_text": (numbers.context.lsoa.finding if numbers.context.lsoa is not None
+                             else dep.finding if dep is not None else "No deprivation data configured."),
+        "rate_rows": _rate_rows(numbers, fmt),
+        "built_share": (f"{numbers.hotspots.built_cells / m.n_study_cells:.0%}"
+                        if numbers.hotspots.built_cells and m.n_study_cells else ""),
         "deprivation_charts": figs["dep"],
         "venue_concentration_text": f"NTE venues ({vc_area}): {vc.finding}" if vc is not None else "",
         "quality": quality,

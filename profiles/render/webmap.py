@@ -855,7 +855,10 @@ def _cell_layers(numbers: ProfileNumbers) -> tuple[dict[str, pd.DataFrame], pd.D
     gi = numbers.hotspots.gi
     sig = None
     if gi is not None and len(gi) and "gi_bin" in gi.columns:
-        sig = gi.loc[pd.to_numeric(gi["gi_bin"], errors="coerce").fillna(0).to_numpy() != 0]
+        passing = pd.to_numeric(gi["gi_bin"], errors="coerce").fillna(0).to_numpy() != 0
+        if "gi_significant" in gi.columns:  # exactly the cells that pass the stated (FDR) level
+            passing &= gi["gi_significant"].fillna(False).astype(bool).to_numpy()
+        sig = gi.loc[passing]
         sig = sig[[c for c in ("h3_cell", "gi_bin", "gi_z") if c in sig.columns]]
     return layers, sig
 
