@@ -28,6 +28,7 @@ import pandas as pd
 from hotspots.config import Config, config_to_dict
 from hotspots.grid import average_cell_area_km2, cells_to_int
 from hotspots.kernel_warmup import background_compile
+from hotspots.repeats import repeat_locations
 from profiles import context_numbers as ctx
 from profiles.cells import StudyArea
 from profiles.findings import build_findings
@@ -139,7 +140,8 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
             published=published,
         ),
         hotspots=dataclasses.replace(_hotspots(cfg, layers, vawg, cell_imd, study=study, missing=missing),
-                                     built_cells=_built_cells(police, study)),
+                                     built_cells=_built_cells(police, study),
+                                     repeats=_repeats(vawg, events)),
         trend=_trend(cfg, vawg, missing),
         threats=_threats(events, sources, missing),
         fused=fused,
@@ -288,6 +290,15 @@ def _hotspots(cfg: Config, layers: HotspotLayers, vawg: pd.DataFrame, cell_imd: 
         split=layers.split,
         spacetime=st,
     )
+
+
+def _repeats(vawg: pd.DataFrame, events: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Repeat locations of police.uk VAWG-relevant crime (map points) and of RMS VAWG offences (coordinates)."""
+    out = {"police_uk": repeat_locations(vawg).to_dict()}
+    rms = events[(events["source"] == "rms").to_numpy()]
+    if len(rms):
+        out["rms"] = repeat_locations(rms).to_dict()
+    return out
 
 
 def _built_cells(police: pd.DataFrame, study: StudyArea) -> int:

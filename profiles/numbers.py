@@ -193,6 +193,9 @@ class Hotspots:
     # study-area cells holding any police.uk map point over the period (any crime type): a proxy for the
     # built-up area (map points are street and building locations), for PAI against the built-up area
     built_cells: int | None = None
+    # repeat locations per source ("police_uk": map points, an upper bound; "rms": offence coordinates):
+    # hotspots.repeats.RepeatLocations.to_dict()
+    repeats: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def hot_cells(self) -> tuple[str, ...]:

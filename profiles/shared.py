@@ -535,13 +535,20 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
     if hs.pai_curve is not None:
         led.note("PAI curve: dropped (the hit counts at successive cut-offs difference to per-cell counts of the "
                  "held-out months).")
+    repeats = {src: {key: (None if key in ("events", "locations", "repeat_locations", "repeat_events",
+                                              "max_events") and _small(v, k) else v) for key, v in r.items()}
+               for src, r in hs.repeats.items()}
+    for r in repeats.values():
+        ev, rep = r.get("events"), r.get("repeat_events")
+        if ev is None or rep is None or _small(float(ev) - float(rep), k):
+            r["repeat_events"] = r["repeat_share"] = None  # with the events, a share gives the count back
     st = hs.spacetime
     if st is not None:
         st = st[["h3_cell", "st_class"]].reset_index(drop=True)
         led.note("Space-time classes: the class of each cell is published, not its numbers of hot or cold months.")
     return dataclasses.replace(
         hs, counts=counts, gi=gi, kde=_kde(hs.kde, k, led), clusters=clusters, points=None, places=places,
-        quality=quality, pai_curve=None, spacetime=st,
+        quality=quality, pai_curve=None, spacetime=st, repeats=repeats,
     ), cheld
 
 

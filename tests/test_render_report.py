@@ -247,7 +247,8 @@ NOT_COUNTS = {
     "weights verified", "threat area", "OS grid ref",
     # space-time classes: numbers of places (cells), not of crimes or people
     "class", "cells", "meaning", "charged share", "14-16 share", "PAI (built-up area)", "local authority",
-    "residents (mid-2015)", "per 1,000 a year", "95% interval",
+    "residents (mid-2015)", "per 1,000 a year", "95% interval", "locations of", "crimes at repeat locations",
+    "crimes at the busiest 10%",
 }
 """Report table columns that hold no count (every other column of a data table is a count)."""
 

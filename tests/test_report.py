@@ -83,7 +83,8 @@ COUNT_TABLES = ("<th>month</th>", "StreetSafe reports</th>", "crimes within</th>
 NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing (2014 list)",
               "NTE incidents (nearest)", "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z",
               "score", "place", "OS grid ref", "local authority", "residents (mid-2015)", "per 1,000 a year",
-              "95% interval", "PAI (built-up area)")
+              "95% interval", "PAI (built-up area)", "locations of", "crimes at repeat locations",
+              "crimes at the busiest 10%")
 
 
 def _count_cells_ok(html: str, k: int) -> int:
@@ -240,6 +241,8 @@ def _minimal_context(text: str) -> dict:
                      "pai_built": text}],
         "rate_rows": [{"area": text, "count": text, "population": text, "rate": text, "ci": text}],
         "built_share": text,
+        "repeat_rows": [{"source": text, "events": text, "locations": text, "repeats": text, "share": text,
+                         "top10": text}],
         "quality_split": text,
         "annex": [(text, text)],
         "inputs": [{"source": text, "file": text, "sha256": text}],

@@ -310,6 +310,22 @@ def _outcome_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     ]
 
 
+def _repeat_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
+    """Repeat locations per source: police.uk map points (an upper bound) and RMS offence locations."""
+    syn = set(numbers.meta.synthetic_sources)
+    names = {"police_uk": "police.uk map points (upper bound: points are shared)",
+             "rms": "force RMS offence locations"}
+    rows = []
+    for src, r in numbers.hotspots.repeats.items():
+        rows.append({
+            "source": names.get(src, src) + (" [SYNTHETIC]" if src in syn else ""),
+            "events": fmt.count(r.get("events")), "locations": fmt.count(r.get("locations")),
+            "repeats": fmt.count(r.get("repeat_locations")),
+            "share": fmt.derived(r.get("repeat_share"), "{:.0%}"), "top10": fmt.derived(r.get("top10_share"), "{:.0%}"),
+        })
+    return rows
+
+
 def _rate_rows(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
     """Crime per 1,000 residents per year by local authority, with its exact 95% interval."""
     t = numbers.context.rates
@@ -647,6 +663,7 @@ def report_context(numbers: ProfileNumbers, figures: Mapping[str, bytes]) -> dic
         "harm_sources": _harm_sources(numbers, fmt),
         "spacetime_rows": _spacetime_rows(numbers),
         "outcome_rows": _outcome_rows(numbers, fmt),
+        "repeat_rows": _repeat_rows(numbers, fmt),
         "space_rows": _space_rows(numbers, fmt),
         "yardstick": [{"term": t, "range": r} for t, r in PHIA_YARDSTICK],
         "marking": m.marking,
