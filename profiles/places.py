@@ -35,13 +35,14 @@ __all__ = ["ARTEFACT_PATTERN", "MAIN_POINT_SHARE", "identify_places", "local_aut
 
 #: police.uk map-point labels that are reporting locations or institutions (case-insensitive, whole words)
 ARTEFACT_PATTERN = re.compile(
-    r"\b(police station|prison|hmp|custody|hospital|petrol station|filling station|magistrates|court)\b",
+    r"\b(police station|prison|hmp|custody suite|hospital|petrol station|filling station|magistrates'? court|"
+    r"crown court|law courts)\b",
     re.IGNORECASE,
 )
 #: a single map point holding more than this share of a cell's crimes is flagged
 MAIN_POINT_SHARE = 0.5
 
-_ON_OR_NEAR = re.compile(r"^\s*on or near\s+", re.IGNORECASE)
+_ON_OR_NEAR = re.compile(r"^\s*on or near\b\s*", re.IGNORECASE)
 _LSOA_CODE = re.compile(r"\s+\d{3}[A-Z]$")
 
 

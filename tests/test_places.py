@@ -108,3 +108,12 @@ def test_demo_ranked_places_are_identifiable(demo_numbers):
     fused = demo_numbers.fused.places.head(10)
     assert (fused["streets"] == "").all() and (fused["grid_ref"] == "").all()  # synthetic ranking: no street
     assert (fused["local_authority"] != "").all()
+
+
+def test_artefact_pattern_names_institutions_not_streets():
+    from profiles.places import ARTEFACT_PATTERN
+
+    for label in ("Police Station", "Hospital", "Petrol Station", "HMP Bristol", "Magistrates' Court", "Prison"):
+        assert ARTEFACT_PATTERN.search(label), label
+    for label in ("Callowhill Court", "Marsh Street", "Nightclub", "Courtenay Road"):
+        assert not ARTEFACT_PATTERN.search(label), label

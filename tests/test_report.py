@@ -88,7 +88,7 @@ NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing
 
 
 def _count_cells_ok(html: str, k: int) -> int:
-    tables = [t for t in re.findall(r'<table class="data">.*?</table>', html, flags=re.S)
+    tables = [t for t in re.findall(r'<table class="data[^"]*">.*?</table>', html, flags=re.S)
               if any(h in t for h in COUNT_TABLES)]
     checked = 0
     for table in tables:

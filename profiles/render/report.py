@@ -210,7 +210,7 @@ def _places(numbers: ProfileNumbers, fmt: _Fmt) -> list[dict[str, str]]:
             "rank": fmt.derived(cols["rank"][i], "{:.0f}"),
             "h3_cell": str(cols["h3_cell"][i]),
             "label": text("streets", i) or text("label", i),
-            "lsoa": " · ".join(x for x in (text("local_authority", i), text("lsoa", i)) if x),
+            "lsoa": text("lsoa", i),  # an LSOA name is its local authority and a code ("Bristol 061A")
             "grid_ref": text("grid_ref", i),
             "check": text("artefact_reason", i),
             "imd_decile": fmt.optional(cols["imd_decile"][i], "{:.0f}"),
