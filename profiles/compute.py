@@ -29,6 +29,7 @@ from hotspots.config import Config, config_to_dict
 from hotspots.grid import average_cell_area_km2, cells_to_int
 from hotspots.kernel_warmup import background_compile
 from hotspots.repeats import repeat_locations
+from hotspots.towns import towns_in_area
 from profiles import context_numbers as ctx
 from profiles.cells import StudyArea
 from profiles.findings import build_findings
@@ -167,6 +168,7 @@ def compute_numbers(cfg: Config, sources: Sources) -> ProfileNumbers:
         geography=Geography(
             boundary=gpd.GeoSeries([sources.area], crs="EPSG:27700") if sources.area is not None else None,
             local_authorities=sources.local_authorities,
+            towns=towns_in_area(sources.area),
         ),
     )
     return dataclasses.replace(numbers, findings=build_findings(numbers))  # findings read the numbers alone

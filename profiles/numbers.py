@@ -378,10 +378,12 @@ class Geography:
 
     boundary : GeoSeries, the force area as one (multi)polygon; None without a boundary
     local_authorities : GeoDataFrame name, geometry (one row per local authority); None when none given
+    towns : name, population, x, y (EPSG:27700): the main towns inside the force area (hotspots.towns)
     """
 
     boundary: gpd.GeoSeries | None = None
     local_authorities: gpd.GeoDataFrame | None = None
+    towns: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

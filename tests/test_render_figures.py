@@ -139,3 +139,32 @@ def test_renderers_read_nothing_and_import_no_disclosure(module):
     assert not [m for m in imported if m.startswith(banned)]
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert "open" not in calls
+
+
+def test_callouts_never_overlap_and_keep_their_order():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from profiles.render.staticmaps import callout_positions
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.floats(0, 100), min_size=1, max_size=15))
+    def check(ys):
+        y = np.asarray(ys)
+        pos = callout_positions(y, y0=0.0, y1=100.0, gap=5.0)
+        order = np.argsort(y, kind="stable")
+        p = pos[order]
+        assert (np.diff(p) >= 5.0 - 1e-6).all()  # planted clusters of points: labels still 5 apart
+        assert (p >= -1e-9).all() and (p <= 100 + 1e-9).all()
+
+    check()
+
+
+def test_towns_of_the_demo_lie_inside_the_force(demo_numbers):
+    import shapely
+
+    towns = demo_numbers.geography.towns
+    area = demo_numbers.geography.boundary.iloc[0]
+    assert {"Bristol", "Bath", "Taunton", "Weston-super-Mare"} <= set(towns["name"])
+    assert shapely.contains_xy(area, towns["x"].to_numpy(), towns["y"].to_numpy()).all()
+    assert "Mendip" not in set(towns["name"])  # a district, not a town

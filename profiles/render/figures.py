@@ -37,7 +37,14 @@ from hotspots.grid import cells_to_polygons
 from hotspots.nte_window import parse_nte_window
 from profiles.numbers import ProfileNumbers
 from profiles.render.charts import bar_chart, decile_chart, pai_curve_chart, trend_chart
-from profiles.render.staticmaps import clusters_png, concentration_png, gistar_png, kde_png, weekday_hour_png
+from profiles.render.staticmaps import (
+    MapContext,
+    clusters_png,
+    concentration_png,
+    gistar_png,
+    kde_png,
+    weekday_hour_png,
+)
 
 __all__ = ["FigureCaption", "SECTIONS", "figure_captions", "render_figures"]
 
@@ -105,11 +112,32 @@ def _shares(values: Any) -> list[float] | None:
     return a.tolist() if a.shape == (10,) and np.isfinite(a).all() and abs(a.sum() - 1) <= 0.01 else None
 
 
+def _map_context(numbers: ProfileNumbers, *, places: int = 10) -> MapContext:
+    """Local-authority names, towns and the top ``places`` ranked police.uk places (numbered) for static maps."""
+    geo = numbers.geography
+    la = None
+    if geo.local_authorities is not None and len(geo.local_authorities):
+        pts = geo.local_authorities.geometry.representative_point()
+        la = pd.DataFrame({"name": geo.local_authorities["name"].astype(str).str.replace(r"\s*\(B\)$", "", regex=True)
+                           .str.replace(r"^City of ", "", regex=True).str.replace(" County", "", regex=False),
+                           "x": pts.x.to_numpy(), "y": pts.y.to_numpy()})
+    top = None
+    p = numbers.hotspots.places
+    if places and p is not None and len(p):
+        p = p.head(places)
+        centres = cells_to_polygons(p["h3_cell"].astype(str).to_numpy(), crs="EPSG:27700").centroid
+        label = (p["streets"] if "streets" in p.columns else p["label"]).astype(str).str.split(";").str[0]
+        top = pd.DataFrame({"number": p["rank"].astype(int).to_numpy(), "x": centres.x.to_numpy(),
+                            "y": centres.y.to_numpy(), "label": (label + ", " + p["lsoa"].astype(str)).to_numpy()})
+    return MapContext(la_labels=la, towns=geo.towns, places=top)
+
+
 def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
     """KDE, Gi* and DBSCAN maps."""
     plan: _Plan = []
     hs, geo, params = numbers.hotspots, numbers.geography, numbers.meta.params
     boundary, las = geo.boundary, geo.local_authorities
+    ctx, ctx_plain = _map_context(numbers), _map_context(numbers, places=0)
     kp = params.get("kde", {})
     kde = hs.kde
     if kde is not None:
@@ -127,7 +155,7 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             FigureCaption("where", "Kernel density surface", "Kernel density (KDE)",
                           f"Darker = more crime within {radius:g} m. Force boundary solid, local authorities dashed."
                           if radius else "Darker = more crime nearby. Force boundary solid, local authorities dashed."),
-            lambda: kde_png(kde, boundary=boundary, las=las, marking=marking, source_note=puk_note,
+            lambda: kde_png(kde, boundary=boundary, las=las, marking=marking, source_note=puk_note, context=ctx,
                                 title=title, radius_m=radius),
         ))
     gi = hs.gi
@@ -141,7 +169,7 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             poly = cells_to_polygons(sig["h3_cell"].astype(str).to_numpy(), crs="EPSG:27700")
             g = poly.to_frame(name="geometry").set_geometry("geometry").reset_index(drop=True)
             g["gi_bin"] = pd.to_numeric(sig["gi_bin"]).astype(int).to_numpy()
-            return gistar_png(g, boundary=boundary, las=las, marking=marking, source_note=puk_note,
+            return gistar_png(g, boundary=boundary, las=las, marking=marking, source_note=puk_note, context=ctx,
                                   title=f"Getis-Ord Gi* hot and cold spots, H3 resolution {numbers.meta.resolution}"
                                   f" ({fdr})", legend_title=f"Gi* ({fdr})")
 
@@ -162,7 +190,7 @@ def _where(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
             _key("dbscan"),
             FigureCaption("where", "DBSCAN clusters", "Clusters (DBSCAN)" + where.replace(", the densest area", ""),
                           f"{len(hs.clusters):,} clusters force-wide; many are a single busy police.uk map point."),
-            lambda: clusters_png(hs.clusters, hs.points, boundary=boundary, las=las, marking=marking,
+            lambda: clusters_png(hs.clusters, hs.points, boundary=boundary, las=las, marking=marking, context=ctx_plain,
                                      source_note=puk_note, zoom=zoom,
                                      title=f"DBSCAN clusters of VAWG-relevant crime{where}{how}, top 10 numbered"),
         ))

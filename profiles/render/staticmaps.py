@@ -12,12 +12,14 @@ input, same bytes); nothing is read or written here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from hotspots.nte_window import WEEKDAYS, NTEWindow
+from hotspots.towns import TOWNS_CREDIT
 from profiles.escape import mpl_text, mpl_texts
 from profiles.render.charts import INK, LIGHT, MID, _figure, _save, add_marking
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GI_STYLE",
+    "MapContext",
+    "callout_positions",
     "clusters_png",
     "concentration_png",
     "gistar_png",
@@ -88,6 +92,109 @@ def _map_frame(boundary: Any, las: Any, *, width_in: float = 8.5, height_in: flo
     return fig, ax
 
 
+@dataclass(frozen=True)
+class MapContext:
+    """What a reader needs to find their way on a static map (all EPSG:27700).
+
+    la_labels : DataFrame name, x, y (a point inside each local authority)
+    towns : DataFrame name, x, y (main towns; credit GeoNames)
+    places : DataFrame number, x, y, label (ranked places, numbered on the map and listed in a key)
+    """
+
+    la_labels: pd.DataFrame | None = None
+    towns: pd.DataFrame | None = None
+    places: pd.DataFrame | None = None
+
+
+def _inside(frame: pd.DataFrame, xlim: tuple[float, float], ylim: tuple[float, float]) -> pd.DataFrame:
+    x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
+    return frame[(x >= xlim[0]) & (x <= xlim[1]) & (y >= ylim[0]) & (y <= ylim[1])]
+
+
+def callout_positions(y: np.ndarray, *, y0: float, y1: float, gap: float) -> np.ndarray:
+    """Label heights for callouts stacked beside the map: each label as near its point's height as the others allow.
+
+    Labels keep their points' vertical order and sit at least ``gap`` apart inside ``[y0, y1]``, so no two
+    overlap, however close their points are.
+
+    Examples
+    --------
+    >>> callout_positions(np.array([5.0, 5.1, 5.2]), y0=0.0, y1=10.0, gap=1.0).tolist()
+    [4.1, 5.1, 6.1]
+    """
+    order = np.argsort(y, kind="stable")
+    want = np.clip(np.asarray(y, float)[order], y0, y1)
+    n = len(want)
+    if n == 0:
+        return np.zeros(0)
+    gap = min(gap, (y1 - y0) / max(n - 1, 1)) if n > 1 else gap
+    # shift by the mean displacement of each cluster (pool adjacent violators), then clip into [y0, y1]
+    z = want - gap * np.arange(n)
+    blocks: list[list[float]] = []  # [mean, count]
+    for v in z:
+        blocks.append([v, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            m2, c2 = blocks.pop()
+            m1, c1 = blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    fitted = np.concatenate([np.full(int(c), m) for m, c in blocks]) + gap * np.arange(n)
+    lo = y0 + gap * np.arange(n)
+    hi = y1 - gap * np.arange(n)[::-1]
+    fitted = np.minimum(np.maximum(fitted, lo), hi)
+    out = np.empty(n)
+    out[order] = np.round(fitted, 9)
+    return out
+
+
+def _context(ax: Axes, ctx: MapContext | None) -> None:
+    """Local-authority names, towns, numbered places with callouts beside the map and a key in the sea."""
+    if ctx is None:
+        return
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    w, h = xlim[1] - xlim[0], ylim[1] - ylim[0]
+    towns = _inside(ctx.towns, xlim, ylim) if ctx.towns is not None and len(ctx.towns) else None
+    if ctx.la_labels is not None and len(ctx.la_labels):
+        la = _inside(ctx.la_labels, xlim, ylim)
+        tx = towns["x"].to_numpy(float) if towns is not None else np.zeros(0)
+        ty = towns["y"].to_numpy(float) if towns is not None else np.zeros(0)
+        tn = set(towns["name"].astype(str)) if towns is not None else set()
+        for name, x, y in zip(la["name"].astype(str), la["x"].to_numpy(float), la["y"].to_numpy(float), strict=True):
+            # a handful of authorities; one named like a town (Bristol) or beside a town label is left to the town
+            if name in tn or (len(tx) and np.hypot(tx - x, ty - y).min() < 0.06 * w):
+                continue
+            ax.text(x, y, mpl_text(name).upper(), fontsize=6.5, color="#6a6a6a", ha="center", va="center",
+                    style="italic", zorder=4)
+    if towns is not None:
+        ax.scatter(towns["x"], towns["y"], s=9, color=INK, zorder=6, linewidths=0)
+        for name, x, y in zip(towns["name"].astype(str), towns["x"].to_numpy(float), towns["y"].to_numpy(float),
+                              strict=True):
+            ax.annotate(mpl_text(name), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7.5,
+                        color=INK, zorder=6, fontweight="bold",
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
+    if ctx.places is not None and len(ctx.places):
+        p = _inside(ctx.places, xlim, ylim)
+        if len(p):
+            ys = callout_positions(p["y"].to_numpy(float), y0=ylim[0] + 0.05 * h, y1=ylim[1] - 0.05 * h,
+                                   gap=0.045 * h)
+            lx = xlim[1] + 0.03 * w
+            for (num, x, y), ly in zip(p[["number", "x", "y"]].itertuples(index=False), ys, strict=True):
+                ax.plot([x, lx], [y, ly], color="#1f78b4", lw=0.5, zorder=7, clip_on=False)
+                ax.scatter([x], [y], s=10, color="#1f78b4", zorder=8, clip_on=False)
+                ax.text(lx, ly, f" {num}", fontsize=7, va="center", ha="left", color="#1f78b4", fontweight="bold",
+                        zorder=8, clip_on=False)
+            key = "\n".join(f"{n}  {mpl_text(str(lab))[:48]}" for n, lab in zip(p["number"], p["label"], strict=True))
+            ax.text(0.01, 0.99, "Ranked places\n" + key, transform=ax.transAxes, fontsize=6, va="top", ha="left",
+                    zorder=9, bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#999999", "alpha": 0.9})
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+
+
+def _north_arrow(ax: Axes) -> None:
+    ax.annotate("N", xy=(0.96, 0.96), xytext=(0.96, 0.88), xycoords="axes fraction", textcoords="axes fraction",
+                ha="center", va="center", fontsize=9, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 1.2})
+
+
 def _finish_map(
     fig: Figure,
     ax: Axes,
@@ -97,17 +204,23 @@ def _finish_map(
     source_note: str,
     zoom: Any = None,
     synthetic: bool = False,
+    context: MapContext | None = None,
 ) -> bytes:
     if zoom is not None:
         ax.set_xlim(zoom[0], zoom[2])
         ax.set_ylim(zoom[1], zoom[3])
     ax.set_title(mpl_text(title), fontsize=10)
+    _context(ax, context)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    bar = 5000 if (x1 - x0) > 20000 else 1000  # scale bar: 5 km, or 1 km when zoomed in
+    bar = 10000 if (x1 - x0) > 60000 else 5000 if (x1 - x0) > 20000 else 1000  # scale bar
     bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([bx, bx + bar], [by, by], color=INK, lw=3)
+    ax.plot([bx, bx + bar / 2], [by, by], color="white", lw=1.2)
     ax.text(bx + bar / 2, by + 0.01 * (y1 - y0), f"{bar // 1000} km", ha="center", va="bottom", fontsize=8)
+    _north_arrow(ax)
+    if context is not None and context.towns is not None and len(context.towns):
+        source_note = f"{source_note}; {TOWNS_CREDIT}"
     add_marking(fig, marking, source_note, synthetic=synthetic)
     return _save(fig)
 
@@ -131,6 +244,7 @@ def kde_png(
     zoom: Any = None,
     radius_m: float | None = None,
     synthetic: bool = False,
+    context: MapContext | None = None,
 ) -> bytes:
     r"""Static KDE surface (greyscale, square-root stretch, nodata transparent) over the boundaries.
 
@@ -174,7 +288,7 @@ def kde_png(
     within = f" within {radius_m:,.0f} m" if radius_m else ""
     cb.set_label(f"density: kernel-weighted crimes{within} (square-root scale)", fontsize=8)
     return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom,
-                       synthetic=synthetic)
+                       synthetic=synthetic, context=context)
 
 
 GI_STYLE = {  # gi_bin -> (face colour, hatch, label); distinguishable in greyscale by hatching
@@ -197,6 +311,7 @@ def gistar_png(
     source_note: str,
     zoom: Any = None,
     legend_title: str = "Gi* (FDR 5%)",
+    context: MapContext | None = None,
 ) -> bytes:
     r"""Gi* hot and cold spot hexagons (ArcGIS bins, FDR-adjusted) over the boundaries.
 
@@ -224,7 +339,7 @@ def gistar_png(
             handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#222222", label=f"{label} ({len(sel):,})"))
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize=7, title=mpl_text(legend_title))
-    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom)
+    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom, context=context)
 
 
 def clusters_png(
@@ -238,6 +353,7 @@ def clusters_png(
     source_note: str,
     zoom: Any = None,
     numbered: int = 10,
+    context: MapContext | None = None,
 ) -> bytes:
     r"""DBSCAN cluster hulls (outlined, the largest ``numbered`` numbered by size) over the points.
 
@@ -269,7 +385,7 @@ def clusters_png(
             cx, cy = cen.x.to_numpy(), cen.y.to_numpy()
         for i, (x, y) in enumerate(zip(cx, cy, strict=True), start=1):
             ax.annotate(str(i), (x, y), fontsize=7, weight="bold", xytext=(3, 3), textcoords="offset points")
-    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom)
+    return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom, context=context)
 
 
 # --------------------------------------------------------------------------- time of week, venues
