@@ -17,7 +17,7 @@ import pandas as pd
 
 from hotspots.config import FusionConfig
 from hotspots.fusion import place_scores, source_grids
-from hotspots.grid import cells_to_str
+from hotspots.grid import cells_to_str, latlng_to_cells
 from hotspots.ingest.streetsafe import BEHAVIOUR_REASONS, PLACE_REASONS
 from hotspots.kde import KDEResult, kde
 from hotspots.perception_gap import GAP_FELT, perception_gap, perception_gap_cells
@@ -148,7 +148,10 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
     uint64, from :func:`profiles.sources.load_sources`): no point is indexed again.
 
     ``"nte_rms_ae"`` is the NTE-window aoristic count of RMS and A&E summed
-    per cell and rounded (``h3_cell, source="rms+ae", count``; cells with count > 0).
+    per cell and rounded (``h3_cell, source="rms+ae", count``; cells with count > 0);
+    ``"nte_rms_ae_r10"`` the same on the finer H3 resolution ``resolution + 1``
+    (about 65 m edges at resolution 10: the NTE street view; restricted only, see
+    :func:`profiles.shared.to_shared`). Events need ``lat``/``lng`` for it.
 
     Examples
     --------
@@ -172,7 +175,25 @@ def fused_grids(events: pd.DataFrame, *, resolution: int, weighted: bool) -> dic
     grids["nte_rms_ae"] = pd.DataFrame(
         {"h3_cell": summed.index.to_numpy(dtype=object)[keep], "source": "rms+ae", "count": count[keep]}
     )
+    if {"lat", "lng"} <= set(events.columns) and resolution < 15:
+        grids["nte_rms_ae_r10"] = _nte_fine(events, resolution=resolution + 1)
     return grids
+
+
+def _nte_fine(events: pd.DataFrame, *, resolution: int) -> pd.DataFrame:
+    """NTE-window aoristic RMS + A&E counts per cell of a finer resolution (cells with a rounded count > 0)."""
+    ev = events[events["source"].isin(["rms", "ae"]).to_numpy()]
+    share = pd.to_numeric(ev["nte_share"], errors="coerce").to_numpy(np.float64)
+    lat, lng = ev["lat"].to_numpy(np.float64), ev["lng"].to_numpy(np.float64)
+    ok = np.isfinite(share) & (share > 0) & np.isfinite(lat) & np.isfinite(lng)
+    if not ok.any():
+        return pd.DataFrame({"h3_cell": pd.Series(dtype=object), "source": "rms+ae",
+                             "count": pd.Series(dtype=np.int64)})
+    cells = latlng_to_cells(lat[ok], lng[ok], resolution=resolution)
+    g = CellGroups(cells)
+    count = np.round(g.sum(share[ok])).astype(np.int64)
+    keep = count > 0
+    return pd.DataFrame({"h3_cell": cells_to_strings(g.cells)[keep], "source": "rms+ae", "count": count[keep]})
 
 
 def fused_places(grids: Mapping[str, pd.DataFrame], *, sources: Sequence[str], params: FusionConfig,

@@ -343,7 +343,12 @@ def _held_cells(masks: Mapping[str, pd.Series], source: str, cells: pd.Series) -
 def _grids(grids: Mapping[str, pd.DataFrame], masks: Mapping[str, pd.Series], k: int,
            led: _Ledger) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
+    if "nte_rms_ae_r10" in grids:
+        led.note("NTE street view (H3 resolution 10): not shared (its cells' counts differenced from the "
+                 "resolution-9 counts could reveal small numbers).")
     for band, g in grids.items():
+        if band == "nte_rms_ae_r10":
+            continue
         g = g.copy()
         if band == "nte_rms_ae":  # a per-cell sum: withheld wherever a part is
             held = _held_cells(masks, "rms", g["h3_cell"]) | _held_cells(masks, "ae", g["h3_cell"])

@@ -54,7 +54,8 @@ NOT_COUNT_HEADER = re.compile(
     r"map point|lsoa|rows read|accepted|quarantined|method|n cells|harm",
     re.IGNORECASE,
 )
-NOT_COUNT_PROPS = {"h3_cell", "name", "class", "cluster", "risk_rank", "_s", "_b", "_t", "label", "lsoa", "gi_bin"}
+NOT_COUNT_PROPS = {"h3_cell", "name", "class", "cluster", "risk_rank", "_s", "_b", "_t", "_c", "label", "lsoa",
+                   "gi_bin", "rank", "streets", "where", "grid_ref", "check"}
 _NUMBER = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
 
 

@@ -95,14 +95,14 @@ def test_layer_names_in_control(saved):
         "Force boundary",
     ):
         assert f'"{name}" : feature_group_' in text, name
-    assert '"collapsed": false' in saved
+    assert '"collapsed": true' in saved  # the layer list opens on demand: the map stays visible
 
 
 def test_legend_title_and_marking(saved):
     assert saved.count('class="ss-legend"') == 1
     assert "<h3>police.uk recorded crime</h3>" in saved
     assert "hot spot, 99% confidence" in saved and "cold spot, 99% confidence" in saved
-    assert "<h3>Suppressed cells</h3>" in saved
+    assert "<h3>Withheld cells</h3>" in saved and "are not drawn" in saved
     assert saved.count(f">{MARKING}</div>") == 2
     assert saved.count(MARKING) == 2
     assert "<h1>Bath NTE &lt;profile&gt;</h1>" in saved
@@ -110,13 +110,12 @@ def test_legend_title_and_marking(saved):
 
 
 def test_suppressed_counts_never_written(saved):
-    assert "[c] (suppressed for sharing: fewer than 5, or would reveal one)" in saved
+    assert "[c] (suppressed for sharing: fewer than 5, or would reveal one)" in saved  # named in the legend
     for v in SECRET.values():
         assert str(v) not in saved and f"{v:,}" not in saved
-    # police.uk layer holds no suppressed cells; RMS and A&E hold three each
-    assert len(re.findall(r'"count": "\[c\] \(suppressed for sharing: fewer than 5', saved)) == 6
-    assert len(re.findall(r'"rms_count": "\[c\]', saved)) == 3
-    assert len(re.findall(r'"ae_share": "\[c\]', saved)) == 3
+    # a withheld cell is not drawn at all (RMS and A&E hold three each): no feature carries a [c] count
+    assert not re.findall(r'"count": "\[c\]', saved)
+    assert "6 cells whose count is withheld for sharing" in saved
 
 
 def test_only_occupied_cells_and_rounded_coordinates(saved, inputs):
@@ -125,7 +124,7 @@ def test_only_occupied_cells_and_rounded_coordinates(saved, inputs):
     first = saved.index('"count": ')
     assert n_features_police < len(CELLS)
     assert '"count": "0"' not in saved
-    assert not re.search(r"-?\d+\.\d{7,}", saved[first:])  # 6 dp at most in the data
+    assert not re.search(r"-?\d+\.\d{6,}", saved[first:])  # 5 dp at most in the data (about 1 m)
     assert len(saved) < 200_000
 
 
@@ -278,7 +277,8 @@ def test_render_map_withheld_shown_as_c_and_no_small_count():
     n = _withheld(_numbers(1))
     page = render_map(n)["map.html"]
     assert "(shared version)" in page and "Partners only." in page
-    assert '"count": "[c] (suppressed for sharing: fewer than 10, or would reveal one)"' in page
+    assert "[c] (suppressed for sharing: fewer than 10, or would reveal one)" in page  # the legend names the rule
+    assert not re.search(r'"count": "\[c\]', page)  # withheld cells are not drawn
     assert '"nearest_nte": "[c]"' in page and '"size": "[c]"' in page
     assert '"gi_z"' not in page  # every z withheld: no z-score line in the tooltip at all
     assert list(shared_scan.scan_map_html(page, 10)) == []
@@ -308,3 +308,18 @@ def test_render_map_of_shared_numbers_shows_no_small_count(seed):
     assert list(shared_scan.scan_map_html(page, 10)) == []
     assert _small_legend(page, 10) == []
     assert "[c]" in page
+
+
+def test_demo_maps_are_small_and_name_their_places(demo_build):
+    out, _ = demo_build
+    restricted = (out / "map.html").read_text(encoding="utf-8")
+    shared = (out / "shared" / "map.html").read_text(encoding="utf-8")
+    assert len(restricted.encode()) < 2_000_000 and len(shared.encode()) < 2_000_000
+    for page in (restricted, shared):
+        assert '"collapsed": true' in page
+        assert "Ranked places (police.uk)" in page and '"streets": "Nightclub (32%)' in page  # tooltips name streets
+        assert '"grid_ref": "ST ' in page
+        assert "quantile classes" in page
+        assert "Hot spots over time" in page
+    assert "NTE street view" in restricted and "H3 res 10" in restricted
+    assert "NTE street view" not in shared  # the finer grid is restricted (differencing against res 9)

@@ -71,6 +71,10 @@ __all__ = [
 log = logging.getLogger("safer_spaces")
 
 PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+POLICE_UK_MIN = 20
+"""police.uk cells drawn on the map: this many crimes or more (the busiest ~1,900 cells of the demo)."""
+PARTNER_MIN = 3
+"""Cells of the other layers drawn on the restricted map: this many events or more (the shared map: k or more)."""
 
 
 def count_breaks(counts: np.ndarray, *, n_classes: int = 6) -> np.ndarray:
@@ -210,7 +214,13 @@ GI_CLASSES = {
     -3: ("#4575b4", "cold spot, 99% confidence"),
 }
 
-_DP = 6  # coordinate decimals written (about 0.1 m)
+ST_STYLE = {  # class -> (colour, meaning)
+    "persistent hotspot": ("#7a0177", "hot in at least 80% of months"),
+    "emerging hotspot": ("#f768a1", "hot recently, rarely before"),
+    "former hotspot": ("#bdbdbd", "hot before, no longer"),
+}
+
+_DP = 5  # coordinate decimals written (about 1 m: an H3 resolution-10 cell is about 65 m across)
 _SUPPRESSED_STYLE = {"fillColor": "#d9d9d9", "fillOpacity": 0.35, "color": "#525252", "weight": 1.5, "dashArray": "4 3"}
 _LEAFLET_DIRS = ("/usr/share/javascript/leaflet", "/usr/share/nodejs/leaflet/dist")
 _CSS = """
@@ -272,7 +282,7 @@ def _wgs84(frame, *, what: str):
 
 
 def _round_geometry(geoms):
-    """Coordinates rounded to 6 decimal places (about 0.1 m), keeping every vertex."""
+    """Coordinates rounded to 5 decimal places (about 1 m), keeping every vertex."""
     import shapely
 
     return shapely.transform(np.asarray(geoms, dtype=object), lambda xy: np.round(xy, _DP))
@@ -289,7 +299,7 @@ def _geojson(geoms: Any, props: pd.DataFrame) -> dict:
     >>> from shapely.geometry import Point
     >>> fc = _geojson([Point(-2.1234567, 51.0)], pd.DataFrame({"name": ["a"]}))
     >>> fc["features"][0]["geometry"], fc["features"][0]["properties"]
-    ({'type': 'Point', 'coordinates': [-2.123457, 51.0]}, {'name': 'a'})
+    ({'type': 'Point', 'coordinates': [-2.12346, 51.0]}, {'name': 'a'})
     """
     import shapely
 
@@ -344,7 +354,8 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
             f"{what}: count is missing or not a number in {int(bad.sum()):,} cell(s) not flagged suppressed; "
             "fill the count or set suppressed=True for those cells"
         )
-    keep = sup | (counts > 0)  # occupied cells only
+    n_withheld = int((sup & (np.nan_to_num(counts, nan=1.0) != 0)).sum())
+    keep = ~sup & (counts > 0)  # published, occupied cells only: a withheld cell is not drawn at all
     g, sup, counts = g[keep], sup[keep], counts[keep]
     visible = counts[~sup]
     breaks = count_breaks(visible)
@@ -352,12 +363,7 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
     cls = np.where(sup, -1, _classify(np.nan_to_num(counts), breaks))
 
     extras = [c for c in g.columns if c not in ("h3_cell", "count", "suppressed", g.geometry.name) and c[:1] != "_"]
-    props = pd.DataFrame(
-        {
-            "h3_cell": folium_texts(g["h3_cell"]),
-            "count": [suppressed_text if s else _fmt(v) for s, v in zip(sup, counts, strict=True)],
-        }
-    )
+    props = pd.DataFrame({"count": [suppressed_text if s else _fmt(v) for s, v in zip(sup, counts, strict=True)]})
     keys = _prop_keys(extras)
     for c, key in zip(extras, keys, strict=True):  # on a suppressed row every number goes, not only the count
         vals = g[c].to_numpy(dtype=object)
@@ -371,13 +377,12 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
     )
     group = folium.FeatureGroup(name=folium_text(name), show=show)
     if len(g):
-        fields = ["h3_cell", "count", *keys]
-        aliases = ["H3 cell", "count", *[folium_text(c) for c in extras]]
+        fields = ["count", *keys]
+        aliases = [folium_text(name.split(":")[0])[:40] + ": count", *[folium_text(c) for c in extras]]
         folium.GeoJson(
             _geojson(g.geometry.to_numpy(), props),
             style_function=lambda f: styles[f["properties"]["_s"]],
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
             control=False,
         ).add_to(group)
 
@@ -389,8 +394,76 @@ def _count_layer(name: str, cells, *, show: bool, suppressed_text: str):
     else:
         strip = "<div>no cells to show</div>" if not sup.any() else "<div>every cell suppressed</div>"
     note = _resolution_note(g["h3_cell"]) if len(g) else ""
-    legend = f"<h3>{folium_text(name)}</h3><div>count {note}; quantile classes</div>{strip}"
-    return group, legend, int(sup.sum())
+    held = f"; {n_withheld:,} cells withheld for sharing are not drawn" if n_withheld else ""
+    legend = (f"<h3>{folium_text(name)}</h3><div>count {note}; quantile classes (each band about the same "
+              f"number of cells, so the busiest places stand apart){held}</div>{strip}")
+    return group, legend, n_withheld
+
+
+def _dissolve(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union the polygons of each key (adjacent hexagons merge); one polygon per connected part, its key beside it."""
+    import shapely
+
+    out_g: list[Any] = []
+    out_k: list[Any] = []
+    for key in pd.unique(keys):  # a handful of classes
+        merged = shapely.coverage_union_all(np.asarray(geoms, dtype=object)[keys == key])
+        parts = shapely.get_parts(merged)
+        out_g.extend(parts.tolist())
+        out_k.extend([key] * len(parts))
+    return np.asarray(out_g, dtype=object), np.asarray(out_k)
+
+
+def _spacetime_layer(cells):
+    """Persistent / emerging / former hot spots as merged areas with their class."""
+    import folium
+
+    g = _wgs84(cells, what="spacetime")
+    geoms, cls = _dissolve(g.geometry.to_numpy(), g["st_class"].astype(str).to_numpy())
+    props = pd.DataFrame({"class": [folium_text(c) for c in cls],
+                          "_c": [list(ST_STYLE).index(c) if c in ST_STYLE else 0 for c in cls]})
+    colours = list(ST_STYLE.values())
+    group = folium.FeatureGroup(name="Hot spots over time (persistent, emerging, former)", show=False)
+    if len(geoms):
+        folium.GeoJson(
+            _geojson(geoms, props),
+            style_function=lambda f: {"fillColor": colours[f["properties"]["_c"]][0], "fillOpacity": 0.7,
+                                      "color": "#444444", "weight": 0.6},
+            tooltip=folium.GeoJsonTooltip(fields=["class"], aliases=["over time"], sticky=True),
+            control=False,
+        ).add_to(group)
+    rows = "".join(f'<tr><td><span class="ss-sw" style="background:{c}"></span></td><td>{k}: {m}</td></tr>'
+                   for k, (c, m) in ST_STYLE.items() if k in set(cls.tolist()))
+    return group, f"<h3>Hot spots over time</h3><div>monthly Gi*, sfhotspot classes</div><table>{rows}</table>"
+
+
+def _places_layer(places, missing: str = ""):
+    """The ranked police.uk places as numbered markers; the tooltip names the streets, area, grid reference."""
+    import folium
+
+    g = _wgs84(places, what="places")
+    props = pd.DataFrame({
+        "rank": [str(int(r)) for r in g["rank"]],
+        "streets": folium_texts(g["streets"].fillna("").astype(str)),
+        "where": folium_texts(g["lsoa"].fillna("").astype(str)),
+        "grid_ref": folium_texts(g["grid_ref"].fillna("").astype(str)),
+        "crimes": [_fmt(v, missing) for v in g["count"]],
+        "check": folium_texts(g["artefact_reason"].fillna("").astype(str)),
+    })
+    fields = ["rank", "streets", "where", "grid_ref", "crimes", "check"]
+    aliases = ["rank", "police.uk street labels", "LSOA", "OS grid ref", "crimes", "check"]
+    group = folium.FeatureGroup(name="Ranked places (police.uk)", show=True)
+    if len(g):
+        folium.GeoJson(
+            _geojson(g.geometry.to_numpy(), props),
+            marker=folium.CircleMarker(radius=7, weight=2, color="#1f78b4", fill=True, fill_opacity=0.9,
+                                       fill_color="#ffffff"),
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+            control=False,
+        ).add_to(group)
+    return group, ("<h3>Ranked places</h3><table><tr><td><span class=\"ss-sw\" style=\"border-radius:50%;"
+                   "border:2px solid #1f78b4;background:#fff\"></span></td><td>busiest police.uk cells; hover for "
+                   "street labels, OS grid reference and any check</td></tr></table>")
 
 
 def _gi_layer(gi, missing: str = ""):
@@ -405,18 +478,14 @@ def _gi_layer(gi, missing: str = ""):
         raise ParameterError(f"gi: gi_bin must lie in -3..3, got {sorted(set(b[(b < -3) | (b > 3)].tolist()))[:5]}")
     keep = b != 0  # significant cells only
     g, b = g[keep], b[keep]
-    props = pd.DataFrame({"h3_cell": folium_texts(g["h3_cell"]), "class": [GI_CLASSES[v][1] for v in b]})
-    fields, aliases = ["h3_cell", "class"], ["H3 cell", "Gi*"]
-    z = pd.to_numeric(g["gi_z"], errors="coerce").to_numpy(dtype=float) if "gi_z" in g.columns else np.array([])
-    if (~np.isnan(z)).any():  # a column with no value to show (the shared version's) gets no tooltip line
-        props["gi_z"] = [missing if np.isnan(v) else f"{v:.2f}" for v in z]
-        fields.append("gi_z")
-        aliases.append("z-score")
-    props["_b"] = b
+    # adjacent cells of one class drawn as one area: the map shows the same cells with far fewer vertices
+    geoms, bins = _dissolve(g.geometry.to_numpy(), b)
+    props = pd.DataFrame({"class": [GI_CLASSES[int(v)][1] for v in bins], "_b": bins.astype(int)})
+    fields, aliases = ["class"], ["Gi*"]
     group = folium.FeatureGroup(name="Gi* hot and cold spots", show=False)
-    if len(g):
+    if len(geoms):
         folium.GeoJson(
-            _geojson(g.geometry.to_numpy(), props),
+            _geojson(geoms, props),
             style_function=lambda f: {
                 "fillColor": GI_CLASSES[f["properties"]["_b"]][0],
                 "fillOpacity": 0.75,
@@ -424,12 +493,11 @@ def _gi_layer(gi, missing: str = ""):
                 "weight": 0.4,
             },
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
             control=False,
         ).add_to(group)
     rows = "".join(
         f'<tr><td><span class="ss-sw" style="background:{c}"></span></td><td>{lab}</td></tr>'
-        for c, lab in GI_CLASSES.values()
+        for k, (c, lab) in GI_CLASSES.items() if k in set(bins.tolist())
     )
     legend = f"<h3>Gi* hot and cold spots</h3><div>significant cells only</div><table>{rows}</table>"
     return group, legend
@@ -449,7 +517,7 @@ def _cluster_layer(clusters, missing: str = ""):
         )
     g = clusters if clusters.crs.to_epsg() == 27700 else clusters.to_crs("EPSG:27700")
     flat = ~g.geom_type.isin(["Polygon", "MultiPolygon"])  # one point or a line of points: draw a 15 m halo
-    geoms = g.geometry.where(~flat, g.geometry.buffer(15.0)).to_crs("EPSG:4326")
+    geoms = g.geometry.where(~flat, g.geometry.buffer(15.0)).simplify(5.0).to_crs("EPSG:4326")  # 5 m: outlines
     props = pd.DataFrame(
         {"cluster": [_fmt(v, missing) for v in g[id_col]], "size": [_fmt(v, missing) for v in g[size_col]]}
     )
@@ -549,6 +617,8 @@ def profile_map(
     clusters=None,
     gi=None,
     kde_png=None,
+    spacetime=None,
+    places=None,
     title: str,
     marking: str,
     suppressed_label: str = "[c]",
@@ -649,6 +719,14 @@ def profile_map(
         group, legend = _gi_layer(gi, withheld)
         group.add_to(m)
         legend_parts.append(legend)
+    if spacetime is not None and len(spacetime):
+        group, legend = _spacetime_layer(spacetime)
+        group.add_to(m)
+        legend_parts.append(legend)
+    if places is not None and len(places):
+        group, legend = _places_layer(places, withheld)
+        group.add_to(m)
+        legend_parts.append(legend)
     if kde_png is not None:
         group, legend, kde_bounds = _kde_layer(kde_png)
         group.add_to(m)
@@ -676,8 +754,8 @@ def profile_map(
         bounds.append(kde_bounds)
     if n_suppressed:
         legend_parts.append(
-            f'<h3>Suppressed cells</h3><table><tr><td><span class="ss-sw" style="border:2px dashed #525252;'
-            f'background:#d9d9d9"></span></td><td>{suppressed_text}</td></tr></table>'
+            f"<h3>Withheld cells</h3><div>{n_suppressed:,} cells whose count is withheld for sharing "
+            f"({suppressed_text}) are not drawn: an empty place on this map may hold crime.</div>"
         )
 
     b = np.array([x for x in bounds if np.all(np.isfinite(x))])
@@ -685,7 +763,7 @@ def profile_map(
         fit = folium.FitBounds([[b[:, 1].min(), b[:, 0].min()], [b[:, 3].max(), b[:, 2].max()]], max_zoom=16)
         fit.options["animate"] = False  # open at the data, not mid-zoom from the default view
         m.add_child(fit)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
 
     root: Any = m.get_root()
     root.title = folium_text(title)
@@ -830,6 +908,13 @@ def _cell_layers(numbers: ProfileNumbers) -> tuple[dict[str, pd.DataFrame], pd.D
     synthetic = set(numbers.meta.synthetic_sources)
     tag = " [SYNTHETIC]"
     frames: dict[str, pd.DataFrame] = {}
+    counts = numbers.hotspots.counts
+    if counts is not None and len(counts):
+        least = max(numbers.disclosure.threshold or 0, POLICE_UK_MIN)
+        c = pd.to_numeric(counts["count"], errors="coerce")
+        busy = counts[(c >= least).fillna(False).to_numpy(bool)]
+        frames[f"police.uk VAWG-relevant crime (a proxy), cells with {least} or more"] = busy.assign(
+            source="police_uk")
     grids = numbers.fused.grids
     every = grids.get("all")
     if every is not None and len(every):
@@ -838,12 +923,21 @@ def _cell_layers(numbers: ProfileNumbers) -> tuple[dict[str, pd.DataFrame], pd.D
             sub = every[src == sq.source]
             if len(sub):
                 frames[sq.label + (tag if sq.synthetic or sq.source in synthetic else "")] = sub
+    window = numbers.meta.definitions.get("nte_window", "")
+    fine = grids.get("nte_rms_ae_r10")
     nte = grids.get("nte_rms_ae")
-    if nte is not None and len(nte):
-        window = numbers.meta.definitions.get("nte_window", "")
+    if fine is not None and len(fine):  # the street view (restricted only)
+        frames[f"NTE street view {window}: RMS + A&E, H3 res 10 (aoristic)"
+               + (tag if {"rms", "ae"} & synthetic else "")] = fine
+    elif nte is not None and len(nte):
         frames[f"NTE window {window}: RMS + A&E (aoristic)" + (tag if {"rms", "ae"} & synthetic else "")] = nte
     layers = {}
+    least = max(numbers.disclosure.threshold or 0, PARTNER_MIN)
     for name, f in frames.items():
+        if not name.startswith("police.uk"):
+            c = pd.to_numeric(f["count"], errors="coerce")
+            f = f[(c >= least).fillna(False).to_numpy(bool) | c.isna().to_numpy()]
+            name = f"{name}, cells with {least} or more"
         count = f["count"]
         sup = f["suppressed"].fillna(False).astype(bool) if "suppressed" in f.columns else pd.Series(False, f.index)
         if shared:  # a withheld count is NA: drawn as suppressed, never as a number
@@ -878,6 +972,35 @@ def _with_polygons(frames: Mapping[str, pd.DataFrame | None]) -> dict[str, gpd.G
     }
 
 
+def _spacetime(st: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+    """The persistent, emerging and former hot-spot cells with their hexagons (None when there are none)."""
+    import geopandas as gpd
+
+    if st is None or not len(st):
+        return None
+    st = st[st["st_class"].isin(list(ST_STYLE))]
+    if not len(st):
+        return None
+    return gpd.GeoDataFrame(st[["h3_cell", "st_class"]].reset_index(drop=True),
+                            geometry=cells_to_polygons(st["h3_cell"].astype(str).to_numpy()).to_numpy(),
+                            crs="EPSG:4326")
+
+
+def _places(places: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+    """The ranked places at their cells' centres, with the identity columns the tooltip shows."""
+    import geopandas as gpd
+
+    if places is None or not len(places):
+        return None
+    p = places.copy()
+    for c in ("streets", "grid_ref", "artefact_reason", "lsoa"):
+        if c not in p.columns:
+            p[c] = p["label"] if c == "streets" and "label" in p.columns else ""
+    centres = cells_to_polygons(p["h3_cell"].astype(str).to_numpy(), crs="EPSG:27700").centroid.to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(p[["rank", "streets", "lsoa", "grid_ref", "count", "artefact_reason"]]
+                            .reset_index(drop=True), geometry=centres.to_numpy(), crs="EPSG:4326")
+
+
 def _venues(risk: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
     import geopandas as gpd
 
@@ -908,6 +1031,8 @@ def numbers_map(numbers: ProfileNumbers) -> Any:
         clusters=numbers.hotspots.clusters,
         gi=gi_poly,
         kde_png=kde_overlay(kde) if kde is not None else None,
+        spacetime=_spacetime(numbers.hotspots.spacetime),
+        places=_places(numbers.hotspots.places),
         title=f"{numbers.meta.force_name}: VAWG problem profile map" + (" (shared version)" if shared else ""),
         marking=numbers.meta.marking,
         suppression_k=numbers.disclosure.threshold if shared else None,
