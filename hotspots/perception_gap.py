@@ -31,7 +31,9 @@ from hotspots._source_frames import pivot, require, single_band
 from hotspots.errors import ParameterError
 from hotspots.kde import Grid, kde_array, qgis_grid
 
-__all__ = ["GAP_FELT", "GAP_NONE", "GAP_RECORDED", "PerceptionGap", "perception_gap", "perception_gap_cells"]
+__all__ = [
+    "eb_ratio", "GAP_FELT", "GAP_NONE", "GAP_RECORDED", "PerceptionGap", "perception_gap", "perception_gap_cells",
+]
 
 GAP_FELT = "felt unsafe, little recorded"
 GAP_RECORDED = "recorded, not reported as unsafe"
@@ -234,6 +236,42 @@ def perception_gap(
     return PerceptionGap(p, r, ratio, log2, code, grid, params)
 
 
+def eb_ratio(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes smoothed ratios of observed to expected counts (Marshall 1991, global method of moments).
+
+    Each raw ratio ``r_i = O_i / E_i`` is pulled towards the overall ratio ``m = sum O / sum E`` by
+    ``C_i = A / (A + m / E_i)``, where ``A = s2 - m / mean(E)`` (floored at 0) is the between-area variance
+    estimated from ``s2 = sum E_i (r_i - m)^2 / sum E``: a ratio resting on a small expected count moves
+    furthest, one resting on a large expected count hardly moves. Every smoothed ratio lies between its
+    raw ratio and ``m``.
+
+    Examples
+    --------
+    Three areas, each expecting 10, 10 and 1 events, observing 20, 5 and 4 (by hand: m = 29/21,
+    s2 = (10 (2 - m)^2 + 10 (0.5 - m)^2 + 1 (4 - m)^2) / 21, A = s2 - m / 7):
+
+    >>> np.round(eb_ratio(np.array([20.0, 5.0, 4.0]), np.array([10.0, 10.0, 1.0])), 3).tolist()
+    [1.896, 0.648, 2.246]
+
+    References
+    ----------
+    Marshall, R. J. (1991). Mapping disease and mortality rates using empirical Bayes estimators.
+    Applied Statistics 40, 283-294.
+    """
+    o = np.asarray(observed, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if o.shape != e.shape or (e <= 0).any() or (o < 0).any() or not (np.isfinite(o).all() and np.isfinite(e).all()):
+        raise ParameterError("observed must be >= 0 and expected > 0, finite, of one shape")
+    if not len(o):
+        return o.copy()
+    m = o.sum() / e.sum()
+    r = o / e
+    s2 = float((e * (r - m) ** 2).sum() / e.sum())
+    a = max(s2 - m / e.mean(), 0.0)
+    c = a / (a + m / e) if a > 0 else np.zeros_like(e)
+    return m + c * (r - m)
+
+
 def perception_gap_cells(
     grids: pd.DataFrame,
     *,
@@ -278,8 +316,11 @@ def perception_gap_cells(
         One row per cell with reports or crimes, sorted by ``gap_log2``
         descending then ``h3_cell``: ``h3_cell``, ``perception_count``,
         ``recorded_count``, ``perception_share``, ``recorded_share``,
-        ``gap_ratio``, ``gap_log2``, ``gap_class``. ``attrs`` records the
-        options, ``recorded_sources``, ``cells`` (m) and ``smoothing``.
+        ``gap_ratio``, ``gap_ratio_eb`` (:func:`eb_ratio` of the reports against the
+        number the recorded share predicts: a "felt unsafe" class also needs it
+        to reach ``threshold``, so a handful of reports cannot make the class),
+        ``gap_log2``, ``gap_class``. ``attrs`` records the options,
+        ``recorded_sources``, ``cells`` (m) and ``smoothing``.
 
     Raises
     ------
@@ -329,9 +370,15 @@ def perception_gap_cells(
         p_val, r_val, prior=prior, threshold=threshold,
         p_floor=lambda val, _s, _m: val >= min_reports, r_floor=lambda val, _s, _m: val >= min_recorded,
     )
+    # the small-number check: a felt-unsafe class needs the empirical-Bayes ratio to reach the threshold too,
+    # with the expected reports the recorded share gives (smoothed by the same prior, so never 0)
+    expected = p_val.sum() * (r + prior / m) / (1 + prior)
+    eb = eb_ratio(p_val, expected)
+    code = np.where((code == 1) & (eb < threshold), 0, code).astype(np.int8)
     frame = pd.DataFrame({
         "h3_cell": cells, "perception_count": p_val, "recorded_count": r_val, "perception_share": p,
-        "recorded_share": r, "gap_ratio": ratio, "gap_log2": log2, "gap_class": _GAP_LABELS[code.astype(np.int64) + 1],
+        "recorded_share": r, "gap_ratio": ratio, "gap_ratio_eb": eb, "gap_log2": log2,
+        "gap_class": _GAP_LABELS[code.astype(np.int64) + 1],
     })
     frame = frame.iloc[np.lexsort((cells.astype(str), -log2))].reset_index(drop=True)
     frame.attrs = {

@@ -435,6 +435,10 @@ def _perception(per: pd.DataFrame, masks: Mapping[str, pd.Series], recorded: Seq
     p["recorded_count"] = _int_na(p["recorded_count"].to_numpy(np.int64), held_r)
     either = held_p | held_r
     p["gap_ratio"] = np.where(either, np.nan, p["gap_ratio"].to_numpy(float))
+    if "gap_ratio_eb" in p:
+        p["gap_ratio_eb"] = np.where(either, np.nan, p["gap_ratio_eb"].to_numpy(float))
+    if "gap_log2" in p:
+        p["gap_log2"] = np.where(either, np.nan, p["gap_log2"].to_numpy(float))
     p["gap_class"] = pd.Series(p["gap_class"], dtype=object).where(~either, None)
     if "reasons" in p:
         p["reasons"] = pd.Series(p["reasons"], dtype=object).where(~either, "")

@@ -219,7 +219,7 @@ def _text(cell: str) -> str:
 def _tables(html: str) -> list[tuple[list[str], list[list[str]]]]:
     """Every data table as (header, rows of cell texts)."""
     out = []
-    for t in re.findall(r'<table class="data">(.*?)</table>', html, flags=re.S):
+    for t in re.findall(r'<table class="data[^"]*">(.*?)</table>', html, flags=re.S):
         header = [_text(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", t, flags=re.S)]
         rows = [
             [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S)]
@@ -246,7 +246,8 @@ NOT_COUNTS = {
     "owner · partner", "measure of success", "priority · review", "recorded-crime source", "harm (2 s.f.)",
     "weights verified", "threat area", "OS grid ref",
     # space-time classes: numbers of places (cells), not of crimes or people
-    "class", "cells", "meaning", "charged share", "14-16 share", "PAI (built-up area)", "local authority",
+    "class", "cells", "meaning", "ratio (smoothed)", "charged share", "14-16 share", "PAI (built-up area)",
+    "local authority",
     "residents (mid-2015)", "per 1,000 a year", "95% interval", "locations of", "crimes at repeat locations",
     "crimes at the busiest 10%",
 }
@@ -293,8 +294,8 @@ def test_context_shows_exactly_the_given_numbers(restricted_html):
     assert header == ["month", "Public order", "Violence and sexual offences"]
     assert trend == [["2024-01", "1,149", "4,424"], ["2024-03", "1,301", "4,169"]]  # the unavailable month left out
     _, perception = _table(html, "H3 cell", "StreetSafe reports")
-    assert perception == [[CELLS[0], "322", "15", "539.8", "Badly lit (59%)"],
-                          [CELLS[1], "312", "1,021", "16.1", "Verbal harassment (43%)"]]
+    assert perception == [[CELLS[0], "322", "15", "539.8", "539.8", "Badly lit (59%)"],  # no EB column: the raw
+                          [CELLS[1], "312", "1,021", "16.1", "16.1", "Verbal harassment (43%)"]]
     _, venues = _table(html, "rank", "venue")
     assert [r[4:] for r in venues] == [["161", "85", "55.2"], ["194", "75", "51.5"]]
     _, nte = _table(html, "source", "share in the NTE window")

@@ -84,7 +84,7 @@ NOT_COUNTS = ("month", "rank", "H3 cell", "ratio", "venue", "postcode", "closing
               "NTE incidents (nearest)", "most given reasons", "main map point (share)", "LSOA", "IMD decile", "Gi* z",
               "score", "place", "OS grid ref", "local authority", "residents (mid-2015)", "per 1,000 a year",
               "95% interval", "PAI (built-up area)", "locations of", "crimes at repeat locations",
-              "crimes at the busiest 10%")
+              "crimes at the busiest 10%", "ratio (smoothed)")
 
 
 def _count_cells_ok(html: str, k: int) -> int:
@@ -229,7 +229,8 @@ def _minimal_context(text: str) -> dict:
         "when_charts": [],
         "what_charts": [],
         "harm_text": text,
-        "perception": [{"h3_cell": text, "reports": text, "recorded": text, "ratio": text, "reasons": text}],
+        "perception": [{"h3_cell": text, "reports": text, "recorded": text, "ratio": text, "eb": text,
+                        "reasons": text}],
         "perception_charts": [],
         "venues": [{"rank": 1, "name": text, "postcode": text, "closing": text, "crime": 1, "ae": 1, "nte": "1"}],
         "venue_distance": "50",

@@ -379,12 +379,14 @@ def _perception(numbers: ProfileNumbers, fmt: _Fmt, top: int = 10) -> list[dict[
     g = g.sort_values("perception_count", ascending=False, na_position="last", kind="stable").head(top)
     cell, rep, rec = _column(g, "h3_cell"), _column(g, "perception_count"), _column(g, "recorded_count")
     ratio, reasons = _column(g, "gap_ratio"), _column(g, "reasons")
+    eb = _column(g, "gap_ratio_eb") if "gap_ratio_eb" in g.columns else ratio
     return [
         {
             "h3_cell": str(cell[i]),
             "reports": fmt.count(rep[i]),
             "recorded": fmt.count(rec[i]),
             "ratio": fmt.derived(ratio[i], "{:.1f}"),
+            "eb": fmt.derived(eb[i], "{:.1f}"),
             "reasons": "" if _is_missing(reasons[i]) else str(reasons[i]),
         }
         for i in range(len(g))
@@ -539,9 +541,54 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
             )
         )
     dist = defs.get("venue_distance_m", p.get("venue_distance_m"))
+    fusion = (m.config.get("fusion") or {}) if isinstance(getattr(m, "config", None), Mapping) else {}
+    basis = dict(getattr(getattr(numbers, "fused", None), "basis", None) or {})
+    min_rec = fusion.get("min_recorded", 20)
     rows += [
-        ("place score", "mean over sources of the cell's share of the source's force-wide total, in %"),
-        ("perception gap", "(StreetSafe share + prior/m) / (recorded share + prior/m); class at ratio >= 2"),
+        (
+            "recorded-crime source",
+            f"one per analysis, never added: the where maps, trends and rates use police.uk (open, every force); the "
+            f"combined analyses use {basis.get('recorded', 'the force RMS where supplied, else police.uk')} over "
+            f"{basis.get('period', 'the months every combined source covers')}"
+            + (" with offences at dwellings left out (public space)" if basis.get("public_space", True) else ""),
+        ),
+        (
+            "place score",
+            "score = 100 x sum_s w_s (count_s / total_s) / sum_s w_s: the cell's weighted mean share of each "
+            f"source's force-wide total; small-number rule: a cell needs at least {min_rec} recorded crimes to be "
+            "ranked (cells below rank after every eligible cell), so a cell with a handful of crimes cannot reach "
+            "the top ranks on another source alone",
+        ),
+        ("perception gap", "(StreetSafe share + prior/m) / (recorded share + prior/m); class at ratio >= 2; "
+                           "recorded crime over the StreetSafe period only"),
+        (
+            "scope rules",
+            "A&E assault attendances count for female patients only; stalking, harassment and coercive control "
+            "(course of conduct) are never placed in hours of the week; RMS offences at a dwelling (location type) "
+            "are reported as private-space VAWG and left out of place scores, venue counts and the perception gap",
+        ),
+        (
+            "judgements",
+            "probability yardstick (PHIA) from each finding's test: p < 0.001 almost certain, < 0.01 highly "
+            "likely, < 0.05 likely, < 0.2 a realistic possibility, else unlikely; counts are facts; synthetic "
+            "findings are not graded; confidence (high / moderate / low) stated separately (a local convention)",
+        ),
+        (
+            "hot spots over time",
+            "monthly Gi* of every study cell, each cell's p-values Holm-adjusted across months, classified with "
+            "the sfhotspot rules (persistent >= 80% of months; emerging, former, intermittent)",
+        ),
+        (
+            "rates",
+            "police.uk VAWG-relevant crime per 1,000 residents per year (IoD 2019 File 6, mid-2015 residents), "
+            "exact Poisson (Garwood) intervals; local authorities are 2019 districts merged into the April 2023 "
+            "unitaries",
+        ),
+        (
+            "PAI (built-up area)",
+            "PAI with the area taken as the cells holding any police.uk map point over the period (a proxy for the "
+            "built-up area), for comparison with published PAIs",
+        ),
         (
             "venue risk",
             (f"NTE-window incidents within {dist:.0f} m, " if dist is not None else "NTE-window incidents ")
@@ -549,14 +596,16 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
         ),
         (
             "trend",
-            "mean ± 2 sd over available months (a Poisson c-chart is too tight for overdispersed counts of "
-            "thousands); runs of 8 on one side flagged; missing months never estimated; year on year: exact "
-            "conditional Poisson (binomial) test",
+            "control limits mean ± 2 sd of a stated baseline (the first 12 available months; a Poisson c-chart is "
+            "too tight for overdispersed counts of thousands), every later month judged against them; runs of 8 "
+            "on one side flagged; missing months never estimated; year on year like for like: only months present "
+            "in both years compared, exact conditional Poisson (binomial) test as R's poisson.test",
         ),
         (
             "deprivation",
-            "IMD 2019 decile of each event's LSOA (police.uk 2021 LSOA codes mapped to 2011 codes through shared "
-            "map points); one-sided Mann-Whitney and binomial tests",
+            "LSOAs as the units: hotspot LSOAs (holding a Gi* hot cell) against the force's other LSOAs, one-sided "
+            "Mann-Whitney on IMD rank; crime per resident by IMD decile with the deciles 1-3 / 8-10 rate ratio and "
+            "its exact test (police.uk 2021 LSOA codes mapped to 2011 codes through shared map points)",
         ),
     ]
     if d.shared:
