@@ -409,6 +409,4 @@ class ProfileNumbers:
     findings: Findings
     products: Products = field(default_factory=Products)
     geography: Geography = field(default_factory=Geography)
-    # summary-v2 measures for the national STRA: "like_for_like" (dict), "rates" (list of dicts: area, count,
-    # population, rate_per_1000, ci_low, ci_high), "spacetime" (class -> cells), "outcomes" (list of dicts)
-    measures: Mapping[str, Any] = field(default_factory=dict)
+

@@ -95,3 +95,13 @@ def test_v2_requires_its_new_fields_and_v1_refuses_them():
     s["recommendations"][0]["pillar"] = "Persuade"
     assert any("pillar" in e for e in summary_errors(s))
     json.dumps(example_summary())  # JSON-able
+
+
+def test_summary_v2_measures_carry_the_like_for_like_change_and_rates(demo_numbers):
+    m = build_summary(demo_numbers)["measures"]
+    y = demo_numbers.trend.yoy
+    assert m["like_for_like"]["words"] == y["words"] and m["like_for_like"]["n_pairs"] == y["n_pairs"]
+    assert m["like_for_like"]["recent"] == y["recent"] and m["like_for_like"]["missing_months"] == ["2024-07", "2024-08"]
+    rates = {r["area"]: r for r in m["rates"]}
+    assert rates["Somerset"]["count"] == int(demo_numbers.context.rates.set_index("area").loc["Somerset", "count"])
+    assert m["spacetime"]["persistent hotspot"] > 0 and len(m["outcomes"]) == 6

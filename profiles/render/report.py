@@ -557,7 +557,7 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
             "score = 100 x sum_s w_s (count_s / total_s) / sum_s w_s: the cell's weighted mean share of each "
             f"source's force-wide total; small-number rule: a cell needs at least {min_rec} recorded crimes to be "
             "ranked (cells below rank after every eligible cell), so a cell with a handful of crimes cannot reach "
-            "the top ranks on another source alone",
+            "the top ranks on another source alone" + _rule_effect(numbers, int(fusion.get("top_places", 20))),
         ),
         ("perception gap", "(StreetSafe share + prior/m) / (recorded share + prior/m); class at ratio >= 2; "
                            "recorded crime over the StreetSafe period only"),
@@ -634,6 +634,21 @@ def method_annex(numbers: ProfileNumbers) -> list[tuple[str, str]]:
         )
     rows.append(("parameters (config)", "; ".join(f"{k} = {v}" for k, v in _flatten(p))))
     return rows
+
+
+def _rule_effect(numbers: Any, top: int) -> str:
+    """What the small-number rule did to this ranking: the cells it kept out of the top ``top``."""
+    places = getattr(getattr(numbers, "fused", None), "places", None)
+    if places is None or "eligible" not in places.columns or not len(places):
+        return ""
+    score = pd.to_numeric(places["place_score"], errors="coerce").to_numpy(float)
+    eligible = places["eligible"].fillna(True).astype(bool).to_numpy()
+    if not np.isfinite(score).all():  # a shared version withholds scores: the effect is not recomputed
+        return ""
+    cut = np.sort(score)[::-1][min(top, len(score)) - 1]
+    moved = int((~eligible & (score >= cut)).sum())
+    return (f"; effect here: {moved:,} cell(s) with fewer recorded crimes would otherwise have been in the top "
+            f"{top}" if moved else f"; effect here: none of the top {top} by score was below the minimum")
 
 
 def _created(iso: str) -> str:

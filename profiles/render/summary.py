@@ -288,6 +288,35 @@ def _outcomes(numbers: ProfileNumbers) -> list[dict[str, Any]]:
     ]
 
 
+def _like_for_like(numbers: ProfileNumbers) -> dict[str, Any] | None:
+    """The like-for-like year-on-year change (months present in both years, exact test), null where withheld."""
+    y = dict(numbers.trend.yoy or {})
+    if not y:
+        return None
+    if not y.get("available"):
+        return {"available": False, "reason": str(y.get("reason") or "")[:500]}
+    ci = y.get("rate_ratio_ci95") or (None, None)
+    return {
+        "available": True, "recent": _count(y.get("recent")), "earlier": _count(y.get("previous")),
+        "n_pairs": int(y.get("n_pairs") or 0), "change": _float(None if y.get("change_pct") is None
+                                                              else y["change_pct"] / 100),
+        "rate_ratio": _float(y.get("rate_ratio")), "ci_low": _float(ci[0]), "ci_high": _float(ci[1]),
+        "p_value": _float(y.get("p_value")), "direction": str(y.get("direction") or ""),
+        "missing_months": [str(m) for m in y.get("missing_months", [])], "words": str(y.get("words") or "")[:1000],
+    }
+
+
+def _rates(numbers: ProfileNumbers) -> list[dict[str, Any]]:
+    """Crime per 1,000 residents per year by local authority (null where withheld)."""
+    t = numbers.context.rates
+    if t is None:
+        return []
+    return [{"area": str(r["area"]), "count": _count(r["count"]), "population": int(r["population"]),
+             "rate_per_1000": _float(r["rate_per_1000"]), "ci_low": _float(r["ci_low"]),
+             "ci_high": _float(r["ci_high"])}
+            for r in t.to_dict("records")]
+
+
 def _spacetime(numbers: ProfileNumbers) -> dict[str, int] | None:
     """Cells per space-time class (None when the classes were not computed)."""
     st = numbers.hotspots.spacetime
@@ -300,7 +329,6 @@ def _measures(numbers: ProfileNumbers) -> dict[str, Any]:
     """The measures summary-v2 adds for the national STRA (null where not computed or withheld)."""
     b = dict(numbers.fused.basis or {})
     hbs = numbers.what.harm_by_source
-    extra = dict(numbers.measures)
     return {
         "fused_basis": {
             "recorded": str(b.get("recorded", "police_uk")),
@@ -314,8 +342,8 @@ def _measures(numbers: ProfileNumbers) -> dict[str, Any]:
              "verified_share": _float(r["verified_share"])}
             for r in (hbs.to_dict("records") if hbs is not None else [])
         ],
-        "like_for_like": extra.get("like_for_like"),
-        "rates": list(extra.get("rates") or []),
+        "like_for_like": _like_for_like(numbers),
+        "rates": _rates(numbers),
         "spacetime": _spacetime(numbers),
         "outcomes": _outcomes(numbers),
     }
