@@ -742,7 +742,7 @@ COLLECTION = {
 def _confidence(f: Finding, n: Mapping[str, Any]) -> tuple[str, str]:
     if f.synthetic:
         return "low", "synthetic layer: illustrates the method only"
-    proxy = "police.uk categories are a proxy (all victims; no sex recorded)"
+    proxy = "police.uk categories are a proxy: all victims, no sex recorded"
     gaps = []
     if n.get("missing_months"):
         gaps.append(f"{len(n['missing_months'])} month(s) missing")
