@@ -381,7 +381,8 @@ def _grids(grids: Mapping[str, pd.DataFrame], masks: Mapping[str, pd.Series], k:
 def _places(places: pd.DataFrame, masks: Mapping[str, pd.Series], totals: Mapping[str, float], k: int,
             led: _Ledger) -> pd.DataFrame:
     """Place scores: components withheld with their map cells; scores, shares and ranks from published counts."""
-    p = places.copy()
+    p = _identity_shared(places, None, k, led)  # street shares there are of police.uk counts not shown beside them
+    p.attrs = dict(places.attrs)
     sources = list(p.attrs.get("sources") or [c[: -len("_count")] for c in p.columns if c.endswith("_count")])
     weights = dict(p.attrs.get("source_weights") or {s: 1.0 for s in sources})
     method = p.attrs.get("method", "share")
@@ -519,6 +520,8 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
     if len(places) and "label" in places:
         places["label"] = _label_shares(places["label"], places["count"].to_numpy(float), k, led)
     if len(places):
+        places = _identity_shared(places, places["count"].to_numpy(float), k, led)
+    if len(places):
         places["count"] = pd.array(places["count"].to_numpy(np.int64), dtype="Int64")
         places["rank"] = np.arange(1, len(places) + 1)
         if "gi_z" in places:
@@ -562,6 +565,60 @@ def _hotspots(hs: Hotspots, masks: Mapping[str, pd.Series], volume_total: float 
 
 
 _PCT = re.compile(r"\s*\((\d+(?:\.\d+)?)%\)\s*$")
+
+
+_ANY_PCT = re.compile(r"\s*\((\d+(?:\.\d+)?)%\)")
+_POINT_SHARE = re.compile(r"one map point holds \d+(?:\.\d+)?% of the crimes")
+
+
+def _streets_shares(streets: pd.Series, counts: np.ndarray | None, k: int) -> tuple[pd.Series, np.ndarray]:
+    """Street labels with their "(NN%)" shares kept only where no share (nor the unlisted rest) tells a count below k.
+
+    ``counts`` is the cell's published count (None: no count is published beside these labels, so every share
+    goes: a share of an unpublished count is not checkable).
+
+    Examples
+    --------
+    >>> s = pd.Series(["Marsh Street (30%); Nightclub (25%)", "Lanes End (97%); Other (2%)"])
+    >>> _streets_shares(s, np.array([200.0, 200.0]), 10)[0].tolist()
+    ['Marsh Street (30%); Nightclub (25%)', 'Lanes End; Other']
+    """
+    text = streets.astype(object).where(streets.notna(), "").astype(str)
+    strip = np.zeros(len(text), dtype=bool)
+    for i, t in enumerate(text.tolist()):  # the ranked places: a few dozen
+        pcts = [float(x) for x in _ANY_PCT.findall(t)]
+        if not pcts:
+            continue
+        if counts is None or not np.isfinite(counts[i]):
+            strip[i] = True
+            continue
+        n = float(counts[i])
+        parts = [*pcts, max(100.0 - sum(pcts), 0.0)]  # each listed share and the unlisted rest
+        for j, p in enumerate(parts):
+            step = 0.5 * (len(pcts) if j == len(pcts) else 1)  # the rest carries every listed share's rounding
+            lo, hi = n * (p - step) / 100, n * (p + step) / 100
+            if (0 < hi < k) or (hi - lo < 1 and hi > 0):
+                strip[i] = True
+                break
+    out = text.copy()
+    out[strip] = text[strip].str.replace(_ANY_PCT, "", regex=True)
+    return out, strip
+
+
+def _identity_shared(places: pd.DataFrame, counts: np.ndarray | None, k: int, led: _Ledger) -> pd.DataFrame:
+    """Identity columns of ranked places in a shared version: shares that tell a small count go; no point share."""
+    p = places.copy()
+    if "streets" in p:
+        p["streets"], strip = _streets_shares(p["streets"], counts, k)
+        if strip.any():
+            led.note("Street labels of a place: their shares removed where one (or the unlisted rest) tells a count "
+                     "below k, and wherever the cell's count is not published beside them.")
+    if "artefact_reason" in p:
+        p["artefact_reason"] = p["artefact_reason"].astype(object).where(p["artefact_reason"].notna(), "").astype(
+            str).str.replace(_POINT_SHARE, "one map point holds most of the crimes", regex=True)
+    if "main_point_share" in p:
+        p["main_point_share"] = np.nan
+    return p
 
 
 def _label_shares(labels: pd.Series, counts: np.ndarray, k: int, led: _Ledger) -> pd.Series:

@@ -117,3 +117,38 @@ def test_artefact_pattern_names_institutions_not_streets():
         assert ARTEFACT_PATTERN.search(label), label
     for label in ("Callowhill Court", "Marsh Street", "Nightclub", "Courtenay Road"):
         assert not ARTEFACT_PATTERN.search(label), label
+
+
+def test_shared_street_shares_never_tell_a_small_count():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from profiles.shared import _streets_shares
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(1, 400), st.lists(st.integers(1, 60), min_size=1, max_size=3), st.sampled_from([5, 10]))
+    def check(n, raw, k):
+        # crimes at each listed label (at most n in all), their shares as the report prints them
+        at = []
+        left = n
+        for r in raw:
+            c = min(r, left)
+            if c <= 0:
+                break
+            at.append(c)
+            left -= c
+        text = "; ".join(f"L{i} ({100 * c / n:.0f}%)" for i, c in enumerate(at))
+        out, strip = _streets_shares(pd.Series([text]), np.array([float(n)]), k)
+        if strip[0]:
+            assert "%" not in out.iloc[0]
+            return
+        # the attacker: every count consistent with a printed share (and the cell's count n)
+        printed = [round(100 * c / n) for c in at]
+        consistent = [[x for x in range(n + 1) if round(100 * x / n) == p] for p in printed]
+        for xs in consistent:  # a listed count is never pinned inside 1..k-1
+            assert max(xs) >= k or min(xs) == 0 == max(xs), (n, at, k)
+        rest_max = n - sum(min(xs) for xs in consistent)
+        rest_min = n - sum(max(xs) for xs in consistent)
+        assert not (0 < rest_max < k) and not (rest_min > 0 and rest_max < k), (n, at, k)
+
+    check()

@@ -226,6 +226,8 @@ def _what(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
     what = numbers.what
     missing = WITHHELD if numbers.disclosure.shared else "n/a"
     mix, harm, puk = _values(what.rms_mix), _values(what.rms_harm), _values(what.police_uk_mix)
+    if harm is not None:  # the weights support two significant figures, no more
+        harm = harm.map(_two_figures)
     if mix is not None:
         plan.append((
             _key("offence_mix"),
@@ -240,7 +242,8 @@ def _what(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         plan.append((
             _key("harm"),
             FigureCaption("what", "Harm by offence group", "Harm by offence group"),
-            lambda: bar_chart(harm, title=f"Harm by group ({short})" if short else "Harm by group",
+            lambda: bar_chart(harm, title=(f"Harm by group ({short}), two significant figures" if short
+                                           else "Harm by group, two significant figures"),
                                   xlabel="harm (index units: days of imprisonment equivalent)", ylabel="offence group",
                                   marking=marking, source_note=f"force RMS export; harm index {index}".rstrip(),
                                   synthetic=what.rms_synthetic, missing_label=missing),
@@ -249,7 +252,8 @@ def _what(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
         plan.append((
             _key("puk_mix"),
             FigureCaption("what", "police.uk categories", "police.uk categories"),
-            lambda: bar_chart(puk, title="police.uk VAWG-relevant categories (whole period)", xlabel="crimes",
+            lambda: bar_chart(puk, title="police.uk VAWG-relevant categories (a proxy: all victims), whole period",
+                                  xlabel="crimes",
                                   ylabel="police.uk category", marking=marking, source_note=puk_note,
                                   missing_label=missing),
         ))
@@ -296,6 +300,20 @@ def _passing(gi: pd.DataFrame) -> np.ndarray:
     if "gi_significant" in gi.columns:
         binned &= gi["gi_significant"].fillna(False).astype(bool).to_numpy()
     return binned
+
+
+def _two_figures(v: Any) -> Any:
+    """``v`` rounded to two significant figures (missing values as they are).
+
+    Examples
+    --------
+    >>> _two_figures(3127320.0), _two_figures(14800.4), _two_figures(None)
+    (3100000.0, 15000.0, None)
+    """
+    x = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    if not np.isfinite(x) or x == 0:
+        return v
+    return float(round(x, 1 - int(np.floor(np.log10(abs(x))))))
 
 
 def _dep(numbers: ProfileNumbers, marking: str, puk_note: str) -> _Plan:
