@@ -104,6 +104,7 @@ class MapContext:
     la_labels: pd.DataFrame | None = None
     towns: pd.DataFrame | None = None
     places: pd.DataFrame | None = None
+    key_title: str = "Ranked places"
 
 
 def _inside(frame: pd.DataFrame, xlim: tuple[float, float], ylim: tuple[float, float]) -> pd.DataFrame:
@@ -183,7 +184,7 @@ def _context(ax: Axes, ctx: MapContext | None) -> None:
                 ax.text(lx, ly, f" {num}", fontsize=7, va="center", ha="left", color="#1f78b4", fontweight="bold",
                         zorder=8, clip_on=False)
             key = "\n".join(f"{n}  {mpl_text(str(lab))[:48]}" for n, lab in zip(p["number"], p["label"], strict=True))
-            ax.text(0.01, 0.99, "Ranked places\n" + key, transform=ax.transAxes, fontsize=6, va="top", ha="left",
+            ax.text(0.01, 0.99, f"{ctx.key_title}\n" + key, transform=ax.transAxes, fontsize=6, va="top", ha="left",
                     zorder=9, bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#999999", "alpha": 0.9})
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)
@@ -383,8 +384,12 @@ def clusters_png(
         else:
             cen = top.geometry.centroid
             cx, cy = cen.x.to_numpy(), cen.y.to_numpy()
-        for i, (x, y) in enumerate(zip(cx, cy, strict=True), start=1):
-            ax.annotate(str(i), (x, y), fontsize=7, weight="bold", xytext=(3, 3), textcoords="offset points")
+        sizes = pd.to_numeric(top[size], errors="coerce").to_numpy(float) if size else np.full(len(top), np.nan)
+        labels = [f"{v:,.0f} crimes" if np.isfinite(v) else "size withheld" for v in sizes]
+        numbered_places = pd.DataFrame({"number": np.arange(1, len(top) + 1), "x": cx, "y": cy, "label": labels})
+        context = MapContext(la_labels=context.la_labels if context else None,
+                             towns=context.towns if context else None, places=numbered_places,
+                             key_title="Largest clusters")
     return _finish_map(fig, ax, title=title, marking=marking, source_note=source_note, zoom=zoom, context=context)
 
 
