@@ -409,11 +409,17 @@ def _places(places: pd.DataFrame, masks: Mapping[str, pd.Series], totals: Mappin
         p["place_score"] = np.nan
         led.note("Place scores by rank percentile: withheld (a percentile tells how many withheld cells lie "
                  "below a published count).")
+    # the small-number rule holds in the shared ranking too: eligible places first, each group by its score
+    elig = p["eligible"].fillna(True).astype(bool).to_numpy() if "eligible" in p else np.ones(len(p), bool)
     p["_order"] = order_score
-    p = p.sort_values(["_order", "h3_cell"], ascending=[False, True], kind="stable").drop(columns="_order")
-    p["place_rank"] = pd.Series(np.sort(order_score)[::-1]).pipe(lambda s: (-s).rank(method="min")).astype(
-        np.int64).to_numpy()
-    p = p.reset_index(drop=True)
+    p["_elig"] = elig
+    p = p.sort_values(["_elig", "_order", "h3_cell"], ascending=[False, False, True], kind="stable")
+    s_elig, s_score = p["_elig"].to_numpy(bool), p["_order"].to_numpy(float)
+    rank = np.empty(len(p), dtype=np.int64)
+    for grp, offset in ((s_elig, 0), (~s_elig, int(s_elig.sum()))):
+        rank[grp] = offset + pd.Series(-s_score[grp]).rank(method="min").astype(np.int64).to_numpy()
+    p["place_rank"] = rank
+    p = p.drop(columns=["_order", "_elig"]).reset_index(drop=True)
     p.attrs = {a: v for a, v in places.attrs.items() if a != "rank_pct"}
     if "source_totals" in p.attrs:
         p.attrs["source_totals"] = {s: (None if _small(v, k) else v) for s, v in p.attrs["source_totals"].items()}

@@ -127,3 +127,13 @@ def test_min_counts_checks_its_arguments():
         place_scores(grids, sources=["rms"], min_counts={"ae": 1})
     with pytest.raises(Exception, match="min_counts"):
         place_scores(grids, sources=["rms"], min_counts={"rms": np.nan})
+
+
+def test_the_small_number_rule_holds_in_the_shared_ranking(demo_numbers):
+    from profiles.shared import to_shared
+
+    places = to_shared(demo_numbers).fused.places
+    eligible = places["eligible"].to_numpy(bool)
+    n = int(eligible.sum())
+    assert eligible[:n].all() and not eligible[n:].any()  # every eligible place ranks before every other
+    assert places["place_rank"].is_monotonic_increasing
