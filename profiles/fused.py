@@ -134,6 +134,15 @@ def fused_events(events: pd.DataFrame, *, recorded: str, public_space: bool = Tr
         have = set(month[(ev["source"] == s).to_numpy()].unique())
         common = have if common is None else common & have
     months = tuple(sorted(common or ()))
+    if not months and sources:  # no month that every source covers: the recorded source alone, over its own months
+        alone = (ev["source"] == sources[0]).to_numpy()
+        months = tuple(sorted(set(month[alone].unique())))
+        sources = sources[:1]
+        inside = alone & month.isin(months).to_numpy()
+        dropped = ev.loc[~inside, "source"].astype(str).value_counts()
+        basis = FusedBasis(recorded=recorded, sources=sources, months=months, public_space=public_space,
+                           private_excluded=n_private, dropped_months={str(k): int(v) for k, v in dropped.items()})
+        return ev[inside], basis
     inside = month.isin(months).to_numpy()
     dropped = ev.loc[~inside, "source"].astype(str).value_counts()
     basis = FusedBasis(recorded=recorded, sources=sources, months=months, public_space=public_space,

@@ -137,3 +137,12 @@ def test_the_small_number_rule_holds_in_the_shared_ranking(demo_numbers):
     n = int(eligible.sum())
     assert eligible[:n].all() and not eligible[n:].any()  # every eligible place ranks before every other
     assert places["place_rank"].is_monotonic_increasing
+
+
+def test_sources_with_no_common_month_fall_back_to_the_recorded_source():
+    ev = pd.DataFrame({"source": ["rms", "rms", "streetsafe"],
+                       "month": pd.PeriodIndex(["2024-01", "2024-02", "2022-05"], freq="M"),
+                       "private_space": False})
+    out, basis = fused_events(ev, recorded="rms")
+    assert basis.sources == ("rms",) and basis.months == ("2024-01", "2024-02")
+    assert out["source"].tolist() == ["rms", "rms"] and basis.dropped_months == {"streetsafe": 1}
