@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hotspots.errors import ParameterError
 from hotspots.rates import poisson_rate_test
@@ -557,17 +556,7 @@ def year_on_year(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period
             return {"available": False, "reason": reason, **info}
     c = int(have.loc[cur].sum())
     p = int(have.loc[prev].sum())
-    n = c + p
-    if n:
-        res = stats.binomtest(c, n, 0.5)
-        p_value = float(res.pvalue)
-        ci = res.proportion_ci(confidence_level=0.95, method="exact")
-        ratio_ci = (
-            float(ci.low / (1 - ci.low)),
-            float(ci.high / (1 - ci.high)) if ci.high < 1 else math.inf,
-        )
-    else:
-        p_value, ratio_ci = 1.0, (math.nan, math.nan)
+    p_value, ratio_ci = poisson_rate_test(c, p)
     return {
         "available": True,
         "reason": None,
@@ -584,11 +573,6 @@ def year_on_year(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period
 
 
 # --------------------------------------------------------------------------- like for like
-
-
-def _rate_test(c: int, p: int, t_c: float = 1.0, t_p: float = 1.0) -> tuple[float, tuple[float, float]]:
-    """:func:`hotspots.rates.poisson_rate_test` (kept under this name for the trend tests)."""
-    return poisson_rate_test(c, p, t_c, t_p)
 
 
 def like_for_like(counts: pd.DataFrame, *, months: int = 12, end: str | pd.Period | None = None,
@@ -666,7 +650,7 @@ the same months of 2023; exact test p < 0.001)'
                 **info}
     c = int(have.loc[cur[both]].sum())
     p = int(have.loc[prev[both]].sum())
-    p_value, ratio_ci = _rate_test(c, p)
+    p_value, ratio_ci = poisson_rate_test(c, p)
     pct = 100.0 * (c - p) / p if p else None
     direction = "no clear change" if p_value >= alpha or pct is None else ("up" if c > p else "down")
     years = sorted({m.year for m in cur[both]}), sorted({m.year for m in prev[both]})

@@ -286,12 +286,12 @@ def test_year_on_year_bad_months(months, match):
 def test_rate_test_matches_the_worked_example_of_r_poisson_test():
     # R's ?poisson.test example (Bhattacharyya and Johnson 1977): poisson.test(c(11, 6+8+7), c(800, 1083+1050+878))
     # prints p-value = 0.07967, 95 percent confidence interval 0.8584264 4.2772659, rate ratio 1.971488
-    from hotspots.trends import _rate_test
+    from hotspots.rates import poisson_rate_test
 
-    p, (lo, hi) = _rate_test(11, 21, 800, 3011)
+    p, (lo, hi) = poisson_rate_test(11, 21, 800, 3011)
     assert p == pytest.approx(0.07967, abs=5e-6)
     assert lo == pytest.approx(0.8584264, abs=5e-7) and hi == pytest.approx(4.2772659, abs=5e-7)
-    assert _rate_test(20, 20)[0] == pytest.approx(1.0)
+    assert poisson_rate_test(20, 20)[0] == pytest.approx(1.0)
 
 
 def test_like_for_like_pairs_only_months_present_in_both_years():
