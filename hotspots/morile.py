@@ -7,8 +7,9 @@ official MoRiLE tables: every scale and weight lives in the config
 (:class:`MorileMatrix`) with its source, and every score shows its factors.
 
 * **harm** (1-4): harm per 1,000 residents per year against ``harm_bands``;
-* **likelihood** (1-4): the rate per 1,000 residents per year against
-  ``rate_bands``, plus ``trend_step`` when the like-for-like change is a
+* **likelihood** (1-4): the rate per 1,000 residents per year (or, with
+  ``likelihood="ratio"``, the rate over the national rate of the same threat
+  area) against ``rate_bands``, plus ``trend_step`` when the like-for-like change is a
   significant rise (minus it for a significant fall), kept within 1-4;
 * **score** = harm x likelihood (1-16), **priority** from ``priority_bands``;
 * **confidence** (high / moderate / low) from the data: synthetic sources,
@@ -49,6 +50,10 @@ class MorileMatrix:
     rate_bands: tuple[float, float, float] = (0.2, 0.6, 1.5)  # offences per 1,000 residents a year
     trend_step: int = 1
     priority_bands: tuple[int, int] = (6, 12)
+    #: "rate": ``rate_bands`` cut the rate per 1,000 residents a year; "ratio": they cut the force's rate divided
+    #: by the national rate of the same threat area (``national_rate_per_1000`` column), so likelihood says how
+    #: the force stands against the country for that threat while harm carries the threat's weight
+    likelihood: str = "rate"
     source: str = ("Local calibration of the MoRiLE structure (impact x likelihood, organisational position as "
                    "confidence); cut points set on the 2024 demo forces' spread, not the official NPCC tables")
 
@@ -61,6 +66,8 @@ class MorileMatrix:
         if not 1 <= lo < hi <= 16:
             raise ParameterError(f"priority_bands must be (medium, high) with 1 <= medium < high <= 16; got "
                                  f"{self.priority_bands!r}")
+        if self.likelihood not in ("rate", "ratio"):
+            raise ParameterError(f"likelihood must be 'rate' or 'ratio'; got {self.likelihood!r}")
         if not 0 <= self.trend_step <= 2:
             raise ParameterError(f"trend_step must be 0, 1 or 2; got {self.trend_step!r}")
 
@@ -98,6 +105,13 @@ def morile_scores(measures: pd.DataFrame, *, matrix: MorileMatrix) -> pd.DataFra
         raise ParameterError(f"confidence must be high, moderate or low; got {first!r}")
     harm = pd.to_numeric(measures["harm_per_1000"], errors="coerce").to_numpy(float)
     rate = pd.to_numeric(measures["rate_per_1000"], errors="coerce").to_numpy(float)
+    if matrix.likelihood == "ratio":
+        if "national_rate_per_1000" not in measures.columns:
+            raise ParameterError("likelihood='ratio' needs a national_rate_per_1000 column (the area's national rate)")
+        national = pd.to_numeric(measures["national_rate_per_1000"], errors="coerce").to_numpy(float)
+        if not (np.isfinite(national).all() and (national > 0).all()):
+            raise ParameterError("national_rate_per_1000 must be a positive number on every row")
+        rate = rate / national
     if not (np.isfinite(harm).all() and np.isfinite(rate).all()) or (harm < 0).any() or (rate < 0).any():
         raise ParameterError("harm_per_1000 and rate_per_1000 must be numbers >= 0 (a withheld value cannot be scored)")
     hf = _factor(harm, matrix.harm_bands)
@@ -108,7 +122,8 @@ def morile_scores(measures: pd.DataFrame, *, matrix: MorileMatrix) -> pd.DataFra
     score = hf * lf
     med, high = matrix.priority_bands
     priority = np.where(score >= high, "high", np.where(score >= med, "medium", "low"))
-    out = measures.assign(harm_factor=hf, rate_factor=rf, trend_adjust=adj.astype(np.int64), likelihood_factor=lf,
+    out = measures.assign(likelihood_measure=rate, harm_factor=hf, rate_factor=rf, trend_adjust=adj.astype(np.int64),
+                          likelihood_factor=lf,
                           score=score.astype(np.int64), priority=priority)
     order = np.lexsort((out["threat_area"].astype(str), out["force"].astype(str),
                         out["confidence"].map(_CONFIDENCE_ORDER).to_numpy(), -out["score"].to_numpy()))

@@ -46,7 +46,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,8 @@ from profiles.numbers import (
     What,
     When,
 )
+from profiles.stra.compute import StraNumbers
+from profiles.stra.shared import stra_shared
 
 __all__ = ["METHOD", "PUBLICATION_HANDLING", "default_threshold", "shared_handling", "to_shared"]
 
@@ -127,6 +129,13 @@ def shared_handling(release: str, threshold: int, handling: str | None = None) -
 
 
 # --- small kernels ----------------------------------------------------------------------------------
+
+
+def _checked_threshold(release: str, threshold: int | None) -> int:
+    k = default_threshold(release) if threshold is None else threshold
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
+        raise ParameterError(f"threshold must be an integer >= 2 (5 for publication, 10 for partners); got {k!r}")
+    return int(k)
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
@@ -1005,8 +1014,18 @@ def _findings(shared: ProfileNumbers) -> Findings:
 # --- the one public function ------------------------------------------------------------------------
 
 
+@overload
 def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release: str = "partner",
-              handling: str | None = None) -> ProfileNumbers:
+              handling: str | None = None) -> ProfileNumbers: ...
+
+
+@overload
+def to_shared(numbers: StraNumbers, threshold: int | None = None, *, release: str = "partner",
+              handling: str | None = None) -> StraNumbers: ...
+
+
+def to_shared(numbers: ProfileNumbers | StraNumbers, threshold: int | None = None, *, release: str = "partner",
+              handling: str | None = None) -> ProfileNumbers | StraNumbers:
     """The disclosure-controlled version of a profile's numbers (a new object; the input is not changed).
 
     Parameters
@@ -1043,6 +1062,15 @@ def to_shared(numbers: ProfileNumbers, threshold: int | None = None, *, release:
     >>> bool(((s.fused.grids["all"]["count"] >= 1) & (s.fused.grids["all"]["count"] < 5)).any())
     False
     """
+    if isinstance(numbers, StraNumbers):  # the national STRA: the same rules, its own tables
+        if numbers.disclosure.get("shared"):
+            raise ParameterError("these STRA numbers are already shared; share the restricted numbers")
+        kk = _checked_threshold(release, threshold)
+        line = shared_handling(release, kk, handling)
+        if not line.strip() or line.strip() == str(numbers.meta.get("handling", "")).strip():
+            raise ParameterError("the shared handling line must differ from the restricted one; give "
+                                 "disclosure.handling")
+        return stra_shared(numbers, kk, release=release, handling=line)
     if numbers.disclosure.shared:
         raise ParameterError(f"these numbers are already a {numbers.disclosure.release} version; share the "
                              "restricted numbers")

@@ -51,7 +51,15 @@ def monthly_trend(
     mc = monthly_counts(months, missing_months=missing_months)
     avail = mc.loc[mc["available"].to_numpy(bool), "month"].astype(str).tolist()
     baseline = avail[: params.baseline_months] if len(avail) >= params.baseline_months + 6 else None
-    monthly = control_limits(mc, method=params.method, k=params.k, run_length=params.run_length, baseline=baseline)
+    if len(avail) >= (1 if params.method == "c-chart" else 2):
+        monthly = control_limits(mc, method=params.method, k=params.k, run_length=params.run_length,
+                                 baseline=baseline)
+    else:  # one month (a national one-month baseline): counts, no limits to judge them by
+        monthly = mc.assign(baseline=mc["available"].to_numpy(bool), mean=np.nan, lcl=np.nan, ucl=np.nan,
+                            signal=pd.Series(None, index=mc.index, dtype=object),
+                            run=pd.Series(None, index=mc.index, dtype=object))
+        monthly.attrs = {**mc.attrs, "method": params.method, "k": float(params.k),
+                         "run_length": int(params.run_length), "baseline": None}
     yoy = like_for_like(mc, months=min(params.yoy_months, 12))
     by = vawg[["month", "crime_type"]].assign(crime_type=str_values(vawg["crime_type"]))
     by_type = monthly_counts(by, by="crime_type", missing_months=missing_months)

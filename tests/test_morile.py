@@ -45,3 +45,20 @@ def test_bad_matrix_and_measures():
                       "trend": ["up"], "confidence": ["high"]})
     with pytest.raises(ParameterError, match="withheld"):
         morile_scores(t, matrix=MorileMatrix())
+
+
+def test_likelihood_as_ratio_to_the_national_rate_by_hand():
+    # ratio bands 0.8 / 1.0 / 1.25: 0.6 -> 1, 0.9 -> 2, 1.0 (at a cut) -> 3, 1.5 -> 4 (then the trend step)
+    m = MorileMatrix(harm_bands=(10.0, 20.0, 30.0), rate_bands=(0.8, 1.0, 1.25), likelihood="ratio")
+    t = pd.DataFrame({"force": list("ABCD"), "threat_area": "x", "harm_per_1000": [25.0] * 4,
+                      "rate_per_1000": [3.0, 4.5, 5.0, 7.5], "national_rate_per_1000": 5.0,
+                      "trend": ["no clear change", "up", "no clear change", "down"], "confidence": "high"})
+    s = morile_scores(t, matrix=m).set_index("force")
+    assert s.loc[["A", "B", "C", "D"], "likelihood_measure"].round(2).tolist() == [0.6, 0.9, 1.0, 1.5]
+    assert s.loc[["A", "B", "C", "D"], "rate_factor"].tolist() == [1, 2, 3, 4]
+    assert s.loc[["A", "B", "C", "D"], "likelihood_factor"].tolist() == [1, 3, 3, 3]
+    assert s.loc[["A", "B", "C", "D"], "score"].tolist() == [3, 9, 9, 9]  # harm factor 3 (25 in [20, 30))
+    with pytest.raises(ParameterError, match="national_rate_per_1000"):
+        morile_scores(t.drop(columns="national_rate_per_1000"), matrix=m)
+    with pytest.raises(ParameterError, match="likelihood"):
+        MorileMatrix(likelihood="odds")

@@ -252,8 +252,8 @@ def test_every_violation_is_listed_not_just_the_first():
     assert f"{len(info.value.errors)} problem(s)" in str(info.value)
 
 
-@pytest.mark.parametrize("n", [4, 13])
-def test_key_findings_number_five_to_twelve(n):
+@pytest.mark.parametrize("n", [0, 13])
+def test_key_findings_number_one_to_twelve(n):
     s = example_summary()
     s["key_findings"] = [{"id": f"F{i}", "text": "t", "numbers": {}, "grade": "likely", "confidence": "moderate"}
                          for i in range(1, n + 1)]
