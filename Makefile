@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out/avon-and-somerset
+NATIONAL_OUT ?= out/national
 
 .PHONY: demo test lint typecheck bench clean sysdeps
 
@@ -28,7 +29,8 @@ $(BIN)/.installed: pyproject.toml
 
 demo: $(BIN)/.installed sysdeps
 	$(BIN)/safer-spaces profile configs/avon-and-somerset.toml --out $(OUT)
-	@echo "open $(OUT)/report.html (or report.pdf, map.html) in a browser"
+	$(BIN)/safer-spaces national configs/national-demo.toml --out $(NATIONAL_OUT)
+	@echo "open $(OUT)/report.html (or report.pdf, map.html) and $(NATIONAL_OUT)/stra.html in a browser"
 
 test: $(BIN)/.installed sysdeps
 	$(BIN)/ruff check hotspots profiles apps tests benchmarks

@@ -5,7 +5,9 @@ Exit codes (the contract every command keeps):
 == ==========================================================================
 0  done (rows may have been quarantined: see the summary and warnings)
 1  done, but an input file was damaged (truncated or corrupt) and rows after
-   the damage are missing; the outputs say which file and line
+   the damage are missing; the outputs say which file and line. ``stra`` and
+   ``national``: done, but a summary was left out or a force's run failed
+   (each named, and listed in the STRA and its audit)
 2  nothing done: unusable input, config or parameters (including a grid or
    neighbourhood too large for the memory budget, an output folder that is
    read-only, full or a file); one line names the file, problem and fix,
@@ -53,6 +55,7 @@ from hotspots.io import (
     write_raster,
 )
 from profiles import commands, pipeline
+from profiles.stra.pipeline import STRA_MAIN_OUTPUTS
 from profiles.synth_cli import add_synth_parser, run_synth
 
 log = logging.getLogger("safer_spaces")
@@ -181,6 +184,19 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the disclosure-controlled version to OUT/shared/ (config: disclosure.share)",
     )
     sh.add_argument("--no-share", dest="share", action="store_false", help="restricted outputs only")
+
+    st = sub.add_parser("stra", help="compile the national STRA from force summary.json files")
+    st.add_argument("summaries", nargs="+", help="summary.json files, folders holding them, or glob patterns")
+    st.add_argument("--out", required=True, type=Path, help="output folder")
+    st.add_argument("--config", type=Path, help="STRA config TOML ([stra] table), e.g. configs/stra.toml")
+    st.add_argument("--no-share", dest="share", action="store_false", default=None, help="restricted outputs only")
+    st.add_argument("--no-pdf", dest="pdf", action="store_false", help="skip stra.pdf")
+
+    na = sub.add_parser("national", help="run every force's profile numbers on Dask, then compile the STRA")
+    na.add_argument("config", type=Path, help="national config TOML, e.g. configs/national-demo.toml")
+    na.add_argument("--out", required=True, type=Path, help="output folder")
+    na.add_argument("--scheduler", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: local)")
+    na.add_argument("--no-pdf", dest="pdf", action="store_false", help="skip stra.pdf")
     return p
 
 
@@ -530,6 +546,47 @@ def _cmd_profile(args) -> int:
     return code
 
 
+def _print_stra(result: dict, out: Path) -> None:
+    n = result["numbers"]
+    for e in result["exclusions"]:
+        print(f"warning: left out {e.file} ({e.force or 'unreadable'}): {e.problem}; fix: {e.fix}", file=sys.stderr)
+    if len(n.missing):
+        print(f"warning: no summary from {len(n.missing)} expected force(s): {', '.join(n.missing['force'])} "
+              "(listed as an intelligence gap)", file=sys.stderr)
+    for name in STRA_MAIN_OUTPUTS:
+        if name in result["outputs"]:
+            print(f"wrote {result['outputs'][name]}")
+    print(f"wrote {out}/ ({len(n.inputs)} forces compiled in {result['seconds']:.1f} s)")
+
+
+def _cmd_stra(args) -> int:
+    from profiles.stra.config import load_stra_config
+    from profiles.stra.pipeline import run_stra
+
+    cfg = load_stra_config(args.config)
+    _check_output_path(args.out, folder=True)
+    result = run_stra(args.summaries, args.out, cfg, share=args.share, pdf=args.pdf, command=_command_line(args))
+    _print_stra(result, args.out)
+    return EXIT_DAMAGED if result["exclusions"] else EXIT_OK
+
+
+def _cmd_national(args) -> int:
+    from profiles.national import load_national_config, run_national
+
+    cfg = load_national_config(args.config)
+    _check_output_path(args.out, folder=True)
+    result = run_national(cfg, args.out, scheduler=args.scheduler, pdf=args.pdf, command=_command_line(args),
+                          echo=lambda line: print(line, flush=True))
+    if result["stra"] is None:
+        raise ParameterError("no force finished, so there is no STRA; see the failures above and re-run")
+    _print_stra(result["stra"], args.out)
+    for slug, why in result["failed"].items():
+        print(f"warning: {slug} failed ({why}); re-run the same command to retry it alone", file=sys.stderr)
+    print(f"national run: {len(result['tasks'])} force(s) done, {len(result['failed'])} failed, "
+          f"{result['seconds']:.1f} s")
+    return EXIT_DAMAGED if result["failed"] else EXIT_OK
+
+
 def _cmd_synth(args) -> int:
     return run_synth(args)
 
@@ -541,6 +598,8 @@ _COMMANDS = {
     "gistar": _cmd_gistar,
     "dbscan": _cmd_dbscan,
     "synth": _cmd_synth,
+    "stra": _cmd_stra,
+    "national": _cmd_national,
 }
 
 

@@ -233,6 +233,19 @@ def _measures(inputs: pd.DataFrame, forces: Sequence[ForceSummary], mm: pd.DataF
                                        "input_sha256"])
 
 
+def _downgrade(measures: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+    """Low confidence in every figure of a force whose publication or locations are flagged."""
+    flagged = quality[quality["volume_flag"].astype(bool) | quality["location_flag"].astype(bool)]
+    hit = measures["force"].isin(list(flagged["force"])).to_numpy()
+    if not hit.any():
+        return measures
+    out = measures.copy()
+    out.loc[hit, "confidence"] = "low"
+    out.loc[hit, "confidence_basis"] = [f"{b}; data-quality concern (section 7)" for b in out.loc[hit,
+                                                                                               "confidence_basis"]]
+    return out
+
+
 # --------------------------------------------------------------------------- comparisons
 
 def _funnels(measures: pd.DataFrame, cfg: StraConfig) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
@@ -553,6 +566,8 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
                                                & (inputs["last_month"] == common_last)).sum())}])],
                                ignore_index=True)
     measures = _measures(inputs, forces, mm, cfg)
+    quality = _quality(inputs, forces, cfg, common_last)
+    measures = _downgrade(measures, quality)
     funnels, position = _funnels(measures, cfg)
     measures = measures.assign(funnel_position=position)
     present = set(inputs["key"])
@@ -563,7 +578,6 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
          for k, name in expected.items() if k not in present],
         columns=["force", "key", "reason"])
     unexpected = sorted(set(inputs["key"]) - set(expected))
-    quality = _quality(inputs, forces, cfg, common_last)
     h3_res = definition_common(forces, ("definitions", "h3_resolution"))
     places = _places(forces, inputs, h3_res, cfg.top_places)
     national = _national(measures)
