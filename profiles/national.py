@@ -260,7 +260,7 @@ def _client(cfg: NationalConfig, scheduler: str | None):
     from distributed import Client, LocalCluster
 
     for name in ("distributed", "tornado", "bokeh"):  # the console shows our progress lines, not Dask's chatter
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     dask.config.set({"distributed.scheduler.allowed-failures": cfg.allowed_failures,
                      "distributed.worker.daemon": False})
     if scheduler:
@@ -323,8 +323,11 @@ def run_national(cfg: NationalConfig, out: str | os.PathLike, *, scheduler: str 
                     echo(f"[{n:>2}/{len(tasks)}] {t.slug}: FAILED after retries: {failed[t.slug]}")
                     continue
                 done[t.slug] = res
-                echo(f"[{n:>2}/{len(tasks)}] {t.slug}: done in {res['seconds']:.1f} s "
-                     f"({res['events']:,} police.uk rows; worker peak {res['peak_rss_mb']:,.0f} MB)")
+                if res["cached"]:  # finished by an earlier attempt whose result the scheduler lost with a worker
+                    echo(f"[{n:>2}/{len(tasks)}] {t.slug}: done (by an earlier attempt; read from the cache)")
+                else:
+                    echo(f"[{n:>2}/{len(tasks)}] {t.slug}: done in {res['seconds']:.1f} s "
+                         f"({res['events']:,} police.uk rows; worker peak {res['peak_rss_mb']:,.0f} MB)")
         finally:
             client.close()
             if cluster is not None:

@@ -141,7 +141,7 @@ def _duplicates(inputs: pd.DataFrame, forces: Sequence[ForceSummary]) -> tuple[p
     order = inputs.sort_values(["key", "last_month", "file"], ascending=[True, False, True])
     keep = ~order.duplicated("key")
     dropped = order[~keep]
-    excl = [Exclusion(file=r.file, force=r.force, field="$.force",
+    excl = [Exclusion(file=str(r.file), force=str(r.force), field="$.force",
                       problem=f"a second summary for {r.force} (the one ending {r.last_month} is older or later "
                               "in file order)",
                       fix="send one summary per force; remove the duplicate") for r in dropped.itertuples()]
@@ -150,7 +150,7 @@ def _duplicates(inputs: pd.DataFrame, forces: Sequence[ForceSummary]) -> tuple[p
 
 
 def _area_counts(s: dict, ids: Sequence[str]) -> tuple[int | None, bool]:
-    """A threat area's count in one summary: the sum of its ids (None when one is withheld), and whether any is there."""
+    """A threat area's count in one summary: the sum of its ids (None when one is withheld), and if any is there."""
     totals = {t.get("threat_area"): t for t in s.get("counts", {}).get("totals_by_threat_area", [])}
     have = [totals[i] for i in ids if i in totals]
     if not have:
@@ -165,7 +165,7 @@ def _area_harm(s: dict, ids: Sequence[str]) -> float | None:
     vals = [harm.get(i) for i in ids if i in harm]
     if not vals or any(v is None for v in vals):
         return None
-    return float(sum(vals))
+    return float(sum(float(v) for v in vals if v is not None))
 
 
 def _trend(s: dict, area: str) -> str:
@@ -248,7 +248,7 @@ def _downgrade(measures: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- comparisons
 
-def _funnels(measures: pd.DataFrame, cfg: StraConfig) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
+def _funnels(measures: pd.DataFrame, cfg: StraConfig) -> tuple[dict[str, dict[str, Any]], pd.Series]:
     """A funnel per threat area over the forces with a rate and no caveat; every force placed against it."""
     out: dict[str, dict[str, Any]] = {}
     position = pd.Series("not compared", index=measures.index, dtype=object)
@@ -331,22 +331,22 @@ def _quality(inputs: pd.DataFrame, forces: Sequence[ForceSummary], cfg: StraConf
     q["months_flag"] = [bool(m) or (common_last is not None and last != common_last)
                         for m, last in zip(q["missing_months"], q["last_month"], strict=True)]
     q.attrs["median_share_without_location"] = median
-    flags = []
+    flags: list[list[str]] = []
     for r in q.itertuples():
-        f = []
+        said: list[str] = []
         if r.location_flag:
-            f.append(f"{r.share_without_location:.1%} of police.uk rows have no location (national median "
+            said.append(f"{r.share_without_location:.1%} of police.uk rows have no location (national median "
                      f"{median:.1%})")
         if r.volume_flag:
-            f.append(f"publishes far fewer crimes per resident than forces of similar size ({r.volume_position} "
+            said.append(f"publishes far fewer crimes per resident than forces of similar size ({r.volume_position} "
                      "funnel limit)")
         if r.missing_months:
-            f.append(f"no data for {', '.join(r.missing_months)}")
+            said.append(f"no data for {', '.join(map(str, list(r.missing_months)))}")  # type: ignore[arg-type]
         if common_last is not None and r.last_month != common_last:
-            f.append(f"period ends {r.last_month} (most forces: {common_last})")
-        if r.population is None or pd.isna(r.population):
-            f.append("no resident population: reported, not rated")
-        flags.append(f)
+            said.append(f"period ends {r.last_month} (most forces: {common_last})")
+        if r.population is None or pd.isna(r.population):  # type: ignore[arg-type]
+            said.append("no resident population: reported, not rated")
+        flags.append(said)
     q["concerns"] = flags
     return q
 
@@ -455,7 +455,8 @@ def _findings(inputs: pd.DataFrame, excluded: Sequence[Exclusion], missing: pd.D
     if len(morile):
         high = morile[morile["priority"] == "high"]
         top_areas = high.groupby("threat_area").size().sort_values(ascending=False)
-        words = ", ".join(f"{THREAT_AREA_LABELS[a].split(' (')[0]} in {n} force(s)" for a, n in top_areas.items())
+        words = ", ".join(f"{THREAT_AREA_LABELS[str(a)].split(' (')[0]} in {n} force(s)"
+                          for a, n in top_areas.items())
         out.append({"id": f"N{len(out) + 1}", "text": (
             f"MoRiLE-style scoring (a local calibration, not the official tables) puts {len(high)} force-threat "
             f"pairs at high priority: {words}." if len(high) else
