@@ -243,3 +243,26 @@ def test_report_marks_every_page_and_names_missing_forces(tmp_path):
     assert "not the official NPCC" in html
     shared = (out / "shared" / "stra.html").read_text()
     assert "SHARED VERSION" in shared
+
+
+def test_v1_and_shared_summaries_compile_beside_v2(tmp_path):
+    from profiles.summary import example_summary, write_summary
+
+    src = _copy(tmp_path, {"cumbria", "dorset", "durham"})
+    v1 = example_summary("summary-v1")
+    v1["force"] = {"name": "Wiltshire Police", "slug": "wiltshire"}
+    (src / "wiltshire").mkdir()
+    write_summary(v1, src / "wiltshire" / "summary.json")
+    shared_v2 = example_summary()  # a shared summary: one threat area's total withheld
+    shared_v2["force"] = {"name": "Suffolk Constabulary", "slug": "suffolk"}
+    (src / "suffolk").mkdir()
+    write_summary(shared_v2, src / "suffolk" / "summary.json")
+    forces, excluded = read_summaries([str(src)])
+    assert len(forces) == 5 and not excluded
+    n = compile_stra(forces, excluded, CFG)
+    suffolk = n.measures[n.measures["force"] == "Suffolk Constabulary"].set_index("threat_area")
+    assert pd.isna(suffolk.loc["rasso", "count"]) and pd.isna(suffolk.loc["rasso", "rate_per_1000"])
+    assert suffolk.loc["public_space_nte", "count"] == 79
+    assert "schema version" in set(n.mismatches["definition"])  # v1 beside v2 is a caveat, not a crash
+    validate_stra_json(build_stra_json(n))
+    validate_stra_json(build_stra_json(to_shared(n)))
