@@ -193,6 +193,20 @@ def test_shared_stra_reveals_no_small_count(national, release, k):
     for f in obj["force_measures"]:
         if f["count"] is not None:
             assert not 1 <= f["count"] < k
+    # attacker: a funnel target or a MoRiLE rate ratio that included a withheld count would give it back
+    # (target x resident-years - published counts); both must rest on published counts only
+    for area, fn in s.funnels.items():
+        rows = s.measures[(s.measures["threat_area"] == area) & s.measures["person_years"].notna()
+                          & s.measures["count"].notna() & ~s.measures["withheld"]
+                          & ~s.measures["funnel_position"].astype(str).str.contains("not in the fit")]
+        assert fn["forces_in_fit"] == len(rows)
+        target = 1000 * rows["count"].astype(float).sum() / rows["person_years"].astype(float).sum()
+        assert fn["theta0_per_1000"] == pytest.approx(target)
+    mo = s.morile
+    implied = mo["rate_per_1000"].astype(float) / mo["likelihood_measure"].astype(float)
+    for area, grp in s.measures[~s.measures["withheld"] & s.measures["person_years"].notna()].groupby("threat_area"):
+        published_rate = 1000 * grp["count"].astype(float).sum() / grp["person_years"].astype(float).sum()
+        assert np.allclose(implied[mo["threat_area"] == area], published_rate)
     held_pairs = set(zip(s.measures.loc[held, "force"], s.measures.loc[held, "threat_area"], strict=True))
     assert not held_pairs & set(zip(s.morile["force"], s.morile["threat_area"], strict=True))
     assert obj["disclosure"]["release"] == release and "Disclosure-controlled" in obj["disclosure"]["handling"]

@@ -28,12 +28,13 @@ import pandas as pd
 
 from hotspots.forces import force_key
 from hotspots.funnel import _position, funnel_fit, funnel_limits
-from hotspots.morile import morile_scores
+from hotspots.morile import MorileMatrix, morile_scores
 from hotspots.rates import poisson_interval
 from profiles.stra.config import GAP_AREAS, THREAT_AREA_LABELS, StraConfig
 from profiles.stra.inputs import Exclusion, ForceSummary, definition_mismatches
 
-__all__ = ["StraNumbers", "compile_stra", "definition_common", "expected_forces", "read_population", "rebuild_words"]
+__all__ = ["StraNumbers", "compile_stra", "definition_common", "expected_forces", "funnels_for", "morile_for",
+           "national_for", "read_population", "rebuild_words"]
 
 #: definitions each threat area's comparison rests on (a force differing on one is caveated on that area)
 _AREA_DEFINITIONS = {
@@ -248,7 +249,7 @@ def _downgrade(measures: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- comparisons
 
-def _funnels(measures: pd.DataFrame, cfg: StraConfig) -> tuple[dict[str, dict[str, Any]], pd.Series]:
+def funnels_for(measures: pd.DataFrame, winsor: float) -> tuple[dict[str, dict[str, Any]], pd.Series]:
     """A funnel per threat area over the forces with a rate and no caveat; every force placed against it."""
     out: dict[str, dict[str, Any]] = {}
     position = pd.Series("not compared", index=measures.index, dtype=object)
@@ -260,7 +261,7 @@ def _funnels(measures: pd.DataFrame, cfg: StraConfig) -> tuple[dict[str, dict[st
             continue
         fit = funnel_fit(pd.Series(fit_rows["count"].astype(float).to_numpy(), index=fit_rows["force"]),
                          pd.Series(fit_rows["person_years"].astype(float).to_numpy(), index=fit_rows["force"]),
-                         winsor=cfg.funnel_winsor)
+                         winsor=winsor)
         pos = fit.units.set_index("unit")["position"]
         position[fit_rows.index] = pos.reindex(fit_rows["force"]).to_numpy()
         sd = np.sqrt(fit.theta0 / rated["person_years"].astype(float).to_numpy() + fit.tau2)
@@ -281,7 +282,7 @@ def _position_word(z: float) -> str:
     return str(_position(np.array([z]))[0])
 
 
-def _national(measures: pd.DataFrame) -> pd.DataFrame:
+def national_for(measures: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for area, grp in measures.groupby("threat_area", sort=True):
         ok = grp[grp["count"].notna()]
@@ -370,7 +371,7 @@ def _places(forces: Sequence[ForceSummary], inputs: pd.DataFrame, common_res: An
     return df.reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
 
-def _morile(measures: pd.DataFrame, national: pd.DataFrame, cfg: StraConfig) -> pd.DataFrame:
+def morile_for(measures: pd.DataFrame, national: pd.DataFrame, matrix: MorileMatrix) -> pd.DataFrame:
     ok = measures[measures["rate_per_1000"].notna() & measures["harm_per_1000"].notna()]
     if not len(ok):
         return pd.DataFrame(columns=[*measures.columns, "harm_factor", "rate_factor", "trend_adjust",
@@ -378,7 +379,7 @@ def _morile(measures: pd.DataFrame, national: pd.DataFrame, cfg: StraConfig) -> 
     nat = national.set_index("threat_area")["rate_per_1000"]
     ok = ok.assign(national_rate_per_1000=ok["threat_area"].map(nat).astype(float))
     ok = ok[ok["national_rate_per_1000"] > 0]
-    scored = morile_scores(ok.drop(columns=["caveats"]), matrix=cfg.morile)
+    scored = morile_scores(ok.drop(columns=["caveats"]), matrix=matrix)
     cav = ok.set_index(["force", "threat_area"])["caveats"]
     return scored.assign(caveats=[cav.get((f, a), []) for f, a in zip(scored["force"], scored["threat_area"],
                                                                       strict=True)])
@@ -569,7 +570,7 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
     measures = _measures(inputs, forces, mm, cfg)
     quality = _quality(inputs, forces, cfg, common_last)
     measures = _downgrade(measures, quality)
-    funnels, position = _funnels(measures, cfg)
+    funnels, position = funnels_for(measures, cfg.funnel_winsor)
     measures = measures.assign(funnel_position=position)
     present = set(inputs["key"])
     excluded_keys = {force_key(e.force): e for e in exclusions if e.force}
@@ -581,8 +582,8 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
     unexpected = sorted(set(inputs["key"]) - set(expected))
     h3_res = definition_common(forces, ("definitions", "h3_resolution"))
     places = _places(forces, inputs, h3_res, cfg.top_places)
-    national = _national(measures)
-    morile = _morile(measures, national, cfg)
+    national = national_for(measures)
+    morile = morile_for(measures, national, cfg.morile)
     period = (f"{inputs['first_month'].min()} to {inputs['last_month'].max()}" if len(inputs) else "no period")
     meta = {"title": cfg.title, "security_classification": cfg.security_classification, "handling": cfg.handling,
             "created_utc": created_utc or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -591,7 +592,8 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
             "population_source": cfg.population_source, "boundaries_source": cfg.boundaries_source,
             "morile": {"harm_bands": list(cfg.morile.harm_bands), "rate_bands": list(cfg.morile.rate_bands),
                        "trend_step": cfg.morile.trend_step, "priority_bands": list(cfg.morile.priority_bands),
-                       "source": cfg.morile.source},
+                       "source": cfg.morile.source, "likelihood": cfg.morile.likelihood},
+            "funnel_winsor": cfg.funnel_winsor,
             "threat_areas": {a: list(ids) for a, ids in cfg.threat_areas.items()},
             "unexpected_forces": unexpected, "expected_forces": len(expected),
             "volume_per_1000_month": quality.attrs.get("volume_per_1000_month"),

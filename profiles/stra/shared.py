@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from hotspots.disclosure import suppress_table
-from profiles.stra.compute import StraNumbers, rebuild_words
+from hotspots.morile import MorileMatrix
+from profiles.stra.compute import StraNumbers, funnels_for, morile_for, national_for, rebuild_words
 
 __all__ = ["stra_shared", "stra_table"]
 
@@ -54,8 +55,17 @@ def stra_shared(numbers: StraNumbers, k: int, *, release: str, handling: str) ->
     m["count"] = m["count"].astype("Int64").mask(held)
     for col in _DERIVED:
         m[col] = m[col].astype("Float64").mask(held)
-    m["funnel_position"] = m["funnel_position"].astype(object).where(~held, "[c]")
     m["withheld"] = held.to_numpy()
+    # Funnels, national rates and MoRiLE likelihoods are refitted on the published counts only: a target rate
+    # or a rate ratio that included a withheld count would give it back (target x resident-years - the rest).
+    funnels, position = funnels_for(m, float(numbers.meta.get("funnel_winsor", 0.1)))
+    m["funnel_position"] = position.astype(object).where(~held, "[c]")
+    published = national_for(m)
+    mm = dict(numbers.meta["morile"])
+    matrix = MorileMatrix(harm_bands=tuple(mm["harm_bands"]), rate_bands=tuple(mm["rate_bands"]),
+                          trend_step=int(mm["trend_step"]), priority_bands=tuple(mm["priority_bands"]),
+                          likelihood=str(mm.get("likelihood", "rate")), source=str(mm["source"]))
+    morile = morile_for(m, published, matrix)
 
     national = numbers.national.copy()
     if suppressed is not None and suppressed.col_totals is not None:
@@ -69,13 +79,6 @@ def stra_shared(numbers: StraNumbers, k: int, *, release: str, handling: str) ->
         for col in ("rate_per_1000", "ci_low", "ci_high"):
             national[col] = national[col].astype("Float64").where(keep)
 
-    morile = numbers.morile.copy()
-    if len(morile):
-        hk = set(zip(m.loc[held, "force"], m.loc[held, "threat_area"], strict=True))
-        mh = pd.Series([(f, a) in hk for f, a in zip(morile["force"], morile["threat_area"], strict=True)],
-                       index=morile.index)
-        morile = morile[~mh.to_numpy()].reset_index(drop=True)
-        morile["count"] = morile["count"].astype("Int64")
 
     places = numbers.places[numbers.places["count"] >= k].reset_index(drop=True)
     places = places.assign(rank=np.arange(1, len(places) + 1))
@@ -95,5 +98,6 @@ def stra_shared(numbers: StraNumbers, k: int, *, release: str, handling: str) ->
                   "places_dropped": int(len(numbers.places) - len(places)),
                   "shares_withheld": int(small.sum())}
     shared = dataclasses.replace(numbers, measures=m, national=national, morile=morile, places=places, quality=q,
+                                 funnels=funnels,
                                  meta={**numbers.meta, "handling": handling}, disclosure=disclosure)
     return rebuild_words(shared)
