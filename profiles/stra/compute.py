@@ -283,6 +283,7 @@ def _position_word(z: float) -> str:
 
 
 def national_for(measures: pd.DataFrame) -> pd.DataFrame:
+    """Per threat area: forces, the count over every force with a count, and the rate over the rated ones."""
     rows = []
     for area, grp in measures.groupby("threat_area", sort=True):
         ok = grp[grp["count"].notna()]
@@ -372,6 +373,7 @@ def _places(forces: Sequence[ForceSummary], inputs: pd.DataFrame, common_res: An
 
 
 def morile_for(measures: pd.DataFrame, national: pd.DataFrame, matrix: MorileMatrix) -> pd.DataFrame:
+    """MoRiLE-style scores of every (force, area) with a rate and a harm rate, likelihood against ``national``."""
     ok = measures[measures["rate_per_1000"].notna() & measures["harm_per_1000"].notna()]
     if not len(ok):
         return pd.DataFrame(columns=[*measures.columns, "harm_factor", "rate_factor", "trend_adjust",
