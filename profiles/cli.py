@@ -55,7 +55,9 @@ from hotspots.io import (
     write_raster,
 )
 from profiles import commands, pipeline
-from profiles.stra.pipeline import STRA_MAIN_OUTPUTS
+from profiles.national import load_national_config, run_national
+from profiles.stra.config import load_stra_config
+from profiles.stra.pipeline import STRA_MAIN_OUTPUTS, run_stra
 from profiles.synth_cli import add_synth_parser, run_synth
 
 log = logging.getLogger("safer_spaces")
@@ -560,9 +562,6 @@ def _print_stra(result: dict, out: Path) -> None:
 
 
 def _cmd_stra(args) -> int:
-    from profiles.stra.config import load_stra_config
-    from profiles.stra.pipeline import run_stra
-
     cfg = load_stra_config(args.config)
     _check_output_path(args.out, folder=True)
     result = run_stra(args.summaries, args.out, cfg, share=args.share, pdf=args.pdf, command=_command_line(args))
@@ -571,8 +570,6 @@ def _cmd_stra(args) -> int:
 
 
 def _cmd_national(args) -> int:
-    from profiles.national import load_national_config, run_national
-
     cfg = load_national_config(args.config)
     _check_output_path(args.out, folder=True)
     result = run_national(cfg, args.out, scheduler=args.scheduler, pdf=args.pdf, command=_command_line(args),

@@ -41,8 +41,13 @@ from typing import Any
 from hotspots.config import CLASSIFICATIONS, Config, DataConfig, ForceConfig, GridConfig, _build, _read_text
 from hotspots.errors import ConfigError, InputFileError
 from hotspots.forces import POLICE_UK_FORCES, force_key
+from hotspots.io import check_output_dir
+from profiles.compute import compute_profile, tool_version
+from profiles.render.summary import build_summary
 from profiles.stra.config import StraConfig, stra_config_from
 from profiles.stra.inputs import Exclusion
+from profiles.stra.pipeline import run_stra
+from profiles.summary import write_summary
 
 log = logging.getLogger("safer_spaces")
 
@@ -162,8 +167,6 @@ def plan_forces(cfg: NationalConfig, out: str | os.PathLike | None = None) -> li
     """One :class:`ForceTask` per force with police.uk files (``cfg.forces`` when given), each with its cache key."""
     import geopandas as gpd
 
-    from profiles.compute import tool_version
-
     files = discover(cfg.police_uk)
     wanted = [s for s in (cfg.forces or tuple(files))]
     unknown = [s for s in wanted if s not in files]
@@ -228,10 +231,6 @@ def run_force(task: ForceTask) -> dict[str, Any]:
         return {"slug": task.slug, "path": str(target), "cached": True, "seconds": 0.0, "events": None,
                 "peak_rss_mb": _peak_rss_mb(), "pid": os.getpid()}
     _test_kill(task)
-    from profiles.compute import compute_profile
-    from profiles.render.summary import build_summary
-    from profiles.summary import write_summary
-
     with tempfile.TemporaryDirectory(prefix="safer-spaces-force-") as tmp:
         boundary = None
         if task.boundary_geojson is not None:
@@ -288,9 +287,6 @@ def run_national(cfg: NationalConfig, out: str | os.PathLike, *, scheduler: str 
         ``stra`` (what :func:`profiles.stra.pipeline.run_stra` returned), ``seconds``.
     """
     from distributed import as_completed
-
-    from hotspots.io import check_output_dir
-    from profiles.stra.pipeline import run_stra
 
     started = time.perf_counter()
     check_output_dir(out)

@@ -17,13 +17,12 @@ import pytest
 from hotspots.disclosure import audit_table, suppress_table
 from hotspots.rates import poisson_interval
 from profiles.cli import main
-from profiles.shared import to_shared
+from profiles.shared import stra_table, to_shared
 from profiles.stra.compute import compile_stra
 from profiles.stra.config import StraConfig, load_stra_config
 from profiles.stra.inputs import read_summaries
 from profiles.stra.pipeline import run_stra
 from profiles.stra.render import build_stra_json, validate_stra_json
-from profiles.stra.shared import stra_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stra"
 CFG = StraConfig()
