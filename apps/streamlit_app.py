@@ -1,34 +1,37 @@
-"""Safer Spaces planner app (placeholder until the app issue lands).
+"""Safer Spaces planners' app: where and when to deploy tonight and this weekend.
 
-Run with ``streamlit run apps/streamlit_app.py`` after ``make demo``. For now
-it shows the demo force's static hexagon map and reconciliation, and says
-what is coming.
+Run ``streamlit run apps/streamlit_app.py`` after ``make demo`` (it binds to localhost by default:
+``.streamlit/config.toml``). Every page is a thin layout over cached calls into ``profiles`` and
+``hotspots`` (``apps/planner_ui.py``); the sidebar's sharing mode shows only what the shared version
+publishes (``profiles.shared.to_shared``), on screen and in downloads.
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 import streamlit as st
 
-OUT = Path(__file__).resolve().parent.parent / "out" / "avon-and-somerset"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # pages import planner_ui from this folder
 
-st.set_page_config(page_title="Safer Spaces", layout="wide")
-st.title("Safer Spaces: VAWG hotspots for operational planning")
-st.info(
-    "Coming next: filterable hotspot maps (KDE, Gi*, DBSCAN) by month, crime type and time band, "
-    "StreetSafe perception layers and partnership data. This page shows the demo force's outputs."
-)
-png = OUT / "figures" / "kde.png"
-rec = OUT / "reconciliation.json"
-if png.exists() and rec.exists():
-    r = json.loads(rec.read_text(encoding="utf-8"))
-    c1, c2, c3 = st.columns(3)
-    c1.metric("rows read", f"{r['rows_read']:,}")
-    c2.metric("accepted", f"{r['rows_accepted']:,}")
-    c3.metric("quarantined", f"{r['rows_quarantined']:,}")
-    st.image(str(png), caption="Where VAWG-relevant recorded crime concentrates (kernel density, demo force)")
-else:
-    st.warning("No demo outputs yet: run `make demo` first.")
-st.caption("Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).")
+import planner_ui as ui  # noqa: E402
+
+st.set_page_config(page_title="Safer Spaces: planners", layout="wide", initial_sidebar_state="expanded")
+with st.sidebar:
+    st.markdown(f"**{ui.config().force.security_classification}**")
+    st.caption(ui.config().force.name)
+    st.toggle("Sharing mode (partner release)", key=ui.SHARING_KEY,
+              help="Show only what the shared version publishes: counts below the threshold, and whatever would "
+                   "reveal them, withheld. Downloads follow.")
+
+pages = [
+    st.Page("views/tonight.py", title="Tonight", default=True),
+    st.Page("views/hotspot_map.py", title="Hotspot map"),
+    st.Page("views/when.py", title="When"),
+    st.Page("views/venues.py", title="Venues"),
+    st.Page("views/profile.py", title="Profile"),
+]
+if (ui.NATIONAL_OUT / "stra.json").exists():
+    pages.append(st.Page("views/national.py", title="National"))
+st.navigation(pages).run()

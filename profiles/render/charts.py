@@ -632,3 +632,40 @@ def pai_curve_chart(
     ax1.minorticks_off()
     add_marking(fig, marking, source_note, synthetic=synthetic)
     return _save(fig)
+
+
+def briefing_map(boundary: Sequence[Any], local_authorities: Sequence[dict], places: pd.DataFrame, *,
+                 marking: str, title: str, source_note: str, synthetic: bool = False) -> bytes:
+    """A4-width map for a patrol briefing: force and local-authority outlines, the places numbered by rank.
+
+    ``boundary`` and each authority's ``path`` are lng/lat rings; ``places`` has ``rank``, ``lng``, ``lat``.
+    The view is the places' extent (with a margin), so a city-centre list is readable.
+    """
+    fig = _figure(7.2, 5.6)
+    ax = fig.add_subplot()
+    for la in local_authorities:
+        for ring in la["path"]:
+            xy = np.asarray(ring)
+            ax.plot(xy[:, 0], xy[:, 1], color="#999999", lw=0.6)
+    for ring in boundary:
+        xy = np.asarray(ring)
+        ax.plot(xy[:, 0], xy[:, 1], color="#333333", lw=1.2)
+    if len(places):
+        x, y = places["lng"].to_numpy(float), places["lat"].to_numpy(float)
+        ax.scatter(x, y, s=120, color="#b35806", edgecolor="black", zorder=3)
+        for r, xi, yi in zip(places["rank"], x, y, strict=True):
+            ax.annotate(str(int(r)), (xi, yi), ha="center", va="center", fontsize=7, color="white",
+                        fontweight="bold", zorder=4)
+        pad_x = max(float(np.ptp(x)) * 0.15, 0.01)
+        pad_y = max(float(np.ptp(y)) * 0.15, 0.007)
+        ax.set_xlim(x.min() - pad_x, x.max() + pad_x)
+        ax.set_ylim(y.min() - pad_y, y.max() + pad_y)
+        for la in local_authorities:
+            if x.min() - pad_x < la["lng"] < x.max() + pad_x and y.min() - pad_y < la["lat"] < y.max() + pad_y:
+                ax.annotate(mpl_text(la["name"]), (la["lng"], la["lat"]), fontsize=7, color="#555555")
+    ax.set_aspect(1 / math.cos(math.radians(float(places["lat"].mean()) if len(places) else 51.5)))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(mpl_text(title), fontsize=10)
+    add_marking(fig, marking, source_note, synthetic=synthetic)
+    return _save(fig)

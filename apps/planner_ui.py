@@ -1,0 +1,140 @@
+"""What every page of the planners' app shares: cached data, the marking banner, the sharing switch, legends.
+
+Statistics are never written here: the cached calls go to ``profiles.planner`` (filters, hexagons, Gi*,
+KDE, DBSCAN, the tonight list), ``profiles.compute`` (the profile's numbers) and ``profiles.shared``
+(the one disclosure step); maps are drawn by ``profiles.render.deck``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from hotspots.config import Config, load_config
+from hotspots.io import neutralise_frame
+from profiles import planner as P
+from profiles.compute import compute_numbers
+from profiles.labels import SOURCE_LABELS
+from profiles.numbers import ProfileNumbers
+from profiles.planner import PlannerData, load_planner
+from profiles.render.deck import legend_rows
+from profiles.shared import to_shared
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = Path(os.environ.get("SAFER_SPACES_APP_CONFIG", ROOT / "configs" / "avon-and-somerset.toml"))
+OUT = Path(os.environ.get("SAFER_SPACES_APP_OUT", ROOT / "out" / "avon-and-somerset"))
+NATIONAL_OUT = Path(os.environ.get("SAFER_SPACES_APP_NATIONAL", ROOT / "out" / "national"))
+SHARING_KEY = "sharing_mode"
+
+
+@st.cache_resource(show_spinner="Reading the force's data (once per server)...")
+def config() -> Config:
+    """The force config the app serves (``SAFER_SPACES_APP_CONFIG``, default the demo force)."""
+    return load_config(CONFIG)
+
+
+@st.cache_resource(show_spinner="Reading the force's data (once per server)...")
+def data() -> PlannerData:
+    """Every source of the force, read once per server process."""
+    return load_planner(config())
+
+
+@st.cache_resource(show_spinner="Computing the profile's numbers (once per server)...")
+def numbers() -> ProfileNumbers:
+    """The force profile's restricted numbers (from the sources already read)."""
+    return compute_numbers(config(), data().read)
+
+
+@st.cache_resource(show_spinner="Applying disclosure control (once per server)...")
+def shared_numbers() -> ProfileNumbers:
+    """What the shared version publishes: ``to_shared`` of the profile's numbers, as the config sets it."""
+    d = config().disclosure
+    return to_shared(numbers(), d.threshold, release=d.release, handling=d.handling)
+
+
+def sharing() -> bool:
+    """True when the sidebar's sharing mode is on (every page then shows only the shared version)."""
+    return bool(st.session_state.get(SHARING_KEY, False))
+
+
+def threshold() -> int:
+    """The shared version's threshold k."""
+    return int(config().disclosure.threshold or 10)
+
+
+def banner() -> None:
+    """The security marking and handling line, at the top of every page."""
+    cfg = config()
+    if sharing():
+        line = config().disclosure.shared_handling
+        st.error(f"**{cfg.force.security_classification}** · SHARED VIEW (partner release: counts below "
+                 f"{threshold()} withheld) · {line}")
+    else:
+        st.warning(f"**{cfg.force.security_classification}** · {cfg.force.handling}")
+
+
+def synthetic_note(sources: tuple[str, ...] | list[str]) -> None:
+    """Say SYNTHETIC wherever a synthetic source is on screen."""
+    syn = [s for s in sources if s in data().synthetic_sources]
+    if syn:
+        st.info(f"SYNTHETIC data on this view ({', '.join(syn)}): the demo's RMS, StreetSafe and A&E layers are "
+                "generated and describe no real incident. Rankings resting on them name no real place.")
+
+
+def legend(values, *, unit: str, extra: list[str] | None = None) -> None:
+    """The map's legend: colour bands with their range in ``unit``, then one line per other layer."""
+    rows = legend_rows(values, unit=unit)
+    html = "".join(f"<span style='display:inline-block;width:14px;height:14px;background:{r['colour']};"
+                   f"margin-right:4px;vertical-align:middle'></span>{r['range']}<br>" for r in rows)
+    st.markdown(f"<div style='font-size:0.85em'>{html}</div>", unsafe_allow_html=True)
+    for line in extra or []:
+        st.caption(line)
+
+
+def source_line(period: str, sources: list[str]) -> str:
+    """The data source and period printed under every map."""
+    names = ", ".join(SOURCE_LABELS.get(s, s) for s in sources)
+    return (f"Source: {names}; {period}. police.uk: Open Government Licence v3.0. Boundaries: OS data © Crown "
+            "copyright and database right (OGL). Town names: GeoNames (CC BY 4.0). No base map is loaded.")
+
+
+def period_text(months: tuple[str, ...]) -> str:
+    """``2023-01 to 2024-12``."""
+    return f"{months[0]} to {months[-1]}" if months else "no months"
+
+
+def view() -> tuple[float, float, float]:
+    """The initial map view: the force's events' centre, zoom 9."""
+    ev = data().events
+    return (float(ev["lat"].median()), float(ev["lng"].median()), 9.0)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV that no spreadsheet runs as a formula (``hotspots.io.neutralise_frame``)."""
+    return neutralise_frame(frame).to_csv(index=False).encode("utf-8")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def view_tables(f: P.Filters, layers: tuple[str, ...] = ("gi",)) -> dict:
+    """Everything the map, its side table and the when page show for one filter (cached per filter)."""
+    d = data()
+    sub, w, notes = P.select(d, f)
+    table = P.hex_table(sub, w, resolution=f.resolution)
+    out: dict = {"table": table, "notes": notes, "records": int(len(sub)), "total": float(w.sum()),
+                 "sources": sorted(set(sub["source"].astype(str))) if len(sub) else []}
+    out["gi"] = P.gi_classes(table, alpha=f.alpha) if "gi" in layers else None
+    out["kde"] = P.kde_overlay(sub, w) if "kde" in layers else None
+    out["hulls"] = P.dbscan_hulls(sub, w) if "dbscan" in layers else []
+    out["places"] = P.ranked_places(d, table, sub, top=15)
+    out["when"] = P.when_table(sub, harm=f.harm)
+    out["monthly"] = P.monthly_by_source(sub, w)
+    return out
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def tonight_list(weekday: str, hours: tuple[int, int], sources: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """The tonight list (cached per choice)."""
+    return P.tonight(data(), weekday, hours, sources=sources)
