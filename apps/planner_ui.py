@@ -16,7 +16,7 @@ import streamlit as st
 from hotspots.config import Config, load_config
 from hotspots.io import neutralise_frame
 from profiles import planner as P
-from profiles.compute import compute_numbers
+from profiles.compute import compute_profile
 from profiles.labels import SOURCE_LABELS
 from profiles.numbers import ProfileNumbers
 from profiles.planner import PlannerData, load_planner
@@ -42,10 +42,10 @@ def data() -> PlannerData:
     return load_planner(config())
 
 
-@st.cache_resource(show_spinner="Computing the profile's numbers (once per server)...")
+@st.cache_resource(show_spinner="Computing the profile's numbers (once per server, about 6 s)...")
 def numbers() -> ProfileNumbers:
-    """The force profile's restricted numbers (from the sources already read)."""
-    return compute_numbers(config(), data().read)
+    """The force profile's restricted numbers, exactly as ``safer-spaces profile`` computes them."""
+    return compute_profile(config(), progress=False)
 
 
 @st.cache_resource(show_spinner="Applying disclosure control (once per server)...")

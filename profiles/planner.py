@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import re
 from dataclasses import dataclass, field
@@ -149,8 +150,8 @@ class PlannerData:
 
     def groups(self, sources: tuple[str, ...]) -> list[str]:
         """VAWG groups present in ``sources``."""
-        ev = self.events
-        return sorted(set(ev.loc[ev["source"].isin(list(sources)).to_numpy(), "vawg_group"].astype(str)))
+        by = self.definitions.get("_groups_by_source", {})
+        return sorted({g for s in sources for g in by.get(s, ())})
 
 
 def _rings(geom, to_wgs) -> list[list[list[float]]]:
@@ -165,36 +166,43 @@ def _rings(geom, to_wgs) -> list[list[list[float]]]:
 
 def load_planner(cfg: Config) -> PlannerData:
     """Read the force's sources once (``profiles.sources.load_sources``) and lay them out for the app."""
-    src = load_sources(cfg, progress=False)
+    # the app's views need the events, boundaries and venues, not the context tables (comparator forces, IMD,
+    # populations): leaving them out halves the first load; the profile's numbers read them in full
+    lite = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, comparators=(), imd=None, population=None,
+                                                             lsoa_population=None))
+    src = load_sources(lite, progress=False)
     ev = src.events[src.events["in_force_area"].to_numpy()].reset_index(drop=True)
     ev = ev.assign(h3_9=ev["h3"].to_numpy(np.uint64),
                    h3_10=latlng_to_cells(ev["lat"].to_numpy(), ev["lng"].to_numpy(), resolution=10))
     to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
     area = src.area
-    boundary = _rings(shapely.simplify(area, 50), to_wgs) if area is not None else []
+    boundary = _rings(shapely.simplify(area, 100), to_wgs) if area is not None else []
     las = []
     if src.local_authorities is not None:
         for name, geom in zip(src.local_authorities["name"], src.local_authorities.geometry, strict=True):
             pt = geom.representative_point()
             lng, lat = to_wgs.transform(pt.x, pt.y)
-            las.append({"name": str(name), "path": _rings(shapely.simplify(geom, 60), to_wgs),
+            las.append({"name": str(name), "path": _rings(shapely.simplify(geom, 120), to_wgs),
                         "lng": round(float(lng), 5), "lat": round(float(lat), 5)})
     towns = towns_in_area(area) if area is not None else pd.DataFrame(columns=["name", "lng", "lat"])
     if "lng" not in towns.columns and len(towns):
         lng, lat = to_wgs.transform(towns["x"].to_numpy(), towns["y"].to_numpy())
         towns = towns.assign(lng=lng, lat=lat)
-    police = src.police
+    police = src.police.assign(h3_10=latlng_to_cells(src.police["lat"].to_numpy(), src.police["lng"].to_numpy(),
+                                                     resolution=10))
     interest = tuple(cfg.offences.crime_types_of_interest)
     vawg = police[police["crime_type"].isin(list(interest)).to_numpy()]
-    months = tuple(sorted(set(ev["month"].astype(str))))
-    st = spacetime_classes(vawg, list(src.study_cells), months=sorted(set(vawg["month"].astype(str))))
+    months = tuple(sorted(pd.Index(ev["month"].unique()).astype(str)))
+    st = spacetime_classes(vawg, list(src.study_cells), months=sorted(pd.Index(vawg["month"].unique()).astype(str)))
     return PlannerData(force=cfg.force.name, marking=cfg.force.security_classification,
                        handling=cfg.force.handling, events=ev, police=police,
                        venues=src.nte_venues, boundary=boundary, local_authorities=las,
                        towns=towns[["name", "lng", "lat"]].head(25) if len(towns) else towns,
                        study_cells=np.asarray(src.study_cells), months=months,
                        synthetic_sources=tuple(src.synthetic_sources), spacetime=st[["h3_cell", "st_class"]],
-                       definitions=dict(src.definitions), read=src)
+                       definitions={**src.definitions, "_groups_by_source": {
+                           str(s): tuple(sorted(str(x) for x in g))
+                           for s, g in ev.groupby("source", observed=True)["vawg_group"].unique().items()}}, read=src)
 
 
 # --------------------------------------------------------------------------- selection
@@ -329,8 +337,10 @@ def ranked_places(data: PlannerData, table: pd.DataFrame, sub: pd.DataFrame, *, 
     if _synthetic_in(sub):
         names = [f"Place {chr(65 + i) if i < 26 else i + 1} (SYNTHETIC ranking)" for i in range(len(head))]
         return head.assign(place=names, local_authority="(withheld: synthetic)", grid_ref="", synthetic=True)
-    res9 = cells_to_str(cells_to_int(head["h3_cell"].tolist()))
-    ident = identify_places(data.police, list(res9)) if head["h3_cell"].str.len().max() else None
+    police = data.police
+    if str(head["h3_cell"].iloc[0])[1] == "a" and "h3_10" in police.columns:  # resolution-10 cells
+        police = police.assign(h3=police["h3_10"].to_numpy(np.uint64))
+    ident = identify_places(police, head["h3_cell"].tolist())
     x, y = _cell_xy(head["h3_cell"].tolist())
     head["grid_ref"] = os_grid_reference(x, y, digits=8)
     if ident is not None and len(ident) == len(head):

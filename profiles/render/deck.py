@@ -93,7 +93,7 @@ def hex_deck(table: pd.DataFrame, *, value_label: str, view: tuple[float, float,
         cols = np.array(BANDS)[band]
         data = pd.DataFrame({"h3": t["h3_cell"].astype(str).to_numpy(),
                              "value": np.round(t["value"].to_numpy(float), 1),
-                             "records": t["count"].to_numpy(float).round(0),
+                             "records": t["count"].to_numpy(float).round(0).astype(np.int64),
                              "r": cols[:, 0], "g": cols[:, 1], "b": cols[:, 2]})
         layers.append(pdk.Layer("H3HexagonLayer", data, id="hexagons", get_hexagon="h3",
                                 get_fill_color="[r, g, b, 170]", stroked=False, filled=True, extruded=False,
@@ -106,10 +106,12 @@ def hex_deck(table: pd.DataFrame, *, value_label: str, view: tuple[float, float,
             gd["g"] = [GI_COLOURS[c][1] for c in gd["cls"]]
             gd["b"] = [GI_COLOURS[c][2] for c in gd["cls"]]
             layers.append(pdk.Layer("H3HexagonLayer", gd, id="gi", get_hexagon="h3", filled=False, stroked=True,
+                                    extruded=False,
                                     get_line_color="[r, g, b]", line_width_min_pixels=2, pickable=False))
     if perception is not None and len(perception):
         layers.append(pdk.Layer("H3HexagonLayer", perception, id="streetsafe", get_hexagon="h3_cell", filled=False,
-                                stroked=True, get_line_color=[0, 0, 0], line_width_min_pixels=1, pickable=False))
+                                stroked=True, extruded=False, get_line_color=[0, 0, 0], line_width_min_pixels=1,
+                                pickable=False))
     if hulls:
         layers.append(pdk.Layer("PolygonLayer", list(hulls), id="dbscan", get_polygon="polygon", filled=False,
                                 stroked=True, get_line_color=[230, 97, 1], line_width_min_pixels=2, pickable=False))
