@@ -124,14 +124,19 @@ def view_tables(f: P.Filters, layers: tuple[str, ...] = ("gi",)) -> dict:
     sub, w, notes = P.select(d, f)
     table = P.hex_table(sub, w, resolution=f.resolution)
     out: dict = {"table": table, "notes": notes, "records": int(len(sub)), "total": float(w.sum()),
-                 "sources": sorted(set(sub["source"].astype(str))) if len(sub) else []}
+                 "sources": sorted(str(x) for x in sub["source"].unique())}
     out["gi"] = P.gi_classes(table, alpha=f.alpha) if "gi" in layers else None
     out["kde"] = P.kde_overlay(sub, w) if "kde" in layers else None
     out["hulls"] = P.dbscan_hulls(sub, w) if "dbscan" in layers else []
     out["places"] = P.ranked_places(d, table, sub, top=15)
-    out["when"] = P.when_table(sub, harm=f.harm)
-    out["monthly"] = P.monthly_by_source(sub, w)
     return out
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def when_tables(f: P.Filters) -> dict:
+    """The when page's hour x weekday table and records a month for one filter (cached per filter)."""
+    sub, w, notes = P.select(data(), f)
+    return {"when": P.when_table(sub, harm=f.harm), "monthly": P.monthly_by_source(sub, w), "notes": notes}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

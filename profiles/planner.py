@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -154,6 +155,16 @@ class PlannerData:
         return sorted({g for s in sources for g in by.get(s, ())})
 
 
+def _ordinals(months: pd.Series) -> np.ndarray:
+    """Month ordinals (period[M]) as int64, for fast range filters."""
+    return np.asarray(pd.PeriodIndex(months, freq="M").asi8, dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=4)
+def _transformer(src: int, dst: int) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
 def _rings(geom, to_wgs) -> list[list[list[float]]]:
     polys = list(getattr(geom, "geoms", [geom]))
     rings: list[Any] = []
@@ -172,9 +183,9 @@ def load_planner(cfg: Config) -> PlannerData:
                                                              lsoa_population=None))
     src = load_sources(lite, progress=False)
     ev = src.events[src.events["in_force_area"].to_numpy()].reset_index(drop=True)
-    ev = ev.assign(h3_9=ev["h3"].to_numpy(np.uint64),
+    ev = ev.assign(month_ordinal=_ordinals(ev["month"]), h3_9=ev["h3"].to_numpy(np.uint64),
                    h3_10=latlng_to_cells(ev["lat"].to_numpy(), ev["lng"].to_numpy(), resolution=10))
-    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
+    to_wgs = _transformer(27700, 4326)
     area = src.area
     boundary = _rings(shapely.simplify(area, 100), to_wgs) if area is not None else []
     las = []
@@ -218,8 +229,9 @@ def select(data: PlannerData, f: Filters) -> tuple[pd.DataFrame, np.ndarray, lis
     if f.groups:
         keep = keep & ev["vawg_group"].isin(list(f.groups)).to_numpy()
     if f.months:
-        m = ev["month"].astype(str).to_numpy()
-        keep = keep & (m >= f.months[0]) & (m <= f.months[1])
+        m = ev["month_ordinal"].to_numpy() if "month_ordinal" in ev.columns else _ordinals(ev["month"])
+        lo, hi = (pd.Period(x, freq="M").ordinal for x in f.months)
+        keep = keep & (m >= lo) & (m <= hi)
     notes: list[str] = []
     if f.timed:
         month_only = keep & ~ev["time_resolved"].to_numpy(bool)
@@ -295,7 +307,7 @@ def kde_overlay(sub: pd.DataFrame, w: np.ndarray, *, radius_m: float = 400.0, pi
     buf = io.BytesIO()
     Image.fromarray(rgba).save(buf, format="PNG", optimize=True)
     xmin, ymin, xmax, ymax = res.grid.bounds
-    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
+    to_wgs = _transformer(27700, 4326)
     west, south = to_wgs.transform(xmin, ymin)
     east, north = to_wgs.transform(xmax, ymax)
     return {"image": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
@@ -309,7 +321,7 @@ def dbscan_hulls(sub: pd.DataFrame, w: np.ndarray, *, eps_m: float = 100.0, min_
         return []
     pts = pd.DataFrame({"x": sub["x"].to_numpy(float), "y": sub["y"].to_numpy(float), "w": w})
     _, clusters = dbscan(pts, eps_m=eps_m, min_samples=min_samples, weight="w")
-    to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
+    to_wgs = _transformer(27700, 4326)
     out = []
     for r in clusters.sort_values("weighted_size", ascending=False).head(200).itertuples():
         geom = r.geometry.buffer(25) if r.geometry.geom_type != "Polygon" else r.geometry
@@ -353,7 +365,7 @@ def ranked_places(data: PlannerData, table: pd.DataFrame, sub: pd.DataFrame, *, 
 
 def _cell_xy(cells: list[str]) -> tuple[np.ndarray, np.ndarray]:
     lat, lng = cells_to_latlng(cells_to_int(cells))
-    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(lng, lat)
+    x, y = _transformer(4326, 27700).transform(lng, lat)
     return np.asarray(x), np.asarray(y)
 
 

@@ -96,7 +96,8 @@ def test_band_colours_and_legend():
     b, edges = band_colours(np.arange(1, 11, dtype=float))
     assert b.min() == 0 and b.max() == 4 and edges[0] == 1 and edges[-1] == 10
     rows = legend_rows(np.arange(1, 11, dtype=float), unit="records a cell")
-    assert len(rows) == 5 and rows[0]["colour"] == "#%02x%02x%02x" % BANDS[0] and "records a cell" in rows[0]["range"]
+    r, g, b = BANDS[0]
+    assert len(rows) == 5 and rows[0]["colour"] == f"#{r:02x}{g:02x}{b:02x}" and "records a cell" in rows[0]["range"]
 
 
 def test_deck_has_no_base_map_and_sends_only_drawn_cells():

@@ -28,7 +28,7 @@ if ui.sharing():
         st.dataframe(tab.round(0), width="stretch")
 else:
     f = P.Filters(sources=sources, groups=tuple(st.multiselect("VAWG group", d.groups(sources), key="when_groups")))
-    v = ui.view_tables(f, ())
+    v = ui.when_tables(f)
     tab: pd.DataFrame = v["when"]
     if tab.attrs.get("not_time_resolved"):
         st.caption(f"{tab.attrs['not_time_resolved']:,} month-only records are not placed in an hour.")

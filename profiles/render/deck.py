@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-__all__ = ["BANDS", "GI_COLOURS", "band_colours", "hex_deck", "legend_rows"]
+__all__ = ["BANDS", "GI_COLOURS", "CompactDeck", "band_colours", "hex_deck", "legend_rows"]
 
 #: sequential ramp (dark blue -> yellow, cividis-like: readable with every common colour-vision deficiency)
 BANDS = ((0, 34, 78), (56, 74, 112), (124, 123, 120), (190, 175, 100), (254, 232, 56))
@@ -36,6 +36,16 @@ GI_COLOURS = {"hot": (179, 88, 6), "cold": (84, 39, 136)}
 EMPTY_STYLE = "data:application/json;charset=utf-8," + quote(json.dumps(
     {"version": 8, "sources": {}, "layers": [{"id": "background", "type": "background",
                                               "paint": {"background-color": "#f4f4f2"}}]}, separators=(",", ":")))
+
+
+class CompactDeck(pdk.Deck):
+    """A deck whose JSON is compact (no indentation, no key sorting): half the bytes, a third of the time."""
+
+    def to_json(self) -> str:
+        """The deck's JSON spec, as the viewer reads it."""
+        from pydeck.bindings.json_tools import default_serialize
+
+        return json.dumps(self, default=default_serialize, separators=(",", ":"))
 
 
 def band_colours(values: np.ndarray, *, bands: int = 5) -> tuple[np.ndarray, list[float]]:
@@ -95,7 +105,7 @@ def hex_deck(table: pd.DataFrame, *, value_label: str, view: tuple[float, float,
                              "value": np.round(t["value"].to_numpy(float), 1),
                              "records": t["count"].to_numpy(float).round(0).astype(np.int64),
                              "r": cols[:, 0], "g": cols[:, 1], "b": cols[:, 2]})
-        layers.append(pdk.Layer("H3HexagonLayer", data, id="hexagons", get_hexagon="h3",
+        layers.append(pdk.Layer("H3HexagonLayer", data.to_dict("records"), id="hexagons", get_hexagon="h3",
                                 get_fill_color="[r, g, b, 170]", stroked=False, filled=True, extruded=False,
                                 pickable=True, auto_highlight=True))
     if gi is not None and len(gi):
@@ -105,8 +115,8 @@ def hex_deck(table: pd.DataFrame, *, value_label: str, view: tuple[float, float,
             gd["r"] = [GI_COLOURS[c][0] for c in gd["cls"]]
             gd["g"] = [GI_COLOURS[c][1] for c in gd["cls"]]
             gd["b"] = [GI_COLOURS[c][2] for c in gd["cls"]]
-            layers.append(pdk.Layer("H3HexagonLayer", gd, id="gi", get_hexagon="h3", filled=False, stroked=True,
-                                    extruded=False,
+            layers.append(pdk.Layer("H3HexagonLayer", gd.to_dict("records"), id="gi", get_hexagon="h3", filled=False,
+                                    stroked=True, extruded=False,
                                     get_line_color="[r, g, b]", line_width_min_pixels=2, pickable=False))
     if perception is not None and len(perception):
         layers.append(pdk.Layer("H3HexagonLayer", perception, id="streetsafe", get_hexagon="h3_cell", filled=False,
@@ -133,6 +143,6 @@ def hex_deck(table: pd.DataFrame, *, value_label: str, view: tuple[float, float,
                                 get_size="size", get_color=[20, 20, 20], background=True,
                                 get_background_color=[255, 255, 255, 200], pickable=False))
     lat, lng, zoom = view
-    return pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(latitude=lat, longitude=lng, zoom=zoom),
+    return CompactDeck(layers=layers, initial_view_state=pdk.ViewState(latitude=lat, longitude=lng, zoom=zoom),
                     map_style=EMPTY_STYLE, map_provider=None,
                     tooltip={"text": f"{{value}} {value_label}\n{{records}} records\ncell {{h3}}"})
