@@ -469,9 +469,12 @@ def shared_hex_table(shared: Any, source: str, *, band: str = "all") -> pd.DataF
     """
     grids = getattr(shared.fused, "grids", {}) or {}
     g = grids.get(band)
-    if g is None or not len(g):
+    rows = g[g["source"].astype(str) == source] if g is not None and len(g) else pd.DataFrame()
+    if not len(rows) and source == "police_uk" and band == "all":  # police.uk outside the combined analyses
+        counts = getattr(shared.hotspots, "counts", None)
+        rows = counts if counts is not None else rows
+    if not len(rows):
         return pd.DataFrame(columns=["h3_cell", "value", "count", "lng", "lat"])
-    rows = g[g["source"].astype(str) == source]
     counts = pd.to_numeric(rows["count"], errors="coerce")
     pub = rows[counts.notna().to_numpy() & (counts.fillna(0) > 0).to_numpy()]
     values = pd.to_numeric(pub["count"], errors="coerce").astype(float).to_numpy()

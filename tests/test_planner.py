@@ -115,3 +115,19 @@ def test_deck_has_no_base_map_and_sends_only_drawn_cells():
 @pytest.mark.parametrize("day,hours,n", [("Fri", (21, 6), 9), ("Sun", (23, 1), 2), (None, (0, 24), 168)])
 def test_night_pairs(day, hours, n):
     assert len(P.night_pairs(day, hours)) == n
+
+
+def test_shared_police_uk_comes_from_the_shared_hotspot_counts():
+    class _F:
+        grids = {"all": pd.DataFrame({"h3_cell": ["89195839223ffff"], "source": "rms", "count": [40]})}
+
+    class _H:
+        counts = pd.DataFrame({"h3_cell": ["89195839223ffff", "89195876c93ffff"],
+                               "count": pd.array([25, pd.NA], dtype="Int64")})
+
+    class _N:
+        fused = _F()
+        hotspots = _H()
+
+    assert P.shared_hex_table(_N(), "police_uk")["value"].tolist() == [25.0]
+    assert P.shared_hex_table(_N(), "rms")["value"].tolist() == [40.0]

@@ -76,6 +76,8 @@ with right:
     if ranked is None:
         ranked = table.head(15).assign(rank=range(1, min(15, len(table)) + 1))
     cols = [c for c in ("rank", "place", "local_authority", "grid_ref", "value", "count") if c in ranked.columns]
+    if "place" not in cols:
+        cols.insert(1, "h3_cell")
     st.dataframe(ranked[cols], hide_index=True, width="stretch", height=420,
                  column_config={"value": st.column_config.NumberColumn(unit, format="%.1f")})
     st.download_button("Download the table (CSV)", ui.csv_bytes(ranked[cols]), file_name="hotspots.csv",

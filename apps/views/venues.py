@@ -18,11 +18,12 @@ else:
                 "(Venue A, B, ...) and no address, so synthetic counts never make a real business look risky.")
     cols = [c for c in ("risk_rank", "name", "kind", "closing_times", "all_within_nte", "all_within", "crime_within",
                         "ae_within") if c in v.risk.columns]
-    st.dataframe(v.risk[cols].head(30), hide_index=True, width="stretch")
+    st.dataframe(v.risk[cols].head(30).round(1), hide_index=True, width="stretch")
     if v.summary:
         top10 = float(v.summary.get("top10_share") or 0)
         st.caption(f"{v.summary.get('n_venues', 0)} venues; top 10% hold {top10:.0%} "
-                   f"of incidents within {v.summary.get('distance_m')} m; Gini {v.summary.get('gini')}.")
+                   f"of incidents within {v.summary.get('distance_m')} m; Gini "
+                   f"{float(v.summary.get('gini') or 0):.2f}.")
     if v.risky is not None and len(v.risky):
         st.subheader("Concentration: share of venues against share of incidents (risky facilities)")
         st.line_chart(v.risky.set_index("cum_venue_share")[["cum_incident_share"]])

@@ -33,7 +33,7 @@ else:
     if tab.attrs.get("not_time_resolved"):
         st.caption(f"{tab.attrs['not_time_resolved']:,} month-only records are not placed in an hour.")
     st.subheader("Hour x weekday (aoristic: each record's from/to window shared over its hours)")
-    st.dataframe(tab.round(1).style.background_gradient(cmap="cividis", axis=None), width="stretch")
+    st.dataframe(tab.style.format("{:.0f}").background_gradient(cmap="cividis", axis=None), width="stretch")
     st.subheader("Records a month")
     m = v["monthly"]
     if len(m):
