@@ -143,3 +143,51 @@ def when_tables(f: P.Filters) -> dict:
 def tonight_list(weekday: str, hours: tuple[int, int], sources: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
     """The tonight list (cached per choice)."""
     return P.tonight(data(), weekday, hours, sources=sources)
+
+
+_KEPT = "_kept_filters"
+
+
+def filter_sidebar(page: str = "map", *, with_layers: bool = True) -> tuple[P.Filters, list[str]]:
+    """The filters shared by the map and when pages, and the map layers chosen.
+
+    Streamlit forgets a widget's state while its page is not shown, so each page has its own widget keys
+    (``<page>_sources`` ...) whose starting values come from the filters last chosen on any page.
+    """
+    d = data()
+    on = sharing()
+    kept = st.session_state.setdefault(_KEPT, {})
+    hours = list(P.HOUR_PRESETS)
+    with st.sidebar:
+        st.subheader("Filters")
+        sources = st.multiselect("Source", d.sources, key=f"{page}_sources",
+                                 default=[s for s in kept.get("sources", ["police_uk"]) if s in d.sources],
+                                 format_func=lambda s: SOURCE_LABELS.get(s, s)) or ["police_uk"]
+        groups = st.multiselect("VAWG group", d.groups(tuple(sources)), key=f"{page}_groups", disabled=on,
+                                default=[g for g in kept.get("groups", []) if g in d.groups(tuple(sources))])
+        months = st.select_slider("Months", options=list(d.months), key=f"{page}_months", disabled=on,
+                                  value=tuple(kept.get("months", (d.months[0], d.months[-1]))))
+        days = ["any", *P.WEEKDAYS]
+        weekday = st.selectbox("Weekday", days, key=f"{page}_weekday", disabled=on,
+                               index=days.index(kept.get("weekday", "any")))
+        preset = st.selectbox("Hours", hours, key=f"{page}_hours", disabled=on,
+                              index=hours.index(kept.get("hours", "All day")))
+        harm = st.toggle("Harm-weighted (harm index)", key=f"{page}_harm", disabled=on,
+                         value=bool(kept.get("harm", False)))
+        alpha = st.select_slider("Gi* significance (FDR level)", options=[0.01, 0.05, 0.1], key=f"{page}_alpha",
+                                 disabled=on, value=kept.get("alpha", 0.05))
+        resolution = st.radio("H3 resolution", [9, 10], horizontal=True, key=f"{page}_res", disabled=on,
+                              index=[9, 10].index(kept.get("resolution", 9)))
+        layers: list[str] = list(kept.get("layers", ["gi"]))
+        if with_layers:
+            layers = st.multiselect("Layers", ["gi", "kde", "dbscan", "venues", "streetsafe"], key=f"{page}_layers",
+                                    disabled=on, default=layers,
+                                    format_func={"gi": "Gi* hot/cold", "kde": "KDE surface",
+                                                 "dbscan": "DBSCAN clusters", "venues": "NTE venues",
+                                                 "streetsafe": "StreetSafe reports"}.get)
+    kept.update(sources=list(sources), groups=list(groups), months=tuple(months), weekday=weekday, hours=preset,
+                harm=bool(harm), alpha=alpha, resolution=int(resolution), layers=list(layers))
+    f = P.Filters(sources=tuple(sources), groups=tuple(groups), months=tuple(months),
+                  weekday=None if weekday == "any" else weekday, hours=P.HOUR_PRESETS[preset], harm=bool(harm),
+                  alpha=float(alpha), resolution=int(resolution))
+    return f, list(layers)

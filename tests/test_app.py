@@ -96,3 +96,14 @@ def test_sharing_mode_shows_no_small_count():
                 v = pd.to_numeric(frame[col], errors="coerce").dropna()
                 whole = v[(v == v.round()) & (v > 0)]
                 assert not ((whole >= 1) & (whole < k)).any() or col in ("rank", "risk_rank"), (page, col)
+
+
+def test_when_page_follows_the_map_filters():
+    at = _app()
+    at.switch_page("views/hotspot_map.py").run()
+    at.multiselect(key="map_sources").set_value(["ae"]).run()
+    at.switch_page("views/when.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "A&E" in _texts(at)  # the kept filter, not the default police.uk
+    table = at.dataframe[0].value
+    assert table.shape[0] == 7 and float(pd.DataFrame(table).select_dtypes("number").to_numpy().sum()) > 0

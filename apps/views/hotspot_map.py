@@ -12,25 +12,9 @@ from profiles.render.deck import hex_deck
 ui.banner()
 st.title("Hotspot map")
 d = ui.data()
-with st.sidebar:
-    st.subheader("Filters")
-    sources = tuple(st.multiselect("Source", d.sources, default=["police_uk"], key="map_sources",
-                                   format_func=lambda s: SOURCE_LABELS.get(s, s)) or ["police_uk"])
-    sharing = ui.sharing()
-    groups = tuple(st.multiselect("VAWG group", d.groups(sources), key="map_groups", disabled=sharing))
-    months = st.select_slider("Months", options=list(d.months), value=(d.months[0], d.months[-1]), key="map_months",
-                              disabled=sharing)
-    weekday = st.selectbox("Weekday", ["any", *P.WEEKDAYS], key="map_weekday", disabled=sharing)
-    preset = st.selectbox("Hours", list(P.HOUR_PRESETS), index=len(P.HOUR_PRESETS) - 1, key="map_hours",
-                          disabled=sharing)
-    harm = st.toggle("Harm-weighted (harm index)", key="map_harm", disabled=sharing)
-    alpha = st.select_slider("Gi* significance (FDR level)", options=[0.01, 0.05, 0.1], value=0.05, key="map_alpha",
-                             disabled=sharing)
-    resolution = st.radio("H3 resolution", [9, 10], horizontal=True, key="map_res", disabled=sharing)
-    layers = st.multiselect("Layers", ["gi", "kde", "dbscan", "venues", "streetsafe"], default=["gi"],
-                            key="map_layers", disabled=sharing,
-                            format_func={"gi": "Gi* hot/cold", "kde": "KDE surface", "dbscan": "DBSCAN clusters",
-                                         "venues": "NTE venues", "streetsafe": "StreetSafe reports"}.get)
+f, layers = ui.filter_sidebar()
+sources, alpha, resolution, harm = f.sources, f.alpha, f.resolution, f.harm
+months = f.months or (d.months[0], d.months[-1])
 
 if ui.sharing():
     sh = ui.shared_numbers()
@@ -40,8 +24,6 @@ if ui.sharing():
     view = {"table": table, "gi": None, "kde": None, "hulls": [], "notes": [], "places": None}
     unit = "records"
 else:
-    f = P.Filters(sources=sources, groups=groups, months=tuple(months), weekday=None if weekday == "any" else weekday,
-                  hours=P.HOUR_PRESETS[preset], harm=harm, alpha=alpha, resolution=int(resolution))
     view = ui.view_tables(f, tuple(sorted(set(layers) & {"gi", "kde", "dbscan"})))
     table = view["table"]
     unit = "harm units" if harm else "records"

@@ -56,6 +56,9 @@ if len(places):
                     value_label="a night" if not ui.sharing() else "in the NTE window", view=ui.view(),
                     boundary=d.boundary, local_authorities=d.local_authorities, towns=d.towns)
     st.pydeck_chart(deck, height=420)
+    vals = places.get("per_night", places.get("count_in_window"))
+    ui.legend(vals.to_numpy(float), unit="a night" if not ui.sharing() else "in the NTE window",
+              extra=["Hexagons: the listed places (H3 cells, about 0.1 km² each), coloured in five quantile bands."])
     st.caption(ui.source_line(ui.period_text(d.months), list(sources)))
     csv = ui.csv_bytes(shown)
     st.download_button("Download the list (CSV)", csv, file_name=f"tonight_{weekday}.csv", mime="text/csv")

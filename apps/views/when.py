@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import planner_ui as ui
 import streamlit as st
 
-from profiles import planner as P
 from profiles.labels import SOURCE_LABELS
 
 ui.banner()
 st.title("When")
 d = ui.data()
-timed = [s for s in d.sources if s != "police_uk"]
-sources = tuple(st.multiselect("Source", d.sources, default=timed[:1] or ["police_uk"], key="when_sources",
-                               format_func=lambda s: SOURCE_LABELS.get(s, s)) or d.sources[:1])
+f, _ = ui.filter_sidebar("when", with_layers=False)
+sources = f.sources
+st.caption("The hotspot map's filters (sidebar): " + ", ".join(SOURCE_LABELS.get(s, s) for s in sources)
+           + (f"; groups {', '.join(f.groups)}" if f.groups else "") + f"; {f.months[0]} to {f.months[1]}"
+           + ("; harm-weighted" if f.harm else "") + ". The table spans every weekday and hour.")
 ui.synthetic_note(list(sources))
 if ui.sharing():
     sh = ui.shared_numbers()
@@ -27,8 +30,7 @@ if ui.sharing():
         st.subheader(f"{SOURCE_LABELS.get(s, s)}: hour x weekday (aoristic, shared)")
         st.dataframe(tab.round(0), width="stretch")
 else:
-    f = P.Filters(sources=sources, groups=tuple(st.multiselect("VAWG group", d.groups(sources), key="when_groups")))
-    v = ui.when_tables(f)
+    v = ui.when_tables(dataclasses.replace(f, weekday=None, hours=(0, 24)))
     tab: pd.DataFrame = v["when"]
     if tab.attrs.get("not_time_resolved"):
         st.caption(f"{tab.attrs['not_time_resolved']:,} month-only records are not placed in an hour.")
