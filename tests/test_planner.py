@@ -131,3 +131,19 @@ def test_shared_police_uk_comes_from_the_shared_hotspot_counts():
 
     assert P.shared_hex_table(_N(), "police_uk")["value"].tolist() == [25.0]
     assert P.shared_hex_table(_N(), "rms")["value"].tolist() == [40.0]
+
+
+def test_briefing_is_marked_escaped_and_one_page():
+    import shutil
+
+    from profiles.render.briefing import briefing_html, briefing_pdf
+
+    places = pd.DataFrame({"rank": [1], "place": ["<script>alert(1)</script> =SUM(A1)"], "per_night": [2.25],
+                           "grid_ref": ["ST 5897 7319"]})
+    meta = {"marking": "OFFICIAL-SENSITIVE", "handling": "h", "force": "Test", "night": "Fri", "basis": "b",
+            "synthetic": False, "notes": [], "created": "now", "source": "s"}
+    html = briefing_html(places, meta, None)
+    assert html.count("OFFICIAL-SENSITIVE") >= 3 and "<script>alert" not in html and "2.2" in html
+    if shutil.which("chromium"):
+        pdf = briefing_pdf(html)
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type/Page") <= 2
