@@ -149,3 +149,27 @@ def test_briefing_is_marked_escaped_and_one_page():
         import re
 
         assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+
+def test_tonight_with_real_time_recorded_data_names_venues_open_that_night():
+    from pyproj import Transformer
+
+    ev = _events()
+    x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(ev["lng"].to_numpy(), ev["lat"].to_numpy())
+    ev = ev.assign(x=x, y=y)
+    police = pd.DataFrame({"h3": ev["h3_9"].to_numpy()[:1], "h3_10": ev["h3_10"].to_numpy()[:1],
+                           "location": ["On or near Queen Square"], "lsoa_name": ["Bristol 032B"],
+                           "x": x[:1], "y": y[:1], "lng": ev["lng"].to_numpy()[:1], "lat": ev["lat"].to_numpy()[:1],
+                           "snap_point_id": [1]})
+    venues = pd.DataFrame({"name": ["The Late Bar", "Far Away Inn"], "kind": "Pub/bar",
+                           "closing_times": ["Fri 2:00", "Fri 2:00"], "x": [x[0] + 40, x[0] + 5000], "y": [y[0], y[0]]})
+    d = P.PlannerData(force="Test", marking="OFFICIAL", handling="h", events=ev, police=police, venues=venues,
+                      boundary=[], local_authorities=[], towns=pd.DataFrame(columns=["name", "lng", "lat"]),
+                      study_cells=np.array([]), months=("2024-03",), synthetic_sources=(),
+                      spacetime=pd.DataFrame({"h3_cell": cells_to_str(ev["h3_9"].to_numpy()[:1]),
+                                              "st_class": ["persistent hotspot"]}))
+    places, notes = P.tonight(d, "Fri", (21, 6), sources=("rms", "ae"))
+    top = places.iloc[0]
+    assert top["value"] == 2 and top["venues_nearby"] == "The Late Bar (closes 02:00)"
+    assert top["hotspot_class"] == "persistent hotspot" and top["grid_ref"].startswith("ST")
+    assert "Queen Square" in top["place"] and not top["synthetic"]
