@@ -47,6 +47,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/numba_cache.py
 	$(BIN)/python benchmarks/profile.py
 	$(BIN)/python -m benchmarks.national
+	$(BIN)/python -m benchmarks.app
 	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[fuzz]" \
 	  || echo "warning: atheris did not install; benchmarks/fuzz.py falls back to random mutation"
 	$(BIN)/python benchmarks/fuzz.py --seconds 10

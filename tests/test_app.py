@@ -74,6 +74,7 @@ def test_tonight_changes_with_the_night_and_names_no_real_place_from_synthetic_d
     at.selectbox(key="tonight_day").set_value("Fri").run()
     fri = at.dataframe[0].value.copy()
     assert fri["place"].str.contains("SYNTHETIC").all()  # the demo's RMS and A&E are synthetic
+    assert len(at.get("deck_gl_json_chart")) == 0  # and no map points at real streets from them
     at.selectbox(key="tonight_day").set_value("Tue").run()
     tue = at.dataframe[0].value
     assert not fri.equals(tue)

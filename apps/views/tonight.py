@@ -52,13 +52,17 @@ st.dataframe(shown, hide_index=True, width="stretch",
                             "previous_4_week_average": st.column_config.NumberColumn("4-week average before",
                                                                                      format="%.1f")})
 if len(places):
-    deck = hex_deck(places.assign(value=places.get("per_night", places.get("count_in_window")), count=1.0),
-                    value_label="a night" if not ui.sharing() else "in the NTE window", view=ui.view(),
-                    boundary=d.boundary, local_authorities=d.local_authorities, towns=d.towns)
-    st.pydeck_chart(deck, height=420)
-    vals = places.get("per_night", places.get("count_in_window"))
-    ui.legend(vals.to_numpy(float), unit="a night" if not ui.sharing() else "in the NTE window",
-              extra=["Hexagons: the listed places (H3 cells, about 0.1 km² each), coloured in five quantile bands."])
+    if synthetic:  # a map would point at real streets from generated records: the list is enough to show the method
+        st.caption("No map for a SYNTHETIC ranking: its places would point at real streets.")
+    else:
+        deck = hex_deck(places.assign(value=places.get("per_night", places.get("count_in_window")), count=1.0),
+                        value_label="a night" if not ui.sharing() else "in the NTE window", view=ui.view(),
+                        boundary=d.boundary, local_authorities=d.local_authorities, towns=d.towns)
+        st.pydeck_chart(deck, height=420)
+        vals = places.get("per_night", places.get("count_in_window"))
+        ui.legend(vals.to_numpy(float), unit="a night" if not ui.sharing() else "in the NTE window",
+                  extra=["Hexagons: the listed places (H3 cells, about 0.1 km² each), coloured in five quantile "
+                         "bands."])
     st.caption(ui.source_line(ui.period_text(d.months), list(sources)))
     csv = ui.csv_bytes(shown)
     st.download_button("Download the list (CSV)", csv, file_name=f"tonight_{weekday}.csv", mime="text/csv")
@@ -70,9 +74,9 @@ if len(places):
                          "from police.uk over the months.", "synthetic": synthetic, "notes": notes,
                 "created": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
                 "source": ui.source_line(ui.period_text(d.months), list(sources))}
-        png = briefing_map(d.boundary, d.local_authorities, places.assign(
-            lng=places["lng"], lat=places["lat"]), marking=d.marking, title=f"{d.force}: {weekday} {preset}",
-            source_note="Safer Spaces; police.uk OGL v3.0; OS boundaries OGL", synthetic=synthetic)
+        png = None if synthetic else briefing_map(
+            d.boundary, d.local_authorities, places, marking=d.marking, title=f"{d.force}: {weekday} {preset}",
+            source_note="Safer Spaces; police.uk OGL v3.0; OS boundaries OGL")
         html = briefing_html(shown, meta, png)
         try:
             st.download_button("Download the briefing (PDF)", briefing_pdf(html), file_name=f"briefing_{weekday}.pdf",
