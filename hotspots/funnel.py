@@ -37,7 +37,7 @@ from scipy.stats import norm
 from hotspots._results import Result
 from hotspots.errors import ParameterError
 
-__all__ = ["FunnelFit", "funnel_fit", "funnel_limits"]
+__all__ = ["FunnelFit", "funnel_fit", "funnel_limits", "funnel_positions"]
 
 
 @dataclass(frozen=True)
@@ -111,10 +111,32 @@ def funnel_fit(events: pd.Series, population: pd.Series, *, winsor: float = 0.1,
     if overdispersion and k * phi > k - 1:
         w = 1 / s2
         tau2 = float((k * phi - (k - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
-    z_adj = (y - theta0) / np.sqrt(s2 + tau2)
     units = pd.DataFrame({"unit": o.index.astype(str), "events": o.to_numpy(), "population": n.to_numpy(),
-                          "rate": y, "z": z, "z_adj": z_adj, "position": _position(z_adj)})
-    return FunnelFit(theta0=theta0, phi=phi, tau2=tau2, winsor=winsor, units=units)
+                          "rate": y, "z": z})
+    fit = FunnelFit(theta0=theta0, phi=phi, tau2=tau2, winsor=winsor, units=units)
+    z_adj, position = funnel_positions(fit, o.to_numpy(), n.to_numpy())
+    units["z_adj"], units["position"] = z_adj, position
+    return fit
+
+
+def funnel_positions(fit: FunnelFit, events: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's over-dispersed z-score and position against a fitted funnel (in the fit or not).
+
+    ``z_adj = (O/N - theta0) / sqrt(theta0 / N + tau2)``; a unit kept out of the fit (different definitions) is
+    placed against the same limits as the units in it.
+
+    Examples
+    --------
+    >>> ev = pd.Series([100, 95, 105, 98, 102, 99, 101, 97, 103, 130], index=list("abcdefghij"))
+    >>> fit = funnel_fit(ev, pd.Series(100_000, index=ev.index), overdispersion=False)
+    >>> z, pos = funnel_positions(fit, np.array([150.0]), np.array([100_000.0]))
+    >>> round(float(z[0]), 2), pos[0]
+    (4.63, 'above 99.8%')
+    """
+    o = np.asarray(events, dtype=float)
+    n = np.asarray(population, dtype=float)
+    z_adj = (o / n - fit.theta0) / np.sqrt(fit.theta0 / n + fit.tau2)
+    return z_adj, _position(z_adj)
 
 
 def funnel_limits(fit: FunnelFit, population: np.ndarray, *, levels: tuple[float, ...] = (0.95, 0.998)) -> pd.DataFrame:

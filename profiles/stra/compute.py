@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots.forces import force_key
-from hotspots.funnel import _position, funnel_fit, funnel_limits
+from hotspots.funnel import funnel_fit, funnel_limits, funnel_positions
 from hotspots.morile import MorileMatrix, morile_scores
 from hotspots.rates import poisson_interval
 from profiles.stra.config import GAP_AREAS, THREAT_AREA_LABELS, StraConfig
@@ -262,24 +262,17 @@ def funnels_for(measures: pd.DataFrame, winsor: float) -> tuple[dict[str, dict[s
         fit = funnel_fit(pd.Series(fit_rows["count"].astype(float).to_numpy(), index=fit_rows["force"]),
                          pd.Series(fit_rows["person_years"].astype(float).to_numpy(), index=fit_rows["force"]),
                          winsor=winsor)
-        pos = fit.units.set_index("unit")["position"]
-        position[fit_rows.index] = pos.reindex(fit_rows["force"]).to_numpy()
-        sd = np.sqrt(fit.theta0 / rated["person_years"].astype(float).to_numpy() + fit.tau2)
-        z = (rated["count"].astype(float).to_numpy() / rated["person_years"].astype(float).to_numpy()
-             - fit.theta0) / sd
-        for idx, zz, cav in zip(rated.index, z, rated["caveats"], strict=True):
-            if cav:  # placed against the funnel, not in its fit, and said to differ in definitions
-                position[idx] = _position_word(zz) + " (definitions differ: not in the fit)"
+        _, pos = funnel_positions(fit, rated["count"].astype(float).to_numpy(),
+                                  rated["person_years"].astype(float).to_numpy())
+        out_of_fit = np.array([bool(c) for c in rated["caveats"]], dtype=bool)  # placed, not fitted: said so
+        position[rated.index] = np.where(out_of_fit, np.char.add(pos.astype(str),
+                                                                 " (definitions differ: not in the fit)"), pos)
         py = rated["person_years"].astype(float)
         grid = np.geomspace(max(py.min() * 0.5, 1.0), py.max() * 1.5, 80)
         out[str(area)] = {"theta0_per_1000": 1000 * fit.theta0, "phi": fit.phi, "tau2": fit.tau2,
                           "forces_in_fit": int(len(fit_rows)), "winsor": fit.winsor,
                           "limits": funnel_limits(fit, grid)}
     return out, position
-
-
-def _position_word(z: float) -> str:
-    return str(_position(np.array([z]))[0])
 
 
 def national_for(measures: pd.DataFrame) -> pd.DataFrame:
