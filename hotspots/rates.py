@@ -26,7 +26,7 @@ from scipy import stats
 
 from hotspots.errors import ParameterError
 
-__all__ = ["poisson_interval", "poisson_rate_test", "rates_per_1000", "LA_2023"]
+__all__ = ["poisson_interval", "poisson_rate_test", "rate_interval", "rates_per_1000", "LA_2023"]
 
 #: 2019 local-authority districts merged into the unitary authorities of April 2023 (structural changes orders):
 #: a profile of 2023 onwards reports the new authorities, built from their districts' LSOAs.
@@ -92,6 +92,22 @@ def poisson_rate_test(c1: int, c2: int, t1: float = 1.0, t2: float = 1.0) -> tup
                                float(ci.high / (1 - ci.high) * f) if ci.high < 1 else math.inf)
 
 
+def rate_interval(count: np.ndarray | float, exposure: np.ndarray | float, *, alpha: float = 0.05
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rate per 1,000 of ``exposure`` (e.g. resident-years) and its exact Poisson ``1 - alpha`` interval.
+
+    Examples
+    --------
+    >>> rate, lo, hi = rate_interval(np.array([10.0]), np.array([5000.0]))
+    >>> round(float(rate[0]), 2), round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (2.0, 0.9591, 3.6781)
+    """
+    c = np.asarray(count, dtype=np.float64)
+    e = np.asarray(exposure, dtype=np.float64)
+    lo, hi = poisson_interval(c, alpha=alpha)
+    return 1000 * c / e, 1000 * lo / e, 1000 * hi / e
+
+
 def rates_per_1000(counts: pd.Series, population: pd.Series, *, alpha: float = 0.05,
                    years: float = 1.0) -> pd.DataFrame:
     """Rate per 1,000 residents (per year when ``years`` is the period's length) with its exact Poisson interval.
@@ -128,13 +144,12 @@ def rates_per_1000(counts: pd.Series, population: pd.Series, *, alpha: float = 0
         raise ParameterError("population must be positive for every area")
     pop = pop.sort_index()
     c = pd.Series(counts).reindex(pop.index, fill_value=0).astype(float)
-    lo, hi = poisson_interval(c.to_numpy(), alpha=alpha)
-    p = pop.to_numpy() * years
+    rate, lo, hi = rate_interval(c.to_numpy(), pop.to_numpy() * years, alpha=alpha)
     return pd.DataFrame({
         "area": pop.index.astype(str),
         "count": c.to_numpy().astype(np.int64),
         "population": pop.to_numpy().astype(np.int64),
-        "rate_per_1000": 1000 * c.to_numpy() / p,
-        "ci_low": 1000 * lo / p,
-        "ci_high": 1000 * hi / p,
+        "rate_per_1000": rate,
+        "ci_low": lo,
+        "ci_high": hi,
     })

@@ -29,7 +29,7 @@ import pandas as pd
 from hotspots.forces import force_key
 from hotspots.funnel import funnel_fit, funnel_limits, funnel_positions
 from hotspots.morile import MorileMatrix, morile_scores
-from hotspots.rates import poisson_interval
+from hotspots.rates import rate_interval
 from profiles.stra.config import GAP_AREAS, THREAT_AREA_LABELS, StraConfig
 from profiles.stra.inputs import Exclusion, ForceSummary, definition_mismatches
 
@@ -217,8 +217,7 @@ def _measures(inputs: pd.DataFrame, forces: Sequence[ForceSummary], mm: pd.DataF
             py = row["population"] * years if row["rated"] and years > 0 else None
             rate = lo = hi = harm_rate = None
             if py and count is not None:
-                lo_c, hi_c = poisson_interval(np.array([count], float))
-                rate, lo, hi = 1000 * count / py, 1000 * float(lo_c[0]) / py, 1000 * float(hi_c[0]) / py
+                rate, lo, hi = (float(v) for v in rate_interval(count, py))
                 harm = _area_harm(s, ids)
                 harm_rate = None if harm is None else 1000 * harm / py
             rows.append({"force": row["force"], "slug": row["slug"], "threat_area": area,
@@ -284,12 +283,12 @@ def national_for(measures: pd.DataFrame) -> pd.DataFrame:
         count = int(ok["count"].sum())
         py = float(rated["person_years"].sum())
         c_r = float(rated["count"].sum())
-        lo, hi = poisson_interval(np.array([c_r]))
+        rate = lo = hi = None
+        if py:
+            rate, lo, hi = (float(v) for v in rate_interval(c_r, py))
         rows.append({"threat_area": area, "label": THREAT_AREA_LABELS[str(area)], "forces": int(len(ok)),
                      "forces_withheld": int(len(grp) - len(ok)), "count": count, "rated_count": int(c_r),
-                     "person_years": py, "rate_per_1000": 1000 * c_r / py if py else None,
-                     "ci_low": 1000 * float(lo[0]) / py if py else None,
-                     "ci_high": 1000 * float(hi[0]) / py if py else None,
+                     "person_years": py, "rate_per_1000": rate, "ci_low": lo, "ci_high": hi,
                      "from_inputs": sorted(ok["input_sha256"])})
     return pd.DataFrame(rows, columns=["threat_area", "label", "forces", "forces_withheld", "count", "rated_count",
                                        "person_years", "rate_per_1000", "ci_low", "ci_high", "from_inputs"])
