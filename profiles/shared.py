@@ -55,7 +55,6 @@ from hotspots.config import DEFAULT_SHARED_HANDLING, DEFAULT_THRESHOLDS
 from hotspots.disclosure import suppress_series, suppress_table
 from hotspots.errors import ParameterError
 from hotspots.kde import KDEResult
-from hotspots.morile import MorileMatrix
 from profiles.findings import build_findings
 from profiles.numbers import (
     Context,
@@ -1180,14 +1179,9 @@ def stra_shared(numbers: StraNumbers, k: int, *, release: str, handling: str) ->
     m["withheld"] = held.to_numpy()
     # Funnels, national rates and MoRiLE likelihoods are refitted on the published counts only: a target rate
     # or a rate ratio that included a withheld count would give it back (target x resident-years - the rest).
-    funnels, position = funnels_for(m, float(numbers.meta.get("funnel_winsor", 0.1)))
+    funnels, position = funnels_for(m, numbers.config.funnel_winsor)
     m["funnel_position"] = position.astype(object).where(~held, "[c]")
-    published = national_for(m)
-    mm = dict(numbers.meta["morile"])
-    matrix = MorileMatrix(harm_bands=tuple(mm["harm_bands"]), rate_bands=tuple(mm["rate_bands"]),
-                          trend_step=int(mm["trend_step"]), priority_bands=tuple(mm["priority_bands"]),
-                          likelihood=str(mm.get("likelihood", "rate")), source=str(mm["source"]))
-    morile = morile_for(m, published, matrix)
+    morile = morile_for(m, national_for(m), numbers.config.morile)
 
     national = numbers.national.copy()
     if suppressed is not None and suppressed.col_totals is not None:
@@ -1200,7 +1194,6 @@ def stra_shared(numbers: StraNumbers, k: int, *, release: str, handling: str) ->
         national["rated_count"] = national["rated_count"].astype("Int64").where(keep)
         for col in ("rate_per_1000", "ci_low", "ci_high"):
             national[col] = national[col].astype("Float64").where(keep)
-
 
     places = numbers.places[numbers.places["count"] >= k].reset_index(drop=True)
     places = places.assign(rank=np.arange(1, len(places) + 1))

@@ -69,6 +69,7 @@ class StraNumbers:
     gaps: tuple[dict[str, Any], ...]
     disclosure: dict[str, Any] = field(default_factory=lambda: {"shared": False, "threshold": None,
                                                                 "release": "restricted", "suppressed": 0})
+    config: StraConfig = field(default_factory=StraConfig)  # the parameters it was compiled with
 
 
 # --------------------------------------------------------------------------- reference data
@@ -322,8 +323,6 @@ def _quality(inputs: pd.DataFrame, forces: Sequence[ForceSummary], cfg: StraConf
         q.attrs["volume_per_1000_month"] = 1000 * fit.theta0
     levels = ("below 99.8%",) if cfg.low_volume_level == "below 99.8%" else ("below 95%", "below 99.8%")
     q["volume_flag"] = q["volume_position"].isin(levels)
-    q["months_flag"] = [bool(m) or (common_last is not None and last != common_last)
-                        for m, last in zip(q["missing_months"], q["last_month"], strict=True)]
     q.attrs["median_share_without_location"] = median
     flags: list[list[str]] = []
     for r in q.itertuples():
@@ -587,7 +586,6 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
             "morile": {"harm_bands": list(cfg.morile.harm_bands), "rate_bands": list(cfg.morile.rate_bands),
                        "trend_step": cfg.morile.trend_step, "priority_bands": list(cfg.morile.priority_bands),
                        "source": cfg.morile.source, "likelihood": cfg.morile.likelihood},
-            "funnel_winsor": cfg.funnel_winsor,
             "threat_areas": {a: list(ids) for a, ids in cfg.threat_areas.items()},
             "unexpected_forces": unexpected, "expected_forces": len(expected),
             "volume_per_1000_month": quality.attrs.get("volume_per_1000_month"),
@@ -595,7 +593,7 @@ def compile_stra(forces: Sequence[ForceSummary], exclusions: Sequence[Exclusion]
     numbers = StraNumbers(meta=meta, inputs=inputs, exclusions=tuple(exclusions), missing=missing,
                           mismatches=mm, measures=measures, national=national, funnels=funnels, quality=quality,
                           morile=morile, places=places, findings=(), recommendations=(),
-                          gaps=tuple(_gaps(missing, measures, cfg)))
+                          gaps=tuple(_gaps(missing, measures, cfg)), config=cfg)
     return rebuild_words(numbers)
 
 
