@@ -352,14 +352,11 @@ def ranked_places(data: PlannerData, table: pd.DataFrame, sub: pd.DataFrame, *, 
     police = data.police
     if str(head["h3_cell"].iloc[0])[1] == "a" and "h3_10" in police.columns:  # resolution-10 cells
         police = police.assign(h3=police["h3_10"].to_numpy(np.uint64))
-    ident = identify_places(police, head["h3_cell"].tolist())
+    ident = identify_places(police, head["h3_cell"].tolist())  # one row per cell, in order ("" without crimes)
     x, y = _cell_xy(head["h3_cell"].tolist())
     head["grid_ref"] = os_grid_reference(x, y, digits=8)
-    if ident is not None and len(ident) == len(head):
-        head["place"] = ident["streets"].fillna("(no police.uk street label)").to_numpy()
-        head["local_authority"] = ident["local_authority"].fillna("").to_numpy()
-    else:
-        head["place"], head["local_authority"] = "", ""
+    head["place"] = ident["streets"].to_numpy()
+    head["local_authority"] = ident["local_authority"].to_numpy()
     return head.assign(synthetic=False)
 
 
