@@ -33,7 +33,7 @@ from scipy.stats import mannwhitneyu
 
 from hotspots._results import Result, p_text, require_columns
 from hotspots.errors import ParameterError
-from hotspots.rates import poisson_interval, poisson_rate_test
+from hotspots.rates import poisson_rate_test, rate_interval
 
 __all__ = ["LSOADeprivation", "lsoa_deprivation"]
 
@@ -136,11 +136,10 @@ def lsoa_deprivation(lsoas: pd.DataFrame, *, hot_lsoas: Iterable[str], deprived_
     for d in range(1, 11):
         m = dec == d
         c, r = float(crimes[m].sum()), float(pop[m].sum())
-        lo, hi = poisson_interval(np.array([c]))
+        rate, lo, hi = (float(v) for v in rate_interval(c, r)) if r else (np.nan, np.nan, np.nan)
         rows.append({"imd_decile": d, "lsoas": int(m.sum()), "hot_lsoas": int((m & hot).sum()),
-                     "residents": int(round(r / years)),
-                     "crimes": int(c), "rate_per_1000": 1000 * c / r if r else np.nan,
-                     "ci_low": 1000 * lo[0] / r if r else np.nan, "ci_high": 1000 * hi[0] / r if r else np.nan})
+                     "residents": int(round(r / years)), "crimes": int(c), "rate_per_1000": rate,
+                     "ci_low": lo, "ci_high": hi})
     by = pd.DataFrame(rows)
     least = dec >= 11 - k
     c1, t1, c2, t2 = crimes[deprived].sum(), pop[deprived].sum(), crimes[least].sum(), pop[least].sum()
