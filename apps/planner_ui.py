@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspots.config import Config, load_config
+from hotspots.errors import SaferSpacesError
 from hotspots.io import neutralise_frame
 from profiles import planner as P
 from profiles.compute import compute_profile
@@ -31,15 +32,32 @@ SHARING_KEY = "sharing_mode"
 
 
 @st.cache_resource(show_spinner="Reading the force's data (once per server)...")
-def config() -> Config:
-    """The force config the app serves (``SAFER_SPACES_APP_CONFIG``, default the demo force)."""
-    return load_config(CONFIG)
+def _config(path: str) -> Config:
+    return load_config(path)
 
 
 @st.cache_resource(show_spinner="Reading the force's data (once per server)...")
+def _data(path: str) -> PlannerData:
+    return load_planner(_config(path))
+
+
+def _or_stop(read):
+    """What ``read`` returns, or one line naming the file, problem and fix on the page (no traceback) and stop."""
+    try:
+        return read(str(CONFIG))
+    except SaferSpacesError as exc:
+        st.error(f"{exc} (the app serves SAFER_SPACES_APP_CONFIG, default configs/avon-and-somerset.toml)")
+        st.stop()
+
+
+def config() -> Config:
+    """The force config the app serves (``SAFER_SPACES_APP_CONFIG``, default the demo force)."""
+    return _or_stop(_config)
+
+
 def data() -> PlannerData:
     """Every source of the force, read once per server process."""
-    return load_planner(config())
+    return _or_stop(_data)
 
 
 @st.cache_resource(show_spinner="Computing the profile's numbers (once per server, about 6 s)...")

@@ -108,3 +108,19 @@ def test_when_page_follows_the_map_filters():
     assert "A&E" in _texts(at)  # the kept filter, not the default police.uk
     table = at.dataframe[0].value
     assert table.shape[0] == 7 and float(pd.DataFrame(table).select_dtypes("number").to_numpy().sum()) > 0
+
+
+def test_a_bad_config_is_one_line_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.setattr(planner_ui, "CONFIG", tmp_path / "missing.toml")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("config file not found" in str(e.value) and "SAFER_SPACES_APP_CONFIG" in str(e.value)
+               for e in at.error)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[force]\nname = 'X'\nslug = 'x'\n[data]\npolice_uk = ['nowhere']\n"
+                   "[grid]\nh3_resolutoin = 9\n")
+    monkeypatch.setattr(planner_ui, "CONFIG", bad)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception and any("did you mean 'h3_resolution'" in str(e.value) for e in at.error)
