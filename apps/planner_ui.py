@@ -18,6 +18,7 @@ from hotspots.errors import SaferSpacesError
 from hotspots.io import neutralise_frame
 from profiles import planner as P
 from profiles.compute import compute_profile
+from profiles.escape import md_text
 from profiles.labels import SOURCE_LABELS
 from profiles.numbers import ProfileNumbers
 from profiles.planner import PlannerData, load_planner
@@ -46,7 +47,7 @@ def _or_stop(read):
     try:
         return read(str(CONFIG))
     except SaferSpacesError as exc:
-        st.error(f"{exc} (the app serves SAFER_SPACES_APP_CONFIG, default configs/avon-and-somerset.toml)")
+        st.error(md_text(f"{exc} (the app serves SAFER_SPACES_APP_CONFIG, default configs/avon-and-somerset.toml)"))
         st.stop()
 
 
@@ -89,9 +90,9 @@ def banner() -> None:
     if sharing():
         line = config().disclosure.shared_handling
         st.error(f"**{cfg.force.security_classification}** · SHARED VIEW (partner release: counts below "
-                 f"{threshold()} withheld) · {line}")
+                 f"{threshold()} withheld) · {md_text(line)}")
     else:
-        st.warning(f"**{cfg.force.security_classification}** · {cfg.force.handling}")
+        st.warning(f"**{cfg.force.security_classification}** · {md_text(cfg.force.handling)}")
 
 
 def synthetic_note(sources: tuple[str, ...] | list[str]) -> None:

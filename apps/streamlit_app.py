@@ -20,7 +20,7 @@ import planner_ui as ui  # noqa: E402
 st.set_page_config(page_title="Safer Spaces: planners", layout="wide", initial_sidebar_state="expanded")
 with st.sidebar:
     st.markdown(f"**{ui.config().force.security_classification}**")
-    st.caption(ui.config().force.name)
+    st.caption(ui.md_text(ui.config().force.name))
     st.toggle("Sharing mode (partner release)", key=ui.SHARING_KEY,
               help="Show only what the shared version publishes: counts below the threshold, and whatever would "
                    "reveal them, withheld. Downloads follow.")

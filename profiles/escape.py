@@ -52,6 +52,7 @@ __all__ = [
     "html_attr",
     "html_environment",
     "html_text",
+    "md_text",
     "mpl_text",
     "mpl_texts",
     "safe_url",
@@ -189,6 +190,23 @@ def folium_texts(values: Iterable[object]) -> list[str]:
 
     s = pd.Series(list(values), dtype=object)
     return s.where(s.notna(), "").astype(str).str.translate(_FOLIUM).tolist()
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def md_text(value: object) -> str:
+    r"""Text for Streamlit markdown (``st.markdown``, ``st.caption``, alert boxes): every markdown character escaped.
+
+    Text from a data file (a street label, a force name) must never become a link, an image that the viewer
+    fetches from elsewhere, emphasis or LaTeX.
+
+    Examples
+    --------
+    >>> md_text("![x](https://evil.example/p.png) *Bar* $x$")
+    '\\!\\[x\\]\\(https\\://evil\\.example/p\\.png\\) \\*Bar\\* \\$x\\$'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
 def mpl_text(value: object) -> str:

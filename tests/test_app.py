@@ -15,6 +15,8 @@ APP = Path(__file__).resolve().parents[1] / "apps" / "streamlit_app.py"
 sys.path.insert(0, str(APP.parent))
 import planner_ui  # noqa: E402
 
+from profiles.escape import md_text  # noqa: E402
+
 PAGES = ["views/tonight.py", "views/hotspot_map.py", "views/when.py", "views/venues.py", "views/profile.py"]
 
 
@@ -115,7 +117,7 @@ def test_a_bad_config_is_one_line_on_the_page(tmp_path, monkeypatch):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     assert not at.exception
-    assert any("config file not found" in str(e.value) and "SAFER_SPACES_APP_CONFIG" in str(e.value)
+    assert any("config file not found" in str(e.value) and md_text("SAFER_SPACES_APP_CONFIG") in str(e.value)
                for e in at.error)
     bad = tmp_path / "bad.toml"
     bad.write_text("[force]\nname = 'X'\nslug = 'x'\n[data]\npolice_uk = ['nowhere']\n"
@@ -123,4 +125,27 @@ def test_a_bad_config_is_one_line_on_the_page(tmp_path, monkeypatch):
     monkeypatch.setattr(planner_ui, "CONFIG", bad)
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
-    assert not at.exception and any("did you mean 'h3_resolution'" in str(e.value) for e in at.error)
+    assert not at.exception and any(md_text("did you mean 'h3_resolution'") in str(e.value) for e in at.error)
+
+
+def test_text_from_data_files_cannot_become_markdown(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from profiles.stra.config import StraConfig
+    from profiles.stra.pipeline import run_stra
+
+    src = tmp_path / "in"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "stra", src)
+    p = src / "leicestershire" / "summary.json"
+    s = json.loads(p.read_text())
+    s["top_places"][0]["label"] = "![x](https://evil.example/a.png) *bold*"  # the busiest place nationally
+    p.write_text(json.dumps(s))
+    out = tmp_path / "out"
+    run_stra([str(src)], out, StraConfig(), pdf=False)
+    monkeypatch.setattr(planner_ui, "NATIONAL_OUT", out)
+    at = _app()
+    at.switch_page("views/national.py").run()
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert md_text("evil.example") in text  # shown as text
+    assert "![x](" not in text and "\\!\\[x\\]\\(" in text  # never an image the browser would fetch

@@ -8,6 +8,8 @@ import pandas as pd
 import planner_ui as ui
 import streamlit as st
 
+from profiles.escape import md_text
+
 ui.banner()
 st.title("National STRA")
 folder = ui.NATIONAL_OUT / ("shared" if ui.sharing() else "")
@@ -15,10 +17,11 @@ if not (folder / "stra.json").exists():
     st.info("No national STRA yet: `make demo` builds it (safer-spaces national configs/national-demo.toml).")
     st.stop()
 obj = json.loads((folder / "stra.json").read_text(encoding="utf-8"))
-st.caption(f"{obj['title']}, {obj['period']} · {obj['security_classification']} · {len(obj['inputs'])} forces, "
-           f"{len(obj['missing_forces'])} missing: {', '.join(m['force'] for m in obj['missing_forces'])}")
+st.caption(md_text(f"{obj['title']}, {obj['period']} · {obj['security_classification']} · {len(obj['inputs'])} "
+                   f"forces, {len(obj['missing_forces'])} missing: "
+                   f"{', '.join(m['force'] for m in obj['missing_forces'])}"))
 for f in obj["findings"]:
-    st.markdown(f"**{f['id']}.** {f['text']}")
+    st.markdown(f"**{md_text(f['id'])}.** {md_text(f['text'])}")  # names and street labels come from data files
 figs = ui.NATIONAL_OUT / "figures" if not ui.sharing() else folder / "figures"
 c1, c2 = st.columns(2)
 if (figs / "choropleth.png").exists():

@@ -28,7 +28,8 @@ if ui.sharing():
     sh = ui.shared_numbers()
     table = P.shared_hex_table(sh, sources[0], band="nte").head(10)
     st.caption(f"Sharing mode: the shared version publishes {sources[0]} counts in the force's NTE window only "
-               f"({d.definitions.get('nte_window', '')}); night and hour choices need the restricted view.")
+               f"({ui.md_text(d.definitions.get('nte_window', ''))}); night and hour choices need the restricted "
+               "view.")
     synthetic = sources[0] in d.synthetic_sources
     places = table.assign(rank=range(1, len(table) + 1))
     places["place"] = [f"Place {chr(65 + i)} (SYNTHETIC ranking)" if synthetic else c
